@@ -1,0 +1,43 @@
+# Cohort — the two commands: `make run` and `make test`. Helpers: deps, build, bench, format.
+PRESET    ?= release
+BUILD_DIR := build/$(PRESET)
+COHORT    := $(BUILD_DIR)/src/app/cohort
+DATA_DIR  ?= var
+HTTP      ?= 127.0.0.1:8080
+SIP       ?= 127.0.0.1:5060
+
+.PHONY: run test deps build bench format format-check clean
+
+## Install missing Debian packages (non-interactive, --no-install-recommends).
+deps:
+	@scripts/deps.sh
+
+## Configure (once) and build with -j2.
+build: deps
+	@cmake --preset $(PRESET) >/dev/null
+	@cmake --build --preset $(PRESET)
+
+## Start one node on embedded SQLite under $(DATA_DIR), with demo data on an empty database.
+run: build
+	@mkdir -p $(DATA_DIR)
+	$(COHORT) serve --data-dir $(DATA_DIR) --http $(HTTP) --sip $(SIP) --demo-data
+
+## Check formatting, build, run every test.
+test: build format-check
+	@ctest --preset $(PRESET)
+
+## Benchmarks of the core (Google Benchmark) and the HTTP API (wrk). See bench/README.md.
+bench: build
+	@scripts/deps.sh wrk
+	@bench/run.sh $(BUILD_DIR)
+
+## Fail on sources that clang-format would change.
+format-check:
+	@scripts/format.sh --check
+
+## Reformat every C++ source in place.
+format:
+	@scripts/format.sh
+
+clean:
+	rm -rf build

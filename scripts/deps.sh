@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Cohort needs that are missing (../shared/DEPENDENCIES.md).
+# Non-interactive, --no-install-recommends; `apt-get update` runs only when a package is
+# not found in the current lists. Usage: scripts/deps.sh [extra packages...]
+set -euo pipefail
+
+packages=(
+  # toolchain
+  g++ make cmake pkg-config clang-format
+  # libraries (DEPENDENCIES.md install line)
+  libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev
+  libhowardhinnant-date-dev tzdata libsndfile1-dev libspandsp-dev
+  libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev sip-tester
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3 procps
+  "$@"
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+echo "deps: installing ${missing[*]}"
+# Update the package lists only when one of the missing packages is unknown to them.
+for p in "${missing[@]}"; do
+  if ! apt-cache show "$p" >/dev/null 2>&1; then
+    $sudo apt-get update -q
+    break
+  fi
+done
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
