@@ -1,0 +1,80 @@
+#include "model/entities.hpp"
+
+#include <array>
+#include <utility>
+
+#include "common/crypto.hpp"
+
+namespace cohort::model {
+namespace {
+
+// One table per enum: to_string and parse read the same rows, so they cannot disagree.
+constexpr std::array<std::pair<Role, std::string_view>, 3> kRoles{{
+    {Role::kAdmin, "admin"},
+    {Role::kSupervisor, "supervisor"},
+    {Role::kAgent, "agent"},
+}};
+
+constexpr std::array<std::pair<RingStrategy, std::string_view>, 6> kStrategies{{
+    {RingStrategy::kSimultaneous, "simultaneous"},
+    {RingStrategy::kRoundRobin, "round_robin"},
+    {RingStrategy::kLeastRecent, "least_recent"},
+    {RingStrategy::kSequential, "sequential"},
+    {RingStrategy::kFewestCalls, "fewest_calls"},
+    {RingStrategy::kRandom, "random"},
+}};
+
+template <class E, std::size_t N>
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
+  for (const auto& [e, name] : table) {
+    if (e == value) {
+      return name;
+    }
+  }
+  return "unknown";  // only reachable with a value cast from an out-of-range integer
+}
+
+template <class E, std::size_t N>
+std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& table,
+                          std::string_view s) {
+  for (const auto& [e, name] : table) {
+    if (name == s) {
+      return e;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string_view to_string(Role r) {
+  return name_of(kRoles, r);
+}
+
+std::optional<Role> parse_role(std::string_view s) {
+  return value_of(kRoles, s);
+}
+
+std::string_view to_string(RingStrategy s) {
+  return name_of(kStrategies, s);
+}
+
+std::optional<RingStrategy> parse_ring_strategy(std::string_view s) {
+  return value_of(kStrategies, s);
+}
+
+DigestCredentials make_digest_credentials(std::string_view username, std::string_view realm,
+                                          std::string_view password) {
+  // RFC 2617 §3.2.2.2 / RFC 7616 §3.4.2: HA1 = H(username ":" realm ":" password). Keeping
+  // both hashes lets a phone pick MD5 or SHA-256 without the server storing the password.
+  std::string a1;
+  a1.reserve(username.size() + realm.size() + password.size() + 2);
+  a1.append(username).append(":").append(realm).append(":").append(password);
+  DigestCredentials c;
+  c.realm = std::string(realm);
+  c.ha1_md5 = crypto::md5_hex(a1);
+  c.ha1_sha256 = crypto::sha256_hex(a1);
+  return c;
+}
+
+}  // namespace cohort::model

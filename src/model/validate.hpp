@@ -1,0 +1,36 @@
+#pragma once
+// Validation of domain values: formats and ranges, then the rules that need the model
+// (uniqueness, references, fallback cycles) checked against a snapshot. Errors name the
+// API field. The store's constraints back the uniqueness rules up under concurrency.
+
+#include <string_view>
+
+#include "common/errc.hpp"
+#include "model/snapshot.hpp"
+
+namespace cohort::model {
+
+inline constexpr std::size_t kMaxNameLength = 200;
+inline constexpr std::size_t kMaxDescriptionLength = 2000;
+inline constexpr std::size_t kMinPasswordLength = 8;
+inline constexpr std::size_t kMaxPasswordLength = 128;
+
+/// 2–10 ASCII digits.
+Result<void> check_extension(std::string_view field, std::string_view value);
+/// Digits with an optional leading '+', 1–32 digits: valid as the user part of a SIP URI.
+Result<void> check_caller_id(std::string_view field, std::string_view value);
+/// A plausible address: one '@', non-empty local part and a dotted domain, no spaces, ≤254.
+Result<void> check_email(std::string_view field, std::string_view value);
+/// Non-empty after trimming, at most `max` bytes, no control characters.
+Result<void> check_name(std::string_view field, std::string_view value, std::size_t max);
+/// Printable ASCII, kMinPasswordLength..kMaxPasswordLength.
+Result<void> check_password(std::string_view field, std::string_view value);
+
+/// Formats, ranges and uniqueness of a user about to be saved (`u.id` 0 = new).
+Result<void> validate_user(const User& u, const Snapshot& s);
+/// Formats, ranges, uniqueness, that `trunk` and the fallback target exist, and that the
+/// fallback does not close a cycle of group fallbacks (`g.id` 0 = new).
+Result<void> validate_group(const Group& g, const Snapshot& s);
+Result<void> validate_trunk(const Trunk& t, const Snapshot& s);
+
+}  // namespace cohort::model

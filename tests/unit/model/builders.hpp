@@ -1,0 +1,62 @@
+#pragma once
+// Small builders for model tests: a valid object with the fields a test cares about.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "model/entities.hpp"
+#include "model/snapshot.hpp"
+
+namespace cohort::model::testing {
+
+inline User make_user(UserId id, std::string name, std::string extension, std::string email) {
+  User u;
+  u.id = id;
+  u.name = std::move(name);
+  u.extension = std::move(extension);
+  u.email = std::move(email);
+  return u;
+}
+
+inline User make_user(UserId id) {
+  return make_user(id, "User " + std::to_string(id), std::to_string(1000 + id),
+                   "user" + std::to_string(id) + "@example.com");
+}
+
+inline Group make_group(GroupId id, std::string name,
+                        std::optional<std::string> extension = std::nullopt) {
+  Group g;
+  g.id = id;
+  g.name = std::move(name);
+  g.extension = std::move(extension);
+  return g;
+}
+
+inline Trunk make_trunk(TrunkId id, std::string name) {
+  Trunk t;
+  t.id = id;
+  t.name = std::move(name);
+  return t;
+}
+
+/// Applies a patch that saves (or replaces) the given objects.
+inline Snapshot with(const Snapshot& s, std::vector<User> users, std::vector<Group> groups = {},
+                     std::vector<Trunk> trunks = {}) {
+  SnapshotPatch p;
+  for (auto& u : users) {
+    UserId id = u.id;
+    p.users.emplace_back(id, std::move(u));
+  }
+  for (auto& g : groups) {
+    GroupId id = g.id;
+    p.groups.emplace_back(id, std::move(g));
+  }
+  for (auto& t : trunks) {
+    TrunkId id = t.id;
+    p.trunks.emplace_back(id, std::move(t));
+  }
+  return s.apply(p);
+}
+
+}  // namespace cohort::model::testing

@@ -1,0 +1,183 @@
+#include "model/references.hpp"
+
+#include <gtest/gtest.h>
+
+#include "unit/model/builders.hpp"
+
+namespace cohort::model {
+namespace {
+
+using testing::make_group;
+using testing::make_trunk;
+using testing::make_user;
+using testing::with;
+
+using Path = std::vector<GroupId>;
+
+Group group_falling_back(GroupId id, std::string name, std::optional<Destination> fallback) {
+  Group g = make_group(id, std::move(name));
+  g.fallback = std::move(fallback);
+  return g;
+}
+
+class References : public ::testing::Test {
+ protected:
+  References() {
+    Group sales = group_falling_back(1, "Sales", DestGroup{2});
+    sales.trunk = 9;
+    Group support = group_falling_back(2, "Support", DestVoicemail{DestVoicemail::Box::kUser, 5});
+    Group night = group_falling_back(3, "Night", DestUser{5});
+    night.trunk = 9;
+    Group billing = group_falling_back(4, "Billing", DestVoicemail{DestVoicemail::Box::kGroup, 2});
+    Group outside = group_falling_back(6, "Outside", DestNumber{"+15551234"});
+    s = with(Snapshot{}, {make_user(5)}, {sales, support, night, billing, outside},
+             {make_trunk(9, "Carrier")});
+  }
+  Snapshot s;
+};
+
+TEST_F(References, ReferrersOfAGroupIncludeItsVoicemailBox) {
+  auto r = referrers_of(s, Target{Target::Kind::kGroup, 2});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "fallback"}));
+  EXPECT_EQ(r[1], (Referrer{Referrer::Kind::kGroup, 4, "Billing", "fallback"}));
+}
+
+TEST_F(References, ReferrersOfAUserIncludeItsVoicemailBox) {
+  auto r = referrers_of(s, Target{Target::Kind::kUser, 5});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].id, 2);
+  EXPECT_EQ(r[1].id, 3);
+  EXPECT_EQ(r[1].field, "fallback");
+}
+
+TEST_F(References, UnreferencedTargetsHaveNoReferrers) {
+  EXPECT_TRUE(referrers_of(s, Target{Target::Kind::kGroup, 1}).empty());
+  // Same id, other kind: group 5 does not exist and user 2 is nobody's fallback.
+  EXPECT_TRUE(referrers_of(s, Target{Target::Kind::kGroup, 5}).empty());
+  EXPECT_TRUE(referrers_of(s, Target{Target::Kind::kUser, 2}).empty());
+}
+
+TEST_F(References, TrunkReferrers) {
+  auto r = trunk_referrers(s, 9);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "trunk"}));
+  EXPECT_EQ(r[1], (Referrer{Referrer::Kind::kGroup, 3, "Night", "trunk"}));
+  EXPECT_TRUE(trunk_referrers(s, 8).empty());
+  EXPECT_EQ(to_string(Referrer::Kind::kGroup), "group");
+}
+
+TEST_F(References, NoGapsWhileEveryTargetExists) {
+  EXPECT_TRUE(routing_gaps(s).empty());
+}
+
+TEST_F(References, ForcedDeletesLeaveGapsOrderedByHolder) {
+  SnapshotPatch p;
+  p.users.emplace_back(5, std::nullopt);
+  p.groups.emplace_back(2, std::nullopt);
+  Snapshot after = s.apply(p);
+  auto gaps = routing_gaps(after);
+  ASSERT_EQ(gaps.size(), 3u);
+  EXPECT_EQ(gaps[0].holder, (Referrer{Referrer::Kind::kGroup, 1, "Sales", "fallback"}));
+  EXPECT_EQ(gaps[0].destination, Destination{DestGroup{2}});
+  EXPECT_EQ(gaps[1].holder.id, 3);
+  EXPECT_EQ(gaps[1].destination, Destination{DestUser{5}});
+  EXPECT_EQ(gaps[2].holder.id, 4);
+  EXPECT_EQ(gaps[2].destination, (Destination{DestVoicemail{DestVoicemail::Box::kGroup, 2}}));
+  EXPECT_TRUE(routing_gaps(s).empty());  // the old snapshot had none
+}
+
+// ---- fallback cycles -------------------------------------------------------------------
+
+class FallbackCycle : public ::testing::Test {
+ protected:
+  // A(1) → B(2) → C(3) → D(4) → hangup; E(5) → voicemail of A; F(6) → user 1.
+  FallbackCycle() {
+    s = with(Snapshot{}, {make_user(1)},
+             {group_falling_back(1, "A", DestGroup{2}), group_falling_back(2, "B", DestGroup{3}),
+              group_falling_back(3, "C", DestGroup{4}), group_falling_back(4, "D", DestHangup{}),
+              group_falling_back(5, "E", DestVoicemail{DestVoicemail::Box::kGroup, 1}),
+              group_falling_back(6, "F", DestUser{1}), group_falling_back(7, "G", std::nullopt)});
+  }
+  Snapshot s;
+};
+
+TEST_F(FallbackCycle, TwoGroups) {
+  EXPECT_EQ(fallback_cycle(s, 2, DestGroup{1}), (Path{2, 1, 2}));
+}
+
+TEST_F(FallbackCycle, Self) {
+  EXPECT_EQ(fallback_cycle(s, 7, DestGroup{7}), (Path{7, 7}));
+}
+
+TEST_F(FallbackCycle, LongerChain) {
+  EXPECT_EQ(fallback_cycle(s, 4, DestGroup{1}), (Path{4, 1, 2, 3, 4}));
+  EXPECT_EQ(fallback_cycle(s, 3, DestGroup{1}), (Path{3, 1, 2, 3}));
+}
+
+TEST_F(FallbackCycle, ProposedFallbackReplacesTheStoredOne) {
+  // A currently points at B; proposing hangup for A means no chain at all.
+  EXPECT_EQ(fallback_cycle(s, 1, DestHangup{}), std::nullopt);
+  EXPECT_EQ(fallback_cycle(s, 1, std::nullopt), std::nullopt);
+  // D → A closes A → B → C → D → A; proposing it for D is found whatever D stores.
+  EXPECT_TRUE(fallback_cycle(s, 4, DestGroup{2}).has_value());
+}
+
+TEST_F(FallbackCycle, NonGroupDestinationsEndTheChain) {
+  // Voicemail of a group, a user, a number: none of them continues to the group's fallback.
+  EXPECT_EQ(fallback_cycle(s, 1, DestVoicemail{DestVoicemail::Box::kGroup, 1}), std::nullopt);
+  EXPECT_EQ(fallback_cycle(s, 1, DestGroup{5}), std::nullopt);  // E → voicemail of A
+  EXPECT_EQ(fallback_cycle(s, 1, DestGroup{6}), std::nullopt);  // F → user
+  EXPECT_EQ(fallback_cycle(s, 1, DestUser{1}), std::nullopt);
+  EXPECT_EQ(fallback_cycle(s, 1, DestNumber{"123"}), std::nullopt);
+}
+
+TEST_F(FallbackCycle, MissingGroupEndsTheChain) {
+  EXPECT_EQ(fallback_cycle(s, 1, DestGroup{99}), std::nullopt);
+}
+
+TEST_F(FallbackCycle, NewGroupCannotCloseACycle) {
+  EXPECT_EQ(fallback_cycle(s, 0, DestGroup{1}), std::nullopt);
+}
+
+TEST(FallbackCycleStored, ExistingLoopElsewhereTerminates) {
+  // X(1) ↔ Y(2) was stored without validation; Z(3) → X must not report X↔Y as Z's cycle.
+  Snapshot s = with(Snapshot{}, {},
+                    {group_falling_back(1, "X", DestGroup{2}),
+                     group_falling_back(2, "Y", DestGroup{1}), make_group(3, "Z")});
+  EXPECT_EQ(fallback_cycle(s, 3, DestGroup{1}), std::nullopt);
+  // Within the loop, the cycle is found from either side.
+  EXPECT_EQ(fallback_cycle(s, 1, DestGroup{2}), (Path{1, 2, 1}));
+}
+
+TEST(FallbackCycleStored, VeryLongChainStopsAtTheHopLimit) {
+  // 1 → 2 → … → 200 → 1: longer than the hop limit, so not reported (and not walked forever).
+  std::vector<Group> groups;
+  for (GroupId id = 1; id <= 200; ++id) {
+    groups.push_back(
+        group_falling_back(id, "G" + std::to_string(id), DestGroup{id == 200 ? 1 : id + 1}));
+  }
+  Snapshot s = with(Snapshot{}, {}, groups);
+  EXPECT_EQ(fallback_cycle(s, 1, DestGroup{2}), std::nullopt);
+}
+
+TEST(FallbackCycleStored, ChainWithinTheHopLimitIsFound) {
+  // 1 → 2 → … → 30 stored; proposing 30 → 1 closes a loop of 30 groups.
+  std::vector<Group> groups;
+  for (GroupId id = 1; id <= 30; ++id) {
+    groups.push_back(group_falling_back(
+        id, "G" + std::to_string(id),
+        id == 30 ? std::nullopt : std::optional<Destination>(DestGroup{id + 1})));
+  }
+  Snapshot s = with(Snapshot{}, {}, groups);
+  auto cycle = fallback_cycle(s, 30, DestGroup{1});
+  ASSERT_TRUE(cycle.has_value());
+  ASSERT_EQ(cycle->size(), 31u);
+  EXPECT_EQ(cycle->front(), 30);
+  EXPECT_EQ((*cycle)[1], 1);
+  EXPECT_EQ((*cycle)[29], 29);
+  EXPECT_EQ(cycle->back(), 30);
+}
+
+}  // namespace
+}  // namespace cohort::model
