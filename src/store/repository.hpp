@@ -1,0 +1,103 @@
+#pragma once
+// Repository interfaces. Every backend (SQLite now, PostgreSQL later) implements them and
+// runs the same test suite (tests/unit/store/). Writes happen inside Store::transact:
+// one transaction per API request, rolled back whole on any error, and on commit a new
+// model::Snapshot is published. Reads go to the snapshot, not to the store.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "common/errc.hpp"
+#include "model/snapshot.hpp"
+
+namespace cohort::store {
+
+class UserRepository {
+ public:
+  virtual ~UserRepository() = default;
+  /// Inserts `draft` (its id, created_at and updated_at are ignored) and returns the stored
+  /// user. Conflict errors name the field: "email", "extension".
+  virtual Result<model::User> create(const model::User& draft) = 0;
+  /// Replaces every field of user `u.id` (updated_at is set by the store). NotFound if absent.
+  virtual Result<model::User> update(const model::User& u) = 0;
+  /// Deletes the user, its memberships (renumbering the groups it leaves) and its tokens.
+  /// References to it from Destinations are left as they are (routing gaps).
+  virtual Result<void> remove(model::UserId id) = 0;
+};
+
+class GroupRepository {
+ public:
+  virtual ~GroupRepository() = default;
+  /// Conflict errors name the field: "name", "extension".
+  virtual Result<model::Group> create(const model::Group& draft) = 0;
+  virtual Result<model::Group> update(const model::Group& g) = 0;
+  /// Deletes the group and its memberships; never touches the users.
+  virtual Result<void> remove(model::GroupId id) = 0;
+};
+
+class MembershipRepository {
+ public:
+  virtual ~MembershipRepository() = default;
+  struct PutResult {
+    model::Member member;
+    bool created = false;
+  };
+  /// Adds `user` to `group`, or moves it. Positions stay dense 1..n: `position` (clamped
+  /// to 1..n) inserts there and shifts the others; none appends a new member at the end and
+  /// leaves an existing one where it is.
+  virtual Result<PutResult> put(model::GroupId group, model::UserId user,
+                                std::optional<int> position) = 0;
+  /// Removes the membership and closes the gap in positions. NotFound if absent.
+  virtual Result<void> remove(model::GroupId group, model::UserId user) = 0;
+  /// Makes `groups` the user's whole set: joins the new ones at the end, leaves the others,
+  /// keeps the memberships that stay as they are.
+  virtual Result<void> replace_groups_of(model::UserId user,
+                                         const std::vector<model::GroupId>& groups) = 0;
+};
+
+class TrunkRepository {
+ public:
+  virtual ~TrunkRepository() = default;
+  virtual Result<model::Trunk> create(const model::Trunk& draft) = 0;  ///< conflict: "name"
+  virtual Result<model::Trunk> update(const model::Trunk& t) = 0;
+  /// Deletes the trunk; groups that used it are left with no trunk.
+  virtual Result<void> remove(model::TrunkId id) = 0;
+};
+
+class TokenRepository {
+ public:
+  virtual ~TokenRepository() = default;
+  virtual Result<model::ApiToken> create(model::UserId user, const std::string& secret_sha256) = 0;
+  virtual Result<void> remove(model::TokenId id) = 0;
+};
+
+/// The repositories of one open transaction. Valid only inside Store::transact.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  virtual UserRepository& users() = 0;
+  virtual GroupRepository& groups() = 0;
+  virtual MembershipRepository& memberships() = 0;
+  virtual TrunkRepository& trunks() = 0;
+  virtual TokenRepository& tokens() = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Runs `work` in one transaction. If it returns an error, or the commit fails, nothing
+  /// is changed and the error is returned. After a commit the new snapshot is published
+  /// before this returns. Thread-safe: writers are serialised; blocks on disk I/O.
+  virtual Result<void> transact(const std::function<Result<void>(Transaction&)>& work) = 0;
+
+  /// The current snapshot. Lock-free for readers; any thread.
+  virtual model::SnapshotPtr snapshot() const = 0;
+
+  /// Liveness of the backend (a trivial query). Any thread.
+  virtual bool healthy() = 0;
+};
+
+}  // namespace cohort::store

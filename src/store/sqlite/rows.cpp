@@ -1,0 +1,283 @@
+#include "store/sqlite/rows.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+namespace cohort::store::sqlite::detail {
+namespace {
+
+constexpr std::string_view kSelectUser =
+    "SELECT id, name, email, extension, caller_id, role, active, digest_realm, ha1_md5, "
+    "ha1_sha256, created_at, updated_at FROM users WHERE id = ?";
+constexpr std::string_view kSelectAllUsers =
+    "SELECT id, name, email, extension, caller_id, role, active, digest_realm, ha1_md5, "
+    "ha1_sha256, created_at, updated_at FROM users ORDER BY id";
+constexpr std::string_view kSelectGroup =
+    "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
+    "ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, updated_at "
+    "FROM groups WHERE id = ?";
+constexpr std::string_view kSelectAllGroups =
+    "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
+    "ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, updated_at "
+    "FROM groups ORDER BY id";
+constexpr std::string_view kSelectTrunk =
+    "SELECT id, name, created_at, updated_at FROM trunks WHERE id = ?";
+constexpr std::string_view kSelectAllTrunks =
+    "SELECT id, name, created_at, updated_at FROM trunks ORDER BY id";
+constexpr std::string_view kSelectToken =
+    "SELECT id, user_id, secret_sha256, created_at FROM api_tokens WHERE id = ?";
+constexpr std::string_view kSelectAllTokens =
+    "SELECT id, user_id, secret_sha256, created_at FROM api_tokens ORDER BY id";
+constexpr std::string_view kSelectMembers =
+    "SELECT user_id, position, joined_at FROM memberships WHERE group_id = ? "
+    "ORDER BY position";
+constexpr std::string_view kSelectGroupsOf =
+    "SELECT group_id, position, joined_at FROM memberships WHERE user_id = ? "
+    "ORDER BY group_id";
+constexpr std::string_view kSelectAllMembers =
+    "SELECT group_id, user_id, position, joined_at FROM memberships "
+    "ORDER BY group_id, position";
+constexpr std::string_view kSelectAllGroupsOf =
+    "SELECT user_id, group_id, position, joined_at FROM memberships "
+    "ORDER BY user_id, group_id";
+
+std::optional<std::string> optional_text(const SQLite::Column& c) {
+  if (c.isNull()) {
+    return std::nullopt;
+  }
+  return c.getString();
+}
+
+void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
+  if (v) {
+    s.bind(index, *v);
+  } else {
+    s.bind(index);
+  }
+}
+
+model::User read_user(SQLite::Statement& s) {
+  model::User u;
+  u.id = s.getColumn(0).getInt64();
+  u.name = s.getColumn(1).getString();
+  u.email = s.getColumn(2).getString();
+  u.extension = s.getColumn(3).getString();
+  u.caller_id = optional_text(s.getColumn(4));
+  std::string role = s.getColumn(5).getString();
+  auto parsed = model::parse_role(role);
+  if (!parsed) {
+    throw CorruptRow(fmt::format("users.role of user {} is '{}'", u.id, role));
+  }
+  u.role = *parsed;
+  u.active = s.getColumn(6).getInt() != 0;
+  u.digest.realm = s.getColumn(7).getString();
+  u.digest.ha1_md5 = s.getColumn(8).getString();
+  u.digest.ha1_sha256 = s.getColumn(9).getString();
+  u.created_at = s.getColumn(10).getInt64();
+  u.updated_at = s.getColumn(11).getInt64();
+  return u;
+}
+
+model::Group read_group(SQLite::Statement& s) {
+  model::Group g;
+  g.id = s.getColumn(0).getInt64();
+  g.name = s.getColumn(1).getString();
+  g.description = s.getColumn(2).getString();
+  g.extension = optional_text(s.getColumn(3));
+  g.outbound_caller_id = optional_text(s.getColumn(4));
+  if (!s.getColumn(5).isNull()) {
+    g.trunk = s.getColumn(5).getInt64();
+  }
+  std::string strategy = s.getColumn(6).getString();
+  auto parsed = model::parse_ring_strategy(strategy);
+  if (!parsed) {
+    throw CorruptRow(fmt::format("groups.ring_strategy of group {} is '{}'", g.id, strategy));
+  }
+  g.ring_strategy = *parsed;
+  g.ring_timeout_s = s.getColumn(7).getInt();
+  g.max_wait_s = s.getColumn(8).getInt();
+  g.wrap_up_s = s.getColumn(9).getInt();
+  if (!s.getColumn(10).isNull()) {
+    // The fallback is stored in the API's JSON form so that both read it the same way.
+    auto json = nlohmann::json::parse(s.getColumn(10).getString(), nullptr, false);
+    if (json.is_discarded()) {
+      throw CorruptRow(fmt::format("groups.fallback of group {} is not JSON", g.id));
+    }
+    auto dest = model::destination_from_json(json, "fallback");
+    if (!dest) {
+      throw CorruptRow(fmt::format("groups.fallback of group {}: {} ({})", g.id,
+                                   dest.error().message, dest.error().field));
+    }
+    g.fallback = std::move(*dest);
+  }
+  g.cti_scope = s.getColumn(11).getInt() != 0;
+  g.created_at = s.getColumn(12).getInt64();
+  g.updated_at = s.getColumn(13).getInt64();
+  return g;
+}
+
+model::Trunk read_trunk(SQLite::Statement& s) {
+  model::Trunk t;
+  t.id = s.getColumn(0).getInt64();
+  t.name = s.getColumn(1).getString();
+  t.created_at = s.getColumn(2).getInt64();
+  t.updated_at = s.getColumn(3).getInt64();
+  return t;
+}
+
+model::ApiToken read_token(SQLite::Statement& s) {
+  model::ApiToken t;
+  t.id = s.getColumn(0).getInt64();
+  t.user = s.getColumn(1).getInt64();
+  t.secret_sha256 = s.getColumn(2).getString();
+  t.created_at = s.getColumn(3).getInt64();
+  return t;
+}
+
+template <class T, class Read>
+std::optional<T> find_one(Statements& st, std::string_view sql, std::int64_t id, Read read) {
+  auto s = st.get(sql);
+  s->bind(1, id);
+  if (!s->executeStep()) {
+    return std::nullopt;
+  }
+  return read(*s);
+}
+
+}  // namespace
+
+void bind_user_fields(SQLite::Statement& s, int first, const model::User& u) {
+  s.bind(first, u.name);
+  s.bind(first + 1, u.email);
+  s.bind(first + 2, u.extension);
+  bind_optional(s, first + 3, u.caller_id);
+  s.bind(first + 4, std::string(model::to_string(u.role)));
+  s.bind(first + 5, u.active ? 1 : 0);
+  s.bind(first + 6, u.digest.realm);
+  s.bind(first + 7, u.digest.ha1_md5);
+  s.bind(first + 8, u.digest.ha1_sha256);
+}
+
+void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {
+  s.bind(first, g.name);
+  s.bind(first + 1, g.description);
+  bind_optional(s, first + 2, g.extension);
+  bind_optional(s, first + 3, g.outbound_caller_id);
+  if (g.trunk) {
+    s.bind(first + 4, *g.trunk);
+  } else {
+    s.bind(first + 4);
+  }
+  s.bind(first + 5, std::string(model::to_string(g.ring_strategy)));
+  s.bind(first + 6, g.ring_timeout_s);
+  s.bind(first + 7, g.max_wait_s);
+  s.bind(first + 8, g.wrap_up_s);
+  if (g.fallback) {
+    s.bind(first + 9, model::destination_to_json(*g.fallback).dump());
+  } else {
+    s.bind(first + 9);
+  }
+  s.bind(first + 10, g.cti_scope ? 1 : 0);
+}
+
+std::optional<model::User> find_user(Statements& st, model::UserId id) {
+  return find_one<model::User>(st, kSelectUser, id, read_user);
+}
+
+std::optional<model::Group> find_group(Statements& st, model::GroupId id) {
+  return find_one<model::Group>(st, kSelectGroup, id, read_group);
+}
+
+std::optional<model::Trunk> find_trunk(Statements& st, model::TrunkId id) {
+  return find_one<model::Trunk>(st, kSelectTrunk, id, read_trunk);
+}
+
+std::optional<model::ApiToken> find_token(Statements& st, model::TokenId id) {
+  return find_one<model::ApiToken>(st, kSelectToken, id, read_token);
+}
+
+std::vector<model::Member> members_of(Statements& st, model::GroupId group) {
+  std::vector<model::Member> out;
+  auto s = st.get(kSelectMembers);
+  s->bind(1, group);
+  while (s->executeStep()) {
+    out.push_back(
+        {s->getColumn(0).getInt64(), s->getColumn(1).getInt(), s->getColumn(2).getInt64()});
+  }
+  return out;
+}
+
+std::vector<model::UserMembership> groups_of(Statements& st, model::UserId user) {
+  std::vector<model::UserMembership> out;
+  auto s = st.get(kSelectGroupsOf);
+  s->bind(1, user);
+  while (s->executeStep()) {
+    out.push_back(
+        {s->getColumn(0).getInt64(), s->getColumn(1).getInt(), s->getColumn(2).getInt64()});
+  }
+  return out;
+}
+
+model::SnapshotPatch load_everything(SQLite::Database& db) {
+  model::SnapshotPatch patch;
+  {
+    SQLite::Statement s(db, std::string(kSelectAllUsers));
+    while (s.executeStep()) {
+      model::User u = read_user(s);
+      model::UserId id = u.id;
+      patch.users.emplace_back(id, std::move(u));
+    }
+  }
+  {
+    SQLite::Statement s(db, std::string(kSelectAllGroups));
+    while (s.executeStep()) {
+      model::Group g = read_group(s);
+      model::GroupId id = g.id;
+      patch.groups.emplace_back(id, std::move(g));
+    }
+  }
+  {
+    SQLite::Statement s(db, std::string(kSelectAllTrunks));
+    while (s.executeStep()) {
+      model::Trunk t = read_trunk(s);
+      model::TrunkId id = t.id;
+      patch.trunks.emplace_back(id, std::move(t));
+    }
+  }
+  {
+    SQLite::Statement s(db, std::string(kSelectAllTokens));
+    while (s.executeStep()) {
+      model::ApiToken t = read_token(s);
+      model::TokenId id = t.id;
+      patch.tokens.emplace_back(id, std::move(t));
+    }
+  }
+  {
+    // Rows arrive grouped by group and ordered by position: one list per run of group ids.
+    SQLite::Statement s(db, std::string(kSelectAllMembers));
+    while (s.executeStep()) {
+      model::GroupId group = s.getColumn(0).getInt64();
+      if (patch.members.empty() || patch.members.back().first != group) {
+        patch.members.emplace_back(group, std::vector<model::Member>{});
+      }
+      patch.members.back().second.push_back(
+          {s.getColumn(1).getInt64(), s.getColumn(2).getInt(), s.getColumn(3).getInt64()});
+    }
+  }
+  {
+    SQLite::Statement s(db, std::string(kSelectAllGroupsOf));
+    while (s.executeStep()) {
+      model::UserId user = s.getColumn(0).getInt64();
+      if (patch.groups_of.empty() || patch.groups_of.back().first != user) {
+        patch.groups_of.emplace_back(user, std::vector<model::UserMembership>{});
+      }
+      patch.groups_of.back().second.push_back(
+          {s.getColumn(1).getInt64(), s.getColumn(2).getInt(), s.getColumn(3).getInt64()});
+    }
+  }
+  return patch;
+}
+
+}  // namespace cohort::store::sqlite::detail

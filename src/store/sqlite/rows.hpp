@@ -1,0 +1,48 @@
+#pragma once
+// Private to the SQLite backend: the mapping between table rows and domain values, and
+// the reads that build snapshot patches. Column order lives here and nowhere else.
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <optional>
+#include <stdexcept>
+#include <vector>
+
+#include "model/snapshot.hpp"
+#include "store/sqlite/statements.hpp"
+
+namespace cohort::store::sqlite::detail {
+
+/// A stored row that does not map back to a domain value (an unknown role, a fallback that
+/// is not valid JSON): corruption or a hand edit. Thrown by the readers below and turned
+/// into Error::internal at the store's boundary, never seen by callers.
+class CorruptRow : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// INSERT/UPDATE statements bind the writable fields in this order, starting at `first`:
+//   users:  name, email, extension, caller_id, role, active, digest_realm, ha1_md5,
+//           ha1_sha256                                                     (9 values)
+//   groups: name, description, extension, outbound_caller_id, trunk_id, ring_strategy,
+//           ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope     (11 values)
+inline constexpr int kUserFieldCount = 9;
+inline constexpr int kGroupFieldCount = 11;
+void bind_user_fields(SQLite::Statement& s, int first, const model::User& u);
+void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g);
+
+// The after-state of one object; nullopt when it does not exist. Writer thread only.
+std::optional<model::User> find_user(Statements& st, model::UserId id);
+std::optional<model::Group> find_group(Statements& st, model::GroupId id);
+std::optional<model::Trunk> find_trunk(Statements& st, model::TrunkId id);
+std::optional<model::ApiToken> find_token(Statements& st, model::TokenId id);
+/// A group's members ordered by position (empty for an unknown group).
+std::vector<model::Member> members_of(Statements& st, model::GroupId group);
+/// A user's memberships ordered by group id (empty for an unknown user).
+std::vector<model::UserMembership> groups_of(Statements& st, model::UserId user);
+
+/// Every object in the database as one patch over the empty snapshot. Start-up only.
+model::SnapshotPatch load_everything(SQLite::Database& db);
+
+}  // namespace cohort::store::sqlite::detail

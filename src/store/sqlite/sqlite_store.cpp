@@ -1,0 +1,874 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
+#include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <set>
+#include <string_view>
+#include <thread>
+#include <utility>
+
+#include "store/sqlite/rows.hpp"
+#include "store/sqlite/schema.hpp"
+#include "store/sqlite/statements.hpp"
+
+namespace cohort::store::sqlite {
+namespace {
+
+using detail::Statements;
+
+constexpr int kBusyTimeoutMs = 5000;
+constexpr std::int64_t kLastPosition = std::numeric_limits<std::int64_t>::max();
+
+// ---- SQL -------------------------------------------------------------------------------
+// Values are always bound; the texts are the statement cache's keys.
+
+constexpr std::string_view kInsertUser =
+    "INSERT INTO users(name, email, extension, caller_id, role, active, digest_realm, "
+    "ha1_md5, ha1_sha256, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id";
+constexpr std::string_view kUpdateUser =
+    "UPDATE users SET name = ?, email = ?, extension = ?, caller_id = ?, role = ?, active = ?, "
+    "digest_realm = ?, ha1_md5 = ?, ha1_sha256 = ?, updated_at = ? WHERE id = ?";
+constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = ?";
+constexpr std::string_view kUserExists = "SELECT 1 FROM users WHERE id = ?";
+constexpr std::string_view kTokensOfUser = "SELECT id FROM api_tokens WHERE user_id = ?";
+constexpr std::string_view kPositionsOfUser =
+    "SELECT group_id, position FROM memberships WHERE user_id = ? ORDER BY group_id";
+
+constexpr std::string_view kInsertGroup =
+    "INSERT INTO groups(name, description, extension, outbound_caller_id, trunk_id, "
+    "ring_strategy, ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr std::string_view kUpdateGroup =
+    "UPDATE groups SET name = ?, description = ?, extension = ?, outbound_caller_id = ?, "
+    "trunk_id = ?, ring_strategy = ?, ring_timeout_s = ?, max_wait_s = ?, wrap_up_s = ?, "
+    "fallback = ?, cti_scope = ?, updated_at = ? WHERE id = ?";
+constexpr std::string_view kDeleteGroup = "DELETE FROM groups WHERE id = ?";
+constexpr std::string_view kGroupExists = "SELECT 1 FROM groups WHERE id = ?";
+constexpr std::string_view kUsersOfGroup = "SELECT user_id FROM memberships WHERE group_id = ?";
+
+constexpr std::string_view kInsertTrunk =
+    "INSERT INTO trunks(name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id";
+constexpr std::string_view kUpdateTrunk = "UPDATE trunks SET name = ?, updated_at = ? WHERE id = ?";
+constexpr std::string_view kDeleteTrunk = "DELETE FROM trunks WHERE id = ?";
+constexpr std::string_view kTrunkExists = "SELECT 1 FROM trunks WHERE id = ?";
+// Done explicitly rather than left to ON DELETE SET NULL so that the groups' updated_at
+// moves and the store learns which groups changed.
+constexpr std::string_view kDetachTrunk =
+    "UPDATE groups SET trunk_id = NULL, updated_at = ? WHERE trunk_id = ? RETURNING id";
+
+constexpr std::string_view kInsertToken =
+    "INSERT INTO api_tokens(user_id, secret_sha256, created_at) VALUES (?, ?, ?) RETURNING id";
+constexpr std::string_view kDeleteToken = "DELETE FROM api_tokens WHERE id = ?";
+
+constexpr std::string_view kCountMembers = "SELECT count(*) FROM memberships WHERE group_id = ?";
+constexpr std::string_view kMemberPosition =
+    "SELECT position, joined_at FROM memberships WHERE group_id = ? AND user_id = ?";
+constexpr std::string_view kInsertMember =
+    "INSERT INTO memberships(group_id, user_id, position, joined_at) VALUES (?, ?, ?, ?)";
+constexpr std::string_view kSetPosition =
+    "UPDATE memberships SET position = ? WHERE group_id = ? AND user_id = ?";
+constexpr std::string_view kDeleteMember =
+    "DELETE FROM memberships WHERE group_id = ? AND user_id = ?";
+// Shifts return the members they moved: each one's position changed, so its groups_of
+// entry in the snapshot must be rebuilt too.
+constexpr std::string_view kShiftUp =
+    "UPDATE memberships SET position = position + 1 "
+    "WHERE group_id = ?1 AND position >= ?2 AND position <= ?3 RETURNING user_id";
+constexpr std::string_view kShiftDown =
+    "UPDATE memberships SET position = position - 1 "
+    "WHERE group_id = ?1 AND position >= ?2 AND position <= ?3 RETURNING user_id";
+
+constexpr std::string_view kHealth = "SELECT count(*) FROM schema_migrations";
+
+// ---- errors ----------------------------------------------------------------------------
+
+/// What the constraint failures of one operation mean in API terms.
+struct Hints {
+  std::string_view email;
+  std::string_view extension;
+  std::string_view name;
+  std::string_view kind;  ///< "group" or "trunk", for name conflicts
+  std::optional<Error> foreign_key;
+};
+
+bool mentions(std::string_view message, std::string_view column) {
+  return message.find(column) != std::string_view::npos;
+}
+
+/// Maps an SQLite failure to the project's error. UNIQUE failures name their column in the
+/// message ("UNIQUE constraint failed: users.email"), which is how the API field is found;
+/// FOREIGN KEY failures do not, so the operation says what one would mean.
+Error map_error(const SQLite::Exception& e, std::string_view what, const Hints& h) {
+  const int code = e.getErrorCode();
+  const int extended = e.getExtendedErrorCode();
+  const std::string_view message = e.what();
+  if (extended == SQLITE_CONSTRAINT_UNIQUE || extended == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    if (mentions(message, "users.email")) {
+      return Error::conflict("email", fmt::format("email '{}' is already in use", h.email));
+    }
+    if (mentions(message, "extensions.extension")) {
+      return Error::conflict("extension",
+                             fmt::format("extension {} is already in use", h.extension));
+    }
+    if (mentions(message, "groups.name") || mentions(message, "trunks.name")) {
+      return Error::conflict("name", fmt::format("a {} named '{}' already exists", h.kind, h.name));
+    }
+    if (mentions(message, "api_tokens.secret_sha256")) {
+      return Error::conflict("token", "a token with this secret already exists");
+    }
+  }
+  if (extended == SQLITE_CONSTRAINT_FOREIGNKEY && h.foreign_key) {
+    return *h.foreign_key;
+  }
+  const std::string text = fmt::format("{}: {}", what, message);
+  switch (code) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      return Error{Errc::kUnavailable, text, {}};
+    default:
+      return Error::internal(text);
+  }
+}
+
+template <class T>
+Result<T> stored(std::optional<T> value, std::string_view kind, std::int64_t id) {
+  if (!value) {
+    // Just written inside this transaction: not finding it again is a bug.
+    return fail(Error::internal(fmt::format("{} {} missing right after it was written", kind, id)));
+  }
+  return std::move(*value);
+}
+
+// ---- one transaction ---------------------------------------------------------------------
+
+/// Everything a transaction changed, by id; its after-state is read back before COMMIT.
+struct Touched {
+  std::set<model::UserId> users;
+  std::set<model::GroupId> groups;
+  std::set<model::TrunkId> trunks;
+  std::set<model::TokenId> tokens;
+  std::set<model::GroupId> members;   ///< groups whose member list changed
+  std::set<model::UserId> groups_of;  ///< users whose group list changed
+};
+
+/// State shared by the repositories of one open transaction. Writer thread only.
+class TxContext {
+ public:
+  TxContext(SQLite::Database& db, Statements& statements, const Clock& clock)
+      : db_(db), statements_(statements), clock_(clock) {}
+
+  Statements& st() { return statements_; }
+  Touched& touched() { return touched_; }
+  std::int64_t now() const { return unix_seconds(clock_.now()); }
+  /// Set when SQLite rolled the whole transaction back under us (disk full, I/O error) or a
+  /// savepoint could not be undone: nothing more may be written and COMMIT must not run.
+  const std::optional<Error>& broken() const { return broken_; }
+
+  /// Runs one repository operation inside a savepoint, so that a failed operation changes
+  /// nothing even when `work` carries on and commits the rest.
+  template <class Body>
+  auto op(std::string_view what, const Hints& hints, Body&& body) -> decltype(body()) {
+    if (broken_) {
+      return fail(*broken_);
+    }
+    try {
+      db_.exec("SAVEPOINT op");
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, what, hints));
+    }
+    try {
+      auto result = body();
+      if (result) {
+        db_.exec("RELEASE op");
+      } else {
+        undo();
+      }
+      return result;
+    } catch (const SQLite::Exception& e) {
+      Error error = map_error(e, what, hints);
+      undo();
+      return fail(std::move(error));
+    } catch (const std::exception& e) {
+      undo();
+      return fail(Error::internal(fmt::format("{}: {}", what, e.what())));
+    }
+  }
+
+  bool exists(std::string_view sql, std::int64_t id) {
+    auto s = statements_.get(sql);
+    s->bind(1, id);
+    return s->executeStep();
+  }
+
+  std::int64_t member_count(model::GroupId group) {
+    auto s = statements_.get(kCountMembers);
+    s->bind(1, group);
+    s->executeStep();
+    return s->getColumn(0).getInt64();
+  }
+
+  /// The position and joined_at of `user` in `group`, if it is a member.
+  std::optional<std::pair<std::int64_t, std::int64_t>> position_of(model::GroupId group,
+                                                                   model::UserId user) {
+    auto s = statements_.get(kMemberPosition);
+    s->bind(1, group);
+    s->bind(2, user);
+    if (!s->executeStep()) {
+      return std::nullopt;
+    }
+    return std::make_pair(s->getColumn(0).getInt64(), s->getColumn(1).getInt64());
+  }
+
+  /// Moves the members of `group` at positions from..to by one (kShiftUp/kShiftDown).
+  void shift(std::string_view sql, model::GroupId group, std::int64_t from, std::int64_t to) {
+    auto s = statements_.get(sql);
+    s->bind(1, group);
+    s->bind(2, from);
+    s->bind(3, to);
+    while (s->executeStep()) {
+      touched_.groups_of.insert(s->getColumn(0).getInt64());
+    }
+    touched_.members.insert(group);
+  }
+
+  void set_position(model::GroupId group, model::UserId user, std::int64_t position) {
+    auto s = statements_.get(kSetPosition);
+    s->bind(1, position);
+    s->bind(2, group);
+    s->bind(3, user);
+    s->exec();
+    touched_.members.insert(group);
+    touched_.groups_of.insert(user);
+  }
+
+  /// Inserts `user` at `position` (1..n+1), shifting those at and after it down.
+  void join(model::GroupId group, model::UserId user, std::int64_t position,
+            std::int64_t joined_at) {
+    shift(kShiftUp, group, position, kLastPosition);
+    auto s = statements_.get(kInsertMember);
+    s->bind(1, group);
+    s->bind(2, user);
+    s->bind(3, position);
+    s->bind(4, joined_at);
+    s->exec();
+    touched_.members.insert(group);
+    touched_.groups_of.insert(user);
+  }
+
+  /// Removes `user`, which sits at `position`, from `group` and closes the gap.
+  void leave(model::GroupId group, model::UserId user, std::int64_t position) {
+    {
+      auto s = statements_.get(kDeleteMember);
+      s->bind(1, group);
+      s->bind(2, user);
+      s->exec();
+    }
+    shift(kShiftDown, group, position + 1, kLastPosition);
+    touched_.members.insert(group);
+    touched_.groups_of.insert(user);
+  }
+
+  /// The after-state of everything touched, read inside the transaction before COMMIT.
+  model::SnapshotPatch build_patch() {
+    model::SnapshotPatch patch;
+    for (model::UserId id : touched_.users) {
+      patch.users.emplace_back(id, detail::find_user(statements_, id));
+    }
+    for (model::GroupId id : touched_.groups) {
+      patch.groups.emplace_back(id, detail::find_group(statements_, id));
+    }
+    for (model::TrunkId id : touched_.trunks) {
+      patch.trunks.emplace_back(id, detail::find_trunk(statements_, id));
+    }
+    for (model::TokenId id : touched_.tokens) {
+      patch.tokens.emplace_back(id, detail::find_token(statements_, id));
+    }
+    for (model::GroupId id : touched_.members) {
+      patch.members.emplace_back(id, detail::members_of(statements_, id));
+    }
+    for (model::UserId id : touched_.groups_of) {
+      patch.groups_of.emplace_back(id, detail::groups_of(statements_, id));
+    }
+    return patch;
+  }
+
+ private:
+  void undo() noexcept {
+    if (sqlite3_get_autocommit(db_.getHandle()) != 0) {
+      // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) make SQLite roll back the whole
+      // transaction; the savepoint is gone with it.
+      broken_ = Error{Errc::kUnavailable, "the transaction was rolled back by SQLite", {}};
+      return;
+    }
+    // ROLLBACK TO keeps the savepoint open; RELEASE closes it.
+    if (db_.tryExec("ROLLBACK TO op") != SQLITE_OK || db_.tryExec("RELEASE op") != SQLITE_OK) {
+      broken_ = Error::internal(
+          fmt::format("cannot undo a failed operation: {}", sqlite3_errmsg(db_.getHandle())));
+    }
+  }
+
+  SQLite::Database& db_;
+  Statements& statements_;
+  const Clock& clock_;
+  Touched touched_;
+  std::optional<Error> broken_;
+};
+
+class Users final : public UserRepository {
+ public:
+  explicit Users(TxContext& tx) : tx_(tx) {}
+
+  Result<model::User> create(const model::User& draft) override {
+    Hints hints{.email = draft.email, .extension = draft.extension};
+    return tx_.op("create user", hints, [&]() -> Result<model::User> {
+      const std::int64_t now = tx_.now();
+      model::UserId id = 0;
+      {
+        auto s = tx_.st().get(kInsertUser);
+        detail::bind_user_fields(*s, 1, draft);
+        s->bind(detail::kUserFieldCount + 1, now);
+        s->bind(detail::kUserFieldCount + 2, now);
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().users.insert(id);
+      return stored(detail::find_user(tx_.st(), id), "user", id);
+    });
+  }
+
+  Result<model::User> update(const model::User& u) override {
+    Hints hints{.email = u.email, .extension = u.extension};
+    return tx_.op("update user", hints, [&]() -> Result<model::User> {
+      {
+        auto s = tx_.st().get(kUpdateUser);
+        detail::bind_user_fields(*s, 1, u);
+        s->bind(detail::kUserFieldCount + 1, tx_.now());
+        s->bind(detail::kUserFieldCount + 2, u.id);
+        if (s->exec() == 0) {
+          return fail(Error::not_found(fmt::format("user {} not found", u.id)));
+        }
+      }
+      tx_.touched().users.insert(u.id);
+      return stored(detail::find_user(tx_.st(), u.id), "user", u.id);
+    });
+  }
+
+  Result<void> remove(model::UserId id) override {
+    return tx_.op("remove user", {}, [&]() -> Result<void> {
+      if (!tx_.exists(kUserExists, id)) {
+        return fail(Error::not_found(fmt::format("user {} not found", id)));
+      }
+      // Leave every group explicitly rather than through ON DELETE CASCADE: the groups'
+      // positions must be renumbered, which a cascade would not do.
+      std::vector<std::pair<model::GroupId, std::int64_t>> places;
+      {
+        auto s = tx_.st().get(kPositionsOfUser);
+        s->bind(1, id);
+        while (s->executeStep()) {
+          places.emplace_back(s->getColumn(0).getInt64(), s->getColumn(1).getInt64());
+        }
+      }
+      for (const auto& [group, position] : places) {
+        tx_.leave(group, id, position);
+      }
+      {
+        // The tokens go by cascade; the snapshot must drop them too.
+        auto s = tx_.st().get(kTokensOfUser);
+        s->bind(1, id);
+        while (s->executeStep()) {
+          tx_.touched().tokens.insert(s->getColumn(0).getInt64());
+        }
+      }
+      {
+        auto s = tx_.st().get(kDeleteUser);
+        s->bind(1, id);
+        s->exec();
+      }
+      tx_.touched().users.insert(id);
+      tx_.touched().groups_of.insert(id);
+      return {};
+    });
+  }
+
+ private:
+  TxContext& tx_;
+};
+
+class Groups final : public GroupRepository {
+ public:
+  explicit Groups(TxContext& tx) : tx_(tx) {}
+
+  Result<model::Group> create(const model::Group& draft) override {
+    return tx_.op("create group", hints_for(draft), [&]() -> Result<model::Group> {
+      const std::int64_t now = tx_.now();
+      model::GroupId id = 0;
+      {
+        auto s = tx_.st().get(kInsertGroup);
+        detail::bind_group_fields(*s, 1, draft);
+        s->bind(detail::kGroupFieldCount + 1, now);
+        s->bind(detail::kGroupFieldCount + 2, now);
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().groups.insert(id);
+      return stored(detail::find_group(tx_.st(), id), "group", id);
+    });
+  }
+
+  Result<model::Group> update(const model::Group& g) override {
+    return tx_.op("update group", hints_for(g), [&]() -> Result<model::Group> {
+      {
+        auto s = tx_.st().get(kUpdateGroup);
+        detail::bind_group_fields(*s, 1, g);
+        s->bind(detail::kGroupFieldCount + 1, tx_.now());
+        s->bind(detail::kGroupFieldCount + 2, g.id);
+        if (s->exec() == 0) {
+          return fail(Error::not_found(fmt::format("group {} not found", g.id)));
+        }
+      }
+      tx_.touched().groups.insert(g.id);
+      return stored(detail::find_group(tx_.st(), g.id), "group", g.id);
+    });
+  }
+
+  Result<void> remove(model::GroupId id) override {
+    return tx_.op("remove group", {}, [&]() -> Result<void> {
+      if (!tx_.exists(kGroupExists, id)) {
+        return fail(Error::not_found(fmt::format("group {} not found", id)));
+      }
+      {
+        // Memberships go by cascade; their users' group lists change with them. Positions
+        // elsewhere are unaffected: a position is per group.
+        auto s = tx_.st().get(kUsersOfGroup);
+        s->bind(1, id);
+        while (s->executeStep()) {
+          tx_.touched().groups_of.insert(s->getColumn(0).getInt64());
+        }
+      }
+      {
+        auto s = tx_.st().get(kDeleteGroup);
+        s->bind(1, id);
+        s->exec();
+      }
+      tx_.touched().groups.insert(id);
+      tx_.touched().members.insert(id);
+      return {};
+    });
+  }
+
+ private:
+  static Hints hints_for(const model::Group& g) {
+    Hints hints{.extension = g.extension ? std::string_view(*g.extension) : std::string_view(),
+                .name = g.name,
+                .kind = "group"};
+    // The only foreign key a group row carries.
+    hints.foreign_key =
+        Error::invalid("trunk", fmt::format("trunk {} does not exist", g.trunk.value_or(0)));
+    return hints;
+  }
+
+  TxContext& tx_;
+};
+
+class Memberships final : public MembershipRepository {
+ public:
+  explicit Memberships(TxContext& tx) : tx_(tx) {}
+
+  Result<PutResult> put(model::GroupId group, model::UserId user,
+                        std::optional<int> position) override {
+    return tx_.op("put membership", {}, [&]() -> Result<PutResult> {
+      if (!tx_.exists(kGroupExists, group)) {
+        return fail(Error::not_found(fmt::format("group {} not found", group)));
+      }
+      if (!tx_.exists(kUserExists, user)) {
+        return fail(Error::not_found(fmt::format("user {} not found", user)));
+      }
+      const std::int64_t n = tx_.member_count(group);
+      const auto current = tx_.position_of(group, user);
+      if (!current) {
+        const std::int64_t target =
+            position ? std::clamp<std::int64_t>(*position, 1, n + 1) : n + 1;
+        const std::int64_t now = tx_.now();
+        tx_.join(group, user, target, now);
+        return PutResult{{user, static_cast<int>(target), now}, true};
+      }
+      const auto [at, joined_at] = *current;
+      if (!position) {
+        return PutResult{{user, static_cast<int>(at), joined_at}, false};
+      }
+      const std::int64_t target = std::clamp<std::int64_t>(*position, 1, n);
+      if (target < at) {
+        tx_.shift(kShiftUp, group, target, at - 1);
+        tx_.set_position(group, user, target);
+      } else if (target > at) {
+        tx_.shift(kShiftDown, group, at + 1, target);
+        tx_.set_position(group, user, target);
+      }
+      return PutResult{{user, static_cast<int>(target), joined_at}, false};
+    });
+  }
+
+  Result<void> remove(model::GroupId group, model::UserId user) override {
+    return tx_.op("remove membership", {}, [&]() -> Result<void> {
+      const auto current = tx_.position_of(group, user);
+      if (!current) {
+        return fail(
+            Error::not_found(fmt::format("user {} is not a member of group {}", user, group)));
+      }
+      tx_.leave(group, user, current->first);
+      return {};
+    });
+  }
+
+  Result<void> replace_groups_of(model::UserId user,
+                                 const std::vector<model::GroupId>& groups) override {
+    return tx_.op("replace groups of user", {}, [&]() -> Result<void> {
+      if (!tx_.exists(kUserExists, user)) {
+        return fail(Error::not_found(fmt::format("user {} not found", user)));
+      }
+      const std::set<model::GroupId> wanted(groups.begin(), groups.end());
+      for (model::GroupId group : wanted) {
+        if (!tx_.exists(kGroupExists, group)) {
+          return fail(Error::invalid("group_ids", fmt::format("group {} does not exist", group)));
+        }
+      }
+      std::vector<std::pair<model::GroupId, std::int64_t>> places;
+      {
+        auto s = tx_.st().get(kPositionsOfUser);
+        s->bind(1, user);
+        while (s->executeStep()) {
+          places.emplace_back(s->getColumn(0).getInt64(), s->getColumn(1).getInt64());
+        }
+      }
+      std::set<model::GroupId> kept;
+      for (const auto& [group, position] : places) {
+        if (wanted.contains(group)) {
+          kept.insert(group);
+        } else {
+          tx_.leave(group, user, position);
+        }
+      }
+      const std::int64_t now = tx_.now();
+      for (model::GroupId group : wanted) {
+        if (!kept.contains(group)) {
+          tx_.join(group, user, tx_.member_count(group) + 1, now);
+        }
+      }
+      return {};
+    });
+  }
+
+ private:
+  TxContext& tx_;
+};
+
+class Trunks final : public TrunkRepository {
+ public:
+  explicit Trunks(TxContext& tx) : tx_(tx) {}
+
+  Result<model::Trunk> create(const model::Trunk& draft) override {
+    Hints hints{.name = draft.name, .kind = "trunk"};
+    return tx_.op("create trunk", hints, [&]() -> Result<model::Trunk> {
+      const std::int64_t now = tx_.now();
+      model::TrunkId id = 0;
+      {
+        auto s = tx_.st().get(kInsertTrunk);
+        s->bind(1, draft.name);
+        s->bind(2, now);
+        s->bind(3, now);
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().trunks.insert(id);
+      return stored(detail::find_trunk(tx_.st(), id), "trunk", id);
+    });
+  }
+
+  Result<model::Trunk> update(const model::Trunk& t) override {
+    Hints hints{.name = t.name, .kind = "trunk"};
+    return tx_.op("update trunk", hints, [&]() -> Result<model::Trunk> {
+      {
+        auto s = tx_.st().get(kUpdateTrunk);
+        s->bind(1, t.name);
+        s->bind(2, tx_.now());
+        s->bind(3, t.id);
+        if (s->exec() == 0) {
+          return fail(Error::not_found(fmt::format("trunk {} not found", t.id)));
+        }
+      }
+      tx_.touched().trunks.insert(t.id);
+      return stored(detail::find_trunk(tx_.st(), t.id), "trunk", t.id);
+    });
+  }
+
+  Result<void> remove(model::TrunkId id) override {
+    return tx_.op("remove trunk", {}, [&]() -> Result<void> {
+      if (!tx_.exists(kTrunkExists, id)) {
+        return fail(Error::not_found(fmt::format("trunk {} not found", id)));
+      }
+      {
+        auto s = tx_.st().get(kDetachTrunk);
+        s->bind(1, tx_.now());
+        s->bind(2, id);
+        while (s->executeStep()) {
+          tx_.touched().groups.insert(s->getColumn(0).getInt64());
+        }
+      }
+      {
+        auto s = tx_.st().get(kDeleteTrunk);
+        s->bind(1, id);
+        s->exec();
+      }
+      tx_.touched().trunks.insert(id);
+      return {};
+    });
+  }
+
+ private:
+  TxContext& tx_;
+};
+
+class Tokens final : public TokenRepository {
+ public:
+  explicit Tokens(TxContext& tx) : tx_(tx) {}
+
+  Result<model::ApiToken> create(model::UserId user, const std::string& secret_sha256) override {
+    Hints hints;
+    hints.foreign_key = Error::invalid("user", fmt::format("user {} does not exist", user));
+    return tx_.op("create token", hints, [&]() -> Result<model::ApiToken> {
+      if (!tx_.exists(kUserExists, user)) {
+        return fail(*hints.foreign_key);
+      }
+      model::TokenId id = 0;
+      {
+        auto s = tx_.st().get(kInsertToken);
+        s->bind(1, user);
+        s->bind(2, secret_sha256);
+        s->bind(3, tx_.now());
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().tokens.insert(id);
+      return stored(detail::find_token(tx_.st(), id), "token", id);
+    });
+  }
+
+  Result<void> remove(model::TokenId id) override {
+    return tx_.op("remove token", {}, [&]() -> Result<void> {
+      {
+        auto s = tx_.st().get(kDeleteToken);
+        s->bind(1, id);
+        if (s->exec() == 0) {
+          return fail(Error::not_found(fmt::format("token {} not found", id)));
+        }
+      }
+      tx_.touched().tokens.insert(id);
+      return {};
+    });
+  }
+
+ private:
+  TxContext& tx_;
+};
+
+class SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(SQLite::Database& db, Statements& statements, const Clock& clock)
+      : context_(db, statements, clock),
+        users_(context_),
+        groups_(context_),
+        memberships_(context_),
+        trunks_(context_),
+        tokens_(context_) {}
+
+  UserRepository& users() override { return users_; }
+  GroupRepository& groups() override { return groups_; }
+  MembershipRepository& memberships() override { return memberships_; }
+  TrunkRepository& trunks() override { return trunks_; }
+  TokenRepository& tokens() override { return tokens_; }
+
+  TxContext& context() { return context_; }
+
+ private:
+  TxContext context_;
+  Users users_;
+  Groups groups_;
+  Memberships memberships_;
+  Trunks trunks_;
+  Tokens tokens_;
+};
+
+// ---- the store -------------------------------------------------------------------------
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<SQLite::Database> health,
+              const Clock& clock, model::SnapshotPtr first)
+      : writer_(std::move(writer)),
+        statements_(*writer_),
+        health_(std::move(health)),
+        clock_(clock),
+        current_(std::move(first)) {}
+
+  Result<void> transact(const std::function<Result<void>(Transaction&)>& work) override {
+    // A nested call would wait on the mutex this thread holds; fail loudly instead.
+    if (writer_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+      return fail(Error::internal("transact called from inside a transaction on the same store"));
+    }
+    std::lock_guard lock(writer_mutex_);
+    writer_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+    Result<void> result = run(work);
+    writer_thread_.store(std::thread::id(), std::memory_order_relaxed);
+    return result;
+  }
+
+  model::SnapshotPtr snapshot() const override { return current_.load(std::memory_order_acquire); }
+
+  bool healthy() override {
+    // A second connection, so a health probe never queues behind a long write.
+    std::lock_guard lock(health_mutex_);
+    try {
+      SQLite::Statement s(*health_, std::string(kHealth));
+      return s.executeStep();
+    } catch (const SQLite::Exception&) {
+      return false;
+    }
+  }
+
+ private:
+  Result<void> run(const std::function<Result<void>(Transaction&)>& work) {
+    if (sqlite3_get_autocommit(writer_->getHandle()) == 0) {
+      // Left open by an earlier ROLLBACK that failed; start from a clean slate.
+      (void)writer_->tryExec("ROLLBACK");
+    }
+    try {
+      // IMMEDIATE: take the write lock now, so a busy database fails here and not at COMMIT.
+      writer_->exec("BEGIN IMMEDIATE");
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "begin transaction", {}));
+    }
+    SqliteTransaction tx(*writer_, statements_, clock_);
+    Result<void> outcome;
+    try {
+      outcome = work(tx);
+    } catch (const SQLite::Exception& e) {
+      outcome = fail(map_error(e, "transaction", {}));
+    } catch (const std::exception& e) {
+      outcome = fail(Error::internal(fmt::format("transaction: {}", e.what())));
+    }
+    if (outcome && tx.context().broken()) {
+      outcome = fail(*tx.context().broken());
+    }
+    if (!outcome) {
+      rollback();
+      return outcome;
+    }
+    model::SnapshotPtr next;
+    try {
+      model::SnapshotPatch patch = tx.context().build_patch();
+      if (!patch.empty()) {
+        // Derived before COMMIT so that a failure here can still roll back; writers are
+        // serialised, so the current snapshot cannot change in between.
+        next = std::make_shared<const model::Snapshot>(current_.load()->apply(patch));
+      }
+      writer_->exec("COMMIT");
+    } catch (const SQLite::Exception& e) {
+      rollback();
+      return fail(map_error(e, "commit", {}));
+    } catch (const std::exception& e) {
+      rollback();
+      return fail(Error::internal(fmt::format("commit: {}", e.what())));
+    }
+    if (next) {
+      current_.store(std::move(next), std::memory_order_release);
+    }
+    return {};
+  }
+
+  void rollback() noexcept {
+    if (sqlite3_get_autocommit(writer_->getHandle()) == 0) {
+      (void)writer_->tryExec("ROLLBACK");
+    }
+  }
+
+  std::unique_ptr<SQLite::Database> writer_;
+  Statements statements_;  ///< declared after writer_: finalised before the connection closes
+  std::unique_ptr<SQLite::Database> health_;
+  std::mutex health_mutex_;
+  const Clock& clock_;
+  std::mutex writer_mutex_;
+  std::atomic<std::thread::id> writer_thread_{};
+  std::atomic<model::SnapshotPtr> current_;
+};
+
+Error start_up_error(Errc code, const std::string& path, std::string_view step,
+                     std::string_view detail) {
+  return Error{code, fmt::format("sqlite {}: {}: {}", path, step, detail), {}};
+}
+
+}  // namespace
+
+int schema_version() {
+  return static_cast<int>(detail::migrations().size());
+}
+
+Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock) {
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                            kBusyTimeoutMs);
+  } catch (const SQLite::Exception& e) {
+    return fail(start_up_error(Errc::kUnavailable, path, "cannot open", e.what()));
+  }
+  try {
+    // WAL + synchronous=NORMAL: a commit survives a crash of the process (the WAL is
+    // written before COMMIT returns); only a power loss may drop the last transactions.
+    db->exec("PRAGMA busy_timeout = 5000");
+    const std::string mode = db->execAndGet("PRAGMA journal_mode = WAL").getString();
+    if (mode != "wal") {
+      return fail(start_up_error(Errc::kUnavailable, path, "configure",
+                                 fmt::format("journal_mode is '{}', WAL is required", mode)));
+    }
+    db->exec("PRAGMA synchronous = NORMAL");
+    db->exec("PRAGMA foreign_keys = ON");
+    if (db->execAndGet("PRAGMA foreign_keys").getInt() != 1) {
+      return fail(start_up_error(Errc::kInternal, path, "configure",
+                                 "this SQLite cannot enforce foreign keys"));
+    }
+  } catch (const SQLite::Exception& e) {
+    return fail(start_up_error(Errc::kUnavailable, path, "configure", e.what()));
+  }
+  if (auto migrated = detail::migrate(*db, path, unix_seconds(clock.now())); !migrated) {
+    return fail(std::move(migrated).error());
+  }
+  std::unique_ptr<SQLite::Database> health;
+  try {
+    health = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+  } catch (const SQLite::Exception& e) {
+    return fail(start_up_error(Errc::kUnavailable, path, "open health connection", e.what()));
+  }
+  model::SnapshotPtr first;
+  try {
+    first = std::make_shared<const model::Snapshot>(
+        model::Snapshot{}.apply(detail::load_everything(*db)));
+  } catch (const std::exception& e) {
+    return fail(start_up_error(Errc::kInternal, path, "load snapshot", e.what()));
+  }
+  return std::make_unique<SqliteStore>(std::move(db), std::move(health), clock, std::move(first));
+}
+
+}  // namespace cohort::store::sqlite

@@ -1,0 +1,976 @@
+#include "unit/store/repository_suite.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace cohort::store::testing {
+
+using model::ExtensionOwner;
+
+// ---- fixture ---------------------------------------------------------------------------
+
+void RepositorySuite::SetUp() {
+  set_time(kT0);
+  backend_ = GetParam().make();
+  auto opened = backend_->open(clock_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  store_ = std::move(*opened);
+}
+
+void RepositorySuite::TearDown() {
+  store_.reset();
+  backend_.reset();
+}
+
+void RepositorySuite::reopen() {
+  store_.reset();
+  auto opened = backend_->open(clock_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  store_ = std::move(*opened);
+}
+
+Result<model::User> RepositorySuite::create_user(const model::User& u) {
+  return in_tx([&](Transaction& tx) { return tx.users().create(u); });
+}
+
+Result<model::Group> RepositorySuite::create_group(const model::Group& g) {
+  return in_tx([&](Transaction& tx) { return tx.groups().create(g); });
+}
+
+Result<model::Trunk> RepositorySuite::create_trunk(const model::Trunk& t) {
+  return in_tx([&](Transaction& tx) { return tx.trunks().create(t); });
+}
+
+Result<MembershipRepository::PutResult> RepositorySuite::put_member(model::GroupId g,
+                                                                    model::UserId u,
+                                                                    std::optional<int> position) {
+  return in_tx([&](Transaction& tx) { return tx.memberships().put(g, u, position); });
+}
+
+std::vector<model::UserId> RepositorySuite::member_ids(model::GroupId g) {
+  auto s = snap();
+  std::vector<model::UserId> ids;
+  int expected = 1;
+  for (const model::Member& m : s->members(g)) {
+    EXPECT_EQ(m.position, expected) << "group " << g << " user " << m.user;
+    ++expected;
+    ids.push_back(m.user);
+    // The user side must agree with the group side.
+    bool found = false;
+    for (const model::UserMembership& um : s->groups_of(m.user)) {
+      if (um.group == g) {
+        found = true;
+        EXPECT_EQ(um.position, m.position) << "groups_of(" << m.user << ") for group " << g;
+        EXPECT_EQ(um.joined_at, m.joined_at);
+      }
+    }
+    EXPECT_TRUE(found) << "user " << m.user << " lacks group " << g << " in groups_of";
+  }
+  return ids;
+}
+
+// ---- builders and dump -----------------------------------------------------------------
+
+model::User make_user(const std::string& name, const std::string& email,
+                      const std::string& extension) {
+  model::User u;
+  u.name = name;
+  u.email = email;
+  u.extension = extension;
+  u.role = model::Role::kAgent;
+  u.digest = {"cohort", "md5-" + extension, "sha256-" + extension};
+  return u;
+}
+
+model::Group make_group(const std::string& name, std::optional<std::string> extension) {
+  model::Group g;
+  g.name = name;
+  g.description = "the " + name + " team";
+  g.extension = std::move(extension);
+  return g;
+}
+
+model::Trunk make_trunk(const std::string& name) {
+  model::Trunk t;
+  t.name = name;
+  return t;
+}
+
+namespace {
+
+std::string opt(const std::optional<std::string>& v) {
+  return v ? "'" + *v + "'" : "null";
+}
+
+std::string owner(const std::optional<ExtensionOwner>& o) {
+  if (!o) {
+    return "none";
+  }
+  return fmt::format("{}:{}", o->kind == ExtensionOwner::Kind::kUser ? "user" : "group", o->id);
+}
+
+}  // namespace
+
+std::string dump(const model::Snapshot& s) {
+  std::string out;
+  for (model::UserId id : s.user_ids()) {
+    const model::User* u = s.user(id);
+    out += fmt::format(
+        "user {} name='{}' email='{}' ext='{}' cid={} role={} active={} digest={}/{}/{} "
+        "created={} updated={} owner={} by_email={}\n",
+        u->id, u->name, u->email, u->extension, opt(u->caller_id), model::to_string(u->role),
+        u->active, u->digest.realm, u->digest.ha1_md5, u->digest.ha1_sha256, u->created_at,
+        u->updated_at, owner(s.extension_owner(u->extension)),
+        s.user_by_email(u->email) ? s.user_by_email(u->email)->id : 0);
+    for (const model::UserMembership& m : s.groups_of(id)) {
+      out += fmt::format("  in group {} at {} since {}\n", m.group, m.position, m.joined_at);
+    }
+  }
+  for (model::GroupId id : s.group_ids()) {
+    const model::Group* g = s.group(id);
+    out += fmt::format(
+        "group {} name='{}' desc='{}' ext={} ocid={} trunk={} strategy={} ring={} wait={} "
+        "wrap={} fallback={} cti={} created={} updated={} by_name={} owner={}\n",
+        g->id, g->name, g->description, opt(g->extension), opt(g->outbound_caller_id),
+        g->trunk ? std::to_string(*g->trunk) : "null", model::to_string(g->ring_strategy),
+        g->ring_timeout_s, g->max_wait_s, g->wrap_up_s,
+        g->fallback ? model::destination_to_json(*g->fallback).dump() : "null", g->cti_scope,
+        g->created_at, g->updated_at, s.group_by_name(g->name) ? s.group_by_name(g->name)->id : 0,
+        g->extension ? owner(s.extension_owner(*g->extension)) : "-");
+    for (const model::Member& m : s.members(id)) {
+      out += fmt::format("  member {} at {} since {}\n", m.user, m.position, m.joined_at);
+    }
+  }
+  for (model::TrunkId id : s.trunk_ids()) {
+    const model::Trunk* t = s.trunk(id);
+    out += fmt::format("trunk {} name='{}' created={} updated={}\n", t->id, t->name, t->created_at,
+                       t->updated_at);
+  }
+  for (model::TokenId id : s.token_ids()) {
+    const model::ApiToken* t = s.token(id);
+    const model::ApiToken* by_hash = s.token_by_secret_hash(t->secret_sha256);
+    out += fmt::format("token {} user={} hash={} created={} by_hash={}\n", t->id, t->user,
+                       t->secret_sha256, t->created_at, by_hash ? by_hash->id : 0);
+  }
+  out += fmt::format("memberships {}\n", s.membership_count());
+  return out;
+}
+
+// ---- users -----------------------------------------------------------------------------
+
+TEST_P(RepositorySuite, StartsEmptyAndHealthy) {
+  auto s = snap();
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(s->user_ids().empty());
+  EXPECT_TRUE(s->group_ids().empty());
+  EXPECT_TRUE(s->trunk_ids().empty());
+  EXPECT_TRUE(s->token_ids().empty());
+  EXPECT_TRUE(store_->healthy());
+}
+
+TEST_P(RepositorySuite, UserCreateUpdateRemove) {
+  const auto v0 = version();
+  model::User draft = make_user("Alice", "alice@example.com", "1001");
+  draft.caller_id = "+15550001";
+  draft.role = model::Role::kSupervisor;
+  draft.id = 999;            // ignored
+  draft.created_at = 12345;  // ignored
+  auto alice = create_user(draft);
+  ASSERT_TRUE(alice) << alice.error().message;
+  EXPECT_GT(alice->id, 0);
+  EXPECT_NE(alice->id, 999);
+  EXPECT_EQ(alice->created_at, kT0);
+  EXPECT_EQ(alice->updated_at, kT0);
+  model::User expected = draft;
+  expected.id = alice->id;
+  expected.created_at = kT0;
+  expected.updated_at = kT0;
+  EXPECT_EQ(*alice, expected);
+
+  auto s1 = snap();
+  EXPECT_EQ(s1->version(), v0 + 1);
+  ASSERT_NE(s1->user(alice->id), nullptr);
+  EXPECT_EQ(*s1->user(alice->id), *alice);
+  ASSERT_NE(s1->user_by_extension("1001"), nullptr);
+  EXPECT_EQ(s1->user_by_extension("1001")->id, alice->id);
+  ASSERT_NE(s1->user_by_email("ALICE@Example.com"), nullptr);
+  EXPECT_EQ(s1->extension_owner("1001"), (ExtensionOwner{ExtensionOwner::Kind::kUser, alice->id}));
+
+  set_time(kT0 + 60);
+  model::User changed = *alice;
+  changed.name = "Alice B";
+  changed.email = "alice.b@example.com";
+  changed.extension = "1002";
+  changed.caller_id.reset();
+  changed.active = false;
+  changed.digest = {"other", "m", "s"};
+  auto updated = in_tx([&](Transaction& tx) { return tx.users().update(changed); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->created_at, kT0);
+  EXPECT_EQ(updated->updated_at, kT0 + 60);
+  changed.updated_at = kT0 + 60;
+  EXPECT_EQ(*updated, changed);
+  auto s2 = snap();
+  EXPECT_EQ(s2->version(), v0 + 2);
+  EXPECT_EQ(*s2->user(alice->id), changed);
+  EXPECT_EQ(s2->extension_owner("1001"), std::nullopt);
+  EXPECT_EQ(s2->user_by_extension("1002")->id, alice->id);
+  EXPECT_EQ(s2->user_by_email("alice@example.com"), nullptr);
+  // The previous snapshot is a value: readers holding it still see the old user.
+  EXPECT_EQ(s1->user(alice->id)->name, "Alice");
+
+  // The freed extension and e-mail can be taken again.
+  auto other = create_user(make_user("Other", "alice@example.com", "1001"));
+  ASSERT_TRUE(other) << other.error().message;
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().remove(alice->id); }));
+  auto s3 = snap();
+  EXPECT_EQ(s3->version(), v0 + 4);
+  EXPECT_EQ(s3->user(alice->id), nullptr);
+  EXPECT_EQ(s3->user_by_extension("1002"), nullptr);
+  EXPECT_EQ(s3->extension_owner("1002"), std::nullopt);
+  EXPECT_EQ(s3->user_ids().size(), 1u);
+
+  // Ids are never handed out again: destinations may still point at a deleted one.
+  auto next = create_user(make_user("Next", "next@example.com", "1003"));
+  ASSERT_TRUE(next);
+  EXPECT_GT(next->id, other->id);
+}
+
+TEST_P(RepositorySuite, UpdateOrRemoveMissingIsNotFound) {
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  ASSERT_TRUE(alice);
+  auto group = create_group(make_group("Sales"));
+  ASSERT_TRUE(group);
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  const auto v = version();
+
+  model::User ghost = *alice;
+  ghost.id = alice->id + 100;
+  ghost.email = "ghost@example.com";
+  ghost.extension = "1999";
+  auto r1 = in_tx([&](Transaction& tx) { return tx.users().update(ghost); });
+  ASSERT_FALSE(r1);
+  EXPECT_EQ(r1.error().code, Errc::kNotFound);
+  auto r2 = in_tx([&](Transaction& tx) { return tx.users().remove(ghost.id); });
+  ASSERT_FALSE(r2);
+  EXPECT_EQ(r2.error().code, Errc::kNotFound);
+
+  model::Group gghost = *group;
+  gghost.id += 100;
+  gghost.name = "Ghosts";
+  auto r3 = in_tx([&](Transaction& tx) { return tx.groups().update(gghost); });
+  ASSERT_FALSE(r3);
+  EXPECT_EQ(r3.error().code, Errc::kNotFound);
+  auto r4 = in_tx([&](Transaction& tx) { return tx.groups().remove(gghost.id); });
+  ASSERT_FALSE(r4);
+  EXPECT_EQ(r4.error().code, Errc::kNotFound);
+
+  model::Trunk tghost = *trunk;
+  tghost.id += 100;
+  tghost.name = "ghost";
+  auto r5 = in_tx([&](Transaction& tx) { return tx.trunks().update(tghost); });
+  ASSERT_FALSE(r5);
+  EXPECT_EQ(r5.error().code, Errc::kNotFound);
+  auto r6 = in_tx([&](Transaction& tx) { return tx.trunks().remove(tghost.id); });
+  ASSERT_FALSE(r6);
+  EXPECT_EQ(r6.error().code, Errc::kNotFound);
+  auto r7 = in_tx([&](Transaction& tx) { return tx.tokens().remove(12345); });
+  ASSERT_FALSE(r7);
+  EXPECT_EQ(r7.error().code, Errc::kNotFound);
+
+  EXPECT_EQ(version(), v);
+}
+
+// ---- groups and trunks -----------------------------------------------------------------
+
+TEST_P(RepositorySuite, GroupCreateUpdateRemove) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk) << trunk.error().message;
+  auto fallback_user = create_user(make_user("Bob", "bob@example.com", "1001"));
+  ASSERT_TRUE(fallback_user);
+
+  model::Group draft = make_group("Sales", "2000");
+  draft.outbound_caller_id = "+15550100";
+  draft.trunk = trunk->id;
+  draft.ring_strategy = model::RingStrategy::kRoundRobin;
+  draft.ring_timeout_s = 15;
+  draft.max_wait_s = 300;
+  draft.wrap_up_s = 10;
+  draft.fallback = model::DestUser{fallback_user->id};
+  draft.cti_scope = true;
+  const auto v0 = version();
+  auto sales = create_group(draft);
+  ASSERT_TRUE(sales) << sales.error().message;
+  model::Group expected = draft;
+  expected.id = sales->id;
+  expected.created_at = kT0;
+  expected.updated_at = kT0;
+  EXPECT_EQ(*sales, expected);
+
+  auto s1 = snap();
+  EXPECT_EQ(s1->version(), v0 + 1);
+  EXPECT_EQ(*s1->group(sales->id), expected);
+  EXPECT_EQ(s1->group_by_name("SALES")->id, sales->id);
+  EXPECT_EQ(s1->group_by_extension("2000")->id, sales->id);
+  EXPECT_EQ(s1->extension_owner("2000"), (ExtensionOwner{ExtensionOwner::Kind::kGroup, sales->id}));
+
+  set_time(kT0 + 5);
+  model::Group changed = *sales;
+  changed.name = "Inside Sales";
+  changed.extension.reset();
+  changed.trunk.reset();
+  changed.fallback = model::DestNumber{"+15551234"};
+  changed.ring_strategy = model::RingStrategy::kSequential;
+  auto updated = in_tx([&](Transaction& tx) { return tx.groups().update(changed); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  changed.updated_at = kT0 + 5;
+  EXPECT_EQ(*updated, changed);
+  auto s2 = snap();
+  EXPECT_EQ(*s2->group(sales->id), changed);
+  EXPECT_EQ(s2->group_by_name("sales"), nullptr);
+  EXPECT_EQ(s2->extension_owner("2000"), std::nullopt);
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.groups().remove(sales->id); }));
+  EXPECT_EQ(snap()->group(sales->id), nullptr);
+  EXPECT_TRUE(snap()->group_ids().empty());
+}
+
+TEST_P(RepositorySuite, GroupTrunkMustExist) {
+  model::Group draft = make_group("Sales");
+  draft.trunk = 4242;
+  const auto v = version();
+  auto created = create_group(draft);
+  ASSERT_FALSE(created);
+  EXPECT_EQ(created.error().code, Errc::kInvalid);
+  EXPECT_EQ(created.error().field, "trunk");
+
+  auto sales = create_group(make_group("Sales"));
+  ASSERT_TRUE(sales);
+  model::Group changed = *sales;
+  changed.trunk = 4242;
+  auto updated = in_tx([&](Transaction& tx) { return tx.groups().update(changed); });
+  ASSERT_FALSE(updated);
+  EXPECT_EQ(updated.error().code, Errc::kInvalid);
+  EXPECT_EQ(updated.error().field, "trunk");
+  EXPECT_EQ(version(), v + 1);
+  EXPECT_EQ(snap()->group(sales->id)->trunk, std::nullopt);
+}
+
+TEST_P(RepositorySuite, FallbackRoundTrip) {
+  auto target = create_user(make_user("Bob", "bob@example.com", "1001"));
+  ASSERT_TRUE(target);
+  const std::vector<model::Destination> fallbacks = {
+      model::DestUser{target->id},
+      model::DestGroup{77},
+      model::DestVoicemail{model::DestVoicemail::Box::kUser, target->id},
+      model::DestVoicemail{model::DestVoicemail::Box::kGroup, 3},
+      model::DestNumber{"+15551234"},
+      model::DestHangup{},
+  };
+  std::vector<model::GroupId> ids;
+  for (std::size_t i = 0; i < fallbacks.size(); ++i) {
+    model::Group g = make_group("g" + std::to_string(i));
+    g.fallback = fallbacks[i];
+    auto created = create_group(g);
+    ASSERT_TRUE(created) << created.error().message;
+    EXPECT_EQ(created->fallback, fallbacks[i]);
+    ids.push_back(created->id);
+  }
+  reopen();
+  for (std::size_t i = 0; i < fallbacks.size(); ++i) {
+    ASSERT_NE(snap()->group(ids[i]), nullptr);
+    EXPECT_EQ(snap()->group(ids[i])->fallback, fallbacks[i]) << i;
+  }
+}
+
+TEST_P(RepositorySuite, TrunkCreateUpdateRemove) {
+  auto trunk = create_trunk(make_trunk("Carrier"));
+  ASSERT_TRUE(trunk) << trunk.error().message;
+  EXPECT_EQ(trunk->created_at, kT0);
+  EXPECT_EQ(*snap()->trunk(trunk->id), *trunk);
+
+  set_time(kT0 + 1);
+  model::Trunk changed = *trunk;
+  changed.name = "Carrier 2";
+  auto updated = in_tx([&](Transaction& tx) { return tx.trunks().update(changed); });
+  ASSERT_TRUE(updated);
+  EXPECT_EQ(updated->name, "Carrier 2");
+  EXPECT_EQ(updated->created_at, kT0);
+  EXPECT_EQ(updated->updated_at, kT0 + 1);
+  EXPECT_EQ(*snap()->trunk(trunk->id), *updated);
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.trunks().remove(trunk->id); }));
+  EXPECT_EQ(snap()->trunk(trunk->id), nullptr);
+}
+
+TEST_P(RepositorySuite, TrunkDeleteLeavesGroupsWithoutTrunk) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  auto keep = create_trunk(make_trunk("backup"));
+  ASSERT_TRUE(trunk && keep);
+  model::Group a = make_group("A");
+  a.trunk = trunk->id;
+  model::Group b = make_group("B");
+  b.trunk = trunk->id;
+  model::Group c = make_group("C");
+  c.trunk = keep->id;
+  auto ga = create_group(a);
+  auto gb = create_group(b);
+  auto gc = create_group(c);
+  ASSERT_TRUE(ga && gb && gc);
+
+  set_time(kT0 + 30);
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.trunks().remove(trunk->id); }));
+  auto s = snap();
+  EXPECT_EQ(s->trunk(trunk->id), nullptr);
+  EXPECT_EQ(s->group(ga->id)->trunk, std::nullopt);
+  EXPECT_EQ(s->group(gb->id)->trunk, std::nullopt);
+  EXPECT_EQ(s->group(ga->id)->updated_at, kT0 + 30);
+  EXPECT_EQ(s->group(gc->id)->trunk, keep->id);
+  EXPECT_EQ(s->group(gc->id)->updated_at, kT0);
+  const std::string before = dump(*s);
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+// ---- tokens ----------------------------------------------------------------------------
+
+TEST_P(RepositorySuite, TokenCreateRemove) {
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  ASSERT_TRUE(alice);
+  const std::string hash(64, 'a');
+  auto token = in_tx([&](Transaction& tx) { return tx.tokens().create(alice->id, hash); });
+  ASSERT_TRUE(token) << token.error().message;
+  EXPECT_EQ(token->user, alice->id);
+  EXPECT_EQ(token->secret_sha256, hash);
+  EXPECT_EQ(token->created_at, kT0);
+  EXPECT_EQ(*snap()->token(token->id), *token);
+  EXPECT_EQ(snap()->token_by_secret_hash(hash)->id, token->id);
+
+  auto again = in_tx([&](Transaction& tx) { return tx.tokens().create(alice->id, hash); });
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, Errc::kConflict);
+  EXPECT_EQ(again.error().field, "token");
+
+  auto orphan = in_tx(
+      [&](Transaction& tx) { return tx.tokens().create(alice->id + 50, std::string(64, 'b')); });
+  ASSERT_FALSE(orphan);
+  EXPECT_EQ(orphan.error().code, Errc::kInvalid);
+  EXPECT_EQ(orphan.error().field, "user");
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.tokens().remove(token->id); }));
+  EXPECT_EQ(snap()->token(token->id), nullptr);
+  EXPECT_EQ(snap()->token_by_secret_hash(hash), nullptr);
+}
+
+// ---- conflicts -------------------------------------------------------------------------
+
+TEST_P(RepositorySuite, ConflictsNameTheirField) {
+  auto alice = create_user(make_user("Alice", "Alice@Example.com", "1001"));
+  auto bob = create_user(make_user("Bob", "bob@example.com", "1002"));
+  auto sales = create_group(make_group("Sales", "2000"));
+  auto support = create_group(make_group("Support", "2001"));
+  auto trunk = create_trunk(make_trunk("Carrier"));
+  ASSERT_TRUE(alice && bob && sales && support && trunk);
+  const std::string before = dump(*snap());
+  const auto v = version();
+
+  auto expect_conflict = [&](const auto& result, const std::string& field, const char* what) {
+    ASSERT_FALSE(result) << what;
+    EXPECT_EQ(result.error().code, Errc::kConflict) << what << ": " << result.error().message;
+    EXPECT_EQ(result.error().field, field) << what << ": " << result.error().message;
+  };
+
+  // E-mail, case-insensitively, on create and on update.
+  expect_conflict(create_user(make_user("A2", "aLiCe@example.COM", "1100")), "email",
+                  "user email create");
+  model::User b = *bob;
+  b.email = "ALICE@EXAMPLE.COM";
+  expect_conflict(in_tx([&](Transaction& tx) { return tx.users().update(b); }), "email",
+                  "user email update");
+
+  // Extensions are one namespace across users and groups, both directions.
+  expect_conflict(create_user(make_user("A3", "a3@example.com", "1001")), "extension",
+                  "user ext vs user");
+  expect_conflict(create_user(make_user("A4", "a4@example.com", "2000")), "extension",
+                  "user ext vs group");
+  expect_conflict(create_group(make_group("G1", "1001")), "extension", "group ext vs user");
+  expect_conflict(create_group(make_group("G2", "2001")), "extension", "group ext vs group");
+  b = *bob;
+  b.extension = "2001";
+  expect_conflict(in_tx([&](Transaction& tx) { return tx.users().update(b); }), "extension",
+                  "user ext update vs group");
+  model::Group g = *support;
+  g.extension = "1002";
+  expect_conflict(in_tx([&](Transaction& tx) { return tx.groups().update(g); }), "extension",
+                  "group ext update vs user");
+
+  // Group and trunk names, case-insensitively.
+  expect_conflict(create_group(make_group("sALES")), "name", "group name create");
+  g = *support;
+  g.name = "SALES";
+  expect_conflict(in_tx([&](Transaction& tx) { return tx.groups().update(g); }), "name",
+                  "group name update");
+  expect_conflict(create_trunk(make_trunk("CARRIER")), "name", "trunk name create");
+
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(dump(*snap()), before);
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+TEST_P(RepositorySuite, UpdateKeepingOwnUniqueValuesIsNoConflict) {
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  auto sales = create_group(make_group("Sales", "2000"));
+  ASSERT_TRUE(alice && sales);
+  model::User a = *alice;
+  a.email = "ALICE@example.com";  // same address, other case
+  a.name = "Alice A";
+  auto ua = in_tx([&](Transaction& tx) { return tx.users().update(a); });
+  ASSERT_TRUE(ua) << ua.error().message;
+  model::Group g = *sales;
+  g.name = "SALES";
+  auto ug = in_tx([&](Transaction& tx) { return tx.groups().update(g); });
+  ASSERT_TRUE(ug) << ug.error().message;
+  EXPECT_EQ(snap()->extension_owner("1001"),
+            (ExtensionOwner{ExtensionOwner::Kind::kUser, alice->id}));
+  EXPECT_EQ(snap()->extension_owner("2000"),
+            (ExtensionOwner{ExtensionOwner::Kind::kGroup, sales->id}));
+}
+
+// ---- transactions ----------------------------------------------------------------------
+
+TEST_P(RepositorySuite, ConflictRollsBackTheWholeTransaction) {
+  auto existing = create_user(make_user("Zed", "zed@example.com", "1009"));
+  ASSERT_TRUE(existing);
+  const std::string before = dump(*snap());
+  const auto v = version();
+  auto result = store_->transact([&](Transaction& tx) -> Result<void> {
+    auto first = tx.users().create(make_user("Alice", "alice@example.com", "1001"));
+    if (!first) {
+      return fail(first.error());
+    }
+    auto second = tx.users().create(make_user("Bob", "ZED@example.com", "1002"));
+    if (!second) {
+      return fail(second.error());
+    }
+    return {};
+  });
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::kConflict);
+  EXPECT_EQ(result.error().field, "email");
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(snap()->user_by_email("alice@example.com"), nullptr);
+  EXPECT_EQ(dump(*snap()), before);
+
+  // Nothing reached the database either: Alice's e-mail and extension are still free.
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  ASSERT_TRUE(alice) << alice.error().message;
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().remove(alice->id); }));
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+TEST_P(RepositorySuite, FailingWorkRollsBackEverything) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  auto sales = create_group(make_group("Sales", "2000"));
+  ASSERT_TRUE(trunk && alice && sales);
+  ASSERT_TRUE(put_member(sales->id, alice->id));
+  const std::string before = dump(*snap());
+  const auto v = version();
+
+  auto result = store_->transact([&](Transaction& tx) -> Result<void> {
+    auto bob = tx.users().create(make_user("Bob", "bob@example.com", "1002"));
+    auto support = tx.groups().create(make_group("Support", "2001"));
+    if (!bob || !support) {
+      ADD_FAILURE() << "setup inside the transaction failed";
+      return {};
+    }
+    EXPECT_TRUE(tx.memberships().put(sales->id, bob->id, 1));
+    EXPECT_TRUE(tx.memberships().put(support->id, alice->id, std::nullopt));
+    EXPECT_TRUE(tx.users().remove(alice->id));
+    EXPECT_TRUE(tx.trunks().remove(trunk->id));
+    return fail(Error::invalid("reason", "the caller changed its mind"));
+  });
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().field, "reason");
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(dump(*snap()), before);
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+TEST_P(RepositorySuite, ExceptionInWorkRollsBack) {
+  const std::string before = dump(*snap());
+  const auto v = version();
+  auto result = store_->transact([&](Transaction& tx) -> Result<void> {
+    EXPECT_TRUE(tx.users().create(make_user("Alice", "alice@example.com", "1001")));
+    throw std::runtime_error("boom");
+  });
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::kInternal);
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(dump(*snap()), before);
+  EXPECT_TRUE(create_user(make_user("Alice", "alice@example.com", "1001")));
+}
+
+TEST_P(RepositorySuite, FailedOperationChangesNothingEvenIfWorkCommits) {
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  ASSERT_TRUE(alice);
+  model::UserId carol_id = 0;
+  auto result = store_->transact([&](Transaction& tx) -> Result<void> {
+    auto bob = tx.users().create(make_user("Bob", "alice@example.com", "1002"));
+    EXPECT_FALSE(bob);
+    auto carol = tx.users().create(make_user("Carol", "carol@example.com", "1003"));
+    if (!carol) {
+      return fail(carol.error());
+    }
+    carol_id = carol->id;
+    return {};
+  });
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_NE(snap()->user(carol_id), nullptr);
+  EXPECT_EQ(snap()->user_by_extension("1002"), nullptr);
+  EXPECT_EQ(snap()->user_ids().size(), 2u);
+  // Bob's extension was not claimed by the failed insert.
+  EXPECT_TRUE(create_user(make_user("Bob", "bob@example.com", "1002")));
+}
+
+TEST_P(RepositorySuite, EmptyTransactionPublishesNothing) {
+  const auto before = snap();
+  ASSERT_TRUE(store_->transact([](Transaction&) -> Result<void> { return {}; }));
+  EXPECT_EQ(snap(), before);
+}
+
+TEST_P(RepositorySuite, NestedTransactIsRefused) {
+  Result<void> inner;
+  auto outer = store_->transact([&](Transaction& tx) -> Result<void> {
+    inner = store_->transact([](Transaction&) -> Result<void> { return {}; });
+    auto u = tx.users().create(make_user("Alice", "alice@example.com", "1001"));
+    if (!u) {
+      return fail(u.error());
+    }
+    return {};
+  });
+  ASSERT_TRUE(outer) << outer.error().message;
+  ASSERT_FALSE(inner);
+  EXPECT_EQ(inner.error().code, Errc::kInternal);
+  EXPECT_NE(snap()->user_by_extension("1001"), nullptr);
+}
+
+TEST_P(RepositorySuite, ConcurrentWritersAreSerialised) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  const auto v0 = version();
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const int n = t * kPerThread + i;
+        auto r = store_->transact([&](Transaction& tx) -> Result<void> {
+          auto u = tx.users().create(make_user(
+              fmt::format("U{}", n), fmt::format("u{}@example.com", n), std::to_string(5000 + n)));
+          if (!u) {
+            return fail(u.error());
+          }
+          return {};
+        });
+        failures[t] += r ? 0 : 1;
+        // Readers never lock: a snapshot taken any time is whole.
+        auto s = store_->snapshot();
+        EXPECT_EQ(s->user_ids().size(), s->version() - v0);
+      }
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (int f : failures) {
+    EXPECT_EQ(f, 0);
+  }
+  EXPECT_EQ(snap()->user_ids().size(), std::size_t{kThreads * kPerThread});
+  EXPECT_EQ(version(), v0 + kThreads * kPerThread);
+}
+
+// ---- memberships -----------------------------------------------------------------------
+
+TEST_P(RepositorySuite, MembershipAppendInsertMoveRemove) {
+  auto g = create_group(make_group("Sales"));
+  ASSERT_TRUE(g);
+  std::vector<model::UserId> u;
+  for (int i = 0; i < 6; ++i) {
+    auto user = create_user(make_user(fmt::format("U{}", i), fmt::format("u{}@example.com", i),
+                                      std::to_string(1000 + i)));
+    ASSERT_TRUE(user);
+    u.push_back(user->id);
+  }
+  using Ids = std::vector<model::UserId>;
+
+  // Append without a position.
+  for (int i = 0; i < 3; ++i) {
+    set_time(kT0 + i);
+    auto put = put_member(g->id, u[i]);
+    ASSERT_TRUE(put) << put.error().message;
+    EXPECT_TRUE(put->created);
+    EXPECT_EQ(put->member, (model::Member{u[i], i + 1, kT0 + i}));
+  }
+  EXPECT_EQ(member_ids(g->id), (Ids{u[0], u[1], u[2]}));
+  EXPECT_EQ(snap()->membership_count(), 3u);
+
+  // Put of an existing member without a position leaves it where it is.
+  set_time(kT0 + 100);
+  auto again = put_member(g->id, u[1]);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->created);
+  EXPECT_EQ(again->member, (model::Member{u[1], 2, kT0 + 1}));
+  EXPECT_EQ(member_ids(g->id), (Ids{u[0], u[1], u[2]}));
+
+  // Insert a new member at a position: the others shift, on both sides of the snapshot.
+  auto inserted = put_member(g->id, u[3], 1);
+  ASSERT_TRUE(inserted);
+  EXPECT_TRUE(inserted->created);
+  EXPECT_EQ(inserted->member.position, 1);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[3], u[0], u[1], u[2]}));
+  EXPECT_EQ(snap()->groups_of(u[2])[0].position, 4);
+
+  // Positions are clamped: past the end appends, below 1 goes first.
+  auto far = put_member(g->id, u[4], 99);
+  ASSERT_TRUE(far);
+  EXPECT_EQ(far->member.position, 5);
+  auto low = put_member(g->id, u[5], -3);
+  ASSERT_TRUE(low);
+  EXPECT_EQ(low->member.position, 1);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[5], u[3], u[0], u[1], u[2], u[4]}));
+
+  // Move down, move up, move past the end (clamped to n), move to where it is.
+  auto down = put_member(g->id, u[5], 4);
+  ASSERT_TRUE(down);
+  EXPECT_FALSE(down->created);
+  EXPECT_EQ(down->member.position, 4);
+  EXPECT_EQ(down->member.joined_at, low->member.joined_at);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[3], u[0], u[1], u[5], u[2], u[4]}));
+  auto up = put_member(g->id, u[4], 2);
+  ASSERT_TRUE(up);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[3], u[4], u[0], u[1], u[5], u[2]}));
+  auto last = put_member(g->id, u[3], 1000);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->member.position, 6);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[4], u[0], u[1], u[5], u[2], u[3]}));
+  auto same = put_member(g->id, u[1], 3);
+  ASSERT_TRUE(same);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[4], u[0], u[1], u[5], u[2], u[3]}));
+
+  // Remove closes the gap.
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.memberships().remove(g->id, u[1]); }));
+  EXPECT_EQ(member_ids(g->id), (Ids{u[4], u[0], u[5], u[2], u[3]}));
+  EXPECT_TRUE(snap()->groups_of(u[1]).empty());
+  EXPECT_EQ(snap()->membership_count(), 5u);
+  auto missing = in_tx([&](Transaction& tx) { return tx.memberships().remove(g->id, u[1]); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+
+  const std::string before = dump(*snap());
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+  EXPECT_EQ(member_ids(g->id), (Ids{u[4], u[0], u[5], u[2], u[3]}));
+}
+
+TEST_P(RepositorySuite, MembershipOfUnknownGroupOrUser) {
+  auto g = create_group(make_group("Sales"));
+  auto u = create_user(make_user("Alice", "alice@example.com", "1001"));
+  ASSERT_TRUE(g && u);
+  const auto v = version();
+  auto no_group = put_member(g->id + 100, u->id);
+  ASSERT_FALSE(no_group);
+  EXPECT_EQ(no_group.error().code, Errc::kNotFound);
+  auto no_user = put_member(g->id, u->id + 100);
+  ASSERT_FALSE(no_user);
+  EXPECT_EQ(no_user.error().code, Errc::kNotFound);
+  EXPECT_EQ(version(), v);
+}
+
+TEST_P(RepositorySuite, ReplaceGroupsOfUser) {
+  auto g1 = create_group(make_group("G1"));
+  auto g2 = create_group(make_group("G2"));
+  auto g3 = create_group(make_group("G3"));
+  ASSERT_TRUE(g1 && g2 && g3);
+  std::vector<model::UserId> u;
+  for (int i = 0; i < 4; ++i) {
+    auto user = create_user(make_user(fmt::format("U{}", i), fmt::format("u{}@example.com", i),
+                                      std::to_string(1000 + i)));
+    ASSERT_TRUE(user);
+    u.push_back(user->id);
+  }
+  using Ids = std::vector<model::UserId>;
+  // g1: u1 u0 u2; g2: u0 u3; g3: u1
+  ASSERT_TRUE(put_member(g1->id, u[1]));
+  ASSERT_TRUE(put_member(g1->id, u[0]));
+  ASSERT_TRUE(put_member(g1->id, u[2]));
+  ASSERT_TRUE(put_member(g2->id, u[0]));
+  ASSERT_TRUE(put_member(g2->id, u[3]));
+  ASSERT_TRUE(put_member(g3->id, u[1]));
+  const auto g2_joined = snap()->members(g2->id)[0].joined_at;
+
+  set_time(kT0 + 500);
+  // u0 leaves g1, stays in g2 where it is, joins g3 at the end; duplicates are harmless.
+  ASSERT_TRUE(in_tx([&](Transaction& tx) {
+    return tx.memberships().replace_groups_of(u[0], {g3->id, g2->id, g3->id});
+  }));
+  EXPECT_EQ(member_ids(g1->id), (Ids{u[1], u[2]}));
+  EXPECT_EQ(member_ids(g2->id), (Ids{u[0], u[3]}));
+  EXPECT_EQ(member_ids(g3->id), (Ids{u[1], u[0]}));
+  auto mine = snap()->groups_of(u[0]);
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0], (model::UserMembership{g2->id, 1, g2_joined}));
+  EXPECT_EQ(mine[1], (model::UserMembership{g3->id, 2, kT0 + 500}));
+  // u2 moved up in g1 because u0 left.
+  EXPECT_EQ(snap()->groups_of(u[2])[0].position, 2);
+
+  // Unknown group: invalid, naming the field; nothing changes.
+  const std::string before = dump(*snap());
+  auto bad = in_tx([&](Transaction& tx) {
+    return tx.memberships().replace_groups_of(u[0], {g1->id, g3->id + 100});
+  });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, Errc::kInvalid);
+  EXPECT_EQ(bad.error().field, "group_ids");
+  EXPECT_EQ(dump(*snap()), before);
+  auto nobody = in_tx(
+      [&](Transaction& tx) { return tx.memberships().replace_groups_of(u[3] + 100, {g1->id}); });
+  ASSERT_FALSE(nobody);
+  EXPECT_EQ(nobody.error().code, Errc::kNotFound);
+
+  // The empty set leaves everything.
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.memberships().replace_groups_of(u[0], {}); }));
+  EXPECT_TRUE(snap()->groups_of(u[0]).empty());
+  EXPECT_EQ(member_ids(g2->id), (Ids{u[3]}));
+  EXPECT_EQ(member_ids(g3->id), (Ids{u[1]}));
+  const std::string after = dump(*snap());
+  reopen();
+  EXPECT_EQ(dump(*snap()), after);
+}
+
+TEST_P(RepositorySuite, GroupDeleteKeepsUsersAndDropsMemberships) {
+  auto sales = create_group(make_group("Sales", "2000"));
+  auto support = create_group(make_group("Support"));
+  auto a = create_user(make_user("A", "a@example.com", "1001"));
+  auto b = create_user(make_user("B", "b@example.com", "1002"));
+  ASSERT_TRUE(sales && support && a && b);
+  ASSERT_TRUE(put_member(sales->id, a->id));
+  ASSERT_TRUE(put_member(sales->id, b->id));
+  ASSERT_TRUE(put_member(support->id, b->id));
+  ASSERT_TRUE(put_member(support->id, a->id));
+  EXPECT_EQ(snap()->membership_count(), 4u);
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.groups().remove(sales->id); }));
+  auto s = snap();
+  EXPECT_EQ(s->group(sales->id), nullptr);
+  EXPECT_TRUE(s->members(sales->id).empty());
+  ASSERT_NE(s->user(a->id), nullptr);
+  ASSERT_NE(s->user(b->id), nullptr);
+  ASSERT_EQ(s->groups_of(a->id).size(), 1u);
+  EXPECT_EQ(s->groups_of(a->id)[0].group, support->id);
+  EXPECT_EQ(s->groups_of(a->id)[0].position, 2);
+  ASSERT_EQ(s->groups_of(b->id).size(), 1u);
+  EXPECT_EQ(s->groups_of(b->id)[0].group, support->id);
+  EXPECT_EQ(member_ids(support->id), (std::vector<model::UserId>{b->id, a->id}));
+  EXPECT_EQ(s->membership_count(), 2u);
+  EXPECT_EQ(s->extension_owner("2000"), std::nullopt);
+  // The group's name and extension are free again.
+  EXPECT_TRUE(create_group(make_group("SALES", "2000")));
+  const std::string after = dump(*snap());
+  reopen();
+  EXPECT_EQ(dump(*snap()), after);
+}
+
+TEST_P(RepositorySuite, UserDeleteDropsMembershipsAndTokensAndRenumbers) {
+  auto g1 = create_group(make_group("G1"));
+  auto g2 = create_group(make_group("G2"));
+  ASSERT_TRUE(g1 && g2);
+  std::vector<model::UserId> u;
+  for (int i = 0; i < 3; ++i) {
+    auto user = create_user(make_user(fmt::format("U{}", i), fmt::format("u{}@example.com", i),
+                                      std::to_string(1000 + i)));
+    ASSERT_TRUE(user);
+    u.push_back(user->id);
+  }
+  // g1: u0 u1 u2; g2: u2 u0 u1
+  for (int i : {0, 1, 2}) {
+    ASSERT_TRUE(put_member(g1->id, u[i]));
+  }
+  for (int i : {2, 0, 1}) {
+    ASSERT_TRUE(put_member(g2->id, u[i]));
+  }
+  auto t0 = in_tx([&](Transaction& tx) { return tx.tokens().create(u[0], std::string(64, 'a')); });
+  auto t1 = in_tx([&](Transaction& tx) { return tx.tokens().create(u[0], std::string(64, 'b')); });
+  auto other =
+      in_tx([&](Transaction& tx) { return tx.tokens().create(u[1], std::string(64, 'c')); });
+  ASSERT_TRUE(t0 && t1 && other);
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().remove(u[0]); }));
+  auto s = snap();
+  EXPECT_EQ(s->user(u[0]), nullptr);
+  EXPECT_TRUE(s->groups_of(u[0]).empty());
+  EXPECT_EQ(member_ids(g1->id), (std::vector<model::UserId>{u[1], u[2]}));
+  EXPECT_EQ(member_ids(g2->id), (std::vector<model::UserId>{u[2], u[1]}));
+  EXPECT_EQ(s->groups_of(u[1])[0].position, 1);  // g1
+  EXPECT_EQ(s->groups_of(u[1])[1].position, 2);  // g2
+  EXPECT_EQ(s->token(t0->id), nullptr);
+  EXPECT_EQ(s->token(t1->id), nullptr);
+  EXPECT_EQ(s->token_by_secret_hash(std::string(64, 'a')), nullptr);
+  EXPECT_NE(s->token(other->id), nullptr);
+  EXPECT_EQ(s->membership_count(), 4u);
+  const std::string after = dump(*s);
+  reopen();
+  EXPECT_EQ(dump(*snap()), after);
+}
+
+// ---- reopen ----------------------------------------------------------------------------
+
+TEST_P(RepositorySuite, ReopenGivesIdenticalContent) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  std::vector<model::UserId> users;
+  for (int i = 0; i < 8; ++i) {
+    set_time(kT0 + i);
+    model::User u = make_user(fmt::format("U{}", i), fmt::format("u{}@example.com", i),
+                              std::to_string(1000 + i));
+    u.role = i == 0 ? model::Role::kAdmin : model::Role::kAgent;
+    u.caller_id = i % 2 ? std::optional<std::string>("+1555000" + std::to_string(i)) : std::nullopt;
+    u.active = i != 3;
+    auto created = create_user(u);
+    ASSERT_TRUE(created);
+    users.push_back(created->id);
+  }
+  std::vector<model::GroupId> groups;
+  for (int i = 0; i < 3; ++i) {
+    model::Group g = make_group(fmt::format("G{}", i), std::to_string(2000 + i));
+    g.trunk = i == 0 ? std::optional<model::TrunkId>(trunk->id) : std::nullopt;
+    g.ring_strategy = i == 1 ? model::RingStrategy::kLeastRecent : model::RingStrategy::kRandom;
+    g.fallback = model::DestGroup{i + 1};
+    g.cti_scope = i == 2;
+    auto created = create_group(g);
+    ASSERT_TRUE(created) << created.error().message;
+    groups.push_back(created->id);
+  }
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    ASSERT_TRUE(put_member(groups[i % 3], users[i], 1));
+    ASSERT_TRUE(put_member(groups[(i + 1) % 3], users[i]));
+  }
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.tokens().create(users[0], "abc"); }));
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().remove(users[5]); }));
+  const std::string before = dump(*snap());
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+}  // namespace cohort::store::testing

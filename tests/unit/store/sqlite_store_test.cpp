@@ -1,0 +1,167 @@
+// The SQLite backend: the shared repository suite on a real file, plus what only SQLite
+// has (the file, its pragmas, its migrations).
+
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "unit/store/repository_suite.hpp"
+#include "unit/store/temp_dir.hpp"
+
+namespace cohort::store::testing {
+namespace {
+
+class SqliteInstance final : public BackendInstance {
+ public:
+  Result<std::unique_ptr<Store>> open(const Clock& clock) override {
+    return sqlite::open(dir_.file("cohort.db"), clock);
+  }
+
+ private:
+  TempDir dir_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, RepositorySuite,
+                         ::testing::Values(Backend{
+                             "sqlite", [] { return std::make_unique<SqliteInstance>(); }}),
+                         BackendName());
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  std::string db_path() const { return dir_.file("cohort.db"); }
+
+  TempDir dir_;
+  ManualClock clock_{SystemTime{std::chrono::seconds(1'700'000'000)}};
+};
+
+TEST_F(SqliteStoreTest, MigrationsAreRecordedOnce) {
+  ASSERT_GE(sqlite::schema_version(), 1);
+  for (int round = 0; round < 2; ++round) {
+    clock_.advance(std::chrono::seconds(10));
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  SQLite::Statement s(db, "SELECT version, applied_at FROM schema_migrations ORDER BY version");
+  int expected = 1;
+  while (s.executeStep()) {
+    EXPECT_EQ(s.getColumn(0).getInt(), expected);
+    // Applied by the first open, not re-applied by the second.
+    EXPECT_EQ(s.getColumn(1).getInt64(), 1'700'000'010);
+    ++expected;
+  }
+  EXPECT_EQ(expected - 1, sqlite::schema_version());
+}
+
+TEST_F(SqliteStoreTest, UsesWriteAheadLogging) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  // journal_mode=WAL is persistent in the file; the other pragmas are per connection.
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("PRAGMA journal_mode").getString(), "wal");
+}
+
+TEST_F(SqliteStoreTest, DatabaseFromTheFutureIsRefused) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+    SQLite::Statement s(db, "INSERT INTO schema_migrations(version, applied_at) VALUES (?, 0)");
+    s.bind(1, sqlite::schema_version() + 1);
+    s.exec();
+  }
+  auto store = sqlite::open(db_path(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find(db_path()), std::string::npos) << store.error().message;
+  EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, MissingDirectoryFailsNamingThePath) {
+  const std::string path = dir_.file("no/such/dir/cohort.db");
+  auto store = sqlite::open(path, clock_);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find(path), std::string::npos) << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, NotADatabaseFailsNamingThePath) {
+  {
+    std::ofstream garbage(db_path());
+    garbage << std::string(8192, 'x');
+  }
+  auto store = sqlite::open(db_path(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message.find(db_path()), std::string::npos) << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, CorruptRowFailsTheLoad) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->transact([](Transaction& tx) -> Result<void> {
+      model::User u;
+      u.name = "A";
+      u.email = "a@example.com";
+      u.extension = "1001";
+      auto created = tx.users().create(u);
+      if (!created) {
+        return fail(created.error());
+      }
+      return {};
+    }));
+  }
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE users SET role = 'pilot'");
+  }
+  auto store = sqlite::open(db_path(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, Errc::kInternal);
+  EXPECT_NE(store.error().message.find("pilot"), std::string::npos) << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, ExtensionsTableFollowsUsersAndGroups) {
+  auto opened = sqlite::open(db_path(), clock_);
+  ASSERT_TRUE(opened);
+  auto& store = **opened;
+  model::UserId uid = 0;
+  ASSERT_TRUE(store.transact([&](Transaction& tx) -> Result<void> {
+    model::User u;
+    u.name = "A";
+    u.email = "a@example.com";
+    u.extension = "1001";
+    auto user = tx.users().create(u);
+    model::Group g;
+    g.name = "G";
+    g.extension = "2001";
+    auto group = tx.groups().create(g);
+    if (!user || !group) {
+      return fail(Error::internal("setup"));
+    }
+    uid = user->id;
+    model::User changed = *user;
+    changed.extension = "1002";
+    auto updated = tx.users().update(changed);
+    if (!updated) {
+      return fail(updated.error());
+    }
+    return tx.groups().remove(group->id);
+  }));
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  SQLite::Statement s(db, "SELECT extension, owner_kind, owner_id FROM extensions");
+  ASSERT_TRUE(s.executeStep());
+  EXPECT_EQ(s.getColumn(0).getString(), "1002");
+  EXPECT_EQ(s.getColumn(1).getString(), "user");
+  EXPECT_EQ(s.getColumn(2).getInt64(), uid);
+  EXPECT_FALSE(s.executeStep());
+}
+
+}  // namespace
+}  // namespace cohort::store::testing
