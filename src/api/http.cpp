@@ -1,0 +1,112 @@
+#include "api/http.hpp"
+
+namespace cohort::api {
+
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// RFC 3986 §2.1 percent-decoding. `plus_is_space` applies the HTML form convention
+// (application/x-www-form-urlencoded), which clients use in query strings but which means a
+// literal '+' in a path. A decoded NUL is refused: no handler, store or log expects one.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) {
+        return std::nullopt;
+      }
+      int hi = hex_value(in[i + 1]);
+      int lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) {
+        return std::nullopt;
+      }
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      c = ' ';
+    }
+    if (c == '\0') {
+      return std::nullopt;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Request::query_param(std::string_view name) const {
+  for (const auto& [key, value] : query) {
+    if (key == name) {
+      return std::string_view(value);
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<ParsedTarget> parse_target(std::string_view target) {
+  // RFC 9112 §3.2.1: origin-form is absolute-path ["?" query]; absolute-form, authority-form
+  // and asterisk-form are for proxies and CONNECT/OPTIONS *, which this server is not. A
+  // fragment is never sent by a conforming client.
+  if (target.empty() || target.front() != '/' || target.find('#') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view raw_path = target;
+  std::string_view raw_query;
+  bool has_query = false;
+  if (auto q = target.find('?'); q != std::string_view::npos) {
+    raw_path = target.substr(0, q);
+    raw_query = target.substr(q + 1);
+    has_query = true;
+  }
+
+  ParsedTarget out;
+  auto path = percent_decode(raw_path, false);
+  if (!path) {
+    return std::nullopt;
+  }
+  out.path = std::move(*path);
+
+  while (has_query) {
+    std::string_view piece = raw_query;
+    if (auto amp = raw_query.find('&'); amp != std::string_view::npos) {
+      piece = raw_query.substr(0, amp);
+      raw_query.remove_prefix(amp + 1);
+    } else {
+      has_query = false;
+    }
+    // "a=1&&b=2" and a trailing '&' carry no parameter.
+    if (piece.empty()) {
+      continue;
+    }
+    std::string_view raw_key = piece;
+    std::string_view raw_value;
+    if (auto eq = piece.find('='); eq != std::string_view::npos) {
+      raw_key = piece.substr(0, eq);
+      raw_value = piece.substr(eq + 1);
+    }
+    auto key = percent_decode(raw_key, true);
+    auto value = percent_decode(raw_value, true);
+    if (!key || !value) {
+      return std::nullopt;
+    }
+    out.query.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+}  // namespace cohort::api
