@@ -1,0 +1,275 @@
+// /api/v1/trunks (name only until the calls issue), /api/v1/tokens, /api/v1/routing-gaps.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "api/handlers.hpp"
+#include "common/crypto.hpp"
+#include "common/text.hpp"
+#include "model/validate.hpp"
+
+namespace cohort::api {
+namespace {
+
+using nlohmann::json;
+
+Error no_trunk(model::TrunkId id) {
+  return Error::not_found(fmt::format("no trunk with id {}", id));
+}
+
+Result<void> apply_trunk_fields(const JsonBody& b, model::Trunk& t) {
+  COHORT_TRY(b.check_keys({"name"}, {"id", "created_at", "updated_at"}));
+  if (b.has("name")) {
+    COHORT_TRY_ASSIGN(std::string name, b.string("name"));
+    t.name = std::string(text::trim(name));
+  }
+  return {};
+}
+
+Response list_trunks(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY(require_reads_all(p));
+    COHORT_TRY_ASSIGN(Page page, page_from_query(req));
+    json items = json::array();
+    std::optional<std::int64_t> next;
+    auto ids = s->trunk_ids();
+    for (auto it = std::upper_bound(ids.begin(), ids.end(), page.after); it != ids.end(); ++it) {
+      if (items.size() == page.limit) {
+        next = items.back()["id"].get<std::int64_t>();
+        break;
+      }
+      items.push_back(trunk_to_json(*s->trunk(*it)));
+    }
+    return json_response(200, page_json(std::move(items), next));
+  });
+}
+
+Response create_trunk(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    if (!b.has("name")) {
+      return fail(Error::invalid("name", "name is required"));
+    }
+    model::Trunk draft;
+    COHORT_TRY(apply_trunk_fields(b, draft));
+    model::Trunk created;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      COHORT_TRY(model::validate_trunk(draft, *ctx.store.snapshot()));
+      COHORT_TRY_ASSIGN(created, tx.trunks().create(draft));
+      return {};
+    }));
+    return json_response(201, trunk_to_json(created));
+  });
+}
+
+Response get_trunk(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY(require_reads_all(p));
+    COHORT_TRY_ASSIGN(model::TrunkId id, path_id(params.at("id"), "trunk"));
+    const model::Trunk* t = s->trunk(id);
+    if (t == nullptr) {
+      return fail(no_trunk(id));
+    }
+    return json_response(200, trunk_to_json(*t));
+  });
+}
+
+Response patch_trunk(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(model::TrunkId id, path_id(params.at("id"), "trunk"));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    model::Trunk updated;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      model::SnapshotPtr s = ctx.store.snapshot();
+      const model::Trunk* current = s->trunk(id);
+      if (current == nullptr) {
+        return fail(no_trunk(id));
+      }
+      model::Trunk draft = *current;
+      COHORT_TRY(apply_trunk_fields(b, draft));
+      COHORT_TRY(model::validate_trunk(draft, *s));
+      COHORT_TRY_ASSIGN(updated, tx.trunks().update(draft));
+      return {};
+    }));
+    return json_response(200, trunk_to_json(updated));
+  });
+}
+
+Response delete_trunk(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(model::TrunkId id, path_id(params.at("id"), "trunk"));
+    COHORT_TRY_ASSIGN(bool force, force_param(req));
+    std::vector<model::Referrer> refs;
+    auto done = ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      model::SnapshotPtr s = ctx.store.snapshot();
+      if (s->trunk(id) == nullptr) {
+        return fail(no_trunk(id));
+      }
+      refs = model::trunk_referrers(*s, id);
+      if (!refs.empty() && !force) {
+        return fail(Error::conflict("", "referenced"));
+      }
+      return tx.trunks().remove(id);
+    });
+    if (!done) {
+      if (done.error().code == Errc::kConflict && !refs.empty()) {
+        return referrers_conflict(
+            fmt::format("trunk {} is used by {} group(s); change them, or delete with "
+                        "?force=true to leave those groups without a trunk",
+                        id, refs.size()),
+            refs);
+      }
+      return fail(std::move(done).error());
+    }
+    if (refs.empty()) {
+      return deleted_response(id, refs);
+    }
+    return json_response(200, {{"deleted", id}, {"cleared", referrers_json(refs)}});
+  });
+}
+
+json token_json(const model::ApiToken& t) {
+  return {{"id", t.id}, {"user_id", t.user}, {"created_at", rfc3339(t.created_at)}};
+}
+
+Response create_token(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    COHORT_TRY(b.check_keys({"user_id"}));
+    if (!b.has("user_id")) {
+      return fail(Error::invalid("user_id", "user_id is required"));
+    }
+    COHORT_TRY_ASSIGN(std::int64_t user, b.integer("user_id", 1, INT64_MAX));
+    // The secret leaves the server once, in this response; only its hash is stored.
+    std::string secret = "cht_" + crypto::random_hex(24);
+    model::ApiToken created;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      const model::User* u = ctx.store.snapshot()->user(user);
+      if (u == nullptr) {
+        return fail(Error::invalid("user_id", fmt::format("no user with id {}", user)));
+      }
+      if (!u->active) {
+        return fail(Error::invalid("user_id", fmt::format("user {} is inactive", user)));
+      }
+      COHORT_TRY_ASSIGN(created, tx.tokens().create(user, crypto::sha256_hex(secret)));
+      return {};
+    }));
+    json body = token_json(created);
+    body["token"] = secret;
+    return json_response(201, body);
+  });
+}
+
+Response list_tokens(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(Page page, page_from_query(req));
+    std::optional<model::UserId> user;
+    if (auto u = req.query_param("user_id")) {
+      auto id = path_id(std::string(*u), "user");
+      if (!id) {
+        return fail(Error::invalid("user_id", "user_id must be a positive integer"));
+      }
+      user = *id;
+    }
+    // Non-admins see their own tokens only, so that they can revoke them.
+    if (!p.admin()) {
+      if (user && *user != p.user) {
+        return fail({Errc::kForbidden, "only admins list other users' tokens", {}});
+      }
+      user = p.user;
+    }
+    json items = json::array();
+    std::optional<std::int64_t> next;
+    auto ids = s->token_ids();
+    for (auto it = std::upper_bound(ids.begin(), ids.end(), page.after); it != ids.end(); ++it) {
+      const model::ApiToken* t = s->token(*it);
+      if (user && t->user != *user) {
+        continue;
+      }
+      if (items.size() == page.limit) {
+        next = items.back()["id"].get<std::int64_t>();
+        break;
+      }
+      items.push_back(token_json(*t));
+    }
+    return json_response(200, page_json(std::move(items), next));
+  });
+}
+
+Response delete_token(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(model::TokenId id, path_id(params.at("id"), "token"));
+    // Admins revoke any token; a user may revoke its own.
+    const model::ApiToken* t = s->token(id);
+    if (!p.admin() && (t == nullptr || t->user != p.user)) {
+      return fail({Errc::kForbidden, "only admins revoke other users' tokens", {}});
+    }
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      if (ctx.store.snapshot()->token(id) == nullptr) {
+        return fail(Error::not_found(fmt::format("no token with id {}", id)));
+      }
+      return tx.tokens().remove(id);
+    }));
+    return deleted_response(id, {});
+  });
+}
+
+Response list_routing_gaps(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY(require_reads_all(p));
+    json items = json::array();
+    for (const model::RoutingGap& gap : model::routing_gaps(*s)) {
+      items.push_back({{"holder",
+                        {{"kind", model::to_string(gap.holder.kind)},
+                         {"id", gap.holder.id},
+                         {"name", gap.holder.name}}},
+                       {"field", gap.holder.field},
+                       {"destination", model::destination_to_json(gap.destination)}});
+    }
+    return json_response(200, page_json(std::move(items), std::nullopt));
+  });
+}
+
+}  // namespace
+
+void add_admin_routes(Router& r, const ContextPtr& ctx) {
+  r.add("GET", "/api/v1/trunks",
+        [ctx](const Request& req, const PathParams&) { return list_trunks(*ctx, req); });
+  r.add("POST", "/api/v1/trunks",
+        [ctx](const Request& req, const PathParams&) { return create_trunk(*ctx, req); });
+  r.add("GET", "/api/v1/trunks/{id}",
+        [ctx](const Request& req, const PathParams& p) { return get_trunk(*ctx, req, p); });
+  r.add("PATCH", "/api/v1/trunks/{id}",
+        [ctx](const Request& req, const PathParams& p) { return patch_trunk(*ctx, req, p); });
+  r.add("DELETE", "/api/v1/trunks/{id}",
+        [ctx](const Request& req, const PathParams& p) { return delete_trunk(*ctx, req, p); });
+  r.add("GET", "/api/v1/tokens",
+        [ctx](const Request& req, const PathParams&) { return list_tokens(*ctx, req); });
+  r.add("POST", "/api/v1/tokens",
+        [ctx](const Request& req, const PathParams&) { return create_token(*ctx, req); });
+  r.add("DELETE", "/api/v1/tokens/{id}",
+        [ctx](const Request& req, const PathParams& p) { return delete_token(*ctx, req, p); });
+  r.add("GET", "/api/v1/routing-gaps",
+        [ctx](const Request& req, const PathParams&) { return list_routing_gaps(*ctx, req); });
+}
+
+}  // namespace cohort::api

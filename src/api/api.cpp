@@ -1,0 +1,49 @@
+#include "api/api.hpp"
+
+#include "api/handlers.hpp"
+
+namespace cohort::api {
+
+Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
+  // Every route holds the context, so it lives as long as the router.
+  auto ctx = std::make_shared<Context>(Context{store, metrics, std::move(options)});
+
+  router_.add("GET", "/healthz", [ctx](const Request&, const PathParams&) {
+    bool store_ok = ctx->store.healthy();
+    return json_response(store_ok ? 200 : 503, {{"status", store_ok ? "ok" : "degraded"},
+                                                {"store", store_ok ? "up" : "down"}});
+  });
+  router_.add("GET", "/metrics", [ctx](const Request&, const PathParams&) {
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = ctx->metrics.render();
+    return r;
+  });
+  router_.add("GET", "/api/v1/openapi.json", [](const Request&, const PathParams&) {
+    Response r;
+    r.body = openapi_document();
+    return r;
+  });
+
+  add_user_routes(router_, ctx);
+  add_group_routes(router_, ctx);
+  add_admin_routes(router_, ctx);
+
+  metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
+    model::SnapshotPtr s = ctx->store.snapshot();
+    return std::vector<std::pair<std::string, double>>{
+        {"kind=\"users\"", static_cast<double>(s->user_ids().size())},
+        {"kind=\"groups\"", static_cast<double>(s->group_ids().size())},
+        {"kind=\"memberships\"", static_cast<double>(s->membership_count())},
+        {"kind=\"trunks\"", static_cast<double>(s->trunk_ids().size())},
+        {"kind=\"tokens\"", static_cast<double>(s->token_ids().size())},
+    };
+  });
+  metrics.add_gauge("cohort_snapshot_version", "Version of the published configuration snapshot.",
+                    [ctx] {
+                      return std::vector<std::pair<std::string, double>>{
+                          {"", static_cast<double>(ctx->store.snapshot()->version())}};
+                    });
+}
+
+}  // namespace cohort::api

@@ -1,0 +1,37 @@
+#pragma once
+// The REST API of DESIGN.md ("Interfaces"): routes under /api/v1, plus /healthz, /metrics
+// and /api/v1/openapi.json. Handlers read the published snapshot and write through the
+// store, one transaction per request.
+
+#include <string>
+
+#include "api/http.hpp"
+#include "api/metrics.hpp"
+#include "api/router.hpp"
+#include "store/repository.hpp"
+
+namespace cohort::api {
+
+struct ApiOptions {
+  std::string admin_token_sha256;    ///< SHA-256 (hex) of the bootstrap admin token
+  std::string sip_realm = "cohort";  ///< realm of the digest HA1 values
+};
+
+class Api {
+ public:
+  /// `store` and `metrics` must outlive the Api. Registers the routes; start-up only.
+  Api(store::Store& store, Metrics& metrics, ApiOptions options);
+
+  /// Handles one request. Any server thread; reads are lock-free, writes are serialised by
+  /// the store.
+  Response handle(const Request& req) const { return router_.dispatch(req); }
+  const Router& router() const { return router_; }
+
+ private:
+  Router router_;
+};
+
+/// The checked-in OpenAPI document (docs/openapi.json), embedded at build time.
+const std::string& openapi_document();
+
+}  // namespace cohort::api

@@ -1,0 +1,69 @@
+#pragma once
+// Shared by the handler files (not a public header): the caller's identity, role checks and
+// the Result → Response adapter.
+
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "api/api.hpp"
+#include "api/errors.hpp"
+#include "api/json_io.hpp"
+#include "model/references.hpp"
+#include "model/snapshot.hpp"
+
+namespace cohort::api {
+
+/// Who is calling: the bootstrap admin token, or a user's token with the user's role.
+struct Principal {
+  bool bootstrap = false;
+  model::UserId user = 0;
+  model::Role role = model::Role::kAgent;
+  bool admin() const { return bootstrap || role == model::Role::kAdmin; }
+  /// Admins and supervisors read everything.
+  bool reads_all() const { return admin() || role == model::Role::kSupervisor; }
+};
+
+struct Context {
+  store::Store& store;
+  Metrics& metrics;
+  ApiOptions options;
+};
+
+/// Resolves the bearer token against the snapshot: 401 when missing, unknown, revoked, or
+/// when its user is gone or inactive.
+Result<Principal> authenticate(const Request& req, const model::Snapshot& s,
+                               const ApiOptions& options);
+Result<void> require_admin(const Principal& p);
+Result<void> require_reads_all(const Principal& p);
+/// Agents read themselves only.
+Result<void> require_can_read_user(const Principal& p, model::UserId user);
+/// Agents read the groups they belong to only.
+Result<void> require_can_read_group(const Principal& p, model::GroupId group,
+                                    const model::Snapshot& s);
+
+/// Runs `fn`, mapping an error to its JSON error response.
+Response respond(const std::function<Result<Response>()>& fn);
+
+/// [{"kind": "group", "id": 3, "name": "Sales", "field": "fallback"}, ...]
+nlohmann::json referrers_json(const std::vector<model::Referrer>& refs);
+/// 409 for a delete blocked by references, listing them under "referrers".
+Response referrers_conflict(std::string message, const std::vector<model::Referrer>& refs);
+/// 204 after a delete; 200 with the references that became routing gaps after a forced one.
+Response deleted_response(std::int64_t id, const std::vector<model::Referrer>& gaps);
+/// The `force` query parameter of deletes: true/false/1/0, absent = false.
+Result<bool> force_param(const Request& req);
+
+/// Adds or moves one membership (PUT), from either side of the API.
+Response put_membership(Context& ctx, const Request& req, const std::string& group_param,
+                        const std::string& user_param, bool group_view);
+/// Removes one membership (DELETE), from either side of the API.
+Response delete_membership(Context& ctx, const Request& req, const std::string& group_param,
+                           const std::string& user_param);
+
+using ContextPtr = std::shared_ptr<Context>;
+void add_user_routes(Router& r, const ContextPtr& ctx);
+void add_group_routes(Router& r, const ContextPtr& ctx);
+void add_admin_routes(Router& r, const ContextPtr& ctx);
+
+}  // namespace cohort::api

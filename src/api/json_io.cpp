@@ -1,0 +1,233 @@
+#include "api/json_io.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <ctime>
+
+#include "common/text.hpp"
+#include "model/references.hpp"
+
+namespace cohort::api {
+
+using nlohmann::json;
+
+std::string rfc3339(std::int64_t unix_seconds) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+json opt(const std::optional<std::string>& v) {
+  return v ? json(*v) : json(nullptr);
+}
+}  // namespace
+
+json user_to_json(const model::User& u) {
+  return {
+      {"id", u.id},
+      {"name", u.name},
+      {"email", u.email},
+      {"extension", u.extension},
+      {"caller_id", opt(u.caller_id)},
+      {"role", model::to_string(u.role)},
+      {"active", u.active},
+      {"has_sip_password", !u.digest.empty()},
+      {"created_at", rfc3339(u.created_at)},
+      {"updated_at", rfc3339(u.updated_at)},
+  };
+}
+
+json group_to_json(const model::Group& g, const model::Snapshot& s) {
+  return {
+      {"id", g.id},
+      {"name", g.name},
+      {"description", g.description},
+      {"extension", opt(g.extension)},
+      {"outbound_caller_id", opt(g.outbound_caller_id)},
+      {"trunk", g.trunk ? json(*g.trunk) : json(nullptr)},
+      {"ring_strategy", model::to_string(g.ring_strategy)},
+      {"ring_timeout_s", g.ring_timeout_s},
+      {"max_wait_s", g.max_wait_s},
+      {"wrap_up_s", g.wrap_up_s},
+      {"fallback", g.fallback ? model::destination_to_json(*g.fallback) : json(nullptr)},
+      {"cti_scope", g.cti_scope},
+      {"member_count", s.members(g.id).size()},
+      {"created_at", rfc3339(g.created_at)},
+      {"updated_at", rfc3339(g.updated_at)},
+  };
+}
+
+json trunk_to_json(const model::Trunk& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"created_at", rfc3339(t.created_at)},
+          {"updated_at", rfc3339(t.updated_at)}};
+}
+
+json member_to_json(const model::Member& m, const model::Snapshot& s) {
+  json j = {{"user_id", m.user}, {"position", m.position}, {"joined_at", rfc3339(m.joined_at)}};
+  if (const model::User* u = s.user(m.user)) {
+    j["name"] = u->name;
+    j["email"] = u->email;
+    j["extension"] = u->extension;
+    j["active"] = u->active;
+  }
+  return j;
+}
+
+json user_membership_to_json(const model::UserMembership& m, const model::Snapshot& s) {
+  json j = {{"group_id", m.group}, {"position", m.position}, {"joined_at", rfc3339(m.joined_at)}};
+  if (const model::Group* g = s.group(m.group)) {
+    j["name"] = g->name;
+  }
+  return j;
+}
+
+Result<JsonBody> JsonBody::parse(const Request& req, bool empty_ok) {
+  if (text::trim(req.body).empty()) {
+    if (empty_ok) {
+      return JsonBody(json::object());
+    }
+    return fail(Error::invalid("", "request body must be a JSON object"));
+  }
+  if (!req.content_type.empty() &&
+      text::ascii_lower(req.content_type).find("application/json") == std::string::npos) {
+    return fail(Error::invalid("", "Content-Type must be application/json"));
+  }
+  json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    return fail(Error::invalid("", "malformed JSON"));
+  }
+  if (!j.is_object()) {
+    return fail(Error::invalid("", "request body must be a JSON object"));
+  }
+  return JsonBody(std::move(j));
+}
+
+Result<void> JsonBody::check_keys(std::initializer_list<std::string_view> allowed,
+                                  std::initializer_list<std::string_view> read_only) const {
+  for (const auto& [key, value] : obj_.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) {
+      known = known || a == key;
+    }
+    if (known) {
+      continue;
+    }
+    for (std::string_view r : read_only) {
+      if (r == key) {
+        return fail(Error::invalid(key, fmt::format("{} is read-only", key)));
+      }
+    }
+    return fail(Error::invalid(key, fmt::format("unknown field {}", key)));
+  }
+  return {};
+}
+
+Result<std::string> JsonBody::string(std::string_view key) const {
+  const json& v = obj_.at(key);
+  if (!v.is_string()) {
+    return fail(Error::invalid(std::string(key), fmt::format("{} must be a string", key)));
+  }
+  return v.get<std::string>();
+}
+
+Result<bool> JsonBody::boolean(std::string_view key) const {
+  const json& v = obj_.at(key);
+  if (!v.is_boolean()) {
+    return fail(Error::invalid(std::string(key), fmt::format("{} must be true or false", key)));
+  }
+  return v.get<bool>();
+}
+
+Result<std::int64_t> JsonBody::integer(std::string_view key, std::int64_t min,
+                                       std::int64_t max) const {
+  const json& v = obj_.at(key);
+  if (!v.is_number_integer()) {
+    return fail(Error::invalid(std::string(key), fmt::format("{} must be an integer", key)));
+  }
+  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
+    return fail(Error::invalid(std::string(key),
+                               fmt::format("{} must be between {} and {}", key, min, max)));
+  }
+  auto n = v.get<std::int64_t>();
+  if (n < min || n > max) {
+    return fail(Error::invalid(std::string(key),
+                               fmt::format("{} must be between {} and {}", key, min, max)));
+  }
+  return n;
+}
+
+Result<std::optional<std::string>> JsonBody::nullable_string(std::string_view key) const {
+  if (is_null(key)) {
+    return std::optional<std::string>();
+  }
+  auto s = string(key);
+  if (!s) {
+    return fail(Error::invalid(std::string(key), fmt::format("{} must be a string or null", key)));
+  }
+  return std::optional<std::string>(std::move(*s));
+}
+
+Result<std::optional<std::int64_t>> JsonBody::nullable_integer(std::string_view key,
+                                                               std::int64_t min,
+                                                               std::int64_t max) const {
+  if (is_null(key)) {
+    return std::optional<std::int64_t>();
+  }
+  auto n = integer(key, min, max);
+  if (!n) {
+    return fail(n.error());
+  }
+  return std::optional<std::int64_t>(*n);
+}
+
+namespace {
+std::optional<std::int64_t> parse_positive(std::string_view s) {
+  if (!text::all_digits(s) || s.size() > 18) {
+    return std::nullopt;
+  }
+  std::int64_t n = 0;
+  std::from_chars(s.data(), s.data() + s.size(), n);
+  return n;
+}
+}  // namespace
+
+Result<Page> page_from_query(const Request& req) {
+  Page p;
+  if (auto limit = req.query_param("limit")) {
+    auto n = parse_positive(*limit);
+    if (!n || *n < 1 || *n > 1000) {
+      return fail(Error::invalid("limit", "limit must be an integer between 1 and 1000"));
+    }
+    p.limit = static_cast<std::size_t>(*n);
+  }
+  if (auto cursor = req.query_param("cursor")) {
+    auto n = parse_positive(*cursor);
+    if (!n) {
+      return fail(Error::invalid("cursor", "cursor must be a next_cursor value from a list"));
+    }
+    p.after = *n;
+  }
+  return p;
+}
+
+Result<std::int64_t> path_id(const std::string& value, std::string_view what) {
+  auto n = parse_positive(value);
+  if (!n || *n < 1) {
+    return fail(Error::not_found(fmt::format("no {} with id {}", what, value)));
+  }
+  return *n;
+}
+
+json page_json(json items, std::optional<std::int64_t> next) {
+  return {{"items", std::move(items)},
+          {"next_cursor", next ? json(std::to_string(*next)) : json(nullptr)}};
+}
+
+}  // namespace cohort::api

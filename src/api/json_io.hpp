@@ -1,0 +1,70 @@
+#pragma once
+// JSON ⇄ domain values for the REST API. Input is strict: malformed JSON, a wrong type,
+// an unknown or read-only field, a value out of range → Error::invalid naming the field.
+
+#include <nlohmann/json.hpp>
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api/http.hpp"
+#include "common/errc.hpp"
+#include "model/snapshot.hpp"
+
+namespace cohort::api {
+
+/// RFC 3339 UTC ("2026-11-22T14:25:02Z") from unix seconds.
+std::string rfc3339(std::int64_t unix_seconds);
+
+nlohmann::json user_to_json(const model::User& u);
+nlohmann::json group_to_json(const model::Group& g, const model::Snapshot& s);
+nlohmann::json trunk_to_json(const model::Trunk& t);
+nlohmann::json member_to_json(const model::Member& m, const model::Snapshot& s);
+nlohmann::json user_membership_to_json(const model::UserMembership& m, const model::Snapshot& s);
+
+/// A request body that must be one JSON object with known keys.
+class JsonBody {
+ public:
+  /// Parses the body. An empty body is an empty object when `empty_ok`.
+  static Result<JsonBody> parse(const Request& req, bool empty_ok = false);
+
+  /// Fails on the first key that is neither `allowed` nor `read_only` (read-only keys get
+  /// their own message).
+  Result<void> check_keys(std::initializer_list<std::string_view> allowed,
+                          std::initializer_list<std::string_view> read_only = {}) const;
+
+  bool has(std::string_view key) const { return obj_.contains(key); }
+  bool is_null(std::string_view key) const { return has(key) && obj_.at(key).is_null(); }
+  const nlohmann::json& at(std::string_view key) const { return obj_.at(key); }
+
+  Result<std::string> string(std::string_view key) const;
+  Result<bool> boolean(std::string_view key) const;
+  /// An integer in [min, max].
+  Result<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) const;
+  /// Null → nullopt, else a string.
+  Result<std::optional<std::string>> nullable_string(std::string_view key) const;
+  /// Null → nullopt, else an integer in [min, max].
+  Result<std::optional<std::int64_t>> nullable_integer(std::string_view key, std::int64_t min,
+                                                       std::int64_t max) const;
+
+ private:
+  explicit JsonBody(nlohmann::json obj) : obj_(std::move(obj)) {}
+  nlohmann::json obj_;
+};
+
+/// `limit` (1..1000, default 100) and `cursor` (the last id of the previous page).
+struct Page {
+  std::size_t limit = 100;
+  std::int64_t after = 0;
+};
+Result<Page> page_from_query(const Request& req);
+/// Parses a path parameter as a positive id; invalid → Error::not_found (the path names
+/// nothing).
+Result<std::int64_t> path_id(const std::string& value, std::string_view what);
+
+/// {"items": items, "next_cursor": next (null when none)}.
+nlohmann::json page_json(nlohmann::json items, std::optional<std::int64_t> next);
+
+}  // namespace cohort::api

@@ -1,0 +1,293 @@
+// /api/v1/users and the member-profile side of memberships (/users/{id}/groups).
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "api/handlers.hpp"
+#include "common/text.hpp"
+#include "model/references.hpp"
+#include "model/validate.hpp"
+
+namespace cohort::api {
+namespace {
+
+using nlohmann::json;
+
+const std::initializer_list<std::string_view> kUserFields = {
+    "name", "email", "extension", "caller_id", "role", "active", "sip_password"};
+const std::initializer_list<std::string_view> kUserReadOnly = {"id", "has_sip_password",
+                                                               "created_at", "updated_at"};
+
+/// Applies the fields present in `b` to `u`. The SIP password becomes digest credentials
+/// under `realm`; the plain text goes no further than this function.
+Result<void> apply_user_fields(const JsonBody& b, model::User& u, const std::string& realm) {
+  COHORT_TRY(b.check_keys(kUserFields, kUserReadOnly));
+  const std::string old_extension = u.extension;
+  if (b.has("name")) {
+    COHORT_TRY_ASSIGN(std::string name, b.string("name"));
+    u.name = std::string(text::trim(name));
+  }
+  if (b.has("email")) {
+    COHORT_TRY_ASSIGN(std::string email, b.string("email"));
+    u.email = std::string(text::trim(email));
+  }
+  if (b.has("extension")) {
+    COHORT_TRY_ASSIGN(u.extension, b.string("extension"));
+  }
+  if (b.has("caller_id")) {
+    COHORT_TRY_ASSIGN(u.caller_id, b.nullable_string("caller_id"));
+  }
+  if (b.has("role")) {
+    COHORT_TRY_ASSIGN(std::string role, b.string("role"));
+    auto parsed = model::parse_role(role);
+    if (!parsed) {
+      return fail(Error::invalid("role", "role must be admin, supervisor or agent"));
+    }
+    u.role = *parsed;
+  }
+  if (b.has("active")) {
+    COHORT_TRY_ASSIGN(u.active, b.boolean("active"));
+  }
+  // Validate the extension first: the digest username is the extension.
+  COHORT_TRY(model::check_extension("extension", u.extension));
+  if (b.has("sip_password")) {
+    COHORT_TRY_ASSIGN(std::optional<std::string> password, b.nullable_string("sip_password"));
+    if (password) {
+      COHORT_TRY(model::check_password("sip_password", *password));
+      u.digest = model::make_digest_credentials(u.extension, realm, *password);
+    } else {
+      u.digest = {};
+    }
+  } else if (u.extension != old_extension && !u.digest.empty()) {
+    // HA1 = H(extension:realm:password): a new extension invalidates it, and the plain
+    // password is not kept to recompute it.
+    return fail(Error::invalid("sip_password",
+                               "changing the extension needs a new sip_password (the digest "
+                               "credentials are bound to the extension)"));
+  }
+  return {};
+}
+
+Response list_users(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(Page page, page_from_query(req));
+    std::string needle;
+    if (auto q = req.query_param("q")) {
+      needle = text::ascii_lower(text::trim(*q));
+    }
+    std::optional<model::Role> role;
+    if (auto r = req.query_param("role")) {
+      role = model::parse_role(*r);
+      if (!role) {
+        return fail(Error::invalid("role", "role must be admin, supervisor or agent"));
+      }
+    }
+    json items = json::array();
+    std::optional<std::int64_t> next;
+    s->search_users(needle, page.after, [&](model::UserId id) {
+      if (!p.reads_all() && id != p.user) {
+        return true;
+      }
+      const model::User* u = s->user(id);
+      if (role && u->role != *role) {
+        return true;
+      }
+      if (items.size() == page.limit) {
+        next = items.back()["id"].get<std::int64_t>();
+        return false;
+      }
+      items.push_back(user_to_json(*u));
+      return true;
+    });
+    return json_response(200, page_json(std::move(items), next));
+  });
+}
+
+Response create_user(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    for (const char* required : {"name", "email", "extension"}) {
+      if (!b.has(required)) {
+        return fail(Error::invalid(required, fmt::format("{} is required", required)));
+      }
+    }
+    model::User draft;
+    COHORT_TRY(apply_user_fields(b, draft, ctx.options.sip_realm));
+    model::User created;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      COHORT_TRY(model::validate_user(draft, *ctx.store.snapshot()));
+      COHORT_TRY_ASSIGN(created, tx.users().create(draft));
+      return {};
+    }));
+    return json_response(201, user_to_json(created));
+  });
+}
+
+Response get_user(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY(require_can_read_user(p, id));
+    const model::User* u = s->user(id);
+    if (u == nullptr) {
+      return fail(Error::not_found(fmt::format("no user with id {}", id)));
+    }
+    return json_response(200, user_to_json(*u));
+  });
+}
+
+Response patch_user(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    model::User updated;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      model::SnapshotPtr s = ctx.store.snapshot();
+      const model::User* current = s->user(id);
+      if (current == nullptr) {
+        return fail(Error::not_found(fmt::format("no user with id {}", id)));
+      }
+      model::User draft = *current;
+      COHORT_TRY(apply_user_fields(b, draft, ctx.options.sip_realm));
+      COHORT_TRY(model::validate_user(draft, *s));
+      COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
+      return {};
+    }));
+    return json_response(200, user_to_json(updated));
+  });
+}
+
+Response delete_user(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY_ASSIGN(bool force, force_param(req));
+    std::vector<model::Referrer> refs;
+    auto done = ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      model::SnapshotPtr s = ctx.store.snapshot();
+      if (s->user(id) == nullptr) {
+        return fail(Error::not_found(fmt::format("no user with id {}", id)));
+      }
+      refs = model::referrers_of(*s, {model::Target::Kind::kUser, id});
+      if (!refs.empty() && !force) {
+        return fail(Error::conflict("", "referenced"));
+      }
+      return tx.users().remove(id);
+    });
+    if (!done) {
+      if (done.error().code == Errc::kConflict && !refs.empty()) {
+        return referrers_conflict(
+            fmt::format("user {} is referenced by {} destination(s); change them, or delete with "
+                        "?force=true to leave routing gaps",
+                        id, refs.size()),
+            refs);
+      }
+      return fail(std::move(done).error());
+    }
+    return deleted_response(id, refs);
+  });
+}
+
+Response list_user_groups(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY(require_can_read_user(p, id));
+    if (s->user(id) == nullptr) {
+      return fail(Error::not_found(fmt::format("no user with id {}", id)));
+    }
+    json items = json::array();
+    for (const model::UserMembership& m : s->groups_of(id)) {
+      items.push_back(user_membership_to_json(m, *s));
+    }
+    return json_response(200, page_json(std::move(items), std::nullopt));
+  });
+}
+
+Response replace_user_groups(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY(require_admin(p));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    COHORT_TRY(b.check_keys({"group_ids"}));
+    if (!b.has("group_ids") || !b.at("group_ids").is_array()) {
+      return fail(Error::invalid("group_ids", "group_ids must be an array of group ids"));
+    }
+    std::vector<model::GroupId> groups;
+    std::set<model::GroupId> seen;
+    const json& arr = b.at("group_ids");
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      std::string field = fmt::format("group_ids[{}]", i);
+      if (!arr[i].is_number_integer() || arr[i].get<std::int64_t>() < 1) {
+        return fail(Error::invalid(field, "group ids are positive integers"));
+      }
+      auto gid = arr[i].get<std::int64_t>();
+      if (!seen.insert(gid).second) {
+        return fail(Error::invalid(field, fmt::format("group {} is listed twice", gid)));
+      }
+      groups.push_back(gid);
+    }
+    model::SnapshotPtr after;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      model::SnapshotPtr s = ctx.store.snapshot();
+      if (s->user(id) == nullptr) {
+        return fail(Error::not_found(fmt::format("no user with id {}", id)));
+      }
+      for (std::size_t i = 0; i < groups.size(); ++i) {
+        if (s->group(groups[i]) == nullptr) {
+          return fail(Error::invalid(fmt::format("group_ids[{}]", i),
+                                     fmt::format("no group with id {}", groups[i])));
+        }
+      }
+      return tx.memberships().replace_groups_of(id, groups);
+    }));
+    model::SnapshotPtr s = ctx.store.snapshot();
+    json items = json::array();
+    for (const model::UserMembership& m : s->groups_of(id)) {
+      items.push_back(user_membership_to_json(m, *s));
+    }
+    return json_response(200, page_json(std::move(items), std::nullopt));
+  });
+}
+
+}  // namespace
+
+void add_user_routes(Router& r, const ContextPtr& ctx) {
+  r.add("GET", "/api/v1/users",
+        [ctx](const Request& req, const PathParams&) { return list_users(*ctx, req); });
+  r.add("POST", "/api/v1/users",
+        [ctx](const Request& req, const PathParams&) { return create_user(*ctx, req); });
+  r.add("GET", "/api/v1/users/{id}",
+        [ctx](const Request& req, const PathParams& p) { return get_user(*ctx, req, p); });
+  r.add("PATCH", "/api/v1/users/{id}",
+        [ctx](const Request& req, const PathParams& p) { return patch_user(*ctx, req, p); });
+  r.add("DELETE", "/api/v1/users/{id}",
+        [ctx](const Request& req, const PathParams& p) { return delete_user(*ctx, req, p); });
+  r.add("GET", "/api/v1/users/{id}/groups",
+        [ctx](const Request& req, const PathParams& p) { return list_user_groups(*ctx, req, p); });
+  r.add("PUT", "/api/v1/users/{id}/groups", [ctx](const Request& req, const PathParams& p) {
+    return replace_user_groups(*ctx, req, p);
+  });
+  r.add("PUT", "/api/v1/users/{id}/groups/{group_id}",
+        [ctx](const Request& req, const PathParams& p) {
+          return put_membership(*ctx, req, p.at("group_id"), p.at("id"), /*group_view=*/false);
+        });
+  r.add("DELETE", "/api/v1/users/{id}/groups/{group_id}",
+        [ctx](const Request& req, const PathParams& p) {
+          return delete_membership(*ctx, req, p.at("group_id"), p.at("id"));
+        });
+}
+
+}  // namespace cohort::api
