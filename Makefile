@@ -1,4 +1,5 @@
 # Cohort — the two commands: `make run` and `make test`. Helpers: deps, build, bench, format.
+MAKEFLAGS += --no-print-directory
 PRESET    ?= release
 BUILD_DIR := build/$(PRESET)
 COHORT    := $(BUILD_DIR)/src/app/cohort
@@ -6,19 +7,23 @@ DATA_DIR  ?= var
 HTTP      ?= 127.0.0.1:8080
 SIP       ?= 127.0.0.1:5060
 
-.PHONY: run test deps build bench format format-check clean
+.PHONY: run test deps configure build bench format format-check clean
 
 ## Install missing Debian packages (non-interactive, --no-install-recommends).
 deps:
 	@scripts/deps.sh
 
-## Configure (once) and build with -j2.
-build: deps
-	@cmake --preset $(PRESET) >/dev/null
+## Configure (once) and build everything (server, tests, benchmarks) with -j2.
+build: configure
 	@cmake --build --preset $(PRESET)
 
+configure: deps
+	@cmake --preset $(PRESET) >/dev/null
+
 ## Start one node on embedded SQLite under $(DATA_DIR), with demo data on an empty database.
-run: build
+## Builds only the server, so a first `make run` does not wait for the tests.
+run: configure
+	@cmake --build --preset $(PRESET) --target cohort
 	@mkdir -p $(DATA_DIR)
 	$(COHORT) serve --data-dir $(DATA_DIR) --http $(HTTP) --sip $(SIP) --demo-data
 
