@@ -7,6 +7,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "common/errc.hpp"
@@ -73,6 +75,48 @@ class TokenRepository {
   virtual Result<void> remove(model::TokenId id) = 0;
 };
 
+/// A registered contact (RFC 3261 §10), persisted so that registrations survive a restart.
+/// Runtime state written by the registrar, not configuration: it is not in the snapshot.
+/// Keyed by (user, contact, instance_id, reg_id): RFC 5626 flows of one device may share a
+/// Contact URI and differ only in reg-id.
+struct BindingRecord {
+  model::UserId user = 0;
+  std::string contact;      ///< the Contact URI as registered
+  std::string instance_id;  ///< RFC 5626 +sip.instance, empty when absent
+  int reg_id = -1;          ///< RFC 5626 reg-id, -1 when absent
+  int q_milli = 1000;       ///< q-value × 1000
+  std::string call_id;
+  std::uint32_t cseq = 0;
+  std::int64_t expires_at = 0;  ///< unix seconds
+  std::string source;           ///< "ip:port" the REGISTER came from
+  std::string transport;        ///< "udp" | "tcp"
+  std::string local;            ///< "ip:port" of the socket it arrived on
+  std::string user_agent;
+  std::vector<std::string> path;  ///< RFC 3327 Path values, in order
+  std::int64_t updated_at = 0;
+  bool operator==(const BindingRecord&) const = default;
+};
+
+/// The key of a stored binding.
+struct BindingKey {
+  model::UserId user = 0;
+  std::string contact;
+  std::string instance_id;
+  int reg_id = -1;
+  bool operator==(const BindingKey&) const = default;
+};
+
+class BindingStore {
+ public:
+  virtual ~BindingStore() = default;
+  /// Every stored binding (expired ones included: the caller drops those). Start-up.
+  virtual Result<std::vector<BindingRecord>> load_bindings() = 0;
+  /// Deletes `removed`, then upserts `put`, in one transaction. Bindings of users that no
+  /// longer exist are skipped. Any thread; serialised with the other writers.
+  virtual Result<void> save_bindings(const std::vector<BindingRecord>& put,
+                                     const std::vector<BindingKey>& removed) = 0;
+};
+
 /// The repositories of one open transaction. Valid only inside Store::transact.
 class Transaction {
  public:
@@ -98,6 +142,9 @@ class Store {
 
   /// Liveness of the backend (a trivial query). Any thread.
   virtual bool healthy() = 0;
+
+  /// Registrations (runtime state, outside the snapshot).
+  virtual BindingStore& bindings() = 0;
 };
 
 }  // namespace cohort::store

@@ -119,7 +119,30 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kMigration1};
+// Registrations (RFC 3261 §10): runtime state kept so that phones stay registered across a
+// restart. A user's bindings go with the user.
+constexpr std::string_view kMigration2 = R"sql(
+CREATE TABLE bindings (
+  user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  contact     TEXT    NOT NULL,
+  instance_id TEXT    NOT NULL,
+  reg_id      INTEGER NOT NULL,
+  q_milli     INTEGER NOT NULL,
+  call_id     TEXT    NOT NULL,
+  cseq        INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL,
+  source      TEXT    NOT NULL,
+  transport   TEXT    NOT NULL,
+  local       TEXT    NOT NULL,
+  user_agent  TEXT    NOT NULL,
+  path        TEXT    NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (user_id, contact, instance_id, reg_id)
+) WITHOUT ROWID;
+CREATE INDEX bindings_expiry ON bindings(expires_at);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
@@ -714,7 +716,25 @@ class SqliteTransaction final : public Transaction {
 
 // ---- the store -------------------------------------------------------------------------
 
-class SqliteStore final : public Store {
+constexpr std::string_view kSelectBindings =
+    "SELECT user_id, contact, instance_id, reg_id, q_milli, call_id, cseq, expires_at, source, "
+    "transport, local, user_agent, path, updated_at FROM bindings ORDER BY user_id, contact";
+constexpr std::string_view kUpsertBinding =
+    "INSERT INTO bindings(user_id, contact, instance_id, reg_id, q_milli, call_id, cseq, "
+    "expires_at, source, transport, local, user_agent, path, updated_at) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14 "
+    // A binding of a user deleted meanwhile is skipped, not an error that would roll back
+    // the other bindings of the batch.
+    "WHERE EXISTS (SELECT 1 FROM users WHERE id = ?1) "
+    "ON CONFLICT(user_id, contact, instance_id, reg_id) DO UPDATE SET "
+    "q_milli = excluded.q_milli, call_id = excluded.call_id, "
+    "cseq = excluded.cseq, expires_at = excluded.expires_at, source = excluded.source, "
+    "transport = excluded.transport, local = excluded.local, user_agent = excluded.user_agent, "
+    "path = excluded.path, updated_at = excluded.updated_at";
+constexpr std::string_view kDeleteBinding =
+    "DELETE FROM bindings WHERE user_id = ? AND contact = ? AND instance_id = ? AND reg_id = ?";
+
+class SqliteStore final : public Store, public BindingStore {
  public:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<SQLite::Database> health,
               const Clock& clock, model::SnapshotPtr first)
@@ -737,6 +757,86 @@ class SqliteStore final : public Store {
   }
 
   model::SnapshotPtr snapshot() const override { return current_.load(std::memory_order_acquire); }
+
+  BindingStore& bindings() override { return *this; }
+
+  Result<std::vector<BindingRecord>> load_bindings() override {
+    std::lock_guard lock(writer_mutex_);
+    std::vector<BindingRecord> out;
+    try {
+      auto q = statements_.get(kSelectBindings);
+      while (q->executeStep()) {
+        BindingRecord b;
+        b.user = q->getColumn(0).getInt64();
+        b.contact = q->getColumn(1).getString();
+        b.instance_id = q->getColumn(2).getString();
+        b.reg_id = q->getColumn(3).getInt();
+        b.q_milli = q->getColumn(4).getInt();
+        b.call_id = q->getColumn(5).getString();
+        b.cseq = static_cast<std::uint32_t>(q->getColumn(6).getInt64());
+        b.expires_at = q->getColumn(7).getInt64();
+        b.source = q->getColumn(8).getString();
+        b.transport = q->getColumn(9).getString();
+        b.local = q->getColumn(10).getString();
+        b.user_agent = q->getColumn(11).getString();
+        auto path = nlohmann::json::parse(q->getColumn(12).getString(), nullptr, false);
+        if (path.is_array()) {
+          for (const auto& p : path) {
+            if (p.is_string()) {
+              b.path.push_back(p.get<std::string>());
+            }
+          }
+        }
+        b.updated_at = q->getColumn(13).getInt64();
+        out.push_back(std::move(b));
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "load bindings", {}));
+    }
+    return out;
+  }
+
+  Result<void> save_bindings(const std::vector<BindingRecord>& put,
+                             const std::vector<BindingKey>& removed) override {
+    if (put.empty() && removed.empty()) {
+      return {};
+    }
+    std::lock_guard lock(writer_mutex_);
+    try {
+      writer_->exec("BEGIN IMMEDIATE");
+      for (const BindingKey& k : removed) {
+        auto q = statements_.get(kDeleteBinding);
+        q->bind(1, k.user);
+        q->bind(2, k.contact);
+        q->bind(3, k.instance_id);
+        q->bind(4, k.reg_id);
+        q->exec();
+      }
+      for (const BindingRecord& b : put) {
+        auto q = statements_.get(kUpsertBinding);
+        q->bind(1, b.user);
+        q->bind(2, b.contact);
+        q->bind(3, b.instance_id);
+        q->bind(4, b.reg_id);
+        q->bind(5, b.q_milli);
+        q->bind(6, b.call_id);
+        q->bind(7, static_cast<std::int64_t>(b.cseq));
+        q->bind(8, b.expires_at);
+        q->bind(9, b.source);
+        q->bind(10, b.transport);
+        q->bind(11, b.local);
+        q->bind(12, b.user_agent);
+        q->bind(13, nlohmann::json(b.path).dump());
+        q->bind(14, b.updated_at);
+        q->exec();
+      }
+      writer_->exec("COMMIT");
+    } catch (const SQLite::Exception& e) {
+      rollback();
+      return fail(map_error(e, "save bindings", {}));
+    }
+    return {};
+  }
 
   bool healthy() override {
     // A second connection, so a health probe never queues behind a long write.

@@ -974,3 +974,76 @@ TEST_P(RepositorySuite, ReopenGivesIdenticalContent) {
 }
 
 }  // namespace cohort::store::testing
+
+// ---- bindings (registrations) -----------------------------------------------------------
+
+namespace cohort::store::testing {
+namespace {
+
+BindingRecord make_binding(model::UserId user, std::string contact, std::int64_t expires_at) {
+  BindingRecord b;
+  b.user = user;
+  b.contact = std::move(contact);
+  b.instance_id = "<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";
+  b.reg_id = 1;
+  b.q_milli = 700;
+  b.call_id = "abc@host";
+  b.cseq = 42;
+  b.expires_at = expires_at;
+  b.source = "127.0.0.1:5062";
+  b.transport = "udp";
+  b.local = "127.0.0.1:5060";
+  b.user_agent = "baresip";
+  b.path = {"<sip:proxy1;lr>", "<sip:proxy2;lr>"};
+  b.updated_at = expires_at - 3600;
+  return b;
+}
+
+TEST_P(RepositorySuite, BindingsUpsertRemoveAndSurviveReopen) {
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  auto bob = create_user(make_user("Bob", "bob@example.com", "1002"));
+  ASSERT_TRUE(alice && bob);
+  BindingRecord a1 = make_binding(alice->id, "sip:1001@127.0.0.1:5062", kT0 + 3600);
+  BindingRecord a2 = make_binding(alice->id, "sip:1001@127.0.0.1:5064;transport=tcp", kT0 + 60);
+  BindingRecord b1 = make_binding(bob->id, "sip:1002@[::1]:5070", kT0 + 120);
+  ASSERT_TRUE(store_->bindings().save_bindings({a1, a2, b1}, {}));
+  const auto v = version();
+
+  // An upsert of the same key replaces the row; a removal deletes one.
+  a1.cseq = 43;
+  a1.expires_at = kT0 + 7200;
+  ASSERT_TRUE(
+      store_->bindings().save_bindings({a1}, {{alice->id, a2.contact, a2.instance_id, a2.reg_id}}));
+  auto loaded = store_->bindings().load_bindings();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_EQ(*loaded, (std::vector<BindingRecord>{a1, b1}));
+  EXPECT_EQ(version(), v) << "bindings are runtime state, not configuration";
+
+  reopen();
+  loaded = store_->bindings().load_bindings();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, (std::vector<BindingRecord>{a1, b1}));
+
+  // RFC 5626: two flows of one device share the Contact and differ in reg-id.
+  BindingRecord flow2 = a1;
+  flow2.reg_id = 2;
+  ASSERT_TRUE(store_->bindings().save_bindings({flow2}, {}));
+  loaded = store_->bindings().load_bindings();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->size(), 3u);
+  ASSERT_TRUE(store_->bindings().save_bindings(
+      {}, {{flow2.user, flow2.contact, flow2.instance_id, flow2.reg_id}}));
+
+  // A user's bindings go with the user; a binding for a missing user is skipped and does
+  // not spoil the rest of its batch.
+  ASSERT_TRUE(store_->transact([&](Transaction& tx) { return tx.users().remove(bob->id); }));
+  BindingRecord ghost = make_binding(9999, "sip:9999@127.0.0.1", kT0 + 60);
+  a1.cseq = 44;
+  ASSERT_TRUE(store_->bindings().save_bindings({ghost, a1}, {}));
+  loaded = store_->bindings().load_bindings();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, (std::vector<BindingRecord>{a1}));
+}
+
+}  // namespace
+}  // namespace cohort::store::testing
