@@ -1,0 +1,105 @@
+#pragma once
+// The SIP side of the shell: transports in, parse, server transactions, then the request
+// handlers (registrar, OPTIONS, and 501/404 for what is not built yet), digest
+// authentication and the security limits. Everything protocol-shaped is decided by the
+// pure layers (sip/, sip/txn/, registrar_core, security); this class owns threads, locks,
+// clocks and sockets.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "common/errc.hpp"
+#include "net/transport.hpp"
+#include "sip/txn/types.hpp"
+#include "store/repository.hpp"
+
+namespace cohort::pbx {
+
+struct SipServerOptions {
+  std::vector<net::ListenAddress> listen;  ///< UDP and TCP sockets to bind
+  int threads = 2;
+  std::string realm = "cohort";
+  std::string domain;  ///< accepted AOR host; empty = any
+  sip::txn::TimerConfig timers;
+  sip::ParseLimits limits;
+  std::chrono::seconds tcp_idle_timeout{300};
+  int tcp_connections_per_source = 32;
+  // Registrar (RFC 3261 §10.3)
+  int min_expires = 60;
+  int max_expires = 7200;
+  int default_expires = 3600;
+  int max_contacts = 10;
+  // Digest (RFC 7616)
+  std::int64_t nonce_ttl_s = 300;
+  std::vector<std::string> digest_algorithms = {"MD5"};  ///< challenges offered, in order
+  // Security
+  int ban_after_failures = 5;
+  int ban_window_s = 60;
+  int ban_duration_s = 300;
+  int rate_per_second = 50;
+  int rate_burst = 100;
+  std::vector<std::string> trusted_networks;
+};
+
+struct RegistrationInfo {
+  model::UserId user = 0;
+  store::BindingRecord binding;
+};
+
+struct BanInfo {
+  std::string address;
+  std::int64_t since = 0;
+  std::int64_t until = 0;
+  std::string reason;
+};
+
+/// Counters for /metrics.
+struct SipStats {
+  std::uint64_t requests = 0;
+  std::uint64_t responses_sent = 0;
+  std::uint64_t parse_errors = 0;
+  std::uint64_t dropped_unparseable = 0;
+  std::uint64_t auth_challenges = 0;
+  std::uint64_t auth_failures = 0;
+  std::uint64_t bans = 0;
+  std::uint64_t banned_drops = 0;
+  std::uint64_t rate_limited = 0;
+  std::uint64_t registrations = 0;  ///< successful REGISTERs
+  std::uint64_t bindings = 0;       ///< current (a gauge)
+  std::uint64_t transactions = 0;   ///< current (a gauge)
+};
+
+class SipServer {
+ public:
+  /// `store` and `clock` must outlive the server.
+  SipServer(SipServerOptions options, store::Store& store, const Clock& clock);
+  ~SipServer();
+  SipServer(const SipServer&) = delete;
+  SipServer& operator=(const SipServer&) = delete;
+
+  /// Loads the stored bindings, binds the sockets, starts the threads. Start-up only; the
+  /// error names the address or the step that failed.
+  Result<void> start();
+  /// Stops the transports and the timers and writes the pending binding changes. Idempotent.
+  void stop();
+  /// Bound sockets (actual ports). After start().
+  std::vector<net::ListenAddress> bound() const;
+
+  /// Unexpired bindings, of one user or all, ordered by user then contact. Any thread.
+  std::vector<RegistrationInfo> registrations(std::optional<model::UserId> user) const;
+  std::vector<BanInfo> bans() const;
+  bool lift_ban(const std::string& address);
+  SipStats stats() const;
+  net::Transports::Stats transport_stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cohort::pbx
