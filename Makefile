@@ -27,9 +27,10 @@ run: configure
 	@mkdir -p $(DATA_DIR)
 	$(COHORT) serve --data-dir $(DATA_DIR) --http $(HTTP) --sip $(SIP) --demo-data
 
-## Check formatting, build, run every test.
+## Check formatting, build, run every test, then fuzz the SIP parser for 60 s (ASan/UBSan).
 test: build format-check
 	@ctest --preset $(PRESET)
+	@scripts/fuzz.sh 60
 
 ## Benchmarks of the core (Google Benchmark) and the HTTP API (wrk). See bench/README.md.
 bench: build

@@ -28,6 +28,7 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
   add_user_routes(router_, ctx);
   add_group_routes(router_, ctx);
   add_admin_routes(router_, ctx);
+  add_sip_routes(router_, ctx);
 
   metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
     model::SnapshotPtr s = ctx->store.snapshot();

@@ -8,6 +8,7 @@
 #include "api/http.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
+#include "api/sip_view.hpp"
 #include "store/repository.hpp"
 
 namespace cohort::api {
@@ -15,6 +16,7 @@ namespace cohort::api {
 struct ApiOptions {
   std::string admin_token_sha256;    ///< SHA-256 (hex) of the bootstrap admin token
   std::string sip_realm = "cohort";  ///< realm of the digest HA1 values
+  SipView* sip = nullptr;            ///< the SIP side; null = SIP routes answer 503
 };
 
 class Api {

@@ -65,5 +65,6 @@ using ContextPtr = std::shared_ptr<Context>;
 void add_user_routes(Router& r, const ContextPtr& ctx);
 void add_group_routes(Router& r, const ContextPtr& ctx);
 void add_admin_routes(Router& r, const ContextPtr& ctx);
+void add_sip_routes(Router& r, const ContextPtr& ctx);
 
 }  // namespace cohort::api

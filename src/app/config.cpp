@@ -103,10 +103,109 @@ Result<HostPort> host_port_value(std::string_view source, const toml::node& node
   return *hp;
 }
 
+Result<int> int_value(std::string_view source, const toml::node& node, std::string_view key,
+                      int min, int max) {
+  if (!node.is_integer()) {
+    return fail(key_error(source, node, key, "expected an integer"));
+  }
+  std::int64_t v = *node.value<std::int64_t>();
+  if (v < min || v > max) {
+    return fail(key_error(source, node, key, fmt::format("must be between {} and {}", min, max)));
+  }
+  return static_cast<int>(v);
+}
+
+struct IntKey {
+  std::string_view name;
+  int* slot;
+  int min;
+  int max;
+};
+
+/// Applies `key` if it is one of `ints`; false when it is not.
+Result<bool> apply_int(std::string_view source, const toml::node& node, std::string_view name,
+                       const std::string& key, std::initializer_list<IntKey> ints) {
+  for (const IntKey& k : ints) {
+    if (k.name == name) {
+      COHORT_TRY_ASSIGN(*k.slot, int_value(source, node, key, k.min, k.max));
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<void> apply_security(Config& c, const toml::table& table, std::string_view source) {
+  SecurityConfig& sc = c.security;
+  for (const auto& [k, node] : table) {
+    std::string key = "security." + std::string(k.str());
+    COHORT_TRY_ASSIGN(bool done, apply_int(source, node, k.str(), key,
+                                           {{"ban_after_failures", &sc.ban_after_failures, 1, 1000},
+                                            {"ban_window_s", &sc.ban_window_s, 1, 86400},
+                                            {"ban_duration_s", &sc.ban_duration_s, 1, 30 * 86400},
+                                            {"rate_per_second", &sc.rate_per_second, 1, 1'000'000},
+                                            {"rate_burst", &sc.rate_burst, 1, 1'000'000}}));
+    if (done) {
+      continue;
+    }
+    if (k == "trusted_networks") {
+      const toml::array* arr = node.as_array();
+      if (arr == nullptr) {
+        return fail(key_error(source, node, key, "expected an array of networks"));
+      }
+      sc.trusted_networks.clear();
+      for (const toml::node& item : *arr) {
+        COHORT_TRY_ASSIGN(std::string net, string_value(source, item, key));
+        if (!valid_network(net)) {
+          return fail(key_error(source, item, key,
+                                fmt::format("'{}' is not an address or ADDRESS/PREFIX", net)));
+        }
+        sc.trusted_networks.push_back(net);
+      }
+    } else {
+      return fail(key_error(source, node, key, "unknown key"));
+    }
+  }
+  return {};
+}
+
 Result<void> apply_sip(Config& c, const toml::table& sip, std::string_view source) {
+  SipConfig& sc = c.sip;
   for (const auto& [k, node] : sip) {
     std::string key = "sip." + std::string(k.str());
-    if (k == "listen") {
+    COHORT_TRY_ASSIGN(
+        bool done,
+        apply_int(source, node, k.str(), key,
+                  {{"min_expires", &sc.min_expires, 1, 86400},
+                   {"max_expires", &sc.max_expires, 1, 7 * 86400},
+                   {"default_expires", &sc.default_expires, 1, 7 * 86400},
+                   {"t1_ms", &sc.t1_ms, 10, 10000},
+                   {"t2_ms", &sc.t2_ms, 100, 60000},
+                   {"t4_ms", &sc.t4_ms, 100, 60000},
+                   {"max_message_bytes", &sc.max_message_bytes, 1500, 1 << 20},
+                   {"tcp_idle_timeout_s", &sc.tcp_idle_timeout_s, 1, 86400},
+                   {"tcp_connections_per_source", &sc.tcp_connections_per_source, 1, 100000},
+                   {"nonce_ttl_s", &sc.nonce_ttl_s, 10, 86400}}));
+    if (done) {
+      continue;
+    }
+    if (k == "domain") {
+      COHORT_TRY_ASSIGN(sc.domain, string_value(source, node, key));
+    } else if (k == "digest_algorithms") {
+      const toml::array* arr = node.as_array();
+      if (arr == nullptr || arr->empty()) {
+        return fail(key_error(source, node, key, "expected a non-empty array"));
+      }
+      sc.digest_algorithms.clear();
+      for (const toml::node& item : *arr) {
+        COHORT_TRY_ASSIGN(std::string a, string_value(source, item, key));
+        if (a != "MD5" && a != "SHA-256") {
+          return fail(key_error(source, item, key, "expected \"SHA-256\" or \"MD5\""));
+        }
+        sc.digest_algorithms.push_back(a);
+      }
+    } else if (k == "advertised_address") {
+      COHORT_TRY_ASSIGN(sc.advertised_address, string_value(source, node, key));
+    } else if (k == "listen") {
       c.sip_listen.clear();
       if (const toml::array* arr = node.as_array()) {
         if (arr->empty()) {
@@ -142,6 +241,22 @@ Result<Config> apply_toml(Config c, std::string_view text, std::string_view sour
     return fail(Error::invalid(
         "", fmt::format("{}:{}: {}", source, e.source().begin.line, e.description())));
   }
+  // Cross-key rules are checked after every key is read, against the whole document.
+  auto checked = [&](Config cfg) -> Result<Config> {
+    if (!(cfg.sip.min_expires <= cfg.sip.default_expires &&
+          cfg.sip.default_expires <= cfg.sip.max_expires)) {
+      const toml::node* at = doc.at_path("sip").node();
+      return fail(Error::invalid(
+          "sip", fmt::format("{}:{}: sip: min_expires <= default_expires <= max_expires is "
+                             "required",
+                             source, at ? at->source().begin.line : 0)));
+    }
+    if (cfg.sip.t1_ms > cfg.sip.t2_ms) {
+      return fail(
+          Error::invalid("sip", fmt::format("{}: sip: t1_ms must not exceed t2_ms", source)));
+    }
+    return cfg;
+  };
   for (const auto& [k, node] : doc) {
     std::string key(k.str());
     if (key == "data_dir") {
@@ -166,6 +281,12 @@ Result<Config> apply_toml(Config c, std::string_view text, std::string_view sour
         return fail(key_error(source, node, key, "expected true or false"));
       }
       c.demo_data = *node.value<bool>();
+    } else if (key == "security") {
+      const toml::table* sec = node.as_table();
+      if (sec == nullptr) {
+        return fail(key_error(source, node, key, "expected a [security] table"));
+      }
+      COHORT_TRY(apply_security(c, *sec, source));
     } else if (key == "sip") {
       const toml::table* sip = node.as_table();
       if (sip == nullptr) {
@@ -176,7 +297,28 @@ Result<Config> apply_toml(Config c, std::string_view text, std::string_view sour
       return fail(key_error(source, node, key, "unknown key"));
     }
   }
-  return c;
+  return checked(std::move(c));
+}
+
+bool valid_network(std::string_view cidr) {
+  auto slash = cidr.find('/');
+  std::string addr(cidr.substr(0, slash));
+  unsigned char buf[16];
+  int max_prefix = 0;
+  if (inet_pton(AF_INET, addr.c_str(), buf) == 1) {
+    max_prefix = 32;
+  } else if (inet_pton(AF_INET6, addr.c_str(), buf) == 1) {
+    max_prefix = 128;
+  } else {
+    return false;
+  }
+  if (slash == std::string_view::npos) {
+    return true;
+  }
+  std::string_view prefix = cidr.substr(slash + 1);
+  int n = -1;
+  auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), n);
+  return ec == std::errc{} && end == prefix.data() + prefix.size() && n >= 0 && n <= max_prefix;
 }
 
 Result<Config> apply_toml_file(Config base, const std::string& path) {

@@ -8,8 +8,20 @@
 //   log_level = "info"                       # --log-level: trace debug info warn error
 //   demo_data = false                        # --demo-data: seed an empty database
 //   [sip]
-//   listen = ["127.0.0.1:5060"]              # --sip (repeatable; used from the SIP core on)
+//   listen = ["127.0.0.1:5060"]              # --sip (repeatable): UDP and TCP on each
 //   realm  = "cohort"                        # digest realm of the users' HA1 values
+//   domain = ""                              # accepted To/AOR host; "" = any
+//   advertised_address = ""                  # host[:port] put in our headers; "" = listen
+//   min_expires = 60, max_expires = 7200, default_expires = 3600
+//   t1_ms = 500, t2_ms = 4000, t4_ms = 5000  # RFC 3261 timers
+//   max_message_bytes = 65536
+//   tcp_idle_timeout_s = 300, tcp_connections_per_source = 32
+//   nonce_ttl_s = 300
+//   digest_algorithms = ["MD5"]              # or ["SHA-256", "MD5"]: challenges, in order
+//   [security]
+//   ban_after_failures = 5, ban_window_s = 60, ban_duration_s = 300
+//   rate_per_second = 50, rate_burst = 100   # per source, unauthenticated requests
+//   trusted_networks = ["10.0.0.0/8"]        # never banned or rate-limited
 
 #include <cstdint>
 #include <string>
@@ -29,11 +41,44 @@ struct HostPort {
 Result<HostPort> parse_host_port(std::string_view text);
 std::string to_string(const HostPort& hp);
 
+struct SipConfig {
+  std::string domain;
+  /// Digest challenges offered, in order (RFC 8760: preferred first). MD5 alone by default:
+  /// SIPp 3.6 and baresip 1.0 (libre) fail on a SHA-256 challenge even when an MD5 one
+  /// follows, so offering SHA-256 is an opt-in for sites whose phones all support RFC 8760.
+  std::vector<std::string> digest_algorithms = {"MD5"};
+  std::string advertised_address;
+  int min_expires = 60;
+  int max_expires = 7200;
+  int default_expires = 3600;
+  int t1_ms = 500;
+  int t2_ms = 4000;
+  int t4_ms = 5000;
+  int max_message_bytes = 64 * 1024;
+  int tcp_idle_timeout_s = 300;
+  int tcp_connections_per_source = 32;
+  int nonce_ttl_s = 300;
+};
+
+struct SecurityConfig {
+  int ban_after_failures = 5;
+  int ban_window_s = 60;
+  int ban_duration_s = 300;
+  int rate_per_second = 50;
+  int rate_burst = 100;
+  std::vector<std::string> trusted_networks;  ///< "10.0.0.0/8", "192.0.2.7", "::1/128"
+};
+
+/// "ADDRESS[/PREFIX]" with an IPv4 or IPv6 literal and a prefix in range.
+bool valid_network(std::string_view cidr);
+
 struct Config {
   std::string data_dir = "var";
   HostPort http{"127.0.0.1", 8080};
   std::vector<HostPort> sip_listen{{"127.0.0.1", 5060}};
   std::string sip_realm = "cohort";
+  SipConfig sip;
+  SecurityConfig security;
   std::string database;  ///< "sqlite:PATH"; empty = sqlite:<data_dir>/cohort.db
   std::string log_level = "info";
   bool demo_data = false;

@@ -16,6 +16,7 @@
 #include "api/http_server.hpp"
 #include "app/bootstrap.hpp"
 #include "app/config.hpp"
+#include "app/sip_wiring.hpp"
 #include "common/clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -126,8 +127,15 @@ int serve(const Config& c) {
     }
   }
 
+  cohort::pbx::SipServer sip(cohort::app::sip_options(c), **store, clock);
+  if (auto started = sip.start(); !started) {
+    return fatal("sip: " + started.error().message);
+  }
+  auto sip_view = cohort::app::make_sip_view(sip);
+
   cohort::api::Metrics metrics;
-  cohort::api::Api api(**store, metrics, {token->sha256, c.sip_realm});
+  cohort::app::add_sip_metrics(metrics, sip);
+  cohort::api::Api api(**store, metrics, {token->sha256, c.sip_realm, sip_view.get()});
   cohort::api::HttpServerOptions options;
   options.host = c.http.host;
   options.port = c.http.port;
@@ -138,12 +146,14 @@ int serve(const Config& c) {
   }
   cohort::app::HostPort bound{c.http.host, server.port()};
   std::string base = "http://" + cohort::app::to_string(bound);
-  for (const auto& sip : c.sip_listen) {
-    spdlog::info("sip listen={} (accepted; the SIP core serves it from the next release)",
-                 cohort::app::to_string(sip));
+  // One stable line on stdout: scripts and tests read the bound addresses from it.
+  std::string sip_addresses;
+  for (const auto& l : sip.bound()) {
+    sip_addresses += fmt::format(" sip_{}={}", cohort::net::to_string(l.protocol),
+                                 cohort::net::to_string(l.endpoint));
   }
-  // One stable line on stdout: scripts and tests read the bound address from it.
-  std::printf("cohort: listening http=%s\n", cohort::app::to_string(bound).c_str());
+  std::printf("cohort: listening http=%s%s\n", cohort::app::to_string(bound).c_str(),
+              sip_addresses.c_str());
   std::printf("cohort: API %s/api/v1  health %s/healthz  metrics %s/metrics\n", base.c_str(),
               base.c_str(), base.c_str());
   if (!token->secret.empty()) {
@@ -157,7 +167,9 @@ int serve(const Config& c) {
   std::fflush(stdout);
 
   server.run();  // until SIGINT/SIGTERM and the in-flight requests are done
-  spdlog::info("http stopped; closing the store");
+  spdlog::info("http stopped; stopping SIP");
+  sip.stop();
+  spdlog::info("sip stopped; closing the store");
   store->reset();
   spdlog::info("stopped");
   return 0;

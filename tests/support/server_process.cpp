@@ -107,12 +107,34 @@ ServerProcess::ServerProcess(const std::string& data_dir, ServerOptions options)
   ::close(out[1]);
   // The last banner line names the admin token; it follows the listening line.
   banner_ = read_until(out[0], "admin token", std::chrono::seconds(30));
-  const std::string marker = "cohort: listening http=";
+  // "cohort: listening http=HOST:PORT sip_udp=HOST:PORT sip_tcp=HOST:PORT ..."
+  const std::string marker = "cohort: listening ";
   auto at = banner_.find(marker);
   if (at != std::string::npos) {
     auto line_end = banner_.find('\n', at);
-    std::string addr = banner_.substr(at + marker.size(), line_end - at - marker.size());
-    port_ = static_cast<std::uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
+    std::string line = banner_.substr(at + marker.size(), line_end - at - marker.size());
+    std::size_t pos = 0;
+    while (pos < line.size()) {
+      auto end = line.find(' ', pos);
+      std::string item = line.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+      auto eq = item.find('=');
+      auto colon = item.rfind(':');
+      if (eq != std::string::npos && colon != std::string::npos && colon > eq) {
+        std::string key = item.substr(0, eq);
+        auto port = static_cast<std::uint16_t>(std::stoi(item.substr(colon + 1)));
+        if (key == "http") {
+          port_ = port;
+        } else if (key == "sip_udp" && sip_udp_port_ == 0) {
+          sip_udp_port_ = port;
+        } else if (key == "sip_tcp" && sip_tcp_port_ == 0) {
+          sip_tcp_port_ = port;
+        }
+      }
+      if (end == std::string::npos) {
+        break;
+      }
+      pos = end + 1;
+    }
   }
   // Keep the pipe open so that later writes to stdout never raise SIGPIPE in the server.
   stdout_fd_ = out[0];

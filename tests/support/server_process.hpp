@@ -41,6 +41,9 @@ class ServerProcess {
 
   bool started() const { return port_ != 0; }
   std::uint16_t port() const { return port_; }
+  /// The first SIP UDP and TCP ports (127.0.0.1), 0 when SIP is not listening.
+  std::uint16_t sip_udp_port() const { return sip_udp_port_; }
+  std::uint16_t sip_tcp_port() const { return sip_tcp_port_; }
   pid_t pid() const { return pid_; }
   /// Everything the server printed on stdout up to the listening line.
   const std::string& banner() const { return banner_; }
@@ -54,6 +57,8 @@ class ServerProcess {
  private:
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t sip_udp_port_ = 0;
+  std::uint16_t sip_tcp_port_ = 0;
   std::string banner_;
   std::string log_path_;
   int stdout_fd_ = -1;

@@ -48,6 +48,62 @@ realm = "pbx.example.com"
   EXPECT_EQ(c->sip_realm, "pbx.example.com");
 }
 
+TEST(Config, SipAndSecurityKeys) {
+  auto c = apply_toml(Config{}, R"(
+[sip]
+domain = "pbx.example.com"
+advertised_address = "203.0.113.5:5060"
+min_expires = 30
+default_expires = 600
+max_expires = 3600
+t1_ms = 250
+t2_ms = 2000
+t4_ms = 2500
+max_message_bytes = 32768
+tcp_idle_timeout_s = 60
+tcp_connections_per_source = 8
+nonce_ttl_s = 120
+[security]
+ban_after_failures = 3
+ban_window_s = 30
+ban_duration_s = 600
+rate_per_second = 20
+rate_burst = 40
+trusted_networks = ["10.0.0.0/8", "192.0.2.7", "::1/128"]
+)",
+                      "t.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->sip.domain, "pbx.example.com");
+  EXPECT_EQ(c->sip.advertised_address, "203.0.113.5:5060");
+  EXPECT_EQ(c->sip.min_expires, 30);
+  EXPECT_EQ(c->sip.default_expires, 600);
+  EXPECT_EQ(c->sip.max_expires, 3600);
+  EXPECT_EQ(c->sip.t1_ms, 250);
+  EXPECT_EQ(c->sip.t2_ms, 2000);
+  EXPECT_EQ(c->sip.t4_ms, 2500);
+  EXPECT_EQ(c->sip.max_message_bytes, 32768);
+  EXPECT_EQ(c->sip.tcp_idle_timeout_s, 60);
+  EXPECT_EQ(c->sip.tcp_connections_per_source, 8);
+  EXPECT_EQ(c->sip.nonce_ttl_s, 120);
+  EXPECT_EQ(c->security.ban_after_failures, 3);
+  EXPECT_EQ(c->security.ban_window_s, 30);
+  EXPECT_EQ(c->security.ban_duration_s, 600);
+  EXPECT_EQ(c->security.rate_per_second, 20);
+  EXPECT_EQ(c->security.rate_burst, 40);
+  EXPECT_EQ(c->security.trusted_networks,
+            (std::vector<std::string>{"10.0.0.0/8", "192.0.2.7", "::1/128"}));
+}
+
+TEST(Config, NetworksAreValidated) {
+  for (const char* good : {"10.0.0.0/8", "192.0.2.7", "0.0.0.0/0", "::1", "2001:db8::/32"}) {
+    EXPECT_TRUE(valid_network(good)) << good;
+  }
+  for (const char* bad :
+       {"", "10.0.0.0/", "10.0.0.0/33", "::1/129", "host/8", "10.0.0/8", "10.0.0.0/8x"}) {
+    EXPECT_FALSE(valid_network(bad)) << bad;
+  }
+}
+
 TEST(Config, ErrorsNameTheKeyAndTheLine) {
   struct Case {
     const char* toml;
@@ -66,6 +122,13 @@ TEST(Config, ErrorsNameTheKeyAndTheLine) {
       {"[sip]\nrealm = \"\"\n", "t.toml:2: sip.realm"},
       {"[sip]\nport = 1\n", "t.toml:2: sip.port: unknown key"},
       {"data_dir = \n", "t.toml:1:"},
+      {"[sip]\nmin_expires = 0\n", "t.toml:2: sip.min_expires: must be between"},
+      {"[sip]\nt1_ms = \"500\"\n", "t.toml:2: sip.t1_ms: expected an integer"},
+      {"[sip]\nmin_expires = 600\nmax_expires = 300\n", "sip: min_expires <= default_expires"},
+      {"[security]\nban_after_failures = 0\n", "t.toml:2: security.ban_after_failures"},
+      {"[security]\ntrusted_networks = [\"10.0.0.0/33\"]\n", "t.toml:2: security.trusted_networks"},
+      {"[security]\ntrusted_networks = \"10.0.0.0/8\"\n", "t.toml:2: security.trusted_networks"},
+      {"[security]\nban = 1\n", "t.toml:2: security.ban: unknown key"},
   };
   for (const Case& c : cases) {
     auto r = apply_toml(Config{}, c.toml, "t.toml");

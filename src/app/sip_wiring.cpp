@@ -1,0 +1,120 @@
+#include "app/sip_wiring.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cohort::app {
+
+pbx::SipServerOptions sip_options(const Config& c) {
+  pbx::SipServerOptions o;
+  for (const HostPort& hp : c.sip_listen) {
+    for (net::Protocol p : {net::Protocol::kUdp, net::Protocol::kTcp}) {
+      o.listen.push_back(net::ListenAddress{p, net::Endpoint{hp.host, hp.port}});
+    }
+  }
+  o.realm = c.sip_realm;
+  o.domain = c.sip.domain;
+  o.timers.t1 = std::chrono::milliseconds(c.sip.t1_ms);
+  o.timers.t2 = std::chrono::milliseconds(c.sip.t2_ms);
+  o.timers.t4 = std::chrono::milliseconds(c.sip.t4_ms);
+  o.limits.max_message_bytes = static_cast<std::size_t>(c.sip.max_message_bytes);
+  o.tcp_idle_timeout = std::chrono::seconds(c.sip.tcp_idle_timeout_s);
+  o.tcp_connections_per_source = c.sip.tcp_connections_per_source;
+  o.min_expires = c.sip.min_expires;
+  o.max_expires = c.sip.max_expires;
+  o.default_expires = c.sip.default_expires;
+  o.nonce_ttl_s = c.sip.nonce_ttl_s;
+  o.digest_algorithms = c.sip.digest_algorithms;
+  o.ban_after_failures = c.security.ban_after_failures;
+  o.ban_window_s = c.security.ban_window_s;
+  o.ban_duration_s = c.security.ban_duration_s;
+  o.rate_per_second = c.security.rate_per_second;
+  o.rate_burst = c.security.rate_burst;
+  o.trusted_networks = c.security.trusted_networks;
+  return o;
+}
+
+namespace {
+
+class SipViewAdapter final : public api::SipView {
+ public:
+  explicit SipViewAdapter(pbx::SipServer& sip) : sip_(sip) {}
+
+  std::vector<api::RegistrationView> registrations(
+      std::optional<model::UserId> user) const override {
+    std::vector<api::RegistrationView> out;
+    for (const pbx::RegistrationInfo& r : sip_.registrations(user)) {
+      const store::BindingRecord& b = r.binding;
+      out.push_back(api::RegistrationView{r.user, b.contact, b.source, b.transport, b.user_agent,
+                                          b.expires_at, b.instance_id, b.reg_id, b.q_milli,
+                                          b.path});
+    }
+    return out;
+  }
+
+  std::vector<api::BanView> bans() const override {
+    std::vector<api::BanView> out;
+    for (const pbx::BanInfo& b : sip_.bans()) {
+      out.push_back(api::BanView{b.address, b.since, b.until, b.reason});
+    }
+    return out;
+  }
+
+  bool lift_ban(const std::string& address) override { return sip_.lift_ban(address); }
+
+ private:
+  pbx::SipServer& sip_;
+};
+
+}  // namespace
+
+std::unique_ptr<api::SipView> make_sip_view(pbx::SipServer& sip) {
+  return std::make_unique<SipViewAdapter>(sip);
+}
+
+void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
+  using Values = std::vector<std::pair<std::string, double>>;
+  metrics.add_gauge("cohort_sip_events_total", "SIP events since start, by kind.", [&sip] {
+    pbx::SipStats s = sip.stats();
+    auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+    return Values{
+        {"event=\"requests\"", d(s.requests)},
+        {"event=\"responses_sent\"", d(s.responses_sent)},
+        {"event=\"parse_errors\"", d(s.parse_errors)},
+        {"event=\"dropped_unparseable\"", d(s.dropped_unparseable)},
+        {"event=\"auth_challenges\"", d(s.auth_challenges)},
+        {"event=\"auth_failures\"", d(s.auth_failures)},
+        {"event=\"registrations\"", d(s.registrations)},
+    };
+  });
+  metrics.add_gauge("cohort_sip_security_events_total",
+                    "Security events since start: bans started, requests dropped.", [&sip] {
+                      pbx::SipStats s = sip.stats();
+                      return Values{
+                          {"event=\"ban\"", static_cast<double>(s.bans)},
+                          {"event=\"banned_drop\"", static_cast<double>(s.banned_drops)},
+                          {"event=\"rate_limited\"", static_cast<double>(s.rate_limited)},
+                      };
+                    });
+  metrics.add_gauge("cohort_sip_state", "Current SIP state: bindings, transactions.", [&sip] {
+    pbx::SipStats s = sip.stats();
+    return Values{{"kind=\"bindings\"", static_cast<double>(s.bindings)},
+                  {"kind=\"transactions\"", static_cast<double>(s.transactions)}};
+  });
+  metrics.add_gauge("cohort_sip_transport_total", "SIP transport counters.", [&sip] {
+    net::Transports::Stats t = sip.transport_stats();
+    auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+    return Values{{"counter=\"udp_in\"", d(t.udp_in)},
+                  {"counter=\"udp_out\"", d(t.udp_out)},
+                  {"counter=\"tcp_in\"", d(t.tcp_in)},
+                  {"counter=\"tcp_out\"", d(t.tcp_out)},
+                  {"counter=\"tcp_connections\"", d(t.tcp_connections)},
+                  {"counter=\"tcp_rejected\"", d(t.tcp_rejected)},
+                  {"counter=\"oversize\"", d(t.oversize)},
+                  {"counter=\"framing_errors\"", d(t.framing_errors)},
+                  {"counter=\"send_failures\"", d(t.send_failures)}};
+  });
+}
+
+}  // namespace cohort::app
