@@ -1,5 +1,6 @@
-// Seeds a Cohort database with N users (one transaction) for the HTTP benchmarks.
-// Usage: seed_users DBPATH N
+// Seeds a Cohort database with N users (one transaction) for the benchmarks. Extensions
+// are 100000, 100001, …; with PASSWORD and REALM every user gets SIP digest credentials
+// (the REGISTER benchmark). Usage: seed_users DBPATH N [PASSWORD REALM]
 
 #include <cstdio>
 #include <cstdlib>
@@ -9,8 +10,8 @@
 #include "store/sqlite/sqlite_store.hpp"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: seed_users DBPATH N\n");
+  if (argc != 3 && argc != 5) {
+    std::fprintf(stderr, "usage: seed_users DBPATH N [PASSWORD REALM]\n");
     return 2;
   }
   const long n = std::strtol(argv[2], nullptr, 10);
@@ -31,6 +32,9 @@ int main(int argc, char** argv) {
       u.name = std::string(kFirst[i % 20]) + " " + kLast[(i / 20) % 12] + " " + std::to_string(i);
       u.email = "user" + std::to_string(i) + "@bench.example";
       u.extension = std::to_string(100000 + i);
+      if (argc == 5) {
+        u.digest = cohort::model::make_digest_credentials(u.extension, argv[4], argv[3]);
+      }
       COHORT_TRY(tx.users().create(u));
     }
     return {};
