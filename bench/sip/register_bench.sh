@@ -125,7 +125,10 @@ read -r m_ok m_fail _ <<< "$(load $cohort_sip 4000 "$mem_pid" "$mem_bindings")"
 # Let transactions (Timer J, 32 s) and the persistence queue drain before measuring.
 sleep 35
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$mem_pid/status")
-bindings=$(curl -s http://127.0.0.1:18442/metrics | awk '/cohort_sip_state\{kind="bindings"\}/ {print $2}')
-echo "registered $m_ok (failed $m_fail); bindings $bindings; RSS ${rss_before} KiB -> ${rss_after} KiB"
+metrics=$(curl -s http://127.0.0.1:18442/metrics)
+bindings=$(echo "$metrics" | awk '/cohort_sip_state\{kind="bindings"\}/ {print $2}')
+transactions=$(echo "$metrics" | awk '/cohort_sip_state\{kind="transactions"\}/ {print $2}')
+echo "registered $m_ok (failed $m_fail); bindings $bindings; transactions $transactions;" \
+  "RSS ${rss_before} KiB -> ${rss_after} KiB"
 awk -v a="$rss_after" -v b="$rss_before" -v n="$bindings" \
   'BEGIN{ if (n > 0) printf "memory per binding: %.0f bytes\n", (a - b) * 1024 / n }'

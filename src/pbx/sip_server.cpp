@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -85,6 +87,10 @@ Binding from_record(const store::BindingRecord& r, const std::string& aor) {
   b.updated_at = r.updated_at;
   return b;
 }
+
+/// Binding changes are written at least this often, in one transaction per batch.
+constexpr std::chrono::milliseconds kPersistInterval{50};
+constexpr std::size_t kPersistBatch = 2000;
 
 /// What the request handlers answer: a status and the wire form of the response.
 struct Reply {
@@ -198,8 +204,13 @@ struct SipServer::Impl {
         }
       } else if (auto* t = std::get_if<sip::txn::StartTimer>(&a)) {
         std::lock_guard lock(timer_mu);
+        // Wake the timer thread only when this timer is due before everything it waits for:
+        // most timers (J, 32 s) are not, and a wake-up per response costs a context switch.
+        const bool earliest = timers.empty() || t->at < timers.top().at;
         timers.push(Timer{t->at, index, id, sip::txn::TimerFired{t->timer, t->generation}});
-        timer_cv.notify_one();
+        if (earliest) {
+          timer_cv.notify_one();
+        }
       } else if (std::holds_alternative<sip::txn::Terminated>(a)) {
         shard.routes.erase(id);
       }
@@ -574,14 +585,22 @@ struct SipServer::Impl {
       }
       pending[tuple_of(c.binding)] = to_record(c.binding);
     }
-    persist_cv.notify_one();
+    // The writer wakes by itself every kPersistInterval; a wake-up per REGISTER would cost a
+    // context switch each. Only a large backlog calls it early.
+    if (pending.size() >= kPersistBatch) {
+      persist_cv.notify_one();
+    }
   }
 
   /// Writes queued binding changes in batches, one transaction each, off the SIP threads.
   void persist_loop() {
     std::unique_lock lock(persist_mu);
     for (;;) {
-      persist_cv.wait(lock, [&] { return persist_stopping || !pending.empty(); });
+      persist_cv.wait_for(lock, kPersistInterval,
+                          [&] { return persist_stopping || pending.size() >= kPersistBatch; });
+      if (pending.empty() && !persist_stopping) {
+        continue;
+      }
       if (pending.empty() && persist_stopping) {
         return;
       }
@@ -660,11 +679,19 @@ struct SipServer::Impl {
     }
     persist(removed);
     const std::int64_t now_ms = steady_ms(Steady::now());
-    std::lock_guard lock(security_mu);
-    bans.prune(now_ms);
-    failures.prune(now_ms);
-    limiter.prune(now_ms);
+    {
+      std::lock_guard lock(security_mu);
+      bans.prune(now_ms);
+      failures.prune(now_ms);
+      limiter.prune(now_ms);
+    }
+    // A burst of REGISTERs leaves ~32 s of transactions (Timer J) behind; once they are gone,
+    // give the freed heap back to the system instead of keeping the peak resident.
+    if (++sweeps % 10 == 0) {
+      ::malloc_trim(0);
+    }
   }
+  std::uint64_t sweeps = 0;
 
   Result<void> load_bindings() {
     COHORT_TRY_ASSIGN(auto stored, store.bindings().load_bindings());
