@@ -15,6 +15,28 @@
 
 namespace cohort::app {
 
+namespace {
+
+/// Creates `path` with mode 0600 holding `secret`; never overwrites (O_EXCL).
+Result<void> write_secret_file(const std::string& path, const std::string& secret) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return fail(Error::invalid("data_dir",
+                               fmt::format("cannot create {}: {}", path, std::strerror(errno))));
+  }
+  std::string line = secret + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ok = (::fsync(fd) == 0) && ok;
+  ::close(fd);
+  if (!ok) {
+    ::unlink(path.c_str());
+    return fail(Error::internal(fmt::format("cannot write {}", path)));
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<AdminToken> bootstrap_admin_token(const std::string& data_dir,
                                          const std::optional<std::string>& env_value) {
   if (env_value) {
@@ -37,21 +59,25 @@ Result<AdminToken> bootstrap_admin_token(const std::string& data_dir,
     return AdminToken{crypto::sha256_hex(secret), "", path};
   }
   std::string secret = "cha_" + crypto::random_hex(32);
-  // O_EXCL: never overwrite a token another process just wrote.
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return fail(Error::invalid("data_dir",
-                               fmt::format("cannot create {}: {}", path, std::strerror(errno))));
-  }
-  std::string line = secret + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ok = (::fsync(fd) == 0) && ok;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(path.c_str());
-    return fail(Error::internal(fmt::format("cannot write {}", path)));
-  }
+  COHORT_TRY(write_secret_file(path, secret));
   return AdminToken{crypto::sha256_hex(secret), secret, path};
+}
+
+Result<std::string> load_or_create_secret(const std::string& path) {
+  if (std::ifstream in(path); in) {
+    std::string secret;
+    std::getline(in, secret);
+    secret = std::string(text::trim(secret));
+    if (secret.size() < 32) {
+      return fail(Error::invalid(
+          "data_dir",
+          fmt::format("{} is empty or too short; delete it to generate a new one", path)));
+    }
+    return secret;
+  }
+  std::string secret = crypto::random_hex(32);
+  COHORT_TRY(write_secret_file(path, secret));
+  return secret;
 }
 
 namespace {

@@ -20,6 +20,10 @@ struct AdminToken {
 Result<AdminToken> bootstrap_admin_token(const std::string& data_dir,
                                          const std::optional<std::string>& env_value);
 
+/// The secret in `path` (hex, generated once with mode 0600 when absent): the SIP digest
+/// nonce key, kept across restarts so that nonces handed out before one stay valid.
+Result<std::string> load_or_create_secret(const std::string& path);
+
 /// Seeds the demo users, trunk and groups when the database holds no users, groups or
 /// trunks. Returns whether it seeded.
 Result<bool> seed_demo_data(store::Store& store, const std::string& realm);

@@ -127,7 +127,13 @@ int serve(const Config& c) {
     }
   }
 
-  cohort::pbx::SipServer sip(cohort::app::sip_options(c), **store, clock);
+  auto nonce_secret = cohort::app::load_or_create_secret(c.data_dir + "/sip.secret");
+  if (!nonce_secret) {
+    return fatal(nonce_secret.error().message);
+  }
+  cohort::pbx::SipServerOptions sip_options = cohort::app::sip_options(c);
+  sip_options.nonce_secret = *nonce_secret;
+  cohort::pbx::SipServer sip(std::move(sip_options), **store, clock);
   if (auto started = sip.start(); !started) {
     return fatal("sip: " + started.error().message);
   }

@@ -96,6 +96,7 @@ constexpr std::size_t kPersistBatch = 2000;
 struct Reply {
   int status = 500;
   std::string bytes;
+  bool authenticated = false;  ///< the request carried valid credentials
 };
 
 }  // namespace
@@ -105,7 +106,7 @@ struct SipServer::Impl {
       : opts(std::move(o)),
         store(s),
         clock(c),
-        secret(crypto::random_hex(32)),
+        secret(opts.nonce_secret.empty() ? crypto::random_hex(32) : opts.nonce_secret),
         bans(),
         failures(AuthFailurePolicy{opts.ban_after_failures, opts.ban_window_s * 1000,
                                    opts.ban_duration_s * 1000}),
@@ -124,7 +125,7 @@ struct SipServer::Impl {
   SipServerOptions opts;
   store::Store& store;
   const Clock& clock;
-  const std::string secret;  ///< nonce HMAC key; per process: a restart re-challenges
+  const std::string secret;  ///< nonce HMAC key (random per process when none is configured)
   std::vector<digest::Algorithm> algorithms;
   RegistrarLimits limits;
   std::unique_ptr<net::Transports> transports;
@@ -241,15 +242,17 @@ struct SipServer::Impl {
       return;  // no client transactions yet: a stray response is dropped (§18.1.2)
     }
     ++n_requests;
-    // Unauthenticated traffic is rate limited per source; a request with credentials is
-    // paid for by the failure counter instead.
-    if (!is_trusted && !msg.header(HeaderId::kAuthorization)) {
+    // Unauthenticated traffic is rate limited per source: a source whose bucket is empty is
+    // dropped here, and every request that does not end up authenticated pays a token after
+    // handling (below). Carrying an Authorization header buys nothing by itself.
+    if (!is_trusted) {
       std::lock_guard lock(security_mu);
-      if (!limiter.allow(ip, now_ms)) {
+      if (limiter.tokens(ip, now_ms) < 1.0) {
         ++n_rate_limited;
         return;
       }
     }
+    bool authenticated = false;
     const std::string top_via = sip::stamp_via(msg.top_via(), ip, in.source.port);
     auto via = sip::parse_via(top_via);
     if (!via) {
@@ -270,6 +273,7 @@ struct SipServer::Impl {
         execute(shard, index, d.id, d.actions);
         if (deliver) {
           Reply reply = handle(msg, in, top_via, now_ms, is_trusted);
+          authenticated = reply.authenticated;
           sip::txn::Actions out =
               shard.table.respond(d.id, reply.status, std::move(reply.bytes), now);
           execute(shard, index, d.id, out);
@@ -291,6 +295,10 @@ struct SipServer::Impl {
       }
       case sip::txn::Disposition::kUnmatched:
         break;  // an ACK for a 2xx we never sent, or a stray: nothing to do
+    }
+    if (!is_trusted && !authenticated) {
+      std::lock_guard security_lock(security_mu);
+      limiter.allow(ip, now_ms);
     }
   }
 
@@ -464,10 +472,10 @@ struct SipServer::Impl {
       return std::move(*auth.reply);
     }
     auto user = sip::unescape(ruri->user);
-    if (!user || !snap->extension_owner(*user)) {
-      return reply(req, top_via, 404);
-    }
-    return reply(req, top_via, 200, {}, capabilities);
+    Reply r = (!user || !snap->extension_owner(*user)) ? reply(req, top_via, 404)
+                                                       : reply(req, top_via, 200, {}, capabilities);
+    r.authenticated = true;
+    return r;
   }
 
   /// INVITE, MESSAGE, SUBSCRIBE…: authenticate first, then 404 for a target that does not
@@ -498,7 +506,14 @@ struct SipServer::Impl {
     if (auth.reply) {
       return std::move(*auth.reply);
     }
-    const model::User& user = *auth.user;
+    Reply r = register_user(req, in, top_via, *auth.user);
+    r.authenticated = true;
+    return r;
+  }
+
+  /// §10.3 steps 2–8 for an authenticated user.
+  Reply register_user(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
+                      const model::User& user) {
     // §10.3 steps 2–3: the AOR in To must be the authenticated user's (no third-party
     // registrations yet) and in our domain.
     auto to = sip::parse_name_addr(*req.header(HeaderId::kTo));

@@ -35,6 +35,9 @@ struct SipServerOptions {
   int default_expires = 3600;
   int max_contacts = 10;
   // Digest (RFC 7616)
+  /// Key of the nonce HMAC. Kept across restarts (app/ stores it in the data dir) so that
+  /// phones answering a nonce from before a restart are not counted as failures.
+  std::string nonce_secret;
   std::int64_t nonce_ttl_s = 300;
   std::vector<std::string> digest_algorithms = {"MD5"};  ///< challenges offered, in order
   // Security
