@@ -32,9 +32,10 @@ test: build format-check
 	@ctest --preset $(PRESET)
 	@scripts/fuzz.sh 60
 
-## Benchmarks of the core (Google Benchmark) and the HTTP API (wrk). See bench/README.md.
+## Benchmarks: snapshot and SIP parser (Google Benchmark), HTTP API (wrk), REGISTER vs
+## Kamailio (SIPp). See bench/README.md.
 bench: build
-	@scripts/deps.sh wrk
+	@scripts/deps.sh wrk kamailio
 	@bench/run.sh $(BUILD_DIR)
 
 ## Fail on sources that clang-format would change.

@@ -9,6 +9,9 @@ duration=${BENCH_SECONDS:-10}
 echo "== snapshot core (100k users, 10k groups, 1M memberships)"
 "$build/bench/snapshot_bench" --benchmark_min_time=0.2
 
+echo "== SIP parser"
+"$build/bench/sip_parse_bench" --benchmark_min_time=0.2
+
 echo "== GET /api/v1/users?q= over $users users (wrk, ${duration}s per query)"
 dir=$(mktemp -d)
 port=${BENCH_PORT:-18431}
@@ -29,3 +32,8 @@ for q in "ana" "user99999%40" "zzzz"; do
   wrk -t2 -c8 -d"${duration}s" --latency -H "Authorization: Bearer $token" \
     "http://127.0.0.1:$port/api/v1/users?q=$q&limit=50" | grep -E 'Requests/sec|50%|90%|99%|Latency '
 done
+
+cleanup
+trap - EXIT
+echo "== REGISTER with digest auth, Cohort and Kamailio side by side"
+"$(dirname "$0")/sip/register_bench.sh" "$build"
