@@ -121,14 +121,19 @@ pids+=("$mem_pid")
 for _ in $(seq 100); do grep -q listening "$dir/mem.out" 2>/dev/null && break; sleep 0.1; done
 sleep 1
 rss_before=$(awk '/VmRSS/ {print $2}' "/proc/$mem_pid/status")
+heap_before=$(curl -s http://127.0.0.1:18442/metrics | awk '/process_heap_bytes\{kind="in_use"\}/ {print $2}')
 read -r m_ok m_fail _ <<< "$(load $cohort_sip 4000 "$mem_pid" "$mem_bindings")"
-# Let transactions (Timer J, 32 s) and the persistence queue drain before measuring.
-sleep 35
+# Let transactions (Timer J, 32 s) and the persistence queue drain, and the server's
+# periodic heap trim (every 10 s) run once after that, before measuring.
+sleep 45
 rss_after=$(awk '/VmRSS/ {print $2}' "/proc/$mem_pid/status")
 metrics=$(curl -s http://127.0.0.1:18442/metrics)
 bindings=$(echo "$metrics" | awk '/cohort_sip_state\{kind="bindings"\}/ {print $2}')
 transactions=$(echo "$metrics" | awk '/cohort_sip_state\{kind="transactions"\}/ {print $2}')
+heap_in_use=$(echo "$metrics" | awk '/process_heap_bytes\{kind="in_use"\}/ {print $2}')
 echo "registered $m_ok (failed $m_fail); bindings $bindings; transactions $transactions;" \
   "RSS ${rss_before} KiB -> ${rss_after} KiB"
 awk -v a="$rss_after" -v b="$rss_before" -v n="$bindings" \
-  'BEGIN{ if (n > 0) printf "memory per binding: %.0f bytes\n", (a - b) * 1024 / n }'
+  'BEGIN{ if (n > 0) printf "memory per binding (RSS delta / bindings): %.0f bytes\n", (a - b) * 1024 / n }'
+awk -v h="$heap_in_use" -v b="$heap_before" -v n="$bindings" \
+  'BEGIN{ if (n > 0) printf "live heap per binding (malloc in-use delta / bindings): %.0f bytes\n", (h - b) / n }'

@@ -1,5 +1,7 @@
 #include "api/metrics.hpp"
 
+#include <malloc.h>
+
 #include <unistd.h>
 
 #include <array>
@@ -182,6 +184,14 @@ std::string Metrics::render() const {
 
   append_header(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "gauge");
   out += fmt::format("process_resident_memory_bytes {}\n", format_value(resident_memory_bytes()));
+  // The allocator's view: bytes in live allocations, and bytes it holds free. Their sum
+  // against the RSS tells live data from fragmentation.
+  struct mallinfo2 mi = ::mallinfo2();
+  append_header(out, "process_heap_bytes", "malloc heap: in-use and free bytes.", "gauge");
+  out += fmt::format("process_heap_bytes{{kind=\"in_use\"}} {}\n",
+                     format_value(static_cast<double>(mi.uordblks + mi.hblkhd)));
+  out += fmt::format("process_heap_bytes{{kind=\"free\"}} {}\n",
+                     format_value(static_cast<double>(mi.fordblks)));
   return out;
 }
 
