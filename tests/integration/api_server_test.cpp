@@ -40,6 +40,8 @@ TEST_F(ApiTest, MetricsCountRequestsObjectsAndMemory) {
   EXPECT_NE(m.find("cohort_objects{kind=\"users\"} 1"), std::string::npos) << m;
   EXPECT_NE(m.find("cohort_objects{kind=\"groups\"} 1"), std::string::npos) << m;
   EXPECT_NE(m.find("process_resident_memory_bytes "), std::string::npos) << m;
+  EXPECT_NE(m.find("process_heap_bytes{kind=\"in_use\"} "), std::string::npos) << m;
+  EXPECT_NE(m.find("cohort_sip_state{kind=\"bindings\"} 0"), std::string::npos) << m;
 }
 
 TEST_F(ApiTest, OpenApiDocumentIsServed) {
