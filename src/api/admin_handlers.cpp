@@ -110,32 +110,22 @@ Response delete_trunk(Context& ctx, const Request& req, const PathParams& params
     COHORT_TRY(require_admin(p));
     COHORT_TRY_ASSIGN(model::TrunkId id, path_id(params.at("id"), "trunk"));
     COHORT_TRY_ASSIGN(bool force, force_param(req));
-    std::vector<model::Referrer> refs;
-    auto done = ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
-      model::SnapshotPtr s = ctx.store.snapshot();
-      if (s->trunk(id) == nullptr) {
-        return fail(no_trunk(id));
-      }
-      refs = model::trunk_referrers(*s, id);
-      if (!refs.empty() && !force) {
-        return fail(Error::conflict("", "referenced"));
-      }
-      return tx.trunks().remove(id);
-    });
-    if (!done) {
-      if (done.error().code == Errc::kConflict && !refs.empty()) {
-        return referrers_conflict(
-            fmt::format("trunk {} is used by {} group(s); change them, or delete with "
-                        "?force=true to leave those groups without a trunk",
-                        id, refs.size()),
-            refs);
-      }
-      return fail(std::move(done).error());
-    }
-    if (refs.empty()) {
-      return deleted_response(id, refs);
-    }
-    return json_response(200, {{"deleted", id}, {"cleared", referrers_json(refs)}});
+    return delete_guarded(
+        ctx, id, force,
+        GuardedDelete{
+            .what = "trunk",
+            .if_forced = "leave those groups without a trunk",
+            .exists = [id](const model::Snapshot& s) { return s.trunk(id) != nullptr; },
+            .referrers = [id](const model::Snapshot& s) { return model::trunk_referrers(s, id); },
+            .remove = [id](store::Transaction& tx) { return tx.trunks().remove(id); },
+            .done =
+                [id](const std::vector<model::Referrer>& cleared) {
+                  if (cleared.empty()) {
+                    return deleted_response(id, cleared);
+                  }
+                  return json_response(200,
+                                       {{"deleted", id}, {"cleared", referrers_json(cleared)}});
+                }});
   });
 }
 

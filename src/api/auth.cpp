@@ -110,3 +110,32 @@ Result<bool> force_param(const Request& req) {
 }
 
 }  // namespace cohort::api
+
+namespace cohort::api {
+
+Result<Response> delete_guarded(Context& ctx, std::int64_t id, bool force, const GuardedDelete& d) {
+  std::vector<model::Referrer> refs;
+  auto removed = ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    if (!d.exists(*s)) {
+      return fail(Error::not_found(fmt::format("no {} with id {}", d.what, id)));
+    }
+    refs = d.referrers(*s);
+    if (!refs.empty() && !force) {
+      return fail(Error::conflict("", "referenced"));
+    }
+    return d.remove(tx);
+  });
+  if (!removed) {
+    if (removed.error().code == Errc::kConflict && !refs.empty()) {
+      return referrers_conflict(fmt::format("{} {} is referenced by {} object(s); change them, "
+                                            "or delete with ?force=true to {}",
+                                            d.what, id, refs.size(), d.if_forced),
+                                refs);
+    }
+    return fail(std::move(removed).error());
+  }
+  return d.done(refs);
+}
+
+}  // namespace cohort::api

@@ -178,34 +178,26 @@ Response delete_group(Context& ctx, const Request& req, const PathParams& params
     COHORT_TRY(require_admin(p));
     COHORT_TRY_ASSIGN(model::GroupId id, path_id(params.at("id"), "group"));
     COHORT_TRY_ASSIGN(bool force, force_param(req));
-    std::vector<model::Referrer> refs;
-    auto done = ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
-      model::SnapshotPtr s = ctx.store.snapshot();
-      if (find_group(*s, id) == nullptr) {
-        return fail(no_group(id));
-      }
-      refs = model::referrers_of(*s, {model::Target::Kind::kGroup, id});
-      // The group's own fallback (e.g. to its own voicemail) goes with it.
-      std::erase_if(refs, [id](const model::Referrer& r) {
-        return r.kind == model::Referrer::Kind::kGroup && r.id == id;
-      });
-      if (!refs.empty() && !force) {
-        return fail(Error::conflict("", "referenced"));
-      }
-      // Memberships go with the group; the users stay, active as they were.
-      return tx.groups().remove(id);
-    });
-    if (!done) {
-      if (done.error().code == Errc::kConflict && !refs.empty()) {
-        return referrers_conflict(
-            fmt::format("group {} is referenced by {} destination(s); change them, or delete "
-                        "with ?force=true to leave routing gaps",
-                        id, refs.size()),
-            refs);
-      }
-      return fail(std::move(done).error());
-    }
-    return deleted_response(id, refs);
+    return delete_guarded(
+        ctx, id, force,
+        GuardedDelete{.what = "group",
+                      .if_forced = "leave routing gaps",
+                      .exists = [id](const model::Snapshot& s) { return s.group(id) != nullptr; },
+                      .referrers =
+                          [id](const model::Snapshot& s) {
+                            auto refs = model::referrers_of(s, {model::Target::Kind::kGroup, id});
+                            // The group's own fallback (e.g. to its own voicemail) goes with it.
+                            std::erase_if(refs, [id](const model::Referrer& r) {
+                              return r.kind == model::Referrer::Kind::kGroup && r.id == id;
+                            });
+                            return refs;
+                          },
+                      // Memberships go with the group; the users stay, active as they were.
+                      .remove = [id](store::Transaction& tx) { return tx.groups().remove(id); },
+                      .done =
+                          [id](const std::vector<model::Referrer>& gaps) {
+                            return deleted_response(id, gaps);
+                          }});
   });
 }
 

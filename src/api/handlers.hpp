@@ -54,6 +54,20 @@ Response deleted_response(std::int64_t id, const std::vector<model::Referrer>& g
 /// The `force` query parameter of deletes: true/false/1/0, absent = false.
 Result<bool> force_param(const Request& req);
 
+/// What delete_guarded needs to know about the object being deleted.
+struct GuardedDelete {
+  std::string what;       ///< "user", "group", "trunk"
+  std::string if_forced;  ///< what ?force=true does, for the 409 message
+  std::function<bool(const model::Snapshot&)> exists;
+  std::function<std::vector<model::Referrer>(const model::Snapshot&)> referrers;
+  std::function<Result<void>(store::Transaction&)> remove;
+  /// The answer after the delete, given the references it left behind.
+  std::function<Response(const std::vector<model::Referrer>&)> done;
+};
+/// The delete flow shared by users, groups and trunks, in one transaction: 404 when the
+/// object is gone, 409 listing the referrers unless `force`, else remove and answer.
+Result<Response> delete_guarded(Context& ctx, std::int64_t id, bool force, const GuardedDelete& d);
+
 /// Adds or moves one membership (PUT), from either side of the API.
 Response put_membership(Context& ctx, const Request& req, const std::string& group_param,
                         const std::string& user_param, bool group_view);

@@ -172,29 +172,20 @@ Response delete_user(Context& ctx, const Request& req, const PathParams& params)
     COHORT_TRY(require_admin(p));
     COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
     COHORT_TRY_ASSIGN(bool force, force_param(req));
-    std::vector<model::Referrer> refs;
-    auto done = ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
-      model::SnapshotPtr s = ctx.store.snapshot();
-      if (s->user(id) == nullptr) {
-        return fail(Error::not_found(fmt::format("no user with id {}", id)));
-      }
-      refs = model::referrers_of(*s, {model::Target::Kind::kUser, id});
-      if (!refs.empty() && !force) {
-        return fail(Error::conflict("", "referenced"));
-      }
-      return tx.users().remove(id);
-    });
-    if (!done) {
-      if (done.error().code == Errc::kConflict && !refs.empty()) {
-        return referrers_conflict(
-            fmt::format("user {} is referenced by {} destination(s); change them, or delete with "
-                        "?force=true to leave routing gaps",
-                        id, refs.size()),
-            refs);
-      }
-      return fail(std::move(done).error());
-    }
-    return deleted_response(id, refs);
+    return delete_guarded(
+        ctx, id, force,
+        GuardedDelete{.what = "user",
+                      .if_forced = "leave routing gaps",
+                      .exists = [id](const model::Snapshot& s) { return s.user(id) != nullptr; },
+                      .referrers =
+                          [id](const model::Snapshot& s) {
+                            return model::referrers_of(s, {model::Target::Kind::kUser, id});
+                          },
+                      .remove = [id](store::Transaction& tx) { return tx.users().remove(id); },
+                      .done =
+                          [id](const std::vector<model::Referrer>& gaps) {
+                            return deleted_response(id, gaps);
+                          }});
   });
 }
 
