@@ -1,4 +1,7 @@
 #pragma once
+
+#include <cstdlib>
+#include <string_view>
 // Real SIP peers for the integration tests: child processes (SIPp, baresip, svwar) started
 // with fork/exec, their output in a file, bounded by a deadline and stopped by pid.
 
@@ -86,3 +89,15 @@ struct SippRun {
 SippRun run_sipp(const std::string& work_dir, const SippOptions& options);
 
 }  // namespace cohort::testing
+
+/// A missing SIP peer skips the test on a developer machine, but fails it under CI
+/// (CI=true), where `make test` has installed every peer: a silent skip there would hide
+/// the loss of the test.
+#define COHORT_REQUIRE_PEER(binary, package)                                              \
+  do {                                                                                    \
+    const char* ci = std::getenv("CI");                                                   \
+    if (ci != nullptr && std::string_view(ci) == "true") {                                \
+      FAIL() << (binary) << " is not installed (Debian package " << (package) << ")";     \
+    }                                                                                     \
+    GTEST_SKIP() << (binary) << " is not installed (Debian package " << (package) << ")"; \
+  } while (0)

@@ -35,7 +35,7 @@ class SipRegisterTest : public SipTest {
  protected:
   void SetUp() override {
     if (!executable(kSippBinary)) {
-      GTEST_SKIP() << kSippBinary << " is not installed (Debian package sip-tester)";
+      COHORT_REQUIRE_PEER(kSippBinary, "sip-tester");
     }
   }
 
@@ -509,7 +509,7 @@ TEST_F(SipTest, CachedNoncesFromBeforeARestartDoNotBanTheirSource) {
 
 TEST_F(SipTest, BaresipRegistersAndUnregistersOnSigterm) {
   if (!executable(kBaresipBinary)) {
-    GTEST_SKIP() << kBaresipBinary << " is not installed (Debian package baresip-core)";
+    COHORT_REQUIRE_PEER(kBaresipBinary, "baresip-core");
   }
   start();
   const std::string home = dir_.path() + "/baresip-home";

@@ -110,7 +110,7 @@ INSTANTIATE_TEST_SUITE_P(Transports, SipSecurityTransportTest,
 
 TEST_F(SipTest, SvwarFindsNoExtension) {
   if (!executable(kSvwarBinary)) {
-    GTEST_SKIP() << kSvwarBinary << " is not installed (Debian package sipvicious)";
+    COHORT_REQUIRE_PEER(kSvwarBinary, "sipvicious");
   }
   // svwar sends unauthenticated requests, which never count as failed authentications, so no
   // ban can start; the only limit it could meet is the per-source rate limit (its probes and
