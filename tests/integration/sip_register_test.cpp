@@ -88,6 +88,48 @@ INSTANTIATE_TEST_SUITE_P(Transports, SipRegisterTransportTest,
                          ::testing::Values(SipTransport::kUdp, SipTransport::kTcp),
                          [](const auto& info) { return std::string(to_string(info.param)); });
 
+TEST_F(SipRegisterTest, RegistrationsAreScopedByRole) {
+  start();
+  ASSERT_EQ(sipp("register.xml", sipp_row("1003", "demo-1003", "300")).exit_code, 0);
+  ASSERT_EQ(sipp("register.xml", sipp_row("1004", "demo-1004", "300")).exit_code, 0);
+  auto token_for = [&](const std::string& ext) {
+    json users = api("GET", "/api/v1/users?q=").json()["items"];
+    for (const json& u : users) {
+      if (u["extension"] == ext) {
+        HttpResult t = api("POST", "/api/v1/tokens", json{{"user_id", u["id"]}}.dump());
+        EXPECT_EQ(t.status, 201) << t.body;
+        return std::make_pair(u["id"].get<std::int64_t>(), t.json()["token"].get<std::string>());
+      }
+    }
+    ADD_FAILURE() << "no user " << ext;
+    return std::make_pair(std::int64_t{0}, std::string());
+  };
+  auto [agent_id, agent] = token_for("1003");     // demo: an agent
+  auto [other_id, other] = token_for("1004");     // another agent
+  auto [sup_id, supervisor] = token_for("1002");  // demo: a supervisor
+  (void)sup_id;
+  auto list = [&](const std::string& token, const std::string& query = "") {
+    return http_request(server_->port(), "GET", "/api/v1/registrations" + query, "", token);
+  };
+  json own = list(agent).json()["items"];
+  ASSERT_EQ(own.size(), 1u) << own.dump();
+  EXPECT_EQ(own[0]["user_id"], agent_id);
+  EXPECT_EQ(list(agent, "?user_id=" + std::to_string(other_id)).status, 403);
+  EXPECT_EQ(list(supervisor).json()["items"].size(), 2u);
+  EXPECT_EQ(list(supervisor, "?user_id=" + std::to_string(other_id)).json()["items"].size(), 1u);
+  EXPECT_EQ(list("").status, 401);
+  EXPECT_EQ(list(agent, "?user_id=abc").status, 400);
+  // Bans are for admins and supervisors only; lifting them for admins only.
+  EXPECT_EQ(http_request(server_->port(), "GET", "/api/v1/security/bans", "", agent).status, 403);
+  EXPECT_EQ(http_request(server_->port(), "GET", "/api/v1/security/bans", "", supervisor).status,
+            200);
+  EXPECT_EQ(
+      http_request(server_->port(), "DELETE", "/api/v1/security/bans/127.0.0.9", "", supervisor)
+          .status,
+      403);
+  EXPECT_EQ(api("DELETE", "/api/v1/security/bans/127.0.0.9").status, 404);
+}
+
 TEST_F(SipRegisterTest, WrongPasswordIsChallengedAgainAfterTheAuthenticatedAttempt) {
   start();
   SippRun run = sipp("register_rejected.xml", sipp_row("1001", "not-the-password", "300"));
