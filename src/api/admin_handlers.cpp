@@ -33,17 +33,9 @@ Response list_trunks(Context& ctx, const Request& req) {
     COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
     COHORT_TRY(require_reads_all(p));
     COHORT_TRY_ASSIGN(Page page, page_from_query(req));
-    json items = json::array();
-    std::optional<std::int64_t> next;
-    auto ids = s->trunk_ids();
-    for (auto it = std::upper_bound(ids.begin(), ids.end(), page.after); it != ids.end(); ++it) {
-      if (items.size() == page.limit) {
-        next = items.back()["id"].get<std::int64_t>();
-        break;
-      }
-      items.push_back(trunk_to_json(*s->trunk(*it)));
-    }
-    return json_response(200, page_json(std::move(items), next));
+    return json_response(200, id_page(s->trunk_ids(), page, [&](model::TrunkId id) -> json {
+                           return trunk_to_json(*s->trunk(id));
+                         }));
   });
 }
 
@@ -183,21 +175,13 @@ Response list_tokens(Context& ctx, const Request& req) {
       }
       user = p.user;
     }
-    json items = json::array();
-    std::optional<std::int64_t> next;
-    auto ids = s->token_ids();
-    for (auto it = std::upper_bound(ids.begin(), ids.end(), page.after); it != ids.end(); ++it) {
-      const model::ApiToken* t = s->token(*it);
-      if (user && t->user != *user) {
-        continue;
-      }
-      if (items.size() == page.limit) {
-        next = items.back()["id"].get<std::int64_t>();
-        break;
-      }
-      items.push_back(token_json(*t));
-    }
-    return json_response(200, page_json(std::move(items), next));
+    return json_response(200, id_page(s->token_ids(), page, [&](model::TokenId id) -> json {
+                           const model::ApiToken* t = s->token(id);
+                           if (user && t->user != *user) {
+                             return nullptr;
+                           }
+                           return token_json(*t);
+                         }));
   });
 }
 

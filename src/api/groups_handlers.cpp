@@ -87,24 +87,17 @@ Response list_groups(Context& ctx, const Request& req) {
     if (auto q = req.query_param("q")) {
       needle = text::ascii_lower(text::trim(*q));
     }
-    json items = json::array();
-    std::optional<std::int64_t> next;
-    auto ids = s->group_ids();
-    for (auto it = std::upper_bound(ids.begin(), ids.end(), page.after); it != ids.end(); ++it) {
-      const model::Group* g = s->group(*it);
-      if (!p.reads_all() && !require_can_read_group(p, *it, *s)) {
-        continue;
-      }
-      if (!needle.empty() && !text::contains(text::ascii_lower(g->name), needle)) {
-        continue;
-      }
-      if (items.size() == page.limit) {
-        next = items.back()["id"].get<std::int64_t>();
-        break;
-      }
-      items.push_back(group_to_json(*g, *s));
-    }
-    return json_response(200, page_json(std::move(items), next));
+    return json_response(
+        200, id_page(s->group_ids(), page, [&](model::GroupId id) -> json {
+          const model::Group* g = s->group(id);
+          if (!p.reads_all() && !require_can_read_group(p, id, *s)) {
+            return nullptr;
+          }
+          if (!needle.empty() && !text::contains(text::ascii_lower(g->name), needle)) {
+            return nullptr;
+          }
+          return group_to_json(*g, *s);
+        }));
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 
@@ -223,6 +224,24 @@ Result<std::int64_t> path_id(const std::string& value, std::string_view what) {
     return fail(Error::not_found(fmt::format("no {} with id {}", what, value)));
   }
   return *n;
+}
+
+json id_page(std::span<const std::int64_t> ids, const Page& page,
+             const std::function<json(std::int64_t)>& render) {
+  json items = json::array();
+  std::optional<std::int64_t> next;
+  for (auto it = std::upper_bound(ids.begin(), ids.end(), page.after); it != ids.end(); ++it) {
+    json item = render(*it);
+    if (item.is_null()) {
+      continue;
+    }
+    if (items.size() == page.limit) {
+      next = items.back()["id"].get<std::int64_t>();
+      break;
+    }
+    items.push_back(std::move(item));
+  }
+  return page_json(std::move(items), next);
 }
 
 json page_json(json items, std::optional<std::int64_t> next) {

@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -63,6 +65,12 @@ Result<Page> page_from_query(const Request& req);
 /// Parses a path parameter as a positive id; invalid → Error::not_found (the path names
 /// nothing).
 Result<std::int64_t> path_id(const std::string& value, std::string_view what);
+
+/// One page of the objects with ascending `ids`, starting after `page.after`: `render(id)`
+/// returns the item, or null to leave the object out (not visible to the caller, filtered).
+/// next_cursor is the last id returned when more items follow.
+nlohmann::json id_page(std::span<const std::int64_t> ids, const Page& page,
+                       const std::function<nlohmann::json(std::int64_t)>& render);
 
 /// {"items": items, "next_cursor": next (null when none)}.
 nlohmann::json page_json(nlohmann::json items, std::optional<std::int64_t> next);
