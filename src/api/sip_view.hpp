@@ -31,6 +31,38 @@ struct BanView {
   std::string reason;
 };
 
+/// A trunk's registration with its provider and its load.
+struct TrunkStatusView {
+  /// "disabled" (register off) | "registering" | "registered" | "failed"
+  std::string state = "disabled";
+  int last_status = 0;          ///< status of the last final response to REGISTER (0 = none)
+  std::string last_reason;      ///< its reason phrase, or "timeout" / "transport error"
+  std::int64_t expires_at = 0;  ///< unix seconds, while registered
+  std::int64_t updated_at = 0;  ///< unix seconds of the last change
+  int active_calls = 0;
+};
+
+/// One leg of an active call.
+struct LegView {
+  std::string role;     ///< "caller" (A leg, toward the caller) | "callee" (B leg)
+  std::string call_id;  ///< the leg's SIP Call-ID
+  std::string peer;     ///< URI of the far end (the caller's From / the callee's target)
+  std::string state;    ///< "trying" | "early" | "confirmed" | "terminated"
+};
+
+struct CallView {
+  std::string id;         ///< Cohort's call id (also the CDR id)
+  std::string direction;  ///< "internal" | "outbound" | "inbound"
+  std::string state;      ///< "trying" | "ringing" | "answered" | "ending"
+  std::optional<model::UserId> caller_user;
+  std::string caller;   ///< the caller's number
+  std::string dialled;  ///< the number dialled
+  std::optional<model::TrunkId> trunk;
+  std::int64_t since_ms = 0;     ///< unix ms the call arrived
+  std::int64_t answered_ms = 0;  ///< unix ms of the answer, 0 = not answered
+  std::vector<LegView> legs;
+};
+
 class SipView {
  public:
   virtual ~SipView() = default;
@@ -40,6 +72,10 @@ class SipView {
   virtual std::vector<BanView> bans() const = 0;
   /// Lifts the ban of `address`; false when there was none. Any thread.
   virtual bool lift_ban(const std::string& address) = 0;
+  /// The registration state of trunk `id`; nullopt for an unknown trunk. Any thread.
+  virtual std::optional<TrunkStatusView> trunk_status(model::TrunkId id) const = 0;
+  /// Active calls, oldest first. Any thread.
+  virtual std::vector<CallView> calls() const = 0;
 };
 
 }  // namespace cohort::api

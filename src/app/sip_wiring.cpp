@@ -62,6 +62,11 @@ class SipViewAdapter final : public api::SipView {
   }
 
   bool lift_ban(const std::string& address) override { return sip_.lift_ban(address); }
+  // wired to pbx::SipServer by the calls branch
+  std::optional<api::TrunkStatusView> trunk_status(model::TrunkId) const override {
+    return std::nullopt;
+  }
+  std::vector<api::CallView> calls() const override { return {}; }
 
  private:
   pbx::SipServer& sip_;

@@ -24,6 +24,17 @@ constexpr std::array<std::pair<RingStrategy, std::string_view>, 6> kStrategies{{
     {RingStrategy::kRandom, "random"},
 }};
 
+constexpr std::array<std::pair<TrunkTransport, std::string_view>, 2> kTransports{{
+    {TrunkTransport::kUdp, "udp"},
+    {TrunkTransport::kTcp, "tcp"},
+}};
+
+constexpr std::array<std::pair<CallerIdPolicy, std::string_view>, 3> kCallerIdPolicies{{
+    {CallerIdPolicy::kGroup, "group"},
+    {CallerIdPolicy::kUser, "user"},
+    {CallerIdPolicy::kFixed, "fixed"},
+}};
+
 template <class E, std::size_t N>
 std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
   for (const auto& [e, name] : table) {
@@ -61,6 +72,22 @@ std::string_view to_string(RingStrategy s) {
 
 std::optional<RingStrategy> parse_ring_strategy(std::string_view s) {
   return value_of(kStrategies, s);
+}
+
+std::string_view to_string(TrunkTransport t) {
+  return name_of(kTransports, t);
+}
+
+std::optional<TrunkTransport> parse_trunk_transport(std::string_view s) {
+  return value_of(kTransports, s);
+}
+
+std::string_view to_string(CallerIdPolicy p) {
+  return name_of(kCallerIdPolicies, p);
+}
+
+std::optional<CallerIdPolicy> parse_caller_id_policy(std::string_view s) {
+  return value_of(kCallerIdPolicies, s);
 }
 
 DigestCredentials make_digest_credentials(std::string_view username, std::string_view realm,

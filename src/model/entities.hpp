@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/destination.hpp"
 #include "model/ids.hpp"
@@ -87,13 +88,66 @@ struct UserMembership {
   bool operator==(const UserMembership&) const = default;
 };
 
-/// A SIP trunk. Only the name for now; the calls issue adds host, credentials, limits.
+enum class TrunkTransport { kUdp, kTcp };
+std::string_view to_string(TrunkTransport t);
+std::optional<TrunkTransport> parse_trunk_transport(std::string_view s);
+
+/// A SIP trunk: the provider Cohort sends outside calls to (and, through `inbound_sources`,
+/// accepts calls from). The password is kept as given: answering the provider's challenge
+/// needs it (the API never returns it).
 struct Trunk {
   TrunkId id = 0;
   std::string name;
+  std::string host;  ///< provider host name or address; empty = not usable for calls
+  int port = 5060;
+  TrunkTransport transport = TrunkTransport::kUdp;
+  std::string username;  ///< digest user (and the REGISTER AOR user); empty = no auth
+  std::string password;
+  std::optional<std::string> auth_realm;  ///< answer only challenges of this realm
+  bool register_enabled = false;  ///< JSON "register": keep a registration with the provider
+  int register_expires_s = 3600;
+  std::string from_domain;       ///< host part of From on calls out; empty = `host`
+  int max_concurrent_calls = 0;  ///< 0 = unlimited
+  /// Addresses or CIDR blocks whose requests are this trunk's (inbound calls).
+  std::vector<std::string> inbound_sources;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   bool operator==(const Trunk&) const = default;
+};
+
+enum class CallerIdPolicy { kGroup, kUser, kFixed };
+std::string_view to_string(CallerIdPolicy p);
+std::optional<CallerIdPolicy> parse_caller_id_policy(std::string_view s);
+
+/// What an outbound rule presents as the caller: the matched group's outbound caller ID,
+/// the user's own, or a fixed value.
+struct CallerIdSetting {
+  CallerIdPolicy policy = CallerIdPolicy::kUser;
+  std::string value;  ///< kFixed only
+  bool operator==(const CallerIdSetting&) const = default;
+};
+
+/// An ordered rule that sends matching outside numbers out through trunks.
+struct OutboundRule {
+  OutboundRuleId id = 0;
+  std::string name;
+  int position = 0;  ///< 1-based, dense; rules are tried in this order
+  /// Dial patterns ("_NXXXXXX", "_9.", "_0[1-5]X!") or literal numbers; the rule matches a
+  /// number that any of them matches. Empty matches nothing.
+  std::vector<std::string> patterns;
+  std::vector<GroupId> caller_groups;  ///< condition: caller in any of these groups
+  std::vector<UserId> caller_users;    ///< condition: caller is one of these users
+  int strip = 0;                       ///< leading digits removed from the dialled number
+  std::string prepend;                 ///< then added in front
+  std::vector<TrunkId> trunks;         ///< tried in order
+  /// nullopt = the default: `group` when caller_groups is set, `user` otherwise.
+  std::optional<CallerIdSetting> caller_id;
+  /// Calls that arrived from a trunk may leave through this rule (toll-fraud guard: off by
+  /// default, so a trunk call never goes back out unless a rule says so).
+  bool allow_trunk_callers = false;
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  bool operator==(const OutboundRule&) const = default;
 };
 
 /// A bearer token acting as a user; only the SHA-256 of the secret is kept.

@@ -10,5 +10,6 @@ using UserId = std::int64_t;
 using GroupId = std::int64_t;
 using TrunkId = std::int64_t;
 using TokenId = std::int64_t;
+using OutboundRuleId = std::int64_t;
 
 }  // namespace cohort::model

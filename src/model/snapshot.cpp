@@ -107,6 +107,15 @@ std::optional<ExtensionOwner> Snapshot::extension_owner(std::string_view extensi
   return *owner;
 }
 
+const OutboundRule* Snapshot::outbound_rule(OutboundRuleId id) const {
+  for (const OutboundRule& r : outbound_rules()) {
+    if (r.id == id) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
 const Trunk* Snapshot::trunk(TrunkId id) const {
   const auto* t = trunks_.find(id);
   return t != nullptr ? t->get() : nullptr;
@@ -324,6 +333,10 @@ Snapshot Snapshot::apply(const SnapshotPatch& patch) const {
     }
   }
   next.token_ids_ = merge_ids(token_ids_, std::move(added), std::move(removed));
+
+  if (patch.outbound_rules) {
+    next.outbound_rules_ = std::make_shared<const std::vector<OutboundRule>>(*patch.outbound_rules);
+  }
 
   // Memberships: each list replaces the previous one whole. The count is kept from the
   // group side only, so a membership present in both views is counted once.

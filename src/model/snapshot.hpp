@@ -30,9 +30,11 @@ struct SnapshotPatch {
   std::vector<std::pair<TokenId, std::optional<ApiToken>>> tokens;
   std::vector<std::pair<GroupId, std::vector<Member>>> members;           ///< per group
   std::vector<std::pair<UserId, std::vector<UserMembership>>> groups_of;  ///< per user
+  /// The whole ordered list of outbound rules, when any rule changed.
+  std::optional<std::vector<OutboundRule>> outbound_rules;
   bool empty() const {
     return users.empty() && groups.empty() && trunks.empty() && tokens.empty() && members.empty() &&
-           groups_of.empty();
+           groups_of.empty() && !outbound_rules;
   }
 };
 
@@ -60,6 +62,13 @@ class Snapshot {
   std::span<const Member> members(GroupId group) const;
   /// Groups of a user, ordered by group id. Empty for an unknown user.
   std::span<const UserMembership> groups_of(UserId user) const;
+
+  /// Outbound rules ordered by position.
+  std::span<const OutboundRule> outbound_rules() const {
+    return outbound_rules_ ? std::span<const OutboundRule>(*outbound_rules_)
+                           : std::span<const OutboundRule>();
+  }
+  const OutboundRule* outbound_rule(OutboundRuleId id) const;
 
   /// All ids in ascending order (pagination walks these).
   std::span<const UserId> user_ids() const { return span_of(user_ids_); }
@@ -122,6 +131,7 @@ class Snapshot {
   Ids group_ids_;
   Ids trunk_ids_;
   Ids token_ids_;
+  std::shared_ptr<const std::vector<OutboundRule>> outbound_rules_;
   std::size_t membership_count_ = 0;
 };
 
