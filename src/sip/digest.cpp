@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cassert>
+#include <cstdio>
 #include <stdexcept>
 
 #include "common/crypto.hpp"
@@ -487,6 +488,75 @@ void append_quoted(std::string& out, std::string_view v) {
 }
 
 }  // namespace
+
+Expected<ReceivedChallenge, ParseError> parse_challenge(std::string_view value) {
+  // A challenge has the same auth-param syntax as credentials (RFC 7235 §2.1).
+  auto parsed = parse_credentials(value);
+  if (!parsed) {
+    return Unexpected(parsed.error());
+  }
+  ReceivedChallenge c;
+  c.realm = parsed->realm;
+  c.nonce = parsed->nonce;
+  c.opaque = parsed->opaque.value_or("");
+  if (parsed->algorithm) {
+    auto a = parse_algorithm(*parsed->algorithm);
+    if (!a) {
+      return Unexpected(ParseError{ParseError::Kind::kMalformed, 400,
+                                   "unsupported digest algorithm " + *parsed->algorithm});
+    }
+    c.algorithm = *a;
+  }
+  if (parsed->qop) {
+    std::string_view rest = *parsed->qop;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      const std::string_view q = rest.substr(0, comma);
+      c.qop_auth = c.qop_auth || text::ascii_lower(text::trim(q)) == "auth";
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  for (const auto& [name, v] : parsed->extra) {
+    if (name == "stale") {
+      c.stale = text::ascii_lower(v) == "true";
+    }
+  }
+  if (c.realm.empty() || c.nonce.empty()) {
+    return Unexpected(
+        ParseError{ParseError::Kind::kMalformed, 400, "challenge without realm or nonce"});
+  }
+  return c;
+}
+
+std::string authorization_value(const ReceivedChallenge& c, std::string_view username,
+                                std::string_view password, std::string_view method,
+                                std::string_view uri, std::string_view cnonce, std::uint32_t nc) {
+  const std::string ha1 = compute_ha1(c.algorithm, username, c.realm, password);
+  char nc_hex[9];
+  std::snprintf(nc_hex, sizeof nc_hex, "%08x", nc);
+  const std::string response = compute_response(c.algorithm, ha1, c.nonce, nc_hex, cnonce,
+                                                c.qop_auth ? "auth" : "", method, uri);
+  std::string out = "Digest username=";
+  append_quoted(out, username);
+  out.append(", realm=");
+  append_quoted(out, c.realm);
+  out.append(", nonce=");
+  append_quoted(out, c.nonce);
+  out.append(", uri=");
+  append_quoted(out, uri);
+  out.append(", response=");
+  append_quoted(out, response);
+  out.append(", algorithm=").append(to_string(c.algorithm));
+  if (!c.opaque.empty()) {
+    out.append(", opaque=");
+    append_quoted(out, c.opaque);
+  }
+  if (c.qop_auth) {
+    out.append(", qop=auth, nc=").append(nc_hex).append(", cnonce=");
+    append_quoted(out, cnonce);
+  }
+  return out;
+}
 
 std::string challenge_value(const Challenge& c) {
   std::string out = "Digest realm=";

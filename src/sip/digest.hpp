@@ -215,6 +215,28 @@ struct Verdict {
 Verdict verify(const Credentials& creds, std::string_view method, const StoredHa1* stored,
                const VerifyOptions& opts, std::int64_t now, NonceCounts* counts = nullptr);
 
+// ---- Client side (Cohort answering a provider's challenge) ---------------------------
+
+/// A WWW-Authenticate / Proxy-Authenticate value as received (RFC 7616 §3.3).
+struct ReceivedChallenge {
+  std::string realm;
+  std::string nonce;
+  std::string opaque;
+  Algorithm algorithm = Algorithm::kMd5;
+  bool qop_auth = false;  ///< "auth" is among the offered qop values
+  bool stale = false;
+};
+/// Parses a Digest challenge. Another scheme, an unknown algorithm (MD5-sess, …) or a
+/// missing realm/nonce → ParseError.
+Expected<ReceivedChallenge, ParseError> parse_challenge(std::string_view value);
+
+/// The Authorization / Proxy-Authorization value answering `c` for a request `method` to
+/// `uri` (RFC 7616 §3.4; qop=auth when offered, else the RFC 2069 form). `cnonce` is the
+/// client nonce (random hex), `nc` the nonce count (1 for the first use of a nonce).
+std::string authorization_value(const ReceivedChallenge& c, std::string_view username,
+                                std::string_view password, std::string_view method,
+                                std::string_view uri, std::string_view cnonce, std::uint32_t nc);
+
 /// The nonce-count of `creds` as a number: 8 hex digits, non-zero (RFC 7616 §3.4).
 std::optional<std::uint32_t> parse_nonce_count(std::string_view nc);
 
