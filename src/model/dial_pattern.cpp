@@ -107,6 +107,17 @@ Expected<DialPattern, std::string> DialPattern::compile(std::string_view text) {
   return p;
 }
 
+bool DialPattern::accepts_at(std::size_t index, char c) const {
+  const int idx = index_of(c);
+  if (idx < 0) {
+    return false;
+  }
+  if (index < elements_.size()) {
+    return (elements_[index] & (1u << idx)) != 0;
+  }
+  return tail_ != Tail::kNone;
+}
+
 bool DialPattern::matches(std::string_view number) const {
   const std::size_t n = elements_.size();
   switch (tail_) {

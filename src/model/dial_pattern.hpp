@@ -27,6 +27,10 @@ class DialPattern {
   std::size_t min_length() const { return elements_.size() + (tail_ == Tail::kOneOrMore ? 1 : 0); }
   /// True when the pattern matches numbers of one length only (no `.` or `!`).
   bool fixed_length() const { return tail_ == Tail::kNone; }
+  /// Whether a number this pattern matches may have `c` at `index`: the element there, or the
+  /// tail beyond the fixed elements. Lets routing index rules by their leading characters
+  /// without a second parser.
+  bool accepts_at(std::size_t index, char c) const;
 
  private:
   /// One position: a set over the 13 dialable characters 0-9 * # +.

@@ -64,5 +64,21 @@ TEST(DialPattern, Lengths) {
   EXPECT_FALSE(DialPattern::compile("_9!")->fixed_length());
 }
 
+TEST(DialPattern, AcceptsAtPosition) {
+  const auto p = DialPattern::compile("_0[1-5]X.");
+  ASSERT_TRUE(p);
+  EXPECT_TRUE(p->accepts_at(0, '0'));
+  EXPECT_FALSE(p->accepts_at(0, '1'));
+  EXPECT_TRUE(p->accepts_at(1, '5'));
+  EXPECT_FALSE(p->accepts_at(1, '6'));
+  EXPECT_TRUE(p->accepts_at(2, '9'));
+  EXPECT_FALSE(p->accepts_at(2, '*'));  // X is digits only
+  EXPECT_TRUE(p->accepts_at(7, '#'));   // the tail takes any dialable character
+  EXPECT_FALSE(p->accepts_at(7, 'a'));
+  const auto fixed = DialPattern::compile("911");
+  ASSERT_TRUE(fixed);
+  EXPECT_FALSE(fixed->accepts_at(3, '1'));  // no tail: nothing beyond the last element
+}
+
 }  // namespace
 }  // namespace cohort::model
