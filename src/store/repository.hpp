@@ -68,6 +68,19 @@ class TrunkRepository {
   virtual Result<void> remove(model::TrunkId id) = 0;
 };
 
+class OutboundRuleRepository {
+ public:
+  virtual ~OutboundRuleRepository() = default;
+  /// Inserts at `draft.position` (clamped to 1..n+1; 0 = at the end) and shifts the rules
+  /// after it, so positions stay dense. Conflict: "name".
+  virtual Result<model::OutboundRule> create(const model::OutboundRule& draft) = 0;
+  /// Replaces every field; a changed position (clamped to 1..n; 0 = keep) moves the rule
+  /// and shifts the others, whose updated_at stays. NotFound. Conflict: "name".
+  virtual Result<model::OutboundRule> update(const model::OutboundRule& r) = 0;
+  /// Deletes the rule and closes the gap in positions. NotFound if absent.
+  virtual Result<void> remove(model::OutboundRuleId id) = 0;
+};
+
 class TokenRepository {
  public:
   virtual ~TokenRepository() = default;
@@ -117,6 +130,60 @@ class BindingStore {
                                      const std::vector<BindingKey>& removed) = 0;
 };
 
+/// One call's record (runtime data, outside the snapshot). Written twice at most: when the
+/// call is answered (no end yet, so that a crash cannot lose it) and when it ends.
+/// Times are unix milliseconds, 0 = did not happen.
+struct CdrRecord {
+  std::int64_t seq = 0;  ///< assigned by the store on first write; the pagination cursor
+  std::string id;        ///< Cohort's call id, unique
+  std::string a_leg_call_id;
+  std::string b_leg_call_id;
+  std::string direction;  ///< "internal" | "outbound" | "inbound"
+  std::optional<model::UserId> caller_user;
+  std::optional<model::UserId> callee_user;
+  std::string caller;       ///< the caller's number as received (From user part)
+  std::string dialled;      ///< the Request-URI user part as dialled
+  std::string number_sent;  ///< the number sent to the trunk (outbound), else the dialled one
+  std::string caller_id;    ///< presented caller ID (From user part sent out)
+  std::optional<model::GroupId> caller_id_group;  ///< whose outbound caller ID was used
+  std::optional<model::TrunkId> trunk;
+  std::optional<model::OutboundRuleId> rule;
+  std::int64_t start_ms = 0;
+  std::int64_t ringing_ms = 0;
+  std::int64_t answer_ms = 0;
+  std::int64_t end_ms = 0;
+  /// "answered" | "busy" | "no_answer" | "failed" | "cancelled" | "interrupted"; empty while
+  /// an answered call is still up.
+  std::string disposition;
+  std::string hangup_cause;  ///< "caller_bye", "callee_bye", "486 Busy Here", "timeout" …
+  int sip_status = 0;        ///< final status of the B leg (0 = none)
+  bool operator==(const CdrRecord&) const = default;
+};
+
+struct CdrQuery {
+  std::optional<std::int64_t> from_ms;  ///< start_ms >= from_ms
+  std::optional<std::int64_t> to_ms;    ///< start_ms < to_ms
+  std::optional<model::UserId> user;    ///< caller_user or callee_user
+  std::optional<model::GroupId> group;  ///< caller_id_group
+  std::optional<std::string> direction;
+  std::optional<std::string> disposition;
+  std::int64_t before_seq = 0;  ///< newest first: only seq < before_seq (0 = from the newest)
+  std::size_t limit = 100;
+};
+
+class CdrStore {
+ public:
+  virtual ~CdrStore() = default;
+  /// Upserts the records by `id`, in one transaction. Any thread (the CDR writer).
+  virtual Result<void> save_cdrs(const std::vector<CdrRecord>& records) = 0;
+  /// Start-up: every record without an end (answered calls cut by a crash) gets
+  /// disposition "interrupted" and end_ms = `now_ms`. Returns how many.
+  virtual Result<std::size_t> close_interrupted(std::int64_t now_ms) = 0;
+  /// Matching records, newest (highest seq) first, at most `limit`. Any thread; does not
+  /// wait for writers.
+  virtual Result<std::vector<CdrRecord>> query_cdrs(const CdrQuery& query) = 0;
+};
+
 /// The repositories of one open transaction. Valid only inside Store::transact.
 class Transaction {
  public:
@@ -126,6 +193,7 @@ class Transaction {
   virtual MembershipRepository& memberships() = 0;
   virtual TrunkRepository& trunks() = 0;
   virtual TokenRepository& tokens() = 0;
+  virtual OutboundRuleRepository& outbound_rules() = 0;
 };
 
 class Store {
@@ -145,6 +213,9 @@ class Store {
 
   /// Registrations (runtime state, outside the snapshot).
   virtual BindingStore& bindings() = 0;
+
+  /// Call records (runtime data, outside the snapshot).
+  virtual CdrStore& cdrs() = 0;
 };
 
 }  // namespace cohort::store

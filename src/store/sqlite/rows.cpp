@@ -23,9 +23,21 @@ constexpr std::string_view kSelectAllGroups =
     "ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, updated_at "
     "FROM groups ORDER BY id";
 constexpr std::string_view kSelectTrunk =
-    "SELECT id, name, created_at, updated_at FROM trunks WHERE id = ?";
+    "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
+    "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
+    "updated_at FROM trunks WHERE id = ?";
 constexpr std::string_view kSelectAllTrunks =
-    "SELECT id, name, created_at, updated_at FROM trunks ORDER BY id";
+    "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
+    "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
+    "updated_at FROM trunks ORDER BY id";
+constexpr std::string_view kSelectOutboundRule =
+    "SELECT id, name, position, patterns, caller_groups, caller_users, strip, prepend, trunks, "
+    "caller_id_policy, caller_id_value, allow_trunk_callers, created_at, updated_at "
+    "FROM outbound_rules WHERE id = ?";
+constexpr std::string_view kSelectAllOutboundRules =
+    "SELECT id, name, position, patterns, caller_groups, caller_users, strip, prepend, trunks, "
+    "caller_id_policy, caller_id_value, allow_trunk_callers, created_at, updated_at "
+    "FROM outbound_rules ORDER BY position, id";
 constexpr std::string_view kSelectToken =
     "SELECT id, user_id, secret_sha256, created_at FROM api_tokens WHERE id = ?";
 constexpr std::string_view kSelectAllTokens =
@@ -118,13 +130,87 @@ model::Group read_group(SQLite::Statement& s) {
   return g;
 }
 
+/// A JSON array column; `what` names it in the corruption message.
+nlohmann::json json_array(const SQLite::Column& c, std::string_view what, std::int64_t id) {
+  auto json = nlohmann::json::parse(c.getString(), nullptr, false);
+  if (!json.is_array()) {
+    throw CorruptRow(fmt::format("{} of row {} is not a JSON array", what, id));
+  }
+  return json;
+}
+
+std::vector<std::string> string_list(const SQLite::Column& c, std::string_view what,
+                                     std::int64_t id) {
+  std::vector<std::string> out;
+  for (const auto& item : json_array(c, what, id)) {
+    if (!item.is_string()) {
+      throw CorruptRow(fmt::format("{} of row {} holds a non-string", what, id));
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+std::vector<std::int64_t> id_list(const SQLite::Column& c, std::string_view what, std::int64_t id) {
+  std::vector<std::int64_t> out;
+  for (const auto& item : json_array(c, what, id)) {
+    if (!item.is_number_integer()) {
+      throw CorruptRow(fmt::format("{} of row {} holds a non-integer", what, id));
+    }
+    out.push_back(item.get<std::int64_t>());
+  }
+  return out;
+}
+
 model::Trunk read_trunk(SQLite::Statement& s) {
   model::Trunk t;
   t.id = s.getColumn(0).getInt64();
   t.name = s.getColumn(1).getString();
-  t.created_at = s.getColumn(2).getInt64();
-  t.updated_at = s.getColumn(3).getInt64();
+  t.host = s.getColumn(2).getString();
+  t.port = s.getColumn(3).getInt();
+  std::string transport = s.getColumn(4).getString();
+  auto parsed = model::parse_trunk_transport(transport);
+  if (!parsed) {
+    throw CorruptRow(fmt::format("trunks.transport of trunk {} is '{}'", t.id, transport));
+  }
+  t.transport = *parsed;
+  t.username = s.getColumn(5).getString();
+  t.password = s.getColumn(6).getString();
+  t.auth_realm = optional_text(s.getColumn(7));
+  t.register_enabled = s.getColumn(8).getInt() != 0;
+  t.register_expires_s = s.getColumn(9).getInt();
+  t.from_domain = s.getColumn(10).getString();
+  t.max_concurrent_calls = s.getColumn(11).getInt();
+  t.inbound_sources = string_list(s.getColumn(12), "trunks.inbound_sources", t.id);
+  t.created_at = s.getColumn(13).getInt64();
+  t.updated_at = s.getColumn(14).getInt64();
   return t;
+}
+
+model::OutboundRule read_outbound_rule(SQLite::Statement& s) {
+  model::OutboundRule r;
+  r.id = s.getColumn(0).getInt64();
+  r.name = s.getColumn(1).getString();
+  r.position = s.getColumn(2).getInt();
+  r.patterns = string_list(s.getColumn(3), "outbound_rules.patterns", r.id);
+  r.caller_groups = id_list(s.getColumn(4), "outbound_rules.caller_groups", r.id);
+  r.caller_users = id_list(s.getColumn(5), "outbound_rules.caller_users", r.id);
+  r.strip = s.getColumn(6).getInt();
+  r.prepend = s.getColumn(7).getString();
+  r.trunks = id_list(s.getColumn(8), "outbound_rules.trunks", r.id);
+  if (!s.getColumn(9).isNull()) {
+    std::string policy = s.getColumn(9).getString();
+    auto parsed = model::parse_caller_id_policy(policy);
+    if (!parsed) {
+      throw CorruptRow(
+          fmt::format("outbound_rules.caller_id_policy of rule {} is '{}'", r.id, policy));
+    }
+    r.caller_id = model::CallerIdSetting{*parsed, s.getColumn(10).getString()};
+  }
+  r.allow_trunk_callers = s.getColumn(11).getInt() != 0;
+  r.created_at = s.getColumn(12).getInt64();
+  r.updated_at = s.getColumn(13).getInt64();
+  return r;
 }
 
 model::ApiToken read_token(SQLite::Statement& s) {
@@ -182,6 +268,40 @@ void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {
   s.bind(first + 10, g.cti_scope ? 1 : 0);
 }
 
+void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t) {
+  s.bind(first, t.name);
+  s.bind(first + 1, t.host);
+  s.bind(first + 2, t.port);
+  s.bind(first + 3, std::string(model::to_string(t.transport)));
+  s.bind(first + 4, t.username);
+  s.bind(first + 5, t.password);
+  bind_optional(s, first + 6, t.auth_realm);
+  s.bind(first + 7, t.register_enabled ? 1 : 0);
+  s.bind(first + 8, t.register_expires_s);
+  s.bind(first + 9, t.from_domain);
+  s.bind(first + 10, t.max_concurrent_calls);
+  s.bind(first + 11, nlohmann::json(t.inbound_sources).dump());
+}
+
+void bind_outbound_rule_fields(SQLite::Statement& s, int first, const model::OutboundRule& r) {
+  s.bind(first, r.name);
+  s.bind(first + 1, nlohmann::json(r.patterns).dump());
+  s.bind(first + 2, nlohmann::json(r.caller_groups).dump());
+  s.bind(first + 3, nlohmann::json(r.caller_users).dump());
+  s.bind(first + 4, r.strip);
+  s.bind(first + 5, r.prepend);
+  s.bind(first + 6, nlohmann::json(r.trunks).dump());
+  if (r.caller_id) {
+    s.bind(first + 7, std::string(model::to_string(r.caller_id->policy)));
+    s.bind(first + 8, r.caller_id->value);
+  } else {
+    // NULL policy = the rule's default, which depends on caller_groups when it is used.
+    s.bind(first + 7);
+    s.bind(first + 8, std::string());
+  }
+  s.bind(first + 9, r.allow_trunk_callers ? 1 : 0);
+}
+
 std::optional<model::User> find_user(Statements& st, model::UserId id) {
   return find_one<model::User>(st, kSelectUser, id, read_user);
 }
@@ -196,6 +316,19 @@ std::optional<model::Trunk> find_trunk(Statements& st, model::TrunkId id) {
 
 std::optional<model::ApiToken> find_token(Statements& st, model::TokenId id) {
   return find_one<model::ApiToken>(st, kSelectToken, id, read_token);
+}
+
+std::optional<model::OutboundRule> find_outbound_rule(Statements& st, model::OutboundRuleId id) {
+  return find_one<model::OutboundRule>(st, kSelectOutboundRule, id, read_outbound_rule);
+}
+
+std::vector<model::OutboundRule> outbound_rules(Statements& st) {
+  std::vector<model::OutboundRule> out;
+  auto s = st.get(kSelectAllOutboundRules);
+  while (s->executeStep()) {
+    out.push_back(read_outbound_rule(*s));
+  }
+  return out;
 }
 
 std::vector<model::Member> members_of(Statements& st, model::GroupId group) {
@@ -244,6 +377,16 @@ model::SnapshotPatch load_everything(SQLite::Database& db) {
       model::Trunk t = read_trunk(s);
       model::TrunkId id = t.id;
       patch.trunks.emplace_back(id, std::move(t));
+    }
+  }
+  {
+    SQLite::Statement s(db, std::string(kSelectAllOutboundRules));
+    std::vector<model::OutboundRule> rules;
+    while (s.executeStep()) {
+      rules.push_back(read_outbound_rule(s));
+    }
+    if (!rules.empty()) {
+      patch.outbound_rules = std::move(rules);
     }
   }
   {

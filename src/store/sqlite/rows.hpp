@@ -27,16 +27,29 @@ class CorruptRow : public std::runtime_error {
 //           ha1_sha256                                                     (9 values)
 //   groups: name, description, extension, outbound_caller_id, trunk_id, ring_strategy,
 //           ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope     (11 values)
+//   trunks: name, host, port, transport, username, password, auth_realm, register_enabled,
+//           register_expires_s, from_domain, max_concurrent_calls, inbound_sources
+//                                                                          (12 values)
+//   outbound_rules: name, patterns, caller_groups, caller_users, strip, prepend, trunks,
+//           caller_id_policy, caller_id_value, allow_trunk_callers        (10 values)
+//           (position is written by the repository, which keeps positions dense)
 inline constexpr int kUserFieldCount = 9;
 inline constexpr int kGroupFieldCount = 11;
+inline constexpr int kTrunkFieldCount = 12;
+inline constexpr int kOutboundRuleFieldCount = 10;
 void bind_user_fields(SQLite::Statement& s, int first, const model::User& u);
 void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g);
+void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t);
+void bind_outbound_rule_fields(SQLite::Statement& s, int first, const model::OutboundRule& r);
 
 // The after-state of one object; nullopt when it does not exist. Writer thread only.
 std::optional<model::User> find_user(Statements& st, model::UserId id);
 std::optional<model::Group> find_group(Statements& st, model::GroupId id);
 std::optional<model::Trunk> find_trunk(Statements& st, model::TrunkId id);
 std::optional<model::ApiToken> find_token(Statements& st, model::TokenId id);
+std::optional<model::OutboundRule> find_outbound_rule(Statements& st, model::OutboundRuleId id);
+/// Every outbound rule ordered by position.
+std::vector<model::OutboundRule> outbound_rules(Statements& st);
 /// A group's members ordered by position (empty for an unknown group).
 std::vector<model::Member> members_of(Statements& st, model::GroupId group);
 /// A user's memberships ordered by group id (empty for an unknown user).

@@ -142,7 +142,86 @@ CREATE TABLE bindings (
 CREATE INDEX bindings_expiry ON bindings(expires_at);
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kMigration1, kMigration2};
+// Calls through the B2BUA: what a trunk needs to reach its provider, the ordered outbound
+// rules, and call records.
+//
+// List-valued fields are JSON text: they are always read and written whole with their row,
+// never queried by element, and a side table per list would buy nothing but joins. For the
+// same reason the ids inside them carry no foreign key: a forced delete of a group, user or
+// trunk leaves them in place as a routing gap (docs/api.md), exactly like a fallback.
+//
+// Rule positions are dense like membership positions, and like them carry no UNIQUE index
+// (an UPDATE shifting a range would collide with itself halfway through).
+//
+// CDRs are history: they keep the ids of users, groups, trunks and rules that may since
+// have been deleted, so they carry no foreign keys either. `seq` is the insertion order and
+// the pagination cursor (AUTOINCREMENT: never handed out twice, so a cursor always means
+// the same place); an upsert by `id` keeps it. The partial index finds the records a crash
+// left open without scanning the history.
+constexpr std::string_view kMigration3 = R"sql(
+ALTER TABLE trunks ADD COLUMN host                 TEXT    NOT NULL DEFAULT '';
+ALTER TABLE trunks ADD COLUMN port                 INTEGER NOT NULL DEFAULT 5060;
+ALTER TABLE trunks ADD COLUMN transport            TEXT    NOT NULL DEFAULT 'udp';
+ALTER TABLE trunks ADD COLUMN username             TEXT    NOT NULL DEFAULT '';
+ALTER TABLE trunks ADD COLUMN password             TEXT    NOT NULL DEFAULT '';
+ALTER TABLE trunks ADD COLUMN auth_realm           TEXT;
+ALTER TABLE trunks ADD COLUMN register_enabled     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trunks ADD COLUMN register_expires_s   INTEGER NOT NULL DEFAULT 3600;
+ALTER TABLE trunks ADD COLUMN from_domain          TEXT    NOT NULL DEFAULT '';
+ALTER TABLE trunks ADD COLUMN max_concurrent_calls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE trunks ADD COLUMN inbound_sources      TEXT    NOT NULL DEFAULT '[]';
+
+CREATE TABLE outbound_rules (
+  id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+  name                TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+  position            INTEGER NOT NULL CHECK (position >= 1),
+  patterns            TEXT    NOT NULL,
+  caller_groups       TEXT    NOT NULL,
+  caller_users        TEXT    NOT NULL,
+  strip               INTEGER NOT NULL,
+  prepend             TEXT    NOT NULL,
+  trunks              TEXT    NOT NULL,
+  caller_id_policy    TEXT,
+  caller_id_value     TEXT    NOT NULL,
+  allow_trunk_callers INTEGER NOT NULL,
+  created_at          INTEGER NOT NULL,
+  updated_at          INTEGER NOT NULL
+);
+CREATE INDEX outbound_rules_position ON outbound_rules(position);
+
+CREATE TABLE cdrs (
+  seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+  id              TEXT    NOT NULL UNIQUE,
+  a_leg_call_id   TEXT    NOT NULL,
+  b_leg_call_id   TEXT    NOT NULL,
+  direction       TEXT    NOT NULL,
+  caller_user     INTEGER,
+  callee_user     INTEGER,
+  caller          TEXT    NOT NULL,
+  dialled         TEXT    NOT NULL,
+  number_sent     TEXT    NOT NULL,
+  caller_id       TEXT    NOT NULL,
+  caller_id_group INTEGER,
+  trunk_id        INTEGER,
+  rule_id         INTEGER,
+  start_ms        INTEGER NOT NULL,
+  ringing_ms      INTEGER NOT NULL,
+  answer_ms       INTEGER NOT NULL,
+  end_ms          INTEGER NOT NULL,
+  disposition     TEXT    NOT NULL,
+  hangup_cause    TEXT    NOT NULL,
+  sip_status      INTEGER NOT NULL
+);
+CREATE INDEX cdrs_start_ms        ON cdrs(start_ms);
+CREATE INDEX cdrs_caller_user     ON cdrs(caller_user);
+CREATE INDEX cdrs_callee_user     ON cdrs(callee_user);
+CREATE INDEX cdrs_caller_id_group ON cdrs(caller_id_group);
+CREATE INDEX cdrs_direction       ON cdrs(direction);
+CREATE INDEX cdrs_disposition     ON cdrs(disposition);
+CREATE INDEX cdrs_open            ON cdrs(seq) WHERE end_ms = 0;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

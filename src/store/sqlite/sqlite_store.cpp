@@ -59,14 +59,37 @@ constexpr std::string_view kGroupExists = "SELECT 1 FROM groups WHERE id = ?";
 constexpr std::string_view kUsersOfGroup = "SELECT user_id FROM memberships WHERE group_id = ?";
 
 constexpr std::string_view kInsertTrunk =
-    "INSERT INTO trunks(name, created_at, updated_at) VALUES (?, ?, ?) RETURNING id";
-constexpr std::string_view kUpdateTrunk = "UPDATE trunks SET name = ?, updated_at = ? WHERE id = ?";
+    "INSERT INTO trunks(name, host, port, transport, username, password, auth_realm, "
+    "register_enabled, register_expires_s, from_domain, max_concurrent_calls, inbound_sources, "
+    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr std::string_view kUpdateTrunk =
+    "UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?, "
+    "auth_realm = ?, register_enabled = ?, register_expires_s = ?, from_domain = ?, "
+    "max_concurrent_calls = ?, inbound_sources = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kDeleteTrunk = "DELETE FROM trunks WHERE id = ?";
 constexpr std::string_view kTrunkExists = "SELECT 1 FROM trunks WHERE id = ?";
 // Done explicitly rather than left to ON DELETE SET NULL so that the groups' updated_at
 // moves and the store learns which groups changed.
 constexpr std::string_view kDetachTrunk =
     "UPDATE groups SET trunk_id = NULL, updated_at = ? WHERE trunk_id = ? RETURNING id";
+
+constexpr std::string_view kInsertRule =
+    "INSERT INTO outbound_rules(name, patterns, caller_groups, caller_users, strip, prepend, "
+    "trunks, caller_id_policy, caller_id_value, allow_trunk_callers, position, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr std::string_view kUpdateRule =
+    "UPDATE outbound_rules SET name = ?, patterns = ?, caller_groups = ?, caller_users = ?, "
+    "strip = ?, prepend = ?, trunks = ?, caller_id_policy = ?, caller_id_value = ?, "
+    "allow_trunk_callers = ?, position = ?, updated_at = ? WHERE id = ?";
+constexpr std::string_view kDeleteRule = "DELETE FROM outbound_rules WHERE id = ?";
+constexpr std::string_view kCountRules = "SELECT count(*) FROM outbound_rules";
+constexpr std::string_view kRulePosition = "SELECT position FROM outbound_rules WHERE id = ?";
+// A neighbour that only moves keeps its updated_at: the timestamp says when the rule itself
+// was last edited, not when the list around it changed.
+constexpr std::string_view kShiftRulesUp =
+    "UPDATE outbound_rules SET position = position + 1 WHERE position >= ?1 AND position <= ?2";
+constexpr std::string_view kShiftRulesDown =
+    "UPDATE outbound_rules SET position = position - 1 WHERE position >= ?1 AND position <= ?2";
 
 constexpr std::string_view kInsertToken =
     "INSERT INTO api_tokens(user_id, secret_sha256, created_at) VALUES (?, ?, ?) RETURNING id";
@@ -99,7 +122,7 @@ struct Hints {
   std::string_view email;
   std::string_view extension;
   std::string_view name;
-  std::string_view kind;  ///< "group" or "trunk", for name conflicts
+  std::string_view kind;  ///< "group", "trunk" or "outbound rule", for name conflicts
   std::optional<Error> foreign_key;
 };
 
@@ -122,7 +145,8 @@ Error map_error(const SQLite::Exception& e, std::string_view what, const Hints& 
       return Error::conflict("extension",
                              fmt::format("extension {} is already in use", h.extension));
     }
-    if (mentions(message, "groups.name") || mentions(message, "trunks.name")) {
+    if (mentions(message, "groups.name") || mentions(message, "trunks.name") ||
+        mentions(message, "outbound_rules.name")) {
       return Error::conflict("name", fmt::format("a {} named '{}' already exists", h.kind, h.name));
     }
     if (mentions(message, "api_tokens.secret_sha256")) {
@@ -165,6 +189,7 @@ struct Touched {
   std::set<model::TokenId> tokens;
   std::set<model::GroupId> members;   ///< groups whose member list changed
   std::set<model::UserId> groups_of;  ///< users whose group list changed
+  bool outbound_rules = false;        ///< the patch carries the whole ordered list
 };
 
 /// State shared by the repositories of one open transaction. Writer thread only.
@@ -214,6 +239,12 @@ class TxContext {
     auto s = statements_.get(sql);
     s->bind(1, id);
     return s->executeStep();
+  }
+
+  std::int64_t count(std::string_view sql) {
+    auto s = statements_.get(sql);
+    s->executeStep();
+    return s->getColumn(0).getInt64();
   }
 
   std::int64_t member_count(model::GroupId group) {
@@ -304,6 +335,9 @@ class TxContext {
     }
     for (model::UserId id : touched_.groups_of) {
       patch.groups_of.emplace_back(id, detail::groups_of(statements_, id));
+    }
+    if (touched_.outbound_rules) {
+      patch.outbound_rules = detail::outbound_rules(statements_);
     }
     return patch;
   }
@@ -589,9 +623,9 @@ class Trunks final : public TrunkRepository {
       model::TrunkId id = 0;
       {
         auto s = tx_.st().get(kInsertTrunk);
-        s->bind(1, draft.name);
-        s->bind(2, now);
-        s->bind(3, now);
+        detail::bind_trunk_fields(*s, 1, draft);
+        s->bind(detail::kTrunkFieldCount + 1, now);
+        s->bind(detail::kTrunkFieldCount + 2, now);
         s->executeStep();
         id = s->getColumn(0).getInt64();
       }
@@ -605,9 +639,9 @@ class Trunks final : public TrunkRepository {
     return tx_.op("update trunk", hints, [&]() -> Result<model::Trunk> {
       {
         auto s = tx_.st().get(kUpdateTrunk);
-        s->bind(1, t.name);
-        s->bind(2, tx_.now());
-        s->bind(3, t.id);
+        detail::bind_trunk_fields(*s, 1, t);
+        s->bind(detail::kTrunkFieldCount + 1, tx_.now());
+        s->bind(detail::kTrunkFieldCount + 2, t.id);
         if (s->exec() == 0) {
           return fail(Error::not_found(fmt::format("trunk {} not found", t.id)));
         }
@@ -641,6 +675,99 @@ class Trunks final : public TrunkRepository {
   }
 
  private:
+  TxContext& tx_;
+};
+
+class OutboundRules final : public OutboundRuleRepository {
+ public:
+  explicit OutboundRules(TxContext& tx) : tx_(tx) {}
+
+  Result<model::OutboundRule> create(const model::OutboundRule& draft) override {
+    Hints hints{.name = draft.name, .kind = "outbound rule"};
+    return tx_.op("create outbound rule", hints, [&]() -> Result<model::OutboundRule> {
+      const std::int64_t n = tx_.count(kCountRules);
+      const std::int64_t target =
+          draft.position <= 0 ? n + 1 : std::clamp<std::int64_t>(draft.position, 1, n + 1);
+      shift(kShiftRulesUp, target, kLastPosition);
+      const std::int64_t now = tx_.now();
+      model::OutboundRuleId id = 0;
+      {
+        auto s = tx_.st().get(kInsertRule);
+        detail::bind_outbound_rule_fields(*s, 1, draft);
+        s->bind(detail::kOutboundRuleFieldCount + 1, target);
+        s->bind(detail::kOutboundRuleFieldCount + 2, now);
+        s->bind(detail::kOutboundRuleFieldCount + 3, now);
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().outbound_rules = true;
+      return stored(detail::find_outbound_rule(tx_.st(), id), "outbound rule", id);
+    });
+  }
+
+  Result<model::OutboundRule> update(const model::OutboundRule& r) override {
+    Hints hints{.name = r.name, .kind = "outbound rule"};
+    return tx_.op("update outbound rule", hints, [&]() -> Result<model::OutboundRule> {
+      const auto at = position_of(r.id);
+      if (!at) {
+        return fail(Error::not_found(fmt::format("outbound rule {} not found", r.id)));
+      }
+      const std::int64_t n = tx_.count(kCountRules);
+      const std::int64_t target =
+          r.position <= 0 ? *at : std::clamp<std::int64_t>(r.position, 1, n);
+      // The rule itself lies outside the shifted range, so it is written once, below.
+      if (target < *at) {
+        shift(kShiftRulesUp, target, *at - 1);
+      } else if (target > *at) {
+        shift(kShiftRulesDown, *at + 1, target);
+      }
+      {
+        auto s = tx_.st().get(kUpdateRule);
+        detail::bind_outbound_rule_fields(*s, 1, r);
+        s->bind(detail::kOutboundRuleFieldCount + 1, target);
+        s->bind(detail::kOutboundRuleFieldCount + 2, tx_.now());
+        s->bind(detail::kOutboundRuleFieldCount + 3, r.id);
+        s->exec();
+      }
+      tx_.touched().outbound_rules = true;
+      return stored(detail::find_outbound_rule(tx_.st(), r.id), "outbound rule", r.id);
+    });
+  }
+
+  Result<void> remove(model::OutboundRuleId id) override {
+    return tx_.op("remove outbound rule", {}, [&]() -> Result<void> {
+      const auto at = position_of(id);
+      if (!at) {
+        return fail(Error::not_found(fmt::format("outbound rule {} not found", id)));
+      }
+      {
+        auto s = tx_.st().get(kDeleteRule);
+        s->bind(1, id);
+        s->exec();
+      }
+      shift(kShiftRulesDown, *at + 1, kLastPosition);
+      tx_.touched().outbound_rules = true;
+      return {};
+    });
+  }
+
+ private:
+  std::optional<std::int64_t> position_of(model::OutboundRuleId id) {
+    auto s = tx_.st().get(kRulePosition);
+    s->bind(1, id);
+    if (!s->executeStep()) {
+      return std::nullopt;
+    }
+    return s->getColumn(0).getInt64();
+  }
+
+  void shift(std::string_view sql, std::int64_t from, std::int64_t to) {
+    auto s = tx_.st().get(sql);
+    s->bind(1, from);
+    s->bind(2, to);
+    s->exec();
+  }
+
   TxContext& tx_;
 };
 
@@ -695,13 +822,15 @@ class SqliteTransaction final : public Transaction {
         groups_(context_),
         memberships_(context_),
         trunks_(context_),
-        tokens_(context_) {}
+        tokens_(context_),
+        outbound_rules_(context_) {}
 
   UserRepository& users() override { return users_; }
   GroupRepository& groups() override { return groups_; }
   MembershipRepository& memberships() override { return memberships_; }
   TrunkRepository& trunks() override { return trunks_; }
   TokenRepository& tokens() override { return tokens_; }
+  OutboundRuleRepository& outbound_rules() override { return outbound_rules_; }
 
   TxContext& context() { return context_; }
 
@@ -712,6 +841,7 @@ class SqliteTransaction final : public Transaction {
   Memberships memberships_;
   Trunks trunks_;
   Tokens tokens_;
+  OutboundRules outbound_rules_;
 };
 
 // ---- the store -------------------------------------------------------------------------
@@ -734,13 +864,80 @@ constexpr std::string_view kUpsertBinding =
 constexpr std::string_view kDeleteBinding =
     "DELETE FROM bindings WHERE user_id = ? AND contact = ? AND instance_id = ? AND reg_id = ?";
 
-class SqliteStore final : public Store, public BindingStore {
+constexpr std::string_view kUpsertCdr =
+    "INSERT INTO cdrs(id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, "
+    "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
+    "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20) "
+    // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
+    // delete it and hand out a new seq, moving the call in every cursor's order.
+    "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
+    "b_leg_call_id = excluded.b_leg_call_id, direction = excluded.direction, "
+    "caller_user = excluded.caller_user, callee_user = excluded.callee_user, "
+    "caller = excluded.caller, dialled = excluded.dialled, number_sent = excluded.number_sent, "
+    "caller_id = excluded.caller_id, caller_id_group = excluded.caller_id_group, "
+    "trunk_id = excluded.trunk_id, rule_id = excluded.rule_id, start_ms = excluded.start_ms, "
+    "ringing_ms = excluded.ringing_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, "
+    "disposition = excluded.disposition, hangup_cause = excluded.hangup_cause, "
+    "sip_status = excluded.sip_status";
+constexpr std::string_view kCloseInterrupted =
+    "UPDATE cdrs SET disposition = 'interrupted', end_ms = ?1 WHERE end_ms = 0";
+constexpr std::string_view kSelectCdrs =
+    "SELECT seq, id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, caller, "
+    "dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, ringing_ms, "
+    "answer_ms, end_ms, disposition, hangup_cause, sip_status FROM cdrs";
+
+void bind_optional_id(SQLite::Statement& s, int index, const std::optional<std::int64_t>& id) {
+  if (id) {
+    s.bind(index, *id);
+  } else {
+    s.bind(index);
+  }
+}
+
+std::optional<std::int64_t> optional_id(const SQLite::Column& c) {
+  if (c.isNull()) {
+    return std::nullopt;
+  }
+  return c.getInt64();
+}
+
+CdrRecord read_cdr(SQLite::Statement& s) {
+  CdrRecord r;
+  r.seq = s.getColumn(0).getInt64();
+  r.id = s.getColumn(1).getString();
+  r.a_leg_call_id = s.getColumn(2).getString();
+  r.b_leg_call_id = s.getColumn(3).getString();
+  r.direction = s.getColumn(4).getString();
+  r.caller_user = optional_id(s.getColumn(5));
+  r.callee_user = optional_id(s.getColumn(6));
+  r.caller = s.getColumn(7).getString();
+  r.dialled = s.getColumn(8).getString();
+  r.number_sent = s.getColumn(9).getString();
+  r.caller_id = s.getColumn(10).getString();
+  r.caller_id_group = optional_id(s.getColumn(11));
+  r.trunk = optional_id(s.getColumn(12));
+  r.rule = optional_id(s.getColumn(13));
+  r.start_ms = s.getColumn(14).getInt64();
+  r.ringing_ms = s.getColumn(15).getInt64();
+  r.answer_ms = s.getColumn(16).getInt64();
+  r.end_ms = s.getColumn(17).getInt64();
+  r.disposition = s.getColumn(18).getString();
+  r.hangup_cause = s.getColumn(19).getString();
+  r.sip_status = s.getColumn(20).getInt();
+  return r;
+}
+
+class SqliteStore final : public Store, public BindingStore, public CdrStore {
  public:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<SQLite::Database> health,
-              const Clock& clock, model::SnapshotPtr first)
+              std::unique_ptr<SQLite::Database> reader, const Clock& clock,
+              model::SnapshotPtr first)
       : writer_(std::move(writer)),
         statements_(*writer_),
         health_(std::move(health)),
+        reader_(std::move(reader)),
         clock_(clock),
         current_(std::move(first)) {}
 
@@ -838,6 +1035,126 @@ class SqliteStore final : public Store, public BindingStore {
     return {};
   }
 
+  CdrStore& cdrs() override { return *this; }
+
+  Result<void> save_cdrs(const std::vector<CdrRecord>& records) override {
+    if (records.empty()) {
+      return {};
+    }
+    std::lock_guard lock(writer_mutex_);
+    try {
+      writer_->exec("BEGIN IMMEDIATE");
+      for (const CdrRecord& r : records) {
+        auto q = statements_.get(kUpsertCdr);
+        q->bind(1, r.id);
+        q->bind(2, r.a_leg_call_id);
+        q->bind(3, r.b_leg_call_id);
+        q->bind(4, r.direction);
+        bind_optional_id(*q, 5, r.caller_user);
+        bind_optional_id(*q, 6, r.callee_user);
+        q->bind(7, r.caller);
+        q->bind(8, r.dialled);
+        q->bind(9, r.number_sent);
+        q->bind(10, r.caller_id);
+        bind_optional_id(*q, 11, r.caller_id_group);
+        bind_optional_id(*q, 12, r.trunk);
+        bind_optional_id(*q, 13, r.rule);
+        q->bind(14, r.start_ms);
+        q->bind(15, r.ringing_ms);
+        q->bind(16, r.answer_ms);
+        q->bind(17, r.end_ms);
+        q->bind(18, r.disposition);
+        q->bind(19, r.hangup_cause);
+        q->bind(20, r.sip_status);
+        q->exec();
+      }
+      writer_->exec("COMMIT");
+    } catch (const SQLite::Exception& e) {
+      rollback();
+      return fail(map_error(e, "save cdrs", {}));
+    }
+    return {};
+  }
+
+  Result<std::size_t> close_interrupted(std::int64_t now_ms) override {
+    std::lock_guard lock(writer_mutex_);
+    try {
+      auto q = statements_.get(kCloseInterrupted);
+      q->bind(1, now_ms);
+      return static_cast<std::size_t>(q->exec());
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "close interrupted cdrs", {}));
+    }
+  }
+
+  Result<std::vector<CdrRecord>> query_cdrs(const CdrQuery& query) override {
+    // Only the filters in use go into the SQL, so that SQLite can pick the index of the
+    // most selective one; the text varies, so it is prepared per call (the API calls this
+    // at human rates) on the reader connection, which never waits for a write.
+    std::string sql(kSelectCdrs);
+    std::string_view joiner = " WHERE ";
+    auto where = [&](std::string_view condition) {
+      sql.append(joiner).append(condition);
+      joiner = " AND ";
+    };
+    if (query.from_ms) {
+      where("start_ms >= :from");
+    }
+    if (query.to_ms) {
+      where("start_ms < :to");
+    }
+    if (query.user) {
+      where("(caller_user = :user OR callee_user = :user)");
+    }
+    if (query.group) {
+      where("caller_id_group = :group");
+    }
+    if (query.direction) {
+      where("direction = :direction");
+    }
+    if (query.disposition) {
+      where("disposition = :disposition");
+    }
+    if (query.before_seq > 0) {
+      where("seq < :before");
+    }
+    sql.append(" ORDER BY seq DESC LIMIT :limit");
+    std::lock_guard lock(reader_mutex_);
+    std::vector<CdrRecord> out;
+    try {
+      SQLite::Statement q(*reader_, sql);
+      if (query.from_ms) {
+        q.bind(":from", *query.from_ms);
+      }
+      if (query.to_ms) {
+        q.bind(":to", *query.to_ms);
+      }
+      if (query.user) {
+        q.bind(":user", *query.user);
+      }
+      if (query.group) {
+        q.bind(":group", *query.group);
+      }
+      if (query.direction) {
+        q.bind(":direction", *query.direction);
+      }
+      if (query.disposition) {
+        q.bind(":disposition", *query.disposition);
+      }
+      if (query.before_seq > 0) {
+        q.bind(":before", query.before_seq);
+      }
+      q.bind(":limit", static_cast<std::int64_t>(std::min<std::size_t>(
+                           query.limit, std::numeric_limits<std::int64_t>::max())));
+      while (q.executeStep()) {
+        out.push_back(read_cdr(q));
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "query cdrs", {}));
+    }
+    return out;
+  }
+
   bool healthy() override {
     // A second connection, so a health probe never queues behind a long write.
     std::lock_guard lock(health_mutex_);
@@ -909,6 +1226,8 @@ class SqliteStore final : public Store, public BindingStore {
   Statements statements_;  ///< declared after writer_: finalised before the connection closes
   std::unique_ptr<SQLite::Database> health_;
   std::mutex health_mutex_;
+  std::unique_ptr<SQLite::Database> reader_;  ///< CDR queries
+  std::mutex reader_mutex_;
   const Clock& clock_;
   std::mutex writer_mutex_;
   std::atomic<std::thread::id> writer_thread_{};
@@ -956,10 +1275,16 @@ Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock)
     return fail(std::move(migrated).error());
   }
   std::unique_ptr<SQLite::Database> health;
+  std::unique_ptr<SQLite::Database> reader;
   try {
     health = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
   } catch (const SQLite::Exception& e) {
     return fail(start_up_error(Errc::kUnavailable, path, "open health connection", e.what()));
+  }
+  try {
+    reader = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+  } catch (const SQLite::Exception& e) {
+    return fail(start_up_error(Errc::kUnavailable, path, "open reader connection", e.what()));
   }
   model::SnapshotPtr first;
   try {
@@ -968,7 +1293,8 @@ Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock)
   } catch (const std::exception& e) {
     return fail(start_up_error(Errc::kInternal, path, "load snapshot", e.what()));
   }
-  return std::make_unique<SqliteStore>(std::move(db), std::move(health), clock, std::move(first));
+  return std::make_unique<SqliteStore>(std::move(db), std::move(health), std::move(reader), clock,
+                                       std::move(first));
 }
 
 }  // namespace cohort::store::sqlite

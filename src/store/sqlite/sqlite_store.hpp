@@ -1,7 +1,8 @@
 #pragma once
 // The embedded SQLite backend: WAL, synchronous=NORMAL, foreign keys on, versioned
-// migrations applied at open, prepared statements only. One connection, writers
-// serialised by a mutex; reads are served from the published snapshot.
+// migrations applied at open, prepared statements only. One writing connection, writers
+// serialised by a mutex; configuration reads are served from the published snapshot, CDR
+// queries and health probes from read-only connections of their own.
 
 #include <memory>
 #include <string>

@@ -45,6 +45,28 @@ Result<model::Trunk> RepositorySuite::create_trunk(const model::Trunk& t) {
   return in_tx([&](Transaction& tx) { return tx.trunks().create(t); });
 }
 
+Result<model::OutboundRule> RepositorySuite::create_rule(const model::OutboundRule& r) {
+  return in_tx([&](Transaction& tx) { return tx.outbound_rules().create(r); });
+}
+
+Result<model::OutboundRule> RepositorySuite::update_rule(const model::OutboundRule& r) {
+  return in_tx([&](Transaction& tx) { return tx.outbound_rules().update(r); });
+}
+
+std::vector<model::OutboundRuleId> RepositorySuite::rule_ids() {
+  auto s = snap();
+  std::vector<model::OutboundRuleId> ids;
+  int expected = 1;
+  for (const model::OutboundRule& r : s->outbound_rules()) {
+    EXPECT_EQ(r.position, expected) << "rule " << r.id;
+    ++expected;
+    ids.push_back(r.id);
+    const model::OutboundRule* by_id = s->outbound_rule(r.id);
+    EXPECT_TRUE(by_id != nullptr && *by_id == r) << "outbound_rule(" << r.id << ")";
+  }
+  return ids;
+}
+
 Result<MembershipRepository::PutResult> RepositorySuite::put_member(model::GroupId g,
                                                                     model::UserId u,
                                                                     std::optional<int> position) {
@@ -100,6 +122,32 @@ model::Trunk make_trunk(const std::string& name) {
   return t;
 }
 
+model::Trunk make_full_trunk(const std::string& name) {
+  model::Trunk t;
+  t.name = name;
+  t.host = "sip.example.net";
+  t.port = 5080;
+  t.transport = model::TrunkTransport::kTcp;
+  t.username = "17775551234";
+  t.password = "s3cret 'quoted' \"too\"";
+  t.auth_realm = "example.net";
+  t.register_enabled = true;
+  t.register_expires_s = 600;
+  t.from_domain = "example.net";
+  t.max_concurrent_calls = 12;
+  t.inbound_sources = {"203.0.113.7", "198.51.100.0/24"};
+  return t;
+}
+
+model::OutboundRule make_rule(const std::string& name, std::vector<model::TrunkId> trunks,
+                              std::vector<std::string> patterns) {
+  model::OutboundRule r;
+  r.name = name;
+  r.patterns = std::move(patterns);
+  r.trunks = std::move(trunks);
+  return r;
+}
+
 namespace {
 
 std::string opt(const std::optional<std::string>& v) {
@@ -147,8 +195,23 @@ std::string dump(const model::Snapshot& s) {
   }
   for (model::TrunkId id : s.trunk_ids()) {
     const model::Trunk* t = s.trunk(id);
-    out += fmt::format("trunk {} name='{}' created={} updated={}\n", t->id, t->name, t->created_at,
-                       t->updated_at);
+    out += fmt::format(
+        "trunk {} name='{}' host='{}' port={} transport={} user='{}' password='{}' realm={} "
+        "register={} expires={} from='{}' max_calls={} sources={} created={} updated={}\n",
+        t->id, t->name, t->host, t->port, model::to_string(t->transport), t->username, t->password,
+        opt(t->auth_realm), t->register_enabled, t->register_expires_s, t->from_domain,
+        t->max_concurrent_calls, nlohmann::json(t->inbound_sources).dump(), t->created_at,
+        t->updated_at);
+  }
+  for (const model::OutboundRule& r : s.outbound_rules()) {
+    out += fmt::format(
+        "rule {} name='{}' at {} patterns={} groups={} users={} strip={} prepend='{}' trunks={} "
+        "cid={}:'{}' trunk_callers={} created={} updated={}\n",
+        r.id, r.name, r.position, nlohmann::json(r.patterns).dump(),
+        nlohmann::json(r.caller_groups).dump(), nlohmann::json(r.caller_users).dump(), r.strip,
+        r.prepend, nlohmann::json(r.trunks).dump(),
+        r.caller_id ? model::to_string(r.caller_id->policy) : "default",
+        r.caller_id ? r.caller_id->value : "", r.allow_trunk_callers, r.created_at, r.updated_at);
   }
   for (model::TokenId id : s.token_ids()) {
     const model::ApiToken* t = s.token(id);
@@ -966,7 +1029,23 @@ TEST_P(RepositorySuite, ReopenGivesIdenticalContent) {
   }
   ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.tokens().create(users[0], "abc"); }));
   ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().remove(users[5]); }));
+  auto full = create_trunk(make_full_trunk("full"));
+  ASSERT_TRUE(full) << full.error().message;
+  model::OutboundRule sales = make_rule("Sales out", {full->id, trunk->id}, {"_9NXX.", "911"});
+  sales.caller_groups = {groups[0], groups[2]};
+  sales.caller_users = {users[1]};
+  sales.strip = 1;
+  sales.prepend = "+1";
+  sales.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kGroup, ""};
+  sales.allow_trunk_callers = true;
+  ASSERT_TRUE(create_rule(sales));
+  model::OutboundRule fixed = make_rule("Fixed", {trunk->id});
+  fixed.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kFixed, "+15550100"};
+  fixed.position = 1;
+  ASSERT_TRUE(create_rule(fixed));
+  ASSERT_TRUE(create_rule(make_rule("Default caller id", {trunk->id})));
   const std::string before = dump(*snap());
+  ASSERT_NE(before.find("rule "), std::string::npos);
   reopen();
   EXPECT_EQ(dump(*snap()), before);
   reopen();
@@ -1043,6 +1122,463 @@ TEST_P(RepositorySuite, BindingsUpsertRemoveAndSurviveReopen) {
   loaded = store_->bindings().load_bindings();
   ASSERT_TRUE(loaded);
   EXPECT_EQ(*loaded, (std::vector<BindingRecord>{a1}));
+}
+
+}  // namespace
+}  // namespace cohort::store::testing
+
+// ---- trunks with connection fields -------------------------------------------------------
+
+namespace cohort::store::testing {
+namespace {
+
+TEST_P(RepositorySuite, TrunkKeepsEveryFieldAndSurvivesReopen) {
+  const model::Trunk draft = make_full_trunk("Provider");
+  auto created = create_trunk(draft);
+  ASSERT_TRUE(created) << created.error().message;
+  model::Trunk expected = draft;
+  expected.id = created->id;
+  expected.created_at = kT0;
+  expected.updated_at = kT0;
+  EXPECT_EQ(*created, expected);
+  EXPECT_EQ(*snap()->trunk(created->id), expected);
+
+  // Optional and list fields go back to their empty forms too.
+  set_time(kT0 + 3);
+  model::Trunk plain = *created;
+  plain.auth_realm.reset();
+  plain.inbound_sources.clear();
+  plain.transport = model::TrunkTransport::kUdp;
+  plain.register_enabled = false;
+  auto updated = in_tx([&](Transaction& tx) { return tx.trunks().update(plain); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  plain.updated_at = kT0 + 3;
+  EXPECT_EQ(*updated, plain);
+
+  const std::string before = dump(*snap());
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+  EXPECT_EQ(*snap()->trunk(created->id), plain);
+}
+
+TEST_P(RepositorySuite, TrunkUpdateOfOtherFieldsKeepsThePassword) {
+  auto created = create_trunk(make_full_trunk("Provider"));
+  ASSERT_TRUE(created);
+  // The API edits the stored trunk (from the snapshot); a rename must not lose the secret
+  // it never shows.
+  model::Trunk renamed = *snap()->trunk(created->id);
+  renamed.name = "Provider 2";
+  renamed.port = 5060;
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.trunks().update(renamed); }));
+  EXPECT_EQ(snap()->trunk(created->id)->password, make_full_trunk("x").password);
+  reopen();
+  EXPECT_EQ(snap()->trunk(created->id)->password, make_full_trunk("x").password);
+  EXPECT_EQ(snap()->trunk(created->id)->name, "Provider 2");
+}
+
+// ---- outbound rules ----------------------------------------------------------------------
+
+model::OutboundRule at(model::OutboundRule r, int position) {
+  r.position = position;
+  return r;
+}
+
+TEST_P(RepositorySuite, OutboundRuleCreateAtPositionsKeepsThemDense) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  const auto v0 = version();
+  auto a = create_rule(make_rule("A", {trunk->id}));  // 0 = at the end
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->position, 1);
+  EXPECT_EQ(version(), v0 + 1);
+  auto b = create_rule(at(make_rule("B", {trunk->id}), 1));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->position, 1);
+  auto c = create_rule(at(make_rule("C", {trunk->id}), 2));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->position, 2);
+  auto d = create_rule(at(make_rule("D", {trunk->id}), 99));  // clamped to n+1
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->position, 4);
+  auto e = create_rule(at(make_rule("E", {trunk->id}), -3));  // = at the end
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->position, 5);
+  EXPECT_EQ(rule_ids(), (std::vector<model::OutboundRuleId>{b->id, c->id, a->id, d->id, e->id}));
+  // The stored after-state of a shifted rule reaches the snapshot.
+  EXPECT_EQ(snap()->outbound_rule(a->id)->position, 3);
+  EXPECT_EQ(snap()->outbound_rule(a->id)->created_at, kT0);
+}
+
+TEST_P(RepositorySuite, OutboundRuleUpdateReplacesFieldsAndMoves) {
+  auto t1 = create_trunk(make_trunk("one"));
+  auto t2 = create_trunk(make_trunk("two"));
+  ASSERT_TRUE(t1 && t2);
+  std::vector<model::OutboundRule> rules;
+  for (const char* name : {"A", "B", "C", "D"}) {
+    auto r = create_rule(make_rule(name, {t1->id}));
+    ASSERT_TRUE(r) << r.error().message;
+    rules.push_back(*r);
+  }
+  auto ids = [&](std::initializer_list<int> order) {
+    std::vector<model::OutboundRuleId> out;
+    for (int i : order) {
+      out.push_back(rules[static_cast<std::size_t>(i)].id);
+    }
+    return out;
+  };
+
+  set_time(kT0 + 10);
+  // Every field changes; the rule moves down from 1 to 3.
+  model::OutboundRule changed = rules[0];
+  changed.name = "A prime";
+  changed.position = 3;
+  changed.patterns = {"_0[1-5]X!", "112"};
+  changed.caller_groups = {7, 8};
+  changed.caller_users = {9};
+  changed.strip = 2;
+  changed.prepend = "*#+0";
+  changed.trunks = {t2->id, t1->id};
+  changed.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kFixed, "+4930123"};
+  changed.allow_trunk_callers = true;
+  changed.created_at = 1;  // ignored
+  auto updated = update_rule(changed);
+  ASSERT_TRUE(updated) << updated.error().message;
+  model::OutboundRule expected = changed;
+  expected.created_at = kT0;
+  expected.updated_at = kT0 + 10;
+  EXPECT_EQ(*updated, expected);
+  EXPECT_EQ(rule_ids(), ids({1, 2, 0, 3}));
+  // Neighbours that only moved keep their updated_at.
+  EXPECT_EQ(snap()->outbound_rule(rules[1].id)->updated_at, kT0);
+  EXPECT_EQ(snap()->outbound_rule(rules[1].id)->position, 1);
+
+  // Up from 4 to 1.
+  model::OutboundRule d = *snap()->outbound_rule(rules[3].id);
+  d.position = 1;
+  ASSERT_TRUE(update_rule(d));
+  EXPECT_EQ(rule_ids(), ids({3, 1, 2, 0}));
+
+  // Position 0 keeps the place, beyond n clamps to n, the same place changes nothing else.
+  model::OutboundRule b = *snap()->outbound_rule(rules[1].id);
+  b.position = 0;
+  b.prepend = "9";
+  auto kept = update_rule(b);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->position, 2);
+  EXPECT_EQ(rule_ids(), ids({3, 1, 2, 0}));
+  b = *kept;
+  b.position = 50;
+  auto last = update_rule(b);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->position, 4);
+  EXPECT_EQ(rule_ids(), ids({3, 2, 0, 1}));
+
+  // Back to the default caller ID.
+  model::OutboundRule a = *snap()->outbound_rule(rules[0].id);
+  a.caller_id.reset();
+  auto defaulted = update_rule(a);
+  ASSERT_TRUE(defaulted);
+  EXPECT_EQ(defaulted->caller_id, std::nullopt);
+
+  const std::string before = dump(*snap());
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+  EXPECT_EQ(rule_ids(), ids({3, 2, 0, 1}));
+}
+
+TEST_P(RepositorySuite, OutboundRuleRemoveClosesTheGap) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  std::vector<model::OutboundRuleId> ids;
+  for (const char* name : {"A", "B", "C"}) {
+    auto r = create_rule(make_rule(name, {trunk->id}));
+    ASSERT_TRUE(r);
+    ids.push_back(r->id);
+  }
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.outbound_rules().remove(ids[0]); }));
+  EXPECT_EQ(rule_ids(), (std::vector<model::OutboundRuleId>{ids[1], ids[2]}));
+  EXPECT_EQ(snap()->outbound_rule(ids[0]), nullptr);
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.outbound_rules().remove(ids[2]); }));
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.outbound_rules().remove(ids[1]); }));
+  EXPECT_TRUE(snap()->outbound_rules().empty());
+  // A deleted id is never handed out again: it could still be in logs and CDRs.
+  auto next = create_rule(make_rule("D", {trunk->id}));
+  ASSERT_TRUE(next);
+  EXPECT_GT(next->id, ids[2]);
+  EXPECT_EQ(next->position, 1);
+  reopen();
+  EXPECT_EQ(rule_ids(), (std::vector<model::OutboundRuleId>{next->id}));
+}
+
+TEST_P(RepositorySuite, OutboundRuleNameIsUniqueIgnoringCase) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  auto a = create_rule(make_rule("Local", {trunk->id}));
+  auto b = create_rule(make_rule("Long distance", {trunk->id}));
+  ASSERT_TRUE(a && b);
+  const std::string before = dump(*snap());
+  const auto v = version();
+
+  auto dup = create_rule(at(make_rule("LOCAL", {trunk->id}), 1));
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::kConflict);
+  EXPECT_EQ(dup.error().field, "name");
+
+  // The failed move must not leave the others shifted.
+  model::OutboundRule renamed = *b;
+  renamed.name = "local";
+  renamed.position = 1;
+  auto clash = update_rule(renamed);
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, Errc::kConflict);
+  EXPECT_EQ(clash.error().field, "name");
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(dump(*snap()), before);
+
+  // Keeping its own name (in another case) is no conflict.
+  renamed.name = "LONG DISTANCE";
+  ASSERT_TRUE(update_rule(renamed));
+  EXPECT_EQ(rule_ids(), (std::vector<model::OutboundRuleId>{b->id, a->id}));
+}
+
+TEST_P(RepositorySuite, OutboundRuleUpdateOrRemoveMissingIsNotFound) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  auto a = create_rule(make_rule("A", {trunk->id}));
+  ASSERT_TRUE(a);
+  const auto v = version();
+  model::OutboundRule ghost = *a;
+  ghost.id += 100;
+  ghost.name = "ghost";
+  auto updated = update_rule(ghost);
+  ASSERT_FALSE(updated);
+  EXPECT_EQ(updated.error().code, Errc::kNotFound);
+  auto removed = in_tx([&](Transaction& tx) { return tx.outbound_rules().remove(ghost.id); });
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().code, Errc::kNotFound);
+  EXPECT_EQ(version(), v);
+}
+
+TEST_P(RepositorySuite, OutboundRulesKeepIdsOfDeletedObjects) {
+  // Deleting what a rule names is the API's decision (409 or forced); the store keeps the
+  // id, which then matches nobody and shows as a routing gap.
+  auto trunk = create_trunk(make_trunk("carrier"));
+  auto alice = create_user(make_user("Alice", "alice@example.com", "1001"));
+  auto sales = create_group(make_group("Sales"));
+  ASSERT_TRUE(trunk && alice && sales);
+  model::OutboundRule r = make_rule("Sales", {trunk->id});
+  r.caller_groups = {sales->id};
+  r.caller_users = {alice->id};
+  auto rule = create_rule(r);
+  ASSERT_TRUE(rule);
+  ASSERT_TRUE(store_->transact([&](Transaction& tx) -> Result<void> {
+    COHORT_TRY(tx.groups().remove(sales->id));
+    COHORT_TRY(tx.users().remove(alice->id));
+    return tx.trunks().remove(trunk->id);
+  }));
+  reopen();
+  const model::OutboundRule* kept = snap()->outbound_rule(rule->id);
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->caller_groups, std::vector<model::GroupId>{sales->id});
+  EXPECT_EQ(kept->caller_users, std::vector<model::UserId>{alice->id});
+  EXPECT_EQ(kept->trunks, std::vector<model::TrunkId>{trunk->id});
+}
+
+TEST_P(RepositorySuite, OutboundRuleChangesRollBackWithTheirTransaction) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  auto a = create_rule(make_rule("A", {trunk->id}));
+  ASSERT_TRUE(a);
+  const std::string before = dump(*snap());
+  const auto v = version();
+  auto failed = store_->transact([&](Transaction& tx) -> Result<void> {
+    COHORT_TRY(tx.outbound_rules().create(at(make_rule("B", {trunk->id}), 1)));
+    COHORT_TRY(tx.outbound_rules().remove(a->id));
+    return fail(Error::invalid("x", "changed my mind"));
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(dump(*snap()), before);
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+// ---- call records ------------------------------------------------------------------------
+
+constexpr std::int64_t kMs0 = 1'700'000'000'000;
+
+CdrRecord make_cdr(std::string id, std::int64_t start_ms) {
+  CdrRecord r;
+  r.id = std::move(id);
+  r.a_leg_call_id = "a-" + r.id + "@10.0.0.5";
+  r.b_leg_call_id = "b-" + r.id + "@cohort";
+  r.direction = "outbound";
+  r.caller_user = 3;
+  r.caller = "1003";
+  r.dialled = "915551234";
+  r.number_sent = "+15551234";
+  r.caller_id = "010000";
+  r.caller_id_group = 1;
+  r.trunk = 1;
+  r.rule = 2;
+  r.start_ms = start_ms;
+  r.ringing_ms = start_ms + 800;
+  r.answer_ms = start_ms + 4'000;
+  r.end_ms = start_ms + 64'000;
+  r.disposition = "answered";
+  r.hangup_cause = "caller_bye";
+  r.sip_status = 200;
+  return r;
+}
+
+std::vector<std::string> ids_of(const std::vector<CdrRecord>& records) {
+  std::vector<std::string> out;
+  for (const CdrRecord& r : records) {
+    out.push_back(r.id);
+  }
+  return out;
+}
+
+TEST_P(RepositorySuite, CdrsUpsertKeepsTheirSeqAndSurviveReopen) {
+  CdrRecord a = make_cdr("call-a", kMs0);
+  a.end_ms = 0;  // answered, still up
+  a.disposition.clear();
+  a.hangup_cause.clear();
+  CdrRecord b = make_cdr("call-b", kMs0 + 1'000);
+  b.caller_user.reset();
+  b.caller_id_group.reset();
+  b.trunk.reset();
+  b.rule.reset();
+  b.direction = "internal";
+  b.callee_user = 4;
+  ASSERT_TRUE(store_->cdrs().save_cdrs({a, b}));
+  const auto v = version();
+  auto all = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  // Newest first; seq assigned by the store in write order.
+  EXPECT_EQ(ids_of(*all), (std::vector<std::string>{"call-b", "call-a"}));
+  const std::int64_t seq_a = (*all)[1].seq;
+  const std::int64_t seq_b = (*all)[0].seq;
+  EXPECT_GT(seq_a, 0);
+  EXPECT_GT(seq_b, seq_a);
+  a.seq = seq_a;
+  b.seq = seq_b;
+  EXPECT_EQ((*all)[1], a);
+  EXPECT_EQ((*all)[0], b);
+
+  // The end of call a arrives after b was written: same row, same seq, new fields.
+  a.end_ms = kMs0 + 90'000;
+  a.disposition = "answered";
+  a.hangup_cause = "callee_bye";
+  a.seq = 0;  // ignored on write
+  CdrRecord c = make_cdr("call-c", kMs0 + 2'000);
+  ASSERT_TRUE(store_->cdrs().save_cdrs({a, c}));
+  all = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(ids_of(*all), (std::vector<std::string>{"call-c", "call-b", "call-a"}));
+  a.seq = seq_a;
+  EXPECT_EQ(all->back(), a);
+  EXPECT_EQ(version(), v) << "call records are not configuration";
+
+  const auto before = *all;
+  reopen();
+  auto reopened = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(*reopened, before);
+  EXPECT_TRUE(store_->cdrs().save_cdrs({}));
+}
+
+TEST_P(RepositorySuite, CdrsLeftOpenByACrashAreClosedAsInterrupted) {
+  CdrRecord up = make_cdr("up", kMs0);
+  up.end_ms = 0;
+  up.disposition.clear();
+  CdrRecord up2 = make_cdr("up2", kMs0 + 5);
+  up2.end_ms = 0;
+  up2.disposition.clear();
+  CdrRecord done = make_cdr("done", kMs0 + 10);
+  ASSERT_TRUE(store_->cdrs().save_cdrs({up, done, up2}));
+  reopen();
+  auto closed = store_->cdrs().close_interrupted(kMs0 + 500'000);
+  ASSERT_TRUE(closed) << closed.error().message;
+  EXPECT_EQ(*closed, 2u);
+  auto all = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  for (const CdrRecord& r : *all) {
+    if (r.id == "done") {
+      EXPECT_EQ(r.disposition, "answered");
+      EXPECT_EQ(r.end_ms, done.end_ms);
+    } else {
+      EXPECT_EQ(r.disposition, "interrupted") << r.id;
+      EXPECT_EQ(r.end_ms, kMs0 + 500'000) << r.id;
+      EXPECT_EQ(r.answer_ms, (r.id == "up" ? up : up2).answer_ms) << r.id;
+    }
+  }
+  auto again = store_->cdrs().close_interrupted(kMs0 + 600'000);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, 0u);
+}
+
+TEST_P(RepositorySuite, CdrQueriesFilterAndPageNewestFirst) {
+  // 12 calls, one per second: users 1..3 call in turn, alternating directions and outcomes.
+  std::vector<CdrRecord> batch;
+  for (int i = 0; i < 12; ++i) {
+    CdrRecord r = make_cdr(fmt::format("c{:02}", i), kMs0 + i * 1'000);
+    r.caller_user = 1 + i % 3;
+    r.callee_user = i % 4 == 0 ? std::optional<model::UserId>(1) : std::nullopt;
+    r.caller_id_group = i % 2 == 0 ? std::optional<model::GroupId>(7) : std::nullopt;
+    r.direction = i % 4 == 0 ? "internal" : "outbound";
+    r.disposition = i % 3 == 0 ? "busy" : "answered";
+    batch.push_back(r);
+  }
+  ASSERT_TRUE(store_->cdrs().save_cdrs(batch));
+  auto q = [&](CdrQuery query) {
+    auto r = store_->cdrs().query_cdrs(query);
+    EXPECT_TRUE(r) << r.error().message;
+    return r ? ids_of(*r) : std::vector<std::string>{};
+  };
+  using Ids = std::vector<std::string>;
+
+  EXPECT_EQ(q({.from_ms = kMs0 + 9'000}), (Ids{"c11", "c10", "c09"}));
+  EXPECT_EQ(q({.to_ms = kMs0 + 2'000}), (Ids{"c01", "c00"}));  // to is exclusive
+  EXPECT_EQ(q({.from_ms = kMs0 + 3'000, .to_ms = kMs0 + 5'000}), (Ids{"c04", "c03"}));
+  // User 1 as caller (0, 3, 6, 9) or as callee (0, 4, 8).
+  EXPECT_EQ(q({.user = 1}), (Ids{"c09", "c08", "c06", "c04", "c03", "c00"}));
+  EXPECT_EQ(q({.user = 2}), (Ids{"c10", "c07", "c04", "c01"}));
+  EXPECT_EQ(q({.group = 7}), (Ids{"c10", "c08", "c06", "c04", "c02", "c00"}));
+  EXPECT_EQ(q({.direction = "internal"}), (Ids{"c08", "c04", "c00"}));
+  EXPECT_EQ(q({.disposition = "busy"}), (Ids{"c09", "c06", "c03", "c00"}));
+  EXPECT_EQ(q({.direction = "internal", .disposition = "busy"}), (Ids{"c00"}));
+  EXPECT_EQ(q({.user = 3, .group = 7}), (Ids{"c08", "c02"}));
+  EXPECT_TRUE(q({.direction = "inbound"}).empty());
+  EXPECT_TRUE(q({.user = 99}).empty());
+
+  // Pages of 5 by seq cursor: every record once, in order.
+  Ids walked;
+  std::int64_t before = 0;
+  for (int page = 0; page < 10; ++page) {
+    auto r = store_->cdrs().query_cdrs({.before_seq = before, .limit = 5});
+    ASSERT_TRUE(r);
+    if (r->empty()) {
+      break;
+    }
+    EXPECT_LE(r->size(), 5u);
+    for (const CdrRecord& c : *r) {
+      walked.push_back(c.id);
+    }
+    before = r->back().seq;
+  }
+  Ids expected;
+  for (int i = 11; i >= 0; --i) {
+    expected.push_back(fmt::format("c{:02}", i));
+  }
+  EXPECT_EQ(walked, expected);
+  // A cursor combines with the filters.
+  auto busy = store_->cdrs().query_cdrs({.disposition = "busy", .limit = 2});
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(ids_of(*busy), (Ids{"c09", "c06"}));
+  EXPECT_EQ(q({.disposition = "busy", .before_seq = busy->back().seq}), (Ids{"c03", "c00"}));
 }
 
 }  // namespace

@@ -83,6 +83,11 @@ class RepositorySuite : public ::testing::TestWithParam<Backend> {
   Result<model::User> create_user(const model::User& u);
   Result<model::Group> create_group(const model::Group& g);
   Result<model::Trunk> create_trunk(const model::Trunk& t);
+  Result<model::OutboundRule> create_rule(const model::OutboundRule& r);
+  Result<model::OutboundRule> update_rule(const model::OutboundRule& r);
+  /// The rule ids in position order, checking that positions are 1..n and that
+  /// outbound_rule(id) finds each.
+  std::vector<model::OutboundRuleId> rule_ids();
   Result<MembershipRepository::PutResult> put_member(model::GroupId g, model::UserId u,
                                                      std::optional<int> position = std::nullopt);
 
@@ -100,6 +105,11 @@ model::User make_user(const std::string& name, const std::string& email,
 model::Group make_group(const std::string& name,
                         std::optional<std::string> extension = std::nullopt);
 model::Trunk make_trunk(const std::string& name);
+/// A trunk with every field set away from its default.
+model::Trunk make_full_trunk(const std::string& name);
+/// A rule sending `patterns` out through `trunks`, appended at the end (position 0).
+model::OutboundRule make_rule(const std::string& name, std::vector<model::TrunkId> trunks,
+                              std::vector<std::string> patterns = {"_X."});
 
 /// Everything a snapshot holds, in a canonical text form, for whole-content comparisons.
 std::string dump(const model::Snapshot& s);

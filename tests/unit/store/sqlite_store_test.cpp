@@ -2,12 +2,14 @@
 // has (the file, its pragmas, its migrations).
 
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/schema.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 
 #include "unit/store/repository_suite.hpp"
 #include "unit/store/temp_dir.hpp"
@@ -125,6 +127,74 @@ TEST_F(SqliteStoreTest, CorruptRowFailsTheLoad) {
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code, Errc::kInternal);
   EXPECT_NE(store.error().message.find("pilot"), std::string::npos) << store.error().message;
+}
+
+TEST_F(SqliteStoreTest, Migration3GivesExistingTrunksDefaultsAndAddsTables) {
+  // A database written by the previous release: migrations 1 and 2, one trunk.
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+    for (int v = 1; v <= 2; ++v) {
+      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)]));
+      SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
+      s.bind(1, v);
+      s.exec();
+    }
+    db.exec("INSERT INTO trunks(name, created_at, updated_at) VALUES ('Old', 5, 6)");
+  }
+  auto opened = sqlite::open(db_path(), clock_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto s = (*opened)->snapshot();
+  ASSERT_EQ(s->trunk_ids().size(), 1u);
+  model::Trunk expected;
+  expected.id = s->trunk_ids()[0];
+  expected.name = "Old";
+  expected.created_at = 5;
+  expected.updated_at = 6;
+  EXPECT_EQ(*s->trunk(expected.id), expected) << "every new column has the model's default";
+  EXPECT_TRUE(s->outbound_rules().empty());
+  auto cdrs = (*opened)->cdrs().query_cdrs({});
+  ASSERT_TRUE(cdrs) << cdrs.error().message;
+  EXPECT_TRUE(cdrs->empty());
+  opened->reset();
+
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(sqlite::detail::applied_version(db), 3);
+  // The CDR filters are served by indexes.
+  std::set<std::string> indexes;
+  SQLite::Statement q(db,
+                      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cdrs'");
+  while (q.executeStep()) {
+    indexes.insert(q.getColumn(0).getString());
+  }
+  for (const char* name : {"cdrs_start_ms", "cdrs_caller_user", "cdrs_callee_user",
+                           "cdrs_caller_id_group", "cdrs_direction", "cdrs_disposition"}) {
+    EXPECT_TRUE(indexes.contains(name)) << name;
+  }
+}
+
+TEST_F(SqliteStoreTest, CorruptRuleListFailsTheLoad) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->transact([](Transaction& tx) -> Result<void> {
+      model::OutboundRule r;
+      r.name = "R";
+      r.patterns = {"_X."};
+      r.trunks = {1};
+      COHORT_TRY(tx.outbound_rules().create(r));
+      return {};
+    }));
+  }
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+    db.exec("UPDATE outbound_rules SET trunks = '[\"one\"]'");
+  }
+  auto store = sqlite::open(db_path(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, Errc::kInternal);
+  EXPECT_NE(store.error().message.find("outbound_rules.trunks"), std::string::npos)
+      << store.error().message;
 }
 
 TEST_F(SqliteStoreTest, ExtensionsTableFollowsUsersAndGroups) {
