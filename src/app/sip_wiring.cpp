@@ -15,6 +15,7 @@ pbx::SipServerOptions sip_options(const Config& c) {
   }
   o.realm = c.sip_realm;
   o.domain = c.sip.domain;
+  o.advertised_address = c.sip.advertised_address;
   o.timers.t1 = std::chrono::milliseconds(c.sip.t1_ms);
   o.timers.t2 = std::chrono::milliseconds(c.sip.t2_ms);
   o.timers.t4 = std::chrono::milliseconds(c.sip.t4_ms);
@@ -62,11 +63,35 @@ class SipViewAdapter final : public api::SipView {
   }
 
   bool lift_ban(const std::string& address) override { return sip_.lift_ban(address); }
-  // wired to pbx::SipServer by the calls branch
-  std::optional<api::TrunkStatusView> trunk_status(model::TrunkId) const override {
-    return std::nullopt;
+  std::optional<api::TrunkStatusView> trunk_status(model::TrunkId id) const override {
+    auto st = sip_.trunk_status(id);
+    if (!st) {
+      return std::nullopt;
+    }
+    return api::TrunkStatusView{st->state,      st->last_status, st->last_reason,
+                                st->expires_at, st->updated_at,  st->active_calls};
   }
-  std::vector<api::CallView> calls() const override { return {}; }
+
+  std::vector<api::CallView> calls() const override {
+    std::vector<api::CallView> out;
+    for (pbx::CallInfo& c : sip_.calls()) {
+      api::CallView v;
+      v.id = c.id;
+      v.direction = c.direction;
+      v.state = c.state;
+      v.caller_user = c.caller_user;
+      v.caller = c.caller;
+      v.dialled = c.dialled;
+      v.trunk = c.trunk;
+      v.since_ms = c.since_ms;
+      v.answered_ms = c.answered_ms;
+      for (const pbx::CallInfo::Leg& l : c.legs) {
+        v.legs.push_back(api::LegView{l.role, l.call_id, l.peer, l.state});
+      }
+      out.push_back(std::move(v));
+    }
+    return out;
+  }
 
  private:
   pbx::SipServer& sip_;
@@ -107,6 +132,21 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
     return Values{{"kind=\"bindings\"", static_cast<double>(s.bindings)},
                   {"kind=\"transactions\"", static_cast<double>(s.transactions)}};
   });
+  metrics.add_gauge("cohort_calls", "Calls in progress.", [&sip] {
+    return Values{{"", static_cast<double>(sip.call_stats().active)}};
+  });
+  metrics.add_gauge(
+      "cohort_calls_total",
+      "Calls since start: attempted, answered, and the "
+      "unanswered ones by outcome.",
+      [&sip] {
+        pbx::CallStats s = sip.call_stats();
+        auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+        return Values{
+            {"outcome=\"attempted\"", d(s.attempted)}, {"outcome=\"answered\"", d(s.answered)},
+            {"outcome=\"busy\"", d(s.busy)},           {"outcome=\"no_answer\"", d(s.no_answer)},
+            {"outcome=\"failed\"", d(s.failed)},       {"outcome=\"cancelled\"", d(s.cancelled)}};
+      });
   metrics.add_gauge("cohort_sip_transport_total", "SIP transport counters.", [&sip] {
     net::Transports::Stats t = sip.transport_stats();
     auto d = [](std::uint64_t v) { return static_cast<double>(v); };

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netdb.h>
 
 #include <algorithm>
 #include <atomic>
@@ -23,6 +25,7 @@
 #include "pbx/security.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
+#include "sip/txn/branch.hpp"
 #include "sip/txn/table.hpp"
 
 namespace cohort::pbx {
@@ -35,8 +38,8 @@ using sip::txn::TimePoint;
 using sip::txn::TxnId;
 using Steady = std::chrono::steady_clock;
 
-// What Cohort answers for itself (RFC 3261 §11.2). Calls (INVITE) arrive with the B2BUA.
-constexpr std::string_view kAllow = "REGISTER, OPTIONS, ACK, CANCEL, BYE";
+// What Cohort answers for itself (RFC 3261 §11.2).
+constexpr std::string_view kAllow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO";
 constexpr std::string_view kAccept = "application/sdp";
 // RFC 3327 Path. Not "outbound": RFC 5626 flow tokens and 439 are not implemented (its
 // instance-id/reg-id are kept, and CRLF keep-alives are answered by the transport).
@@ -92,16 +95,53 @@ Binding from_record(const store::BindingRecord& r, const std::string& aor) {
 constexpr std::chrono::milliseconds kPersistInterval{50};
 constexpr std::size_t kPersistBatch = 2000;
 
-/// What the request handlers answer: a status and the wire form of the response.
+/// What the request handlers answer: a status and the wire form of the response. Status 0:
+/// the handler has answered (or will answer) through the transaction itself.
 struct Reply {
   int status = 500;
   std::string bytes;
   bool authenticated = false;  ///< the request carried valid credentials
 };
 
+/// Where a request is being handled: its shard (locked), its server transaction.
+struct Here {
+  std::size_t shard = 0;
+  TxnId txn = 0;
+  TimePoint now{};
+  const net::Outbound* reply_route = nullptr;
+};
+
+/// CDRs are written at least this often, in one transaction per batch.
+constexpr std::chrono::milliseconds kCdrInterval{100};
+
+/// A trunk's registration with its provider (RFC 3261 §10.2, Cohort as the UA).
+struct TrunkReg {
+  model::Trunk config;
+  std::string state = "registering";
+  int last_status = 0;
+  std::string last_reason;
+  std::int64_t expires_at = 0;
+  std::int64_t updated_at = 0;
+  std::string call_id;
+  std::string from_tag;
+  std::uint32_t cseq = 0;
+  Steady::time_point next_attempt{};
+  std::chrono::seconds backoff{0};
+  TxnId txn = 0;
+  std::size_t shard = 0;
+  bool challenged = false;  ///< the REGISTER in flight answers a challenge
+  bool unregistering = false;
+};
+
+bool is_ip_literal(const std::string& host) {
+  unsigned char buf[16];
+  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
+         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
 }  // namespace
 
-struct SipServer::Impl {
+struct SipServer::Impl final : SipCore {
   Impl(SipServerOptions o, store::Store& s, const Clock& c)
       : opts(std::move(o)),
         store(s),
@@ -119,6 +159,13 @@ struct SipServer::Impl {
     for (int i = 0; i < std::max(1, opts.threads); ++i) {
       shards.push_back(std::make_unique<Shard>(opts.timers));
     }
+    CallOptions co;
+    co.t1 = opts.timers.t1;
+    co.t2 = opts.timers.t2;
+    co.ring_timeout = opts.ring_timeout;
+    co.user_agent = std::string(kUserAgent);
+    co.domain = opts.domain.empty() ? opts.realm : opts.domain;
+    calls = std::make_unique<CallController>(co, *this, shards.size());
   }
 
   // ---- configuration and collaborators ----
@@ -135,7 +182,9 @@ struct SipServer::Impl {
     explicit Shard(const sip::txn::TimerConfig& t) : table(t) {}
     std::mutex mu;
     sip::txn::TransactionTable table;
-    std::unordered_map<TxnId, net::Outbound> routes;  ///< where each transaction sends
+    std::unordered_map<TxnId, net::Outbound> routes;          ///< where each transaction sends
+    std::unordered_map<TxnId, model::TrunkId> registrations;  ///< our REGISTERs to trunks
+    std::uint64_t minted = 0;
   };
   std::vector<std::unique_ptr<Shard>> shards;
 
@@ -145,6 +194,7 @@ struct SipServer::Impl {
     std::size_t shard = 0;
     TxnId id = 0;
     sip::txn::TimerFired fired;
+    std::uint64_t call = 0;  ///< non-zero: a call timer (CallController::on_timer)
     bool operator>(const Timer& o) const { return at > o.at; }
   };
   std::mutex timer_mu;
@@ -180,6 +230,31 @@ struct SipServer::Impl {
       n_challenges{0}, n_auth_failures{0}, n_bans{0}, n_banned_drops{0}, n_rate_limited{0},
       n_registrations{0};
 
+  // ---- calls ----
+  std::unique_ptr<CallController> calls;
+  std::mutex outbound_mu;
+  std::shared_ptr<const routing::OutboundTable> outbound;
+  /// Trunk sources (inbound_sources) of the snapshot version `sources_version`.
+  std::mutex sources_mu;
+  std::uint64_t sources_version = ~0ull;
+  std::vector<std::pair<TrustedNetworks, model::TrunkId>> sources;
+
+  // ---- CDRs: queued by the shards, written in batches by one thread ----
+  std::mutex cdr_mu;
+  std::condition_variable cdr_cv;
+  std::vector<store::CdrRecord> cdr_queue;
+  bool cdr_stopping = false;
+  std::thread cdr_thread;
+
+  // ---- trunks: registrations, call slots, resolved addresses ----
+  mutable std::mutex trunk_mu;
+  std::unordered_map<model::TrunkId, TrunkReg> trunk_regs;
+  std::unordered_map<model::TrunkId, int> trunk_calls;
+  std::unordered_map<std::string, net::Endpoint> resolved;  ///< "host:port" → address
+  std::condition_variable dns_cv;
+  bool dns_stopping = false;
+  std::thread dns_thread;
+
   // ------------------------------------------------------------------------------------
   std::int64_t now_s() const { return unix_seconds(clock.now()); }
 
@@ -212,10 +287,25 @@ struct SipServer::Impl {
         if (earliest) {
           timer_cv.notify_one();
         }
+      } else if (std::holds_alternative<sip::txn::TransactionTimeout>(a)) {
+        client_failed(shard, index, id, 408);
+      } else if (std::holds_alternative<sip::txn::TransportError>(a)) {
+        client_failed(shard, index, id, 503);
       } else if (std::holds_alternative<sip::txn::Terminated>(a)) {
         shard.routes.erase(id);
+        shard.registrations.erase(id);
       }
     }
+  }
+
+  void client_failed(Shard& shard, std::size_t index, TxnId id, int status) {
+    if (auto it = shard.registrations.find(id); it != shard.registrations.end()) {
+      const model::TrunkId trunk = it->second;
+      shard.registrations.erase(it);
+      registration_failed(trunk, id, status, status == 408 ? "timeout" : "transport error");
+      return;
+    }
+    calls->on_client_failure(index, id, status, Steady::now());
   }
 
   // ---- the transport handler ----------------------------------------------------------
@@ -239,7 +329,8 @@ struct SipServer::Impl {
     }
     sip::Message& msg = *parsed;
     if (!msg.is_request()) {
-      return;  // no client transactions yet: a stray response is dropped (§18.1.2)
+      on_response(msg, now);
+      return;
     }
     ++n_requests;
     // Unauthenticated traffic is rate limited per source: a source whose bucket is empty is
@@ -265,18 +356,22 @@ struct SipServer::Impl {
     sip::txn::Dispatch d = shard.table.on_request(msg, reliable, now, top_via);
     switch (d.disposition) {
       case sip::txn::Disposition::kNew: {
-        shard.routes[d.id] = net::response_route(in, *via, {});
+        const net::Outbound route = net::response_route(in, *via, {});
+        shard.routes[d.id] = route;
         bool deliver = false;
         for (const auto& a : d.actions) {
           deliver = deliver || std::holds_alternative<sip::txn::DeliverToTu>(a);
         }
         execute(shard, index, d.id, d.actions);
         if (deliver) {
-          Reply reply = handle(msg, in, top_via, now_ms, is_trusted);
+          Here here{index, d.id, now, &route};
+          Reply reply = handle(msg, in, top_via, now_ms, is_trusted, here);
           authenticated = reply.authenticated;
-          sip::txn::Actions out =
-              shard.table.respond(d.id, reply.status, std::move(reply.bytes), now);
-          execute(shard, index, d.id, out);
+          if (reply.status != 0) {
+            sip::txn::Actions out =
+                shard.table.respond(d.id, reply.status, std::move(reply.bytes), now);
+            execute(shard, index, d.id, out);
+          }
         }
         break;
       }
@@ -294,11 +389,529 @@ struct SipServer::Impl {
         break;
       }
       case sip::txn::Disposition::kUnmatched:
-        break;  // an ACK for a 2xx we never sent, or a stray: nothing to do
+        // The ACK for a 2xx: its own transaction, the dialog takes it (RFC 3261 §13.3.1.4).
+        if (msg.method() == Method::kAck && !msg.to_tag().empty()) {
+          const net::Outbound route = net::response_route(in, *via, {});
+          authenticated = calls->on_in_dialog(index, 0, msg, route, now);
+        }
+        break;
     }
     if (!is_trusted && !authenticated) {
       std::lock_guard security_lock(security_mu);
       limiter.allow(ip, now_ms);
+    }
+  }
+
+  /// A response from the transport: to its client transaction (§17.1.3), then to the
+  /// trunk registration or the call that sent the request.
+  void on_response(const sip::Message& msg, TimePoint now) {
+    std::size_t index = 0;
+    Shard& shard = shard_of(msg.call_id(), &index);
+    std::lock_guard lock(shard.mu);
+    sip::txn::Dispatch d = shard.table.on_response(msg, now);
+    if (d.disposition == sip::txn::Disposition::kUnmatched) {
+      calls->on_stray_response(index, msg, now);
+      return;
+    }
+    bool deliver = false;
+    for (const auto& a : d.actions) {
+      deliver = deliver || std::holds_alternative<sip::txn::DeliverToTu>(a);
+    }
+    // Look the owner up before execute(): a final response terminates the transaction.
+    std::optional<model::TrunkId> reg;
+    if (auto it = shard.registrations.find(d.id); it != shard.registrations.end()) {
+      reg = it->second;
+    }
+    execute(shard, index, d.id, d.actions);
+    if (!deliver) {
+      return;
+    }
+    if (reg) {
+      if (msg.status() >= 200) {
+        shard.registrations.erase(d.id);
+        registration_response(*reg, d.id, msg);
+      }
+      return;
+    }
+    calls->on_response(index, d.id, msg, now);
+  }
+
+  // ---- SipCore: what the call controller uses (shard lock held) -------------------------
+
+  TxnId start_client(std::size_t index, std::string bytes, const net::Outbound& route,
+                     TimePoint now) override {
+    auto msg = sip::parse(std::move(bytes), opts.limits);
+    if (!msg) {
+      spdlog::error("sip event=bad_own_request reason=\"{}\"", msg.error().reason);
+      return 0;
+    }
+    Shard& shard = *shards[index];
+    sip::txn::Started started =
+        shard.table.start_client(*msg, route.protocol == net::Protocol::kTcp, now);
+    net::Outbound r = route;
+    r.bytes.clear();
+    shard.routes[started.id] = std::move(r);
+    execute(shard, index, started.id, started.actions);
+    return started.id;
+  }
+
+  void respond(std::size_t index, TxnId txn, int status, std::string bytes,
+               TimePoint now) override {
+    Shard& shard = *shards[index];
+    sip::txn::Actions out = shard.table.respond(txn, status, std::move(bytes), now);
+    execute(shard, index, txn, out);
+  }
+
+  void send_direct(net::Outbound out) override { send(std::move(out)); }
+
+  void arm(std::size_t index, std::uint64_t call, TimePoint at) override {
+    std::lock_guard lock(timer_mu);
+    const bool earliest = timers.empty() || at < timers.top().at;
+    timers.push(Timer{at, index, 0, {}, call});
+    if (earliest) {
+      timer_cv.notify_one();
+    }
+  }
+
+  std::string mint_call_id(std::size_t index) override {
+    // STYLE.md practice 8: a B leg's Call-ID hashes to its A leg's shard, so the whole call
+    // lives under one lock. With n shards a random id lands right 1 time in n.
+    for (;;) {
+      std::string id = crypto::random_hex(16) + "@cohort";
+      std::size_t got = 0;
+      shard_of(id, &got);
+      if (got == index) {
+        return id;
+      }
+    }
+  }
+
+  std::string mint_branch(std::size_t index) override {
+    std::uint64_t r = 0;
+    const std::string hex = crypto::random_hex(8);
+    for (char c : hex) {
+      r = (r << 4) | static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    return sip::txn::make_branch(static_cast<std::uint32_t>(index), r);
+  }
+
+  std::string via_address(net::Protocol protocol) const override {
+    if (!opts.advertised_address.empty()) {
+      return opts.advertised_address;
+    }
+    const net::Endpoint e = local_endpoint(protocol);
+    return net::to_string(e);
+  }
+
+  net::Endpoint local_endpoint(net::Protocol protocol) const override {
+    for (const net::ListenAddress& l : bound_cache) {
+      if (l.protocol == protocol) {
+        return l.endpoint;
+      }
+    }
+    return {};
+  }
+  std::vector<net::ListenAddress> bound_cache;  ///< set once after the transports start
+
+  std::vector<CallTarget> targets_of(model::UserId user) const override {
+    const std::int64_t now = now_s();
+    std::vector<CallTarget> out;
+    std::vector<Binding> list;
+    {
+      std::lock_guard lock(reg_mu);
+      if (auto it = bindings.find(user); it != bindings.end()) {
+        list = it->second;
+      }
+    }
+    std::stable_sort(list.begin(), list.end(),
+                     [](const Binding& a, const Binding& b) { return a.q > b.q; });
+    for (const Binding& b : list) {
+      if (b.expires_at <= now) {
+        continue;
+      }
+      CallTarget t;
+      t.contact = b.contact;
+      t.path = b.path;
+      // Send where the REGISTER came from (NAT-friendly, RFC 5626 spirit): the binding's
+      // source over its transport.
+      t.route.protocol = b.transport == "tcp" ? net::Protocol::kTcp : net::Protocol::kUdp;
+      const std::size_t colon = b.source.rfind(':');
+      if (colon == std::string::npos) {
+        continue;
+      }
+      std::string host = b.source.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[') {
+        host = host.substr(1, host.size() - 2);
+      }
+      t.route.destination = net::Endpoint{host, static_cast<std::uint16_t>(std::strtoul(
+                                                    b.source.c_str() + colon + 1, nullptr, 10))};
+      // Over UDP, a Contact on the address the REGISTER came from is reachable as it says
+      // (a phone whose registering and listening ports differ); a Contact naming another
+      // address is behind NAT, and only the source reaches it (Kamailio's nat_uac_test).
+      if (t.route.protocol == net::Protocol::kUdp) {
+        if (auto uri = sip::parse_uri(b.contact); uri && uri->host == host) {
+          t.route.destination.port = uri->port.value_or(5060);
+        }
+      }
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  std::optional<net::Endpoint> trunk_address(const model::Trunk& trunk) override {
+    std::lock_guard lock(trunk_mu);
+    return trunk_address_locked(trunk);
+  }
+
+  std::optional<net::Endpoint> trunk_address_locked(const model::Trunk& trunk) {
+    const auto port = static_cast<std::uint16_t>(trunk.port);
+    if (is_ip_literal(trunk.host)) {
+      return net::Endpoint{trunk.host, port};
+    }
+    if (auto it = resolved.find(trunk.host); it != resolved.end()) {
+      return net::Endpoint{it->second.address, port};
+    }
+    dns_cv.notify_one();  // resolved off the SIP threads; this call fails over meanwhile
+    return std::nullopt;
+  }
+
+  bool acquire_trunk(const model::Trunk& trunk) override {
+    std::lock_guard lock(trunk_mu);
+    int& n = trunk_calls[trunk.id];
+    if (trunk.max_concurrent_calls > 0 && n >= trunk.max_concurrent_calls) {
+      return false;
+    }
+    ++n;
+    return true;
+  }
+
+  void release_trunk(model::TrunkId trunk) override {
+    std::lock_guard lock(trunk_mu);
+    if (auto it = trunk_calls.find(trunk); it != trunk_calls.end() && it->second > 0) {
+      --it->second;
+    }
+  }
+
+  std::shared_ptr<const routing::OutboundTable> outbound_table() override {
+    model::SnapshotPtr snap = store.snapshot();
+    std::lock_guard lock(outbound_mu);
+    if (!outbound || outbound->version() != snap->version()) {
+      outbound = std::make_shared<const routing::OutboundTable>(snap);
+    }
+    return outbound;
+  }
+
+  void write_cdr(store::CdrRecord record) override {
+    std::lock_guard lock(cdr_mu);
+    cdr_queue.push_back(std::move(record));
+  }
+
+  std::int64_t now_ms() const override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+        .count();
+  }
+
+  /// Writes queued CDRs in batches, one transaction each, off the SIP threads. Records of
+  /// one call are kept in order (answer, then end), so the last write wins.
+  void cdr_loop() {
+    std::unique_lock lock(cdr_mu);
+    for (;;) {
+      cdr_cv.wait_for(lock, kCdrInterval, [&] { return cdr_stopping; });
+      if (cdr_queue.empty()) {
+        if (cdr_stopping) {
+          return;
+        }
+        continue;
+      }
+      std::vector<store::CdrRecord> batch = std::move(cdr_queue);
+      cdr_queue.clear();
+      lock.unlock();
+      if (auto saved = store.cdrs().save_cdrs(batch); !saved) {
+        spdlog::error("cdr event=write_failed error=\"{}\" records={}", saved.error().message,
+                      batch.size());
+      }
+      lock.lock();
+    }
+  }
+
+  // ---- trunk registrations ------------------------------------------------------------
+
+  /// Once a second (timer thread): start, refresh, retry or drop trunk registrations as the
+  /// snapshot and the clock say.
+  void trunk_tick() {
+    model::SnapshotPtr snap = store.snapshot();
+    const auto now = Steady::now();
+    struct Send {
+      model::TrunkId id;
+      std::string bytes;
+      net::Outbound route;
+      std::size_t shard;
+    };
+    std::vector<Send> out;
+    {
+      std::lock_guard lock(trunk_mu);
+      for (auto it = trunk_regs.begin(); it != trunk_regs.end();) {
+        const model::Trunk* t = snap->trunk(it->first);
+        if (t == nullptr || !t->register_enabled || t->host.empty()) {
+          it = trunk_regs.erase(it);  // the provider lets the registration expire
+        } else {
+          ++it;
+        }
+      }
+      for (model::TrunkId id : snap->trunk_ids()) {
+        const model::Trunk* t = snap->trunk(id);
+        if (t == nullptr || !t->register_enabled || t->host.empty()) {
+          continue;
+        }
+        TrunkReg& r = trunk_regs[id];
+        if (r.call_id.empty() || !(r.config == *t)) {
+          // New, or reconfigured: a fresh registration (new Call-ID, RFC 3261 §10.2.4).
+          r = TrunkReg{};
+          r.config = *t;
+          r.call_id = crypto::random_hex(16) + "@cohort";
+          r.from_tag = crypto::random_hex(6);
+          r.updated_at = now_s();
+          shard_of(r.call_id, &r.shard);
+        }
+        if (r.txn != 0 || now < r.next_attempt) {
+          continue;
+        }
+        auto address = trunk_address_locked(*t);
+        if (!address) {
+          r.state = "failed";
+          r.last_status = 0;
+          r.last_reason = "host does not resolve";
+          r.next_attempt = now + std::chrono::seconds(5);
+          continue;
+        }
+        r.challenged = false;
+        std::string bytes = register_request(r, {}, HeaderId::kAuthorization);
+        net::Outbound route;
+        route.protocol =
+            t->transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
+        route.destination = *address;
+        route.local = local_endpoint(route.protocol);
+        r.txn = ~0ull;  // in flight; the real id is set below
+        out.push_back(Send{id, std::move(bytes), route, r.shard});
+      }
+    }
+    for (Send& m : out) {
+      send_register(m.id, std::move(m.bytes), m.route, m.shard);
+    }
+  }
+
+  void send_register(model::TrunkId id, std::string bytes, const net::Outbound& route,
+                     std::size_t index) {
+    TxnId txn = 0;
+    {
+      Shard& shard = *shards[index];
+      std::lock_guard lock(shard.mu);
+      txn = start_client(index, std::move(bytes), route, Steady::now());
+      if (txn != 0) {
+        shard.registrations[txn] = id;
+      }
+    }
+    std::lock_guard lock(trunk_mu);
+    if (auto it = trunk_regs.find(id); it != trunk_regs.end()) {
+      it->second.txn = txn;
+      if (txn == 0) {
+        it->second.next_attempt = Steady::now() + std::chrono::seconds(5);
+      }
+    }
+  }
+
+  /// The REGISTER of `r` (trunk_mu held). RFC 3261 §10.2: To = From = the AOR, one Call-ID
+  /// per registration and a CSeq that grows.
+  std::string register_request(TrunkReg& r, const std::string& authorization, HeaderId auth) {
+    const model::Trunk& t = r.config;
+    const net::Protocol p =
+        t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
+    const std::string host_port = t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
+    const std::string domain = t.from_domain.empty() ? host_port : t.from_domain;
+    const std::string aor = fmt::format("sip:{}@{}", t.username, domain);
+    const std::string ruri =
+        fmt::format("sip:{}{}", host_port, p == net::Protocol::kTcp ? ";transport=tcp" : "");
+    r.cseq += 1;
+    sip::MessageBuilder b = sip::MessageBuilder::request(Method::kRegister, ruri);
+    b.header(HeaderId::kVia,
+             fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
+                         via_address(p), mint_branch(r.shard)));
+    b.header(HeaderId::kMaxForwards, "70");
+    b.header(HeaderId::kFrom, fmt::format("<{}>;tag={}", aor, r.from_tag));
+    b.header(HeaderId::kTo, fmt::format("<{}>", aor));
+    b.header(HeaderId::kCallId, r.call_id);
+    b.header(HeaderId::kCSeq, fmt::format("{} REGISTER", r.cseq));
+    b.header(HeaderId::kContact, fmt::format("<sip:{}@{}{}>", t.username, via_address(p),
+                                             p == net::Protocol::kTcp ? ";transport=tcp" : ""));
+    b.header(HeaderId::kExpires, std::to_string(r.unregistering ? 0 : t.register_expires_s));
+    if (!authorization.empty()) {
+      b.header(auth, authorization);
+    }
+    b.header(HeaderId::kUserAgent, kUserAgent);
+    return b.str();
+  }
+
+  void registration_failed(model::TrunkId id, TxnId txn, int status, std::string_view reason) {
+    std::lock_guard lock(trunk_mu);
+    auto it = trunk_regs.find(id);
+    if (it == trunk_regs.end() || it->second.txn != txn) {
+      return;
+    }
+    TrunkReg& r = it->second;
+    r.txn = 0;
+    r.state = "failed";
+    r.last_status = status;
+    r.last_reason = std::string(reason);
+    r.expires_at = 0;
+    r.updated_at = now_s();
+    // Retry with exponential backoff: 5 s, 10 s, 20 s … 5 min.
+    r.backoff = std::clamp(r.backoff * 2, std::chrono::seconds(5), std::chrono::seconds(300));
+    r.next_attempt = Steady::now() + r.backoff;
+    spdlog::warn("trunk event=register_failed trunk={} status={} reason=\"{}\" retry_s={}",
+                 r.config.name, status, reason, r.backoff.count());
+  }
+
+  void registration_response(model::TrunkId id, TxnId txn, const sip::Message& msg) {
+    const int status = msg.status();
+    std::string resend;
+    net::Outbound route;
+    std::size_t index = 0;
+    {
+      std::lock_guard lock(trunk_mu);
+      auto it = trunk_regs.find(id);
+      if (it == trunk_regs.end() || it->second.txn != txn) {
+        return;
+      }
+      TrunkReg& r = it->second;
+      if ((status == 401 || status == 407) && !r.challenged && !r.config.username.empty()) {
+        const bool proxy = status == 407;
+        auto value = msg.header(proxy ? HeaderId::kProxyAuthenticate : HeaderId::kWwwAuthenticate);
+        std::optional<sip::digest::ReceivedChallenge> challenge;
+        if (value) {
+          if (auto parsed = sip::digest::parse_challenge(*value)) {
+            challenge = std::move(*parsed);
+          }
+        }
+        if (challenge && (!r.config.auth_realm || *r.config.auth_realm == challenge->realm)) {
+          const model::Trunk& t = r.config;
+          const net::Protocol p = t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp
+                                                                             : net::Protocol::kUdp;
+          const std::string host_port =
+              t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
+          const std::string ruri =
+              fmt::format("sip:{}{}", host_port, p == net::Protocol::kTcp ? ";transport=tcp" : "");
+          r.challenged = true;
+          resend = register_request(
+              r,
+              sip::digest::authorization_value(*challenge, t.username, t.password, "REGISTER", ruri,
+                                               crypto::random_hex(8), 1),
+              proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization);
+          r.challenged = true;
+          route.protocol = p;
+          auto address = is_ip_literal(t.host)
+                             ? std::optional<net::Endpoint>(net::Endpoint{t.host, 0})
+                             : std::nullopt;
+          if (!address) {
+            if (auto rit = resolved.find(t.host); rit != resolved.end()) {
+              address = rit->second;
+            }
+          }
+          if (address) {
+            route.destination = net::Endpoint{address->address, static_cast<std::uint16_t>(t.port)};
+            route.local = local_endpoint(p);
+            index = r.shard;
+            r.txn = ~0ull;
+          } else {
+            resend.clear();
+          }
+        }
+      }
+      if (resend.empty()) {
+        r.txn = 0;
+        r.last_status = status;
+        r.last_reason = std::string(msg.reason());
+        r.updated_at = now_s();
+        if (status >= 200 && status < 300) {
+          std::int64_t expires = r.config.register_expires_s;
+          if (auto e = msg.header(HeaderId::kExpires)) {
+            expires = std::strtol(std::string(*e).c_str(), nullptr, 10);
+          }
+          if (auto contacts = sip::parse_contacts(msg); contacts) {
+            for (const sip::NameAddr& c : contacts->contacts) {
+              if (c.uri.user == r.config.username) {
+                if (auto e = sip::find_param(c.params, "expires")) {
+                  expires = std::strtol(std::string(*e).c_str(), nullptr, 10);
+                }
+              }
+            }
+          }
+          expires = std::max<std::int64_t>(expires, 1);
+          r.state = "registered";
+          r.expires_at = now_s() + expires;
+          r.backoff = std::chrono::seconds(0);
+          // Refresh well before expiry: half-way for short grants, a minute early for long.
+          const std::int64_t refresh = std::max<std::int64_t>(expires / 2, expires - 60);
+          r.next_attempt = Steady::now() + std::chrono::seconds(refresh);
+          spdlog::info("trunk event=registered trunk={} expires_s={}", r.config.name, expires);
+        } else {
+          r.state = "failed";
+          r.expires_at = 0;
+          r.backoff = std::clamp(r.backoff * 2, std::chrono::seconds(5), std::chrono::seconds(300));
+          r.next_attempt = Steady::now() + r.backoff;
+          spdlog::warn("trunk event=register_failed trunk={} status={} reason=\"{}\" retry_s={}",
+                       r.config.name, status, msg.reason(), r.backoff.count());
+        }
+      }
+    }
+    if (!resend.empty()) {
+      // Called with the shard lock held (from on_response): start the transaction directly.
+      Shard& shard = *shards[index];
+      const TxnId next = start_client(index, std::move(resend), route, Steady::now());
+      if (next != 0) {
+        shard.registrations[next] = id;
+      }
+      std::lock_guard lock(trunk_mu);
+      if (auto it = trunk_regs.find(id); it != trunk_regs.end()) {
+        it->second.txn = next;
+      }
+    }
+  }
+
+  /// Resolves trunk host names off the SIP threads: every 60 s, and at once when a call or
+  /// registration found a name missing.
+  void dns_loop() {
+    std::unique_lock lock(trunk_mu);
+    while (!dns_stopping) {
+      lock.unlock();
+      model::SnapshotPtr snap = store.snapshot();
+      std::unordered_map<std::string, net::Endpoint> found;
+      for (model::TrunkId id : snap->trunk_ids()) {
+        const model::Trunk* t = snap->trunk(id);
+        if (t == nullptr || t->host.empty() || is_ip_literal(t->host) || found.count(t->host)) {
+          continue;
+        }
+        addrinfo hints{};
+        hints.ai_family = AF_UNSPEC;
+        hints.ai_socktype = SOCK_DGRAM;
+        addrinfo* res = nullptr;
+        if (::getaddrinfo(t->host.c_str(), nullptr, &hints, &res) == 0 && res != nullptr) {
+          char buf[INET6_ADDRSTRLEN] = {};
+          if (res->ai_family == AF_INET) {
+            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf,
+                        sizeof buf);
+          } else {
+            ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, buf,
+                        sizeof buf);
+          }
+          found[t->host] = net::Endpoint{buf, 0};
+          ::freeaddrinfo(res);
+        } else {
+          spdlog::warn("trunk event=resolve_failed trunk={} host={}", t->name, t->host);
+        }
+      }
+      lock.lock();
+      resolved = std::move(found);
+      dns_cv.wait_for(lock, std::chrono::seconds(60));
     }
   }
 
@@ -341,7 +954,7 @@ struct SipServer::Impl {
   }
 
   Reply handle(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
-               std::int64_t now_ms, bool is_trusted) {
+               std::int64_t now_ms, bool is_trusted, const Here& here) {
     // RFC 3261 §8.2.2.3: extensions the request requires and we lack → 420.
     if (req.method() != Method::kCancel && req.method() != Method::kAck) {
       std::string unsupported;
@@ -358,15 +971,34 @@ struct SipServer::Impl {
         });
       }
     }
+    // A request inside a dialog goes to the call that owns it (§12.2.2): no new
+    // authentication, the dialog identifiers are the proof.
+    if (!req.to_tag().empty() && req.method() != Method::kCancel &&
+        req.method() != Method::kRegister) {
+      if (calls->on_in_dialog(here.shard, here.txn, req, *here.reply_route, here.now)) {
+        return Reply{0, {}, true};
+      }
+      return reply(req, top_via, 481);
+    }
     switch (req.method()) {
       case Method::kRegister:
         return on_register(req, in, top_via, now_ms, is_trusted);
       case Method::kOptions:
         return on_options(req, in, top_via, now_ms, is_trusted);
-      case Method::kCancel:
-      case Method::kBye:
-        // No INVITE is ever pending and no dialog exists yet (§9.2, §15.1.2).
+      case Method::kInvite:
+        return on_invite(req, in, top_via, now_ms, is_trusted, here);
+      case Method::kCancel: {
+        // §9.2: a CANCEL matching a pending INVITE is answered 200 and the INVITE 487.
+        std::optional<TxnId> target = shards[here.shard]->table.find_cancel_target(req);
+        if (target && calls->on_cancel(here.shard, *target, here.now)) {
+          Reply r = reply(req, top_via, 200);
+          r.authenticated = true;
+          return r;
+        }
         return reply(req, top_via, 481);
+      }
+      case Method::kBye:
+        return reply(req, top_via, 481);  // §15.1.2: BYE outside any dialog
       case Method::kUnknown:
         return reply(req, top_via, 501, {},
                      [](sip::MessageBuilder& b) { b.header(HeaderId::kAllow, kAllow); });
@@ -476,6 +1108,78 @@ struct SipServer::Impl {
                                                        : reply(req, top_via, 200, {}, capabilities);
     r.authenticated = true;
     return r;
+  }
+
+  /// The trunk whose inbound_sources contain `ip`, if any.
+  std::optional<model::TrunkId> trunk_source(const model::Snapshot& snap, const std::string& ip) {
+    std::lock_guard lock(sources_mu);
+    if (sources_version != snap.version()) {
+      sources.clear();
+      for (model::TrunkId id : snap.trunk_ids()) {
+        const model::Trunk* t = snap.trunk(id);
+        if (t == nullptr || t->inbound_sources.empty()) {
+          continue;
+        }
+        auto nets = TrustedNetworks::parse(t->inbound_sources);
+        if (nets) {
+          sources.emplace_back(std::move(*nets), id);
+        }
+      }
+      sources_version = snap.version();
+    }
+    for (const auto& [nets, id] : sources) {
+      if (nets.contains(ip)) {
+        return id;
+      }
+    }
+    return std::nullopt;
+  }
+
+  /// A new INVITE: from a trunk source (no authentication: the source address is the
+  /// trunk's credential), or from a local user after a digest challenge.
+  Reply on_invite(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
+                  std::int64_t now_ms, bool is_trusted, const Here& here) {
+    model::SnapshotPtr snap = store.snapshot();
+    NewCall call;
+    call.shard = here.shard;
+    call.txn = here.txn;
+    call.invite = &req;
+    call.reply_route = *here.reply_route;
+    call.reply_route.bytes.clear();
+    call.top_via = std::string(top_via);
+    call.snapshot = snap;
+    call.from_trunk = trunk_source(*snap, in.source.address);
+    bool authenticated = call.from_trunk.has_value();
+    if (!call.from_trunk) {
+      Auth auth = authenticate(req, in, top_via, *snap, now_ms, is_trusted);
+      if (auth.reply) {
+        return std::move(*auth.reply);
+      }
+      call.caller = auth.user;
+      authenticated = true;
+    }
+    // A request that left Cohort and came back (a trunk pointing at ourselves) is a loop.
+    for (std::string_view v : req.header_values(HeaderId::kVia)) {
+      auto via = sip::parse_via(v);
+      if (via && sip::txn::shard_of_branch(via->branch()) &&
+          own_address(via->host, via->port.value_or(5060))) {
+        Reply r = reply(req, top_via, 482, "Loop Detected");
+        r.authenticated = authenticated;
+        return r;
+      }
+    }
+    calls->on_invite(call, here.now);
+    return Reply{0, {}, true};
+  }
+
+  bool own_address(std::string_view host, std::uint16_t port) const {
+    for (const net::ListenAddress& l : transports->bound()) {
+      if (l.endpoint.port == port && l.endpoint.address == host) {
+        return true;
+      }
+    }
+    return !opts.advertised_address.empty() &&
+           opts.advertised_address == fmt::format("{}:{}", host, port);
   }
 
   /// INVITE, MESSAGE, SUBSCRIBE…: authenticate first, then 404 for a target that does not
@@ -665,8 +1369,12 @@ struct SipServer::Impl {
       {
         Shard& shard = *shards[t.shard];
         std::lock_guard shard_lock(shard.mu);
-        sip::txn::Actions actions = shard.table.on_timer(t.id, t.fired, Steady::now());
-        execute(shard, t.shard, t.id, actions);
+        if (t.call != 0) {
+          calls->on_timer(t.shard, t.call, Steady::now());
+        } else {
+          sip::txn::Actions actions = shard.table.on_timer(t.id, t.fired, Steady::now());
+          execute(shard, t.shard, t.id, actions);
+        }
       }
       lock.lock();
     }
@@ -693,6 +1401,7 @@ struct SipServer::Impl {
       }
     }
     persist(removed);
+    trunk_tick();
     const std::int64_t now_ms = steady_ms(Steady::now());
     {
       std::lock_guard lock(security_mu);
@@ -763,12 +1472,20 @@ Result<void> SipServer::start() {
   t.max_tcp_connections_per_source = s.opts.tcp_connections_per_source;
   s.transports = std::make_unique<net::Transports>(
       t, [&s](net::Inbound&& in) { s.on_inbound(std::move(in)); });
+  if (auto closed = s.store.cdrs().close_interrupted(s.now_ms()); !closed) {
+    return fail(closed.error());
+  } else if (*closed > 0) {
+    spdlog::warn("cdr event=interrupted_calls_closed count={}", *closed);
+  }
   s.persist_thread = std::thread([&s] { s.persist_loop(); });
-  s.timer_thread = std::thread([&s] { s.timer_loop(); });
+  s.cdr_thread = std::thread([&s] { s.cdr_loop(); });
+  s.dns_thread = std::thread([&s] { s.dns_loop(); });
   if (auto started = s.transports->start(); !started) {
     stop();
     return started;
   }
+  s.bound_cache = s.transports->bound();
+  s.timer_thread = std::thread([&s] { s.timer_loop(); });
   return {};
 }
 
@@ -792,6 +1509,22 @@ void SipServer::stop() {
   }
   if (s.persist_thread.joinable()) {
     s.persist_thread.join();  // writes what is still queued
+  }
+  {
+    std::lock_guard lock(s.cdr_mu);
+    s.cdr_stopping = true;
+    s.cdr_cv.notify_all();
+  }
+  if (s.cdr_thread.joinable()) {
+    s.cdr_thread.join();  // writes what is still queued
+  }
+  {
+    std::lock_guard lock(s.trunk_mu);
+    s.dns_stopping = true;
+    s.dns_cv.notify_all();
+  }
+  if (s.dns_thread.joinable()) {
+    s.dns_thread.join();
   }
 }
 
@@ -868,6 +1601,48 @@ SipStats SipServer::stats() const {
   for (const auto& shard : s.shards) {
     std::lock_guard lock(shard->mu);
     st.transactions += shard->table.size();
+  }
+  return st;
+}
+
+CallStats SipServer::call_stats() const {
+  return impl_->calls->stats();
+}
+
+std::vector<CallInfo> SipServer::calls() const {
+  const Impl& s = *impl_;
+  std::vector<CallInfo> out;
+  for (std::size_t i = 0; i < s.shards.size(); ++i) {
+    std::lock_guard lock(s.shards[i]->mu);
+    std::vector<CallInfo> part = s.calls->calls(i);
+    std::move(part.begin(), part.end(), std::back_inserter(out));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const CallInfo& a, const CallInfo& b) { return a.since_ms < b.since_ms; });
+  return out;
+}
+
+std::optional<TrunkStatus> SipServer::trunk_status(model::TrunkId id) const {
+  const Impl& s = *impl_;
+  model::SnapshotPtr snap = s.store.snapshot();
+  const model::Trunk* t = snap->trunk(id);
+  if (t == nullptr) {
+    return std::nullopt;
+  }
+  TrunkStatus st;
+  std::lock_guard lock(s.trunk_mu);
+  if (auto it = s.trunk_calls.find(id); it != s.trunk_calls.end()) {
+    st.active_calls = it->second;
+  }
+  if (auto it = s.trunk_regs.find(id); it != s.trunk_regs.end() && t->register_enabled) {
+    const TrunkReg& r = it->second;
+    st.state = r.state;
+    st.last_status = r.last_status;
+    st.last_reason = r.last_reason;
+    st.expires_at = r.expires_at;
+    st.updated_at = r.updated_at;
+  } else if (t->register_enabled) {
+    st.state = "registering";
   }
   return st;
 }

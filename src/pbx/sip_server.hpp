@@ -15,6 +15,7 @@
 #include "common/clock.hpp"
 #include "common/errc.hpp"
 #include "net/transport.hpp"
+#include "pbx/calls.hpp"
 #include "sip/txn/types.hpp"
 #include "store/repository.hpp"
 
@@ -25,6 +26,10 @@ struct SipServerOptions {
   int threads = 2;
   std::string realm = "cohort";
   std::string domain;  ///< accepted AOR host; empty = any
+  /// host[:port] put in Via and Contact of the requests Cohort sends; empty = the bound
+  /// listen address of the transport (set it when listening on a wildcard address).
+  std::string advertised_address;
+  std::chrono::seconds ring_timeout{120};  ///< an unanswered call is given up after this
   sip::txn::TimerConfig timers;
   sip::ParseLimits limits;
   std::chrono::seconds tcp_idle_timeout{300};
@@ -52,6 +57,16 @@ struct SipServerOptions {
 struct RegistrationInfo {
   model::UserId user = 0;
   store::BindingRecord binding;
+};
+
+/// A trunk's registration with its provider.
+struct TrunkStatus {
+  std::string state = "disabled";  ///< disabled | registering | registered | failed
+  int last_status = 0;
+  std::string last_reason;
+  std::int64_t expires_at = 0;
+  std::int64_t updated_at = 0;
+  int active_calls = 0;
 };
 
 struct BanInfo {
@@ -98,6 +113,11 @@ class SipServer {
   std::vector<BanInfo> bans() const;
   bool lift_ban(const std::string& address);
   SipStats stats() const;
+  CallStats call_stats() const;
+  /// Active calls, oldest first. Any thread.
+  std::vector<CallInfo> calls() const;
+  /// nullopt for a trunk that is not in the current snapshot. Any thread.
+  std::optional<TrunkStatus> trunk_status(model::TrunkId id) const;
   net::Transports::Stats transport_stats() const;
 
  private:

@@ -1,0 +1,1316 @@
+#include "pbx/calls.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cassert>
+
+#include "common/crypto.hpp"
+#include "common/text.hpp"
+#include "sip/digest.hpp"
+#include "sip/headers.hpp"
+
+namespace cohort::pbx {
+namespace {
+
+using sip::HeaderId;
+using sip::Method;
+
+enum class LegState : std::uint8_t { kTrying, kEarly, kConfirmed, kTerminated };
+enum class CallState : std::uint8_t { kTrying, kRinging, kAnswered, kEnding };
+
+std::string_view to_string(LegState s) {
+  switch (s) {
+    case LegState::kTrying:
+      return "trying";
+    case LegState::kEarly:
+      return "early";
+    case LegState::kConfirmed:
+      return "confirmed";
+    case LegState::kTerminated:
+      return "terminated";
+  }
+  return "?";
+}
+
+std::string_view to_string(CallState s) {
+  switch (s) {
+    case CallState::kTrying:
+      return "trying";
+    case CallState::kRinging:
+      return "ringing";
+    case CallState::kAnswered:
+      return "answered";
+    case CallState::kEnding:
+      return "ending";
+  }
+  return "?";
+}
+
+/// Headers copied from a request into every response to it (RFC 3261 §8.2.6.2), with the
+/// To value still without our tag.
+using ResponseHeaders = std::vector<std::pair<HeaderId, std::string>>;
+
+ResponseHeaders response_headers(const sip::Message& req, std::string_view top_via) {
+  ResponseHeaders h;
+  bool first = true;
+  for (std::string_view via : req.header_values(HeaderId::kVia)) {
+    h.emplace_back(HeaderId::kVia, std::string(first && !top_via.empty() ? top_via : via));
+    first = false;
+  }
+  h.emplace_back(HeaderId::kFrom, std::string(req.header(HeaderId::kFrom).value_or("")));
+  h.emplace_back(HeaderId::kTo, std::string(req.header(HeaderId::kTo).value_or("")));
+  h.emplace_back(HeaderId::kCallId, std::string(req.call_id()));
+  h.emplace_back(HeaderId::kCSeq, std::string(req.header(HeaderId::kCSeq).value_or("")));
+  return h;
+}
+
+/// The URI inside a name-addr or addr-spec header value ("<sip:a@b>;tag=x" → "sip:a@b").
+std::string uri_of(std::string_view value) {
+  auto na = sip::parse_name_addr(value);
+  return na ? std::string(na->uri_text) : std::string();
+}
+
+/// A header value without its tag parameter (To of a request to a new dialog).
+std::string without_tag(std::string_view value) {
+  auto na = sip::parse_name_addr(value);
+  if (!na) {
+    return std::string(value);
+  }
+  std::string out = "<" + std::string(na->uri_text) + ">";
+  if (!na->display_name.empty()) {
+    out = "\"" + std::string(na->display_name) + "\" " + out;
+  }
+  for (const sip::Param& p : na->params) {
+    if (text::ascii_lower(p.name) == "tag") {
+      continue;
+    }
+    out += ";" + std::string(p.name);
+    if (p.has_value) {
+      out += "=" + std::string(p.value);
+    }
+  }
+  return out;
+}
+
+/// A quoted-string for a display name (RFC 3261 §25.1).
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+    }
+    if (static_cast<unsigned char>(c) >= 0x20) {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+struct Leg {
+  std::string call_id;
+  std::string local_tag;
+  std::string local_hdr;   ///< our From (B) / To (A) value, with our tag
+  std::string remote_hdr;  ///< the peer's, with its tag once known
+  std::string remote_target;
+  std::vector<std::string> route_set;
+  std::uint32_t cseq = 0;  ///< the last CSeq we sent on this leg
+  net::Outbound route;
+  LegState state = LegState::kTrying;
+  // B legs: the INVITE that created the leg
+  TxnId invite_txn = 0;
+  std::string request_uri;
+  std::string branch;
+  std::uint32_t invite_cseq = 0;
+  bool provisional = false;
+  bool cancel_pending = false;
+  bool cancelled = false;
+  int final_status = 0;
+  std::string final_reason;
+  std::optional<model::TrunkId> trunk;
+  bool trunk_slot = false;
+  int auth_attempts = 0;
+  std::string peer;  ///< for GET /calls
+  /// The last ACK we sent on this leg, re-sent when its 2xx is retransmitted.
+  std::string ack_bytes;
+  std::uint32_t ack_cseq = 0;
+};
+
+/// An in-dialog request relayed from one leg to the other, waiting for its response.
+struct Relay {
+  std::uint64_t call = 0;
+  TxnId server_txn = 0;
+  int from_leg = -1;  ///< -1 = A, else the B leg index
+  Method method = Method::kUnknown;
+  ResponseHeaders answer;  ///< headers for the response to the originator
+};
+
+/// A 2xx to a re-INVITE that we relayed to its originator and whose ACK we await: the ACK
+/// goes on to the far leg.
+struct PendingAck {
+  std::uint32_t originator_cseq = 0;
+  int far_leg = -1;
+  std::uint32_t far_cseq = 0;
+};
+
+enum class OwnerKind : std::uint8_t { kInvite, kRelay, kOther };
+struct Owner {
+  OwnerKind kind = OwnerKind::kOther;
+  std::uint64_t call = 0;
+  int leg = -1;
+};
+
+struct Call {
+  std::uint64_t key = 0;
+  std::string id;
+  std::string direction;
+  CallState state = CallState::kTrying;
+  Leg a;
+  TxnId a_txn = 0;
+  ResponseHeaders a_answer;
+  std::string a_from_tag;
+  std::uint32_t a_invite_cseq = 0;
+  std::string a_body;
+  std::string a_content_type;
+  int max_forwards = 70;
+  std::vector<Leg> b;
+  int winner = -1;
+  // outbound routing
+  std::vector<model::Trunk> trunks;
+  std::size_t next_trunk = 0;
+  std::string number;
+  std::string caller_id;
+  std::string caller_display;
+  std::string caller_user_part;  ///< From user sent to the callee
+  // the 2xx to A, retransmitted until A's ACK (RFC 3261 §13.3.1.4)
+  std::string a_ok;
+  std::chrono::milliseconds ok_interval{0};
+  TimePoint ok_next{};
+  TimePoint ok_deadline{};
+  bool a_acked = false;
+  TimePoint ring_deadline{};
+  std::optional<PendingAck> pending_ack;  ///< re-INVITE 2xx relayed, waiting for ACK
+  int pending_ack_from = -2;              ///< the originator leg of pending_ack
+  bool caller_cancelled = false;
+  store::CdrRecord cdr;
+};
+
+std::string dialog_key(std::string_view call_id, std::string_view local_tag) {
+  std::string k(call_id);
+  k.push_back('\x1f');
+  k.append(local_tag);
+  return k;
+}
+
+/// How good a final failure is to report to the caller (RFC 3261 §16.7 step 6, simplified):
+/// busy beats everything, then 4xx, then 5xx.
+int failure_rank(int status) {
+  if (status == 486 || status == 600 || status == 603) {
+    return 0;
+  }
+  if (status >= 600) {
+    return 1;
+  }
+  if (status >= 400 && status < 500 && status != 408) {
+    return 2;
+  }
+  if (status == 408) {
+    return 3;
+  }
+  return 4;
+}
+
+}  // namespace
+
+struct CallController::Impl {
+  Impl(CallOptions o, SipCore& c, std::size_t n) : opts(std::move(o)), core(c), shards(n) {}
+
+  struct ShardState {
+    std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls;
+    std::unordered_map<std::string, std::pair<std::uint64_t, int>> dialogs;
+    std::unordered_map<TxnId, std::uint64_t> by_server_txn;   ///< A INVITE txn → call
+    std::unordered_map<std::string, std::uint64_t> by_a_key;  ///< Call-ID+From tag → call
+    std::unordered_map<TxnId, Owner> owners;                  ///< client txns
+    std::unordered_map<TxnId, Relay> relays;
+  };
+
+  CallOptions opts;
+  SipCore& core;
+  std::vector<ShardState> shards;
+  std::atomic<std::uint64_t> next_key{0};
+  std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_busy{0}, n_no_answer{0},
+      n_failed{0}, n_cancelled{0};
+
+  Call* find(std::size_t shard, std::uint64_t key) {
+    auto it = shards[shard].calls.find(key);
+    return it == shards[shard].calls.end() ? nullptr : it->second.get();
+  }
+
+  // ---- messages ---------------------------------------------------------------------
+
+  std::string response_to(const ResponseHeaders& h, int status, std::string_view reason,
+                          std::string_view to_tag,
+                          const std::function<void(sip::MessageBuilder&)>& extra = {}) {
+    sip::MessageBuilder b = sip::MessageBuilder::response(
+        status, reason.empty() ? sip::default_reason(status) : reason);
+    for (const auto& [id, value] : h) {
+      if (id == HeaderId::kTo && !to_tag.empty() && status > 100 &&
+          value.find(";tag=") == std::string::npos) {
+        b.header(id, value + ";tag=" + std::string(to_tag));
+      } else {
+        b.header(id, value);
+      }
+    }
+    b.header(HeaderId::kServer, opts.user_agent);
+    if (extra) {
+      extra(b);
+    }
+    return b.str();
+  }
+
+  std::string contact_of(net::Protocol p) const {
+    return p == net::Protocol::kTcp
+               ? fmt::format("<sip:cohort@{};transport=tcp>", core.via_address(p))
+               : fmt::format("<sip:cohort@{}>", core.via_address(p));
+  }
+
+  /// A request on `leg` (in-dialog, or the INVITE that creates a B leg).
+  std::string request_on(const Leg& leg, std::string_view method, std::string_view request_uri,
+                         std::uint32_t cseq, std::string_view branch, int max_forwards,
+                         const std::function<void(sip::MessageBuilder&)>& extra = {}) {
+    const net::Protocol p = leg.route.protocol;
+    sip::MessageBuilder b = sip::MessageBuilder::request(sip::parse_method(method), request_uri);
+    b.header(HeaderId::kVia,
+             fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
+                         core.via_address(p), branch));
+    b.header(HeaderId::kMaxForwards, std::to_string(max_forwards));
+    for (const std::string& r : leg.route_set) {
+      b.header(HeaderId::kRoute, r);
+    }
+    b.header(HeaderId::kFrom, leg.local_hdr);
+    b.header(HeaderId::kTo, leg.remote_hdr);
+    b.header(HeaderId::kCallId, leg.call_id);
+    b.header(HeaderId::kCSeq, fmt::format("{} {}", cseq, method));
+    if (extra) {
+      extra(b);
+    }
+    return b.str();
+  }
+
+  /// SDP (and any other body) crosses from one leg to the other unchanged. The seam where a
+  /// media anchor will substitute its own address.
+  static std::pair<std::string, std::string> relay_body(const sip::Message& m) {
+    if (m.body().empty()) {
+      return {};
+    }
+    return {std::string(m.header(HeaderId::kContentType).value_or("application/sdp")),
+            std::string(m.body())};
+  }
+
+  TxnId send_on(std::size_t shard, Call& call, int leg_index, std::string_view method,
+                std::string bytes, OwnerKind kind, TimePoint now) {
+    Leg& leg = leg_index < 0 ? call.a : call.b[static_cast<std::size_t>(leg_index)];
+    const TxnId id = core.start_client(shard, std::move(bytes), leg.route, now);
+    if (id != 0) {
+      shards[shard].owners[id] = Owner{kind, call.key, leg_index};
+    }
+    (void)method;
+    return id;
+  }
+
+  // ---- new calls ----------------------------------------------------------------------
+
+  void reply_a(std::size_t shard, Call& call, int status, std::string_view reason, TimePoint now,
+               const std::function<void(sip::MessageBuilder&)>& extra = {}) {
+    core.respond(shard, call.a_txn, status,
+                 response_to(call.a_answer, status, reason, call.a.local_tag, extra), now);
+  }
+
+  void on_invite(const NewCall& nc, TimePoint now) {
+    const sip::Message& inv = *nc.invite;
+    ShardState& st = shards[nc.shard];
+    const std::string a_key = dialog_key(inv.call_id(), inv.from_tag());
+    if (auto it = st.by_a_key.find(a_key); it != st.by_a_key.end()) {
+      // The caller retransmitted an INVITE whose server transaction already ended with our
+      // 2xx (RFC 3261 §13.3.1.4: the TU keeps the 2xx alive): re-send it.
+      if (Call* c = find(nc.shard, it->second); c != nullptr && !c->a_ok.empty()) {
+        net::Outbound out = c->a.route;
+        out.bytes = c->a_ok;
+        core.send_direct(std::move(out));
+      }
+      core.respond(nc.shard, nc.txn, 482,
+                   response_to(response_headers(inv, nc.top_via), 482, "Loop Detected",
+                               crypto::random_hex(6)),
+                   now);
+      return;
+    }
+    auto call = std::make_unique<Call>();
+    Call& c = *call;
+    c.key = ++next_key;
+    c.id = crypto::random_hex(16);
+    c.a_txn = nc.txn;
+    c.a_answer = response_headers(inv, nc.top_via);
+    c.a_from_tag = std::string(inv.from_tag());
+    c.a_invite_cseq = inv.cseq();
+    c.a.call_id = std::string(inv.call_id());
+    c.a.local_tag = crypto::random_hex(6);
+    c.a.local_hdr = std::string(inv.header(HeaderId::kTo).value_or("")) + ";tag=" + c.a.local_tag;
+    c.a.remote_hdr = std::string(inv.header(HeaderId::kFrom).value_or(""));
+    c.a.route = nc.reply_route;
+    c.a.state = LegState::kTrying;
+    auto contact = sip::parse_contacts(inv);
+    c.a.remote_target = contact && !contact->contacts.empty()
+                            ? std::string(contact->contacts.front().uri_text)
+                            : uri_of(c.a.remote_hdr);
+    for (std::string_view rr : inv.header_values(HeaderId::kRecordRoute)) {
+      c.a.route_set.emplace_back(rr);
+    }
+    c.a.peer = uri_of(c.a.remote_hdr);
+    std::tie(c.a_content_type, c.a_body) = relay_body(inv);
+    c.max_forwards = inv.max_forwards() < 0 ? 70 : inv.max_forwards();
+    c.ring_deadline = now + opts.ring_timeout;
+
+    auto ruri = sip::parse_uri(inv.request_uri());
+    std::string dialled = ruri ? sip::unescape(ruri->user).value_or("") : std::string();
+    auto from = sip::parse_name_addr(c.a.remote_hdr);
+    std::string from_user = from ? sip::unescape(from->uri.user).value_or("") : std::string();
+
+    c.cdr.id = c.id;
+    c.cdr.a_leg_call_id = c.a.call_id;
+    c.cdr.start_ms = core.now_ms();
+    c.cdr.caller = nc.caller ? nc.caller->extension : from_user;
+    c.cdr.dialled = dialled;
+    c.cdr.number_sent = dialled;
+    if (nc.caller) {
+      c.cdr.caller_user = nc.caller->id;
+      c.caller_display = nc.caller->name;
+      c.caller_user_part = nc.caller->extension;
+    } else {
+      c.caller_display = from ? std::string(from->display_name) : std::string();
+      c.caller_user_part = from_user;
+    }
+    c.cdr.caller_id = c.caller_user_part;
+    ++n_attempted;
+    ++n_active;
+    const std::uint64_t key = c.key;
+    st.dialogs[dialog_key(c.a.call_id, c.a.local_tag)] = {key, -1};
+    st.by_server_txn[nc.txn] = key;
+    st.by_a_key[a_key] = key;
+    st.calls.emplace(key, std::move(call));
+
+    reply_a(nc.shard, c, 100, "Trying", now);
+    if (c.max_forwards <= 0) {
+      fail_call(nc.shard, c, 483, "Too Many Hops", "failed", now);
+      return;
+    }
+    route(nc, c, dialled, now);
+  }
+
+  void route(const NewCall& nc, Call& c, const std::string& dialled, TimePoint now) {
+    const model::Snapshot& snap = *nc.snapshot;
+    if (nc.caller != nullptr) {
+      if (auto owner = snap.extension_owner(dialled)) {
+        if (owner->kind == model::ExtensionOwner::Kind::kUser) {
+          const model::User* callee = snap.user(owner->id);
+          if (callee == nullptr || !callee->active) {
+            fail_call(nc.shard, c, 404, "Not Found", "failed", now);
+            return;
+          }
+          ring_user(nc.shard, c, *callee, now);
+          return;
+        }
+        // Calls to a group's extension are distributed by the inbound-calls issue.
+        fail_call(nc.shard, c, 480, "Group calls not available yet", "failed", now);
+        return;
+      }
+    }
+    std::shared_ptr<const routing::OutboundTable> table = core.outbound_table();
+    routing::OutboundRequest req;
+    req.caller = nc.caller;
+    req.from_trunk = nc.from_trunk;
+    req.number = dialled;
+    routing::OutboundPlan plan = table->plan(req);
+    if (!plan.matched) {
+      // Toll-fraud guard: a call that no rule takes never reaches a trunk.
+      spdlog::warn("call event=refused call={} caller={} from_trunk={} dialled={} reason=\"{}\"",
+                   c.id, c.cdr.caller, nc.from_trunk ? std::to_string(*nc.from_trunk) : "-",
+                   dialled, plan.reason);
+      if (nc.caller != nullptr) {
+        fail_call(nc.shard, c, 404, "Not Found: no user or outbound rule for this number", "failed",
+                  now);
+      } else {
+        fail_call(nc.shard, c, 403, "Forbidden: no outbound rule allows this call", "failed", now);
+      }
+      return;
+    }
+    c.direction = "outbound";
+    c.cdr.direction = "outbound";
+    c.cdr.rule = plan.rule;
+    c.cdr.caller_id_group = plan.group;
+    c.number = plan.number;
+    c.cdr.number_sent = plan.number;
+    if (!plan.caller_id.empty()) {
+      c.caller_id = plan.caller_id;
+      c.cdr.caller_id = plan.caller_id;
+    } else {
+      c.caller_id = c.caller_user_part;
+    }
+    for (model::TrunkId id : plan.trunks) {
+      if (const model::Trunk* t = snap.trunk(id)) {
+        c.trunks.push_back(*t);
+      }
+    }
+    spdlog::info(
+        "call event=outbound call={} caller={} dialled={} rule={} number={} caller_id={} "
+        "group={} trunks={}",
+        c.id, c.cdr.caller, dialled, plan.rule_name, plan.number, c.caller_id,
+        plan.group ? std::to_string(*plan.group) : "-", c.trunks.size());
+    try_next_trunk(nc.shard, c, now);
+  }
+
+  void ring_user(std::size_t shard, Call& c, const model::User& callee, TimePoint now) {
+    c.direction = "internal";
+    c.cdr.direction = "internal";
+    c.cdr.callee_user = callee.id;
+    std::vector<CallTarget> targets = core.targets_of(callee.id);
+    if (targets.empty()) {
+      fail_call(shard, c, 480, "Temporarily Unavailable", "failed", now);
+      return;
+    }
+    const std::string to = fmt::format("<sip:{}@{}>", callee.extension, opts.domain);
+    const std::string from_uri = fmt::format("sip:{}@{}", c.caller_user_part, opts.domain);
+    for (CallTarget& t : targets) {
+      Leg leg;
+      leg.call_id = core.mint_call_id(shard);
+      leg.local_tag = crypto::random_hex(6);
+      leg.local_hdr = (c.caller_display.empty() ? std::string() : quoted(c.caller_display) + " ") +
+                      "<" + from_uri + ">;tag=" + leg.local_tag;
+      leg.remote_hdr = to;
+      leg.request_uri = t.contact;
+      leg.remote_target = t.contact;
+      leg.route = t.route;
+      leg.route.local = core.local_endpoint(t.route.protocol);
+      leg.route_set = t.path;
+      leg.peer = t.contact;
+      c.b.push_back(std::move(leg));
+      send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
+    }
+    core.arm(shard, c.key, c.ring_deadline);
+  }
+
+  void try_next_trunk(std::size_t shard, Call& c, TimePoint now) {
+    while (c.next_trunk < c.trunks.size()) {
+      const model::Trunk& t = c.trunks[c.next_trunk++];
+      if (t.host.empty()) {
+        continue;
+      }
+      if (!core.acquire_trunk(t)) {
+        spdlog::info("call event=trunk_full call={} trunk={} limit={}", c.id, t.name,
+                     t.max_concurrent_calls);
+        continue;
+      }
+      auto address = core.trunk_address(t);
+      if (!address) {
+        core.release_trunk(t.id);
+        spdlog::warn("call event=trunk_unresolved call={} trunk={} host={}", c.id, t.name, t.host);
+        continue;
+      }
+      const std::string from_domain = t.from_domain.empty() ? t.host : t.from_domain;
+      const std::string host_port = t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
+      Leg leg;
+      leg.call_id = core.mint_call_id(shard);
+      leg.local_tag = crypto::random_hex(6);
+      leg.local_hdr = fmt::format("<sip:{}@{}>;tag={}", c.caller_id, from_domain, leg.local_tag);
+      leg.remote_hdr = fmt::format("<sip:{}@{}>", c.number, host_port);
+      leg.request_uri =
+          fmt::format("sip:{}@{}{}", c.number, host_port,
+                      t.transport == model::TrunkTransport::kTcp ? ";transport=tcp" : "");
+      leg.remote_target = leg.request_uri;
+      leg.route.protocol =
+          t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
+      leg.route.destination = *address;
+      leg.route.local = core.local_endpoint(leg.route.protocol);
+      leg.trunk = t.id;
+      leg.trunk_slot = true;
+      leg.peer = leg.request_uri;
+      c.cdr.trunk = t.id;
+      c.b.push_back(std::move(leg));
+      send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
+      core.arm(shard, c.key, c.ring_deadline);
+      return;
+    }
+    fail_call(shard, c, 503, "Service Unavailable: no trunk could take the call", "failed", now);
+  }
+
+  const model::Trunk* trunk_of(const Call& c, const Leg& leg) const {
+    if (!leg.trunk) {
+      return nullptr;
+    }
+    for (const model::Trunk& t : c.trunks) {
+      if (t.id == *leg.trunk) {
+        return &t;
+      }
+    }
+    return nullptr;
+  }
+
+  /// Sends (or re-sends, with credentials) the INVITE of B leg `i`.
+  void send_invite(std::size_t shard, Call& c, int i, const std::string& authorization,
+                   TimePoint now, HeaderId auth_header = HeaderId::kAuthorization) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    leg.cseq = leg.cseq + 1;
+    leg.invite_cseq = leg.cseq;
+    leg.branch = core.mint_branch(shard);
+    const model::Trunk* trunk = trunk_of(c, leg);
+    std::string bytes = request_on(
+        leg, "INVITE", leg.request_uri, leg.cseq, leg.branch, c.max_forwards - 1,
+        [&](sip::MessageBuilder& b) {
+          b.header(HeaderId::kContact, contact_of(leg.route.protocol));
+          if (trunk != nullptr && !c.caller_id.empty()) {
+            const std::string domain =
+                trunk->from_domain.empty() ? trunk->host : trunk->from_domain;
+            b.header("P-Asserted-Identity", fmt::format("<sip:{}@{}>", c.caller_id, domain));
+          }
+          if (!authorization.empty()) {
+            b.header(auth_header, authorization);
+          }
+          b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+          b.header(HeaderId::kUserAgent, opts.user_agent);
+          if (!c.a_body.empty()) {
+            b.body(c.a_content_type, c.a_body);
+          }
+        });
+    ShardState& st = shards[shard];
+    if (leg.invite_txn != 0) {
+      st.owners.erase(leg.invite_txn);
+    }
+    st.dialogs[dialog_key(leg.call_id, leg.local_tag)] = {c.key, i};
+    leg.invite_txn = send_on(shard, c, i, "INVITE", std::move(bytes), OwnerKind::kInvite, now);
+  }
+
+  void cancel_leg(std::size_t shard, Call& c, int i, TimePoint now) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    if (leg.final_status != 0 || leg.cancelled || leg.state == LegState::kTerminated) {
+      return;
+    }
+    if (!leg.provisional) {
+      leg.cancel_pending = true;  // RFC 3261 §9.1: CANCEL only after a provisional response
+      return;
+    }
+    leg.cancelled = true;
+    // §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number and top Via branch as
+    // the INVITE.
+    Leg copy = leg;
+    copy.remote_hdr = without_tag(leg.remote_hdr);
+    copy.route_set.clear();
+    std::string bytes = request_on(
+        copy, "CANCEL", leg.request_uri, leg.invite_cseq, leg.branch, 70,
+        [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
+    send_on(shard, c, i, "CANCEL", std::move(bytes), OwnerKind::kOther, now);
+  }
+
+  void bye_leg(std::size_t shard, Call& c, int i, TimePoint now) {
+    Leg& leg = i < 0 ? c.a : c.b[static_cast<std::size_t>(i)];
+    if (leg.state == LegState::kTerminated) {
+      return;
+    }
+    leg.state = LegState::kTerminated;
+    leg.cseq += 1;
+    std::string bytes = request_on(
+        leg, "BYE", leg.remote_target, leg.cseq, core.mint_branch(shard), 70,
+        [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
+    send_on(shard, c, i, "BYE", std::move(bytes), OwnerKind::kOther, now);
+  }
+
+  /// ACK for a 2xx on B leg `i` (RFC 3261 §13.2.2.4: its own transaction, new branch, the
+  /// INVITE's CSeq number).
+  void ack_leg(std::size_t shard, Call& c, int i, std::uint32_t cseq, const std::string& ctype,
+               const std::string& body) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    leg.ack_bytes = request_on(leg, "ACK", leg.remote_target, cseq, core.mint_branch(shard), 70,
+                               [&](sip::MessageBuilder& b) {
+                                 b.header(HeaderId::kUserAgent, opts.user_agent);
+                                 if (!body.empty()) {
+                                   b.body(ctype, body);
+                                 }
+                               });
+    leg.ack_cseq = cseq;
+    net::Outbound out = leg.route;
+    out.bytes = leg.ack_bytes;
+    core.send_direct(std::move(out));
+  }
+
+  void ack_to_a(std::size_t shard, Call& c, std::uint32_t cseq) {
+    // ACK toward the caller (a re-INVITE the callee sent us, relayed to A).
+    c.a.ack_bytes = request_on(c.a, "ACK", c.a.remote_target, cseq, core.mint_branch(shard), 70);
+    c.a.ack_cseq = cseq;
+    net::Outbound out = c.a.route;
+    out.bytes = c.a.ack_bytes;
+    core.send_direct(std::move(out));
+  }
+
+  // ---- responses on B legs ------------------------------------------------------------
+
+  void on_b_response(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    const int status = r.status();
+    if (status < 200) {
+      if (status == 100) {
+        return;
+      }
+      leg.provisional = true;
+      if (leg.state == LegState::kTrying && !r.to_tag().empty()) {
+        leg.state = LegState::kEarly;
+      }
+      if (leg.cancel_pending || c.winner >= 0 || c.state == CallState::kEnding) {
+        leg.cancel_pending = false;
+        cancel_leg(shard, c, i, now);
+        return;
+      }
+      if (c.cdr.ringing_ms == 0) {
+        c.cdr.ringing_ms = core.now_ms();
+      }
+      c.state = CallState::kRinging;
+      c.a.state = LegState::kEarly;
+      // Ringing (and early media SDP in 18x) goes on to the caller under our single To tag.
+      auto [ctype, body] = relay_body(r);
+      const int out_status = status == 181 || status == 182 || status == 183 ? status : 180;
+      reply_a(shard, c, out_status, r.reason(), now, [&](sip::MessageBuilder& b) {
+        b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
+        if (!body.empty()) {
+          b.body(ctype, body);
+        }
+      });
+      return;
+    }
+    leg.final_status = status;
+    leg.final_reason = std::string(r.reason());
+    if (status < 300) {
+      on_b_answer(shard, c, i, r, now);
+      return;
+    }
+    leg.state = LegState::kTerminated;
+    if ((status == 401 || status == 407) && leg.trunk && leg.auth_attempts == 0 &&
+        c.state != CallState::kEnding) {
+      if (retry_with_credentials(shard, c, i, r, now)) {
+        return;
+      }
+    }
+    release_slot(c, leg);
+    spdlog::info("call event=leg_failed call={} leg={} status={} reason=\"{}\"", c.id, i, status,
+                 r.reason());
+    after_leg_failure(shard, c, i, now);
+  }
+
+  bool retry_with_credentials(std::size_t shard, Call& c, int i, const sip::Message& r,
+                              TimePoint now) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    const model::Trunk* trunk = trunk_of(c, leg);
+    if (trunk == nullptr || trunk->username.empty()) {
+      return false;
+    }
+    const bool proxy = r.status() == 407;
+    auto value = r.header(proxy ? HeaderId::kProxyAuthenticate : HeaderId::kWwwAuthenticate);
+    if (!value) {
+      return false;
+    }
+    auto challenge = sip::digest::parse_challenge(*value);
+    if (!challenge || (trunk->auth_realm && *trunk->auth_realm != challenge->realm)) {
+      return false;
+    }
+    leg.auth_attempts++;
+    leg.final_status = 0;
+    leg.provisional = false;
+    leg.state = LegState::kTrying;
+    const std::string auth =
+        sip::digest::authorization_value(*challenge, trunk->username, trunk->password, "INVITE",
+                                         leg.request_uri, crypto::random_hex(8), 1);
+    send_invite(shard, c, i, auth, now,
+                proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization);
+    return true;
+  }
+
+  void release_slot(Call& c, Leg& leg) {
+    (void)c;
+    if (leg.trunk_slot && leg.trunk) {
+      leg.trunk_slot = false;
+      core.release_trunk(*leg.trunk);
+    }
+  }
+
+  /// Failover: a trunk leg that ended with 408, 5xx or no response moves on to the next
+  /// trunk of the rule.
+  static bool fails_over(int status) { return status == 408 || (status >= 500 && status < 600); }
+
+  void after_leg_failure(std::size_t shard, Call& c, int i, TimePoint now) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    if (c.winner >= 0 || c.state == CallState::kEnding) {
+      maybe_reap(shard, c);
+      return;
+    }
+    if (leg.trunk && fails_over(leg.final_status) && !c.caller_cancelled &&
+        c.next_trunk < c.trunks.size()) {
+      spdlog::info("call event=failover call={} status={}", c.id, leg.final_status);
+      try_next_trunk(shard, c, now);
+      return;
+    }
+    for (const Leg& other : c.b) {
+      if (other.final_status == 0 && other.state != LegState::kTerminated) {
+        return;  // another fork is still ringing
+      }
+    }
+    // Every leg failed: the best failure goes back to the caller.
+    const Leg* best = nullptr;
+    for (const Leg& other : c.b) {
+      if (best == nullptr || failure_rank(other.final_status) < failure_rank(best->final_status)) {
+        best = &other;
+      }
+    }
+    int status = best ? best->final_status : 500;
+    std::string reason = best ? best->final_reason : std::string();
+    std::string disposition = "failed";
+    if (c.caller_cancelled) {
+      status = 487;
+      reason = "Request Terminated";
+      disposition = "cancelled";
+    } else if (status == 486 || status == 600 || status == 603) {
+      disposition = "busy";
+    } else if (status == 408 || status == 480 || status == 487) {
+      disposition = "no_answer";
+      status = status == 487 ? 480 : status;  // our own CANCEL on ring timeout
+      if (status == 480) {
+        reason = "Temporarily Unavailable";
+      }
+    } else if (leg.trunk && (status >= 500 || status == 401 || status == 407)) {
+      status = 503;
+      reason = "Service Unavailable";
+    }
+    fail_call(shard, c, status, reason, disposition, now);
+  }
+
+  void on_b_answer(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now) {
+    Leg& leg = c.b[static_cast<std::size_t>(i)];
+    leg.remote_hdr = std::string(r.header(HeaderId::kTo).value_or(leg.remote_hdr));
+    auto contact = sip::parse_contacts(r);
+    if (contact && !contact->contacts.empty()) {
+      leg.remote_target = std::string(contact->contacts.front().uri_text);
+    }
+    leg.route_set.clear();
+    std::vector<std::string_view> rr = r.header_values(HeaderId::kRecordRoute);
+    for (auto it = rr.rbegin(); it != rr.rend(); ++it) {
+      leg.route_set.emplace_back(*it);
+    }
+    leg.state = LegState::kConfirmed;
+    if (c.winner >= 0 || c.state == CallState::kEnding) {
+      // A second fork answered too late, or the caller hung up meanwhile: ACK and BYE it.
+      ack_leg(shard, c, i, leg.invite_cseq, {}, {});
+      bye_leg(shard, c, i, now);
+      release_slot(c, leg);
+      maybe_reap(shard, c);
+      return;
+    }
+    c.winner = i;
+    c.state = CallState::kAnswered;
+    c.a.state = LegState::kConfirmed;
+    c.cdr.b_leg_call_id = leg.call_id;
+    c.cdr.answer_ms = core.now_ms();
+    if (c.cdr.ringing_ms == 0) {
+      c.cdr.ringing_ms = c.cdr.answer_ms;
+    }
+    c.cdr.sip_status = r.status();
+    ++n_answered;
+    for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
+      if (k != i) {
+        cancel_leg(shard, c, k, now);
+      }
+    }
+    auto [ctype, body] = relay_body(r);
+    c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
+      b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
+      b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+      if (!body.empty()) {
+        b.body(ctype, body);
+      }
+    });
+    core.respond(shard, c.a_txn, 200, c.a_ok, now);
+    shards[shard].by_server_txn.erase(c.a_txn);
+    c.ok_interval = opts.t1;
+    c.ok_next = now + c.ok_interval;
+    c.ok_deadline = now + 64 * opts.t1;
+    core.arm(shard, c.key, c.a.route.protocol == net::Protocol::kUdp ? c.ok_next : c.ok_deadline);
+    // The answer is on disk before anything else can happen to the call: a crash from here
+    // on leaves a record that start-up closes as "interrupted".
+    core.write_cdr(c.cdr);
+  }
+
+  // ---- ending -------------------------------------------------------------------------
+
+  void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,
+                 std::string_view disposition, TimePoint now) {
+    if (c.state == CallState::kEnding) {
+      return;
+    }
+    reply_a(shard, c, status, reason, now);
+    shards[shard].by_server_txn.erase(c.a_txn);
+    c.cdr.sip_status = status;
+    c.cdr.hangup_cause = fmt::format("{} {}", status, reason);
+    finish(shard, c, std::string(disposition), now);
+  }
+
+  /// The call is over for the caller: CDR, counters; the call object stays until no leg
+  /// needs it any more (maybe_reap).
+  void finish(std::size_t shard, Call& c, std::string disposition, TimePoint now) {
+    (void)now;
+    c.state = CallState::kEnding;
+    c.cdr.end_ms = core.now_ms();
+    c.cdr.disposition = disposition;
+    if (disposition == "busy") {
+      ++n_busy;
+    } else if (disposition == "no_answer") {
+      ++n_no_answer;
+    } else if (disposition == "cancelled") {
+      ++n_cancelled;
+    } else if (disposition == "failed") {
+      ++n_failed;
+    }
+    --n_active;
+    core.write_cdr(c.cdr);
+    for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
+      cancel_leg(shard, c, k, now);
+    }
+    maybe_reap(shard, c);
+  }
+
+  /// Forgets an ended call once no B leg can still answer (a leg waiting for the response
+  /// to our CANCEL may yet send a 2xx that must be ACKed and BYEd).
+  void maybe_reap(std::size_t shard, Call& c) {
+    if (c.state != CallState::kEnding) {
+      return;
+    }
+    for (Leg& leg : c.b) {
+      if (leg.final_status == 0 && leg.state != LegState::kTerminated && leg.invite_txn != 0) {
+        return;
+      }
+    }
+    ShardState& st = shards[shard];
+    for (Leg& leg : c.b) {
+      release_slot(c, leg);
+      st.dialogs.erase(dialog_key(leg.call_id, leg.local_tag));
+    }
+    st.dialogs.erase(dialog_key(c.a.call_id, c.a.local_tag));
+    st.by_server_txn.erase(c.a_txn);
+    st.by_a_key.erase(dialog_key(c.a.call_id, c.a_from_tag));
+    st.calls.erase(c.key);  // `c` is gone after this line
+  }
+
+  void hang_up(std::size_t shard, Call& c, int from_leg, TimePoint now) {
+    c.cdr.hangup_cause = from_leg < 0 ? "caller_bye" : "callee_bye";
+    if (from_leg < 0) {
+      c.a.state = LegState::kTerminated;
+      if (c.winner >= 0) {
+        bye_leg(shard, c, c.winner, now);
+      }
+    } else {
+      c.b[static_cast<std::size_t>(from_leg)].state = LegState::kTerminated;
+      bye_leg(shard, c, -1, now);
+    }
+    for (Leg& leg : c.b) {
+      release_slot(c, leg);
+    }
+    finish(shard, c, "answered", now);
+  }
+
+  // ---- in-dialog requests -------------------------------------------------------------
+
+  bool on_in_dialog(std::size_t shard, TxnId txn, const sip::Message& req,
+                    const net::Outbound& reply_route, TimePoint now) {
+    ShardState& st = shards[shard];
+    auto it = st.dialogs.find(dialog_key(req.call_id(), req.to_tag()));
+    if (it == st.dialogs.end()) {
+      return false;
+    }
+    Call* cp = find(shard, it->second.first);
+    if (cp == nullptr) {
+      return false;
+    }
+    Call& c = *cp;
+    const int from = it->second.second;
+    Leg& origin = from < 0 ? c.a : c.b[static_cast<std::size_t>(from)];
+    (void)reply_route;
+    const ResponseHeaders answer = response_headers(req, {});
+    auto respond = [&](int status, std::string_view reason) {
+      if (txn != 0) {
+        core.respond(shard, txn, status, response_to(answer, status, reason, {}), now);
+      }
+    };
+    switch (req.method()) {
+      case Method::kAck: {
+        if (from < 0 && req.cseq() == c.a_invite_cseq) {
+          if (!c.a_acked && c.winner >= 0) {
+            c.a_acked = true;
+            auto [ctype, body] = relay_body(req);
+            ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, ctype,
+                    body);
+          }
+          return true;
+        }
+        if (c.pending_ack && c.pending_ack_from == from &&
+            req.cseq() == c.pending_ack->originator_cseq) {
+          PendingAck p = *c.pending_ack;
+          c.pending_ack.reset();
+          auto [ctype, body] = relay_body(req);
+          if (p.far_leg < 0) {
+            ack_to_a(shard, c, p.far_cseq);
+          } else {
+            ack_leg(shard, c, p.far_leg, p.far_cseq, ctype, body);
+          }
+        }
+        return true;
+      }
+      case Method::kBye:
+        respond(200, "OK");
+        if (c.state != CallState::kEnding) {
+          hang_up(shard, c, from, now);
+        } else {
+          origin.state = LegState::kTerminated;
+        }
+        return true;
+      case Method::kInvite:
+      case Method::kUpdate:
+      case Method::kInfo:
+      case Method::kOptions:
+      case Method::kMessage:
+      case Method::kNotify:
+      case Method::kRefer:
+      case Method::kPrack: {
+        if (c.state != CallState::kAnswered || c.winner < 0) {
+          // Early-dialog requests (UPDATE, PRACK) are not relayed yet.
+          respond(req.method() == Method::kInvite ? 491 : 501, {});
+          return true;
+        }
+        if (req.method() == Method::kRefer) {
+          respond(501, "Transfer not available yet");
+          return true;
+        }
+        const int to = from < 0 ? c.winner : -1;
+        Leg& far = to < 0 ? c.a : c.b[static_cast<std::size_t>(to)];
+        far.cseq += 1;
+        const std::uint32_t far_cseq = far.cseq;
+        auto [ctype, body] = relay_body(req);
+        std::string bytes = request_on(
+            far, req.method_token(), far.remote_target, far_cseq, core.mint_branch(shard),
+            req.max_forwards() < 0 ? 70 : std::max(0, req.max_forwards() - 1),
+            [&](sip::MessageBuilder& b) {
+              if (req.method() == Method::kInvite || req.method() == Method::kUpdate) {
+                b.header(HeaderId::kContact, contact_of(far.route.protocol));
+              }
+              for (HeaderId h : {HeaderId::kContentEncoding}) {
+                if (auto v = req.header(h)) {
+                  b.header(h, *v);
+                }
+              }
+              for (const sip::Header& h : req.headers()) {
+                if (h.id == HeaderId::kOther) {
+                  const std::string n = text::ascii_lower(h.name);
+                  if (n == "info-package" || n == "event" || n == "subscription-state" ||
+                      n == "recv-info" || n == "session-expires") {
+                    b.header(h.name, h.value);
+                  }
+                }
+              }
+              b.header(HeaderId::kUserAgent, opts.user_agent);
+              if (!body.empty()) {
+                b.body(ctype, body);
+              }
+            });
+        const TxnId client =
+            send_on(shard, c, to, req.method_token(), std::move(bytes), OwnerKind::kRelay, now);
+        if (client == 0) {
+          respond(500, "Server Internal Error");
+          return true;
+        }
+        st.relays[client] = Relay{c.key, txn, from, req.method(), answer};
+        return true;
+      }
+      default:
+        respond(501, {});
+        return true;
+    }
+  }
+
+  void on_relay_response(std::size_t shard, Call& c, Relay& relay, int far_leg,
+                         const sip::Message& r, TimePoint now) {
+    if (r.status() == 100) {
+      return;
+    }
+    Leg& origin = relay.from_leg < 0 ? c.a : c.b[static_cast<std::size_t>(relay.from_leg)];
+    auto [ctype, body] = relay_body(r);
+    std::string bytes =
+        response_to(relay.answer, r.status(), r.reason(), {}, [&](sip::MessageBuilder& b) {
+          if (relay.method == Method::kInvite || relay.method == Method::kUpdate) {
+            b.header(HeaderId::kContact, contact_of(origin.route.protocol));
+          }
+          if (!body.empty()) {
+            b.body(ctype, body);
+          }
+        });
+    if (relay.method == Method::kInvite && r.status() >= 200 && r.status() < 300) {
+      // The originator's ACK goes on to the far leg (end-to-end ACK, RFC 3261 §13.3.1.4);
+      // until then the far side may retransmit its 2xx.
+      std::uint32_t originator_cseq = 0;
+      for (const auto& [id, v] : relay.answer) {
+        if (id == HeaderId::kCSeq) {
+          originator_cseq = static_cast<std::uint32_t>(std::strtoul(v.c_str(), nullptr, 10));
+        }
+      }
+      auto cseq = sip::parse_cseq(*r.header(HeaderId::kCSeq));
+      c.pending_ack = PendingAck{originator_cseq, far_leg, cseq ? cseq->number : 0};
+      c.pending_ack_from = relay.from_leg;
+    }
+    if (relay.server_txn != 0) {
+      core.respond(shard, relay.server_txn, r.status(), std::move(bytes), now);
+    }
+  }
+
+  // ---- entry points -------------------------------------------------------------------
+
+  bool on_response(std::size_t shard, TxnId txn, const sip::Message& r, TimePoint now) {
+    ShardState& st = shards[shard];
+    auto it = st.owners.find(txn);
+    if (it == st.owners.end()) {
+      return false;
+    }
+    const Owner owner = it->second;
+    if (r.status() >= 200) {
+      st.owners.erase(it);
+    }
+    Call* c = find(shard, owner.call);
+    if (owner.kind == OwnerKind::kRelay) {
+      auto rit = st.relays.find(txn);
+      if (rit == st.relays.end()) {
+        return true;
+      }
+      if (c != nullptr) {
+        on_relay_response(shard, *c, rit->second, owner.leg, r, now);
+      }
+      if (r.status() >= 200) {
+        st.relays.erase(rit);
+      }
+      return true;
+    }
+    if (c == nullptr) {
+      return true;  // the response to a BYE or CANCEL of a call already forgotten
+    }
+    if (owner.kind == OwnerKind::kInvite && owner.leg >= 0 &&
+        c->b[static_cast<std::size_t>(owner.leg)].invite_txn == txn) {
+      on_b_response(shard, *c, owner.leg, r, now);
+    }
+    return true;
+  }
+
+  void on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now) {
+    ShardState& st = shards[shard];
+    auto it = st.owners.find(txn);
+    if (it == st.owners.end()) {
+      return;
+    }
+    const Owner owner = it->second;
+    st.owners.erase(it);
+    Call* c = find(shard, owner.call);
+    if (owner.kind == OwnerKind::kRelay) {
+      auto rit = st.relays.find(txn);
+      if (rit != st.relays.end()) {
+        if (rit->second.server_txn != 0) {
+          core.respond(shard, rit->second.server_txn, status,
+                       response_to(rit->second.answer, status, {}, {}), now);
+        }
+        st.relays.erase(rit);
+      }
+      return;
+    }
+    if (c == nullptr || owner.kind != OwnerKind::kInvite || owner.leg < 0) {
+      return;
+    }
+    Leg& leg = c->b[static_cast<std::size_t>(owner.leg)];
+    if (leg.invite_txn != txn || leg.final_status != 0) {
+      return;
+    }
+    leg.final_status = status;
+    leg.final_reason = status == 408 ? "Request Timeout" : "Service Unavailable";
+    leg.state = LegState::kTerminated;
+    release_slot(*c, leg);
+    after_leg_failure(shard, *c, owner.leg, now);
+  }
+
+  void on_stray_response(std::size_t shard, const sip::Message& r, TimePoint now) {
+    (void)now;
+    if (r.status() < 200 || r.status() >= 300 || r.cseq_method() != Method::kInvite) {
+      return;
+    }
+    ShardState& st = shards[shard];
+    auto it = st.dialogs.find(dialog_key(r.call_id(), r.from_tag()));
+    if (it == st.dialogs.end()) {
+      return;
+    }
+    Call* c = find(shard, it->second.first);
+    if (c == nullptr) {
+      return;
+    }
+    const int i = it->second.second;
+    Leg& leg = i < 0 ? c->a : c->b[static_cast<std::size_t>(i)];
+    if (!leg.ack_bytes.empty() && leg.ack_cseq == r.cseq()) {
+      net::Outbound out = leg.route;
+      out.bytes = leg.ack_bytes;
+      core.send_direct(std::move(out));  // our ACK was lost: the 2xx came again
+    }
+  }
+
+  bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now) {
+    ShardState& st = shards[shard];
+    auto it = st.by_server_txn.find(invite_txn);
+    if (it == st.by_server_txn.end()) {
+      return false;
+    }
+    Call* c = find(shard, it->second);
+    if (c == nullptr || c->state == CallState::kAnswered || c->state == CallState::kEnding) {
+      return c != nullptr;
+    }
+    c->caller_cancelled = true;
+    c->cdr.hangup_cause = "caller_cancel";
+    // §9.2: the INVITE is answered 487; the callee legs are cancelled.
+    reply_a(shard, *c, 487, "Request Terminated", now);
+    st.by_server_txn.erase(c->a_txn);
+    c->cdr.sip_status = 487;
+    finish(shard, *c, "cancelled", now);
+    return true;
+  }
+
+  void on_timer(std::size_t shard, std::uint64_t key, TimePoint now) {
+    Call* cp = find(shard, key);
+    if (cp == nullptr) {
+      return;
+    }
+    Call& c = *cp;
+    if (c.state == CallState::kTrying || c.state == CallState::kRinging) {
+      if (now >= c.ring_deadline) {
+        spdlog::info("call event=ring_timeout call={}", c.id);
+        c.cdr.hangup_cause = "ring_timeout";
+        reply_a(shard, c, 480, "Temporarily Unavailable", now);
+        shards[shard].by_server_txn.erase(c.a_txn);
+        c.cdr.sip_status = 480;
+        finish(shard, c, "no_answer", now);
+      }
+      return;
+    }
+    if (c.state != CallState::kAnswered || c.a_acked) {
+      return;
+    }
+    if (now >= c.ok_deadline) {
+      // §13.3.1.4: no ACK for our 2xx within 64*T1: the dialog is confirmed and then ended.
+      spdlog::warn("call event=no_ack call={}", c.id);
+      c.a.state = LegState::kConfirmed;
+      bye_leg(shard, c, -1, now);
+      if (c.winner >= 0) {
+        Leg& w = c.b[static_cast<std::size_t>(c.winner)];
+        ack_leg(shard, c, c.winner, w.invite_cseq, {}, {});
+        bye_leg(shard, c, c.winner, now);
+      }
+      c.cdr.hangup_cause = "no_ack";
+      finish(shard, c, "answered", now);
+      return;
+    }
+    if (now >= c.ok_next && c.a.route.protocol == net::Protocol::kUdp) {
+      net::Outbound out = c.a.route;
+      out.bytes = c.a_ok;
+      core.send_direct(std::move(out));
+      c.ok_interval = std::min(c.ok_interval * 2, std::chrono::milliseconds(opts.t2));
+      c.ok_next = now + c.ok_interval;
+    }
+    core.arm(shard, c.key, std::min(c.ok_next, c.ok_deadline));
+  }
+
+  std::vector<CallInfo> calls(std::size_t shard) const {
+    std::vector<CallInfo> out;
+    for (const auto& [key, cp] : shards[shard].calls) {
+      const Call& c = *cp;
+      if (c.state == CallState::kEnding) {
+        continue;
+      }
+      CallInfo info;
+      info.id = c.id;
+      info.direction = c.direction.empty() ? "internal" : c.direction;
+      info.state = std::string(to_string(c.state));
+      info.caller_user = c.cdr.caller_user;
+      info.caller = c.cdr.caller;
+      info.dialled = c.cdr.dialled;
+      info.trunk = c.cdr.trunk;
+      info.since_ms = c.cdr.start_ms;
+      info.answered_ms = c.cdr.answer_ms;
+      info.legs.push_back({"caller", c.a.call_id, c.a.peer, std::string(to_string(c.a.state))});
+      for (const Leg& l : c.b) {
+        if (l.state == LegState::kTerminated && c.winner >= 0) {
+          continue;
+        }
+        info.legs.push_back({"callee", l.call_id, l.peer, std::string(to_string(l.state))});
+      }
+      out.push_back(std::move(info));
+    }
+    return out;
+  }
+};
+
+CallController::CallController(CallOptions options, SipCore& core, std::size_t shards)
+    : impl_(std::make_unique<Impl>(std::move(options), core, shards)) {}
+
+CallController::~CallController() = default;
+
+void CallController::on_invite(const NewCall& call, TimePoint now) {
+  impl_->on_invite(call, now);
+}
+
+bool CallController::on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now) {
+  return impl_->on_cancel(shard, invite_txn, now);
+}
+
+bool CallController::on_in_dialog(std::size_t shard, TxnId txn, const sip::Message& request,
+                                  const net::Outbound& reply_route, TimePoint now) {
+  return impl_->on_in_dialog(shard, txn, request, reply_route, now);
+}
+
+bool CallController::on_response(std::size_t shard, TxnId txn, const sip::Message& response,
+                                 TimePoint now) {
+  return impl_->on_response(shard, txn, response, now);
+}
+
+void CallController::on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now) {
+  impl_->on_client_failure(shard, txn, status, now);
+}
+
+void CallController::on_stray_response(std::size_t shard, const sip::Message& response,
+                                       TimePoint now) {
+  impl_->on_stray_response(shard, response, now);
+}
+
+void CallController::on_timer(std::size_t shard, std::uint64_t call, TimePoint now) {
+  impl_->on_timer(shard, call, now);
+}
+
+std::vector<CallInfo> CallController::calls(std::size_t shard) const {
+  return impl_->calls(shard);
+}
+
+CallStats CallController::stats() const {
+  CallStats s;
+  s.active = impl_->n_active;
+  s.attempted = impl_->n_attempted;
+  s.answered = impl_->n_answered;
+  s.busy = impl_->n_busy;
+  s.no_answer = impl_->n_no_answer;
+  s.failed = impl_->n_failed;
+  s.cancelled = impl_->n_cancelled;
+  return s;
+}
+
+}  // namespace cohort::pbx

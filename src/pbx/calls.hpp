@@ -1,0 +1,161 @@
+#pragma once
+// The call controller: a back-to-back user agent. Each call has an A leg (the caller's
+// dialog, where Cohort is the UAS) and one or more B legs (Cohort is the UAC: one per
+// binding of the called user, or one per trunk attempt), each with its own Call-ID, tags and
+// CSeq space. Requests and responses are re-built as new messages on the other leg, never
+// forwarded as text. SDP is passed through unchanged (media flows between the endpoints);
+// `relay_body()` is the seam where a media anchor will rewrite it.
+//
+// Threading: the SipServer owns one CallController per process and calls it with the lock
+// of the shard that owns the call held; every Call-ID the controller mints for a B leg
+// hashes to the same shard as its A leg (SipCore::mint_call_id), so a call's state is only
+// ever touched under one lock. The controller never blocks.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "model/snapshot.hpp"
+#include "net/endpoint.hpp"
+#include "routing/outbound.hpp"
+#include "sip/message.hpp"
+#include "sip/txn/table.hpp"
+#include "store/repository.hpp"
+
+namespace cohort::pbx {
+
+using sip::txn::TimePoint;
+using sip::txn::TxnId;
+
+/// A registered contact of a user, as the call controller needs it to ring it.
+struct CallTarget {
+  std::string contact;            ///< the Contact URI: the Request-URI of the B leg
+  net::Outbound route;            ///< where to send (the binding's source, over its transport)
+  std::vector<std::string> path;  ///< RFC 3327 Path → Route headers
+};
+
+/// What the controller needs from the server around it. Every method is called with the
+/// lock of `shard` held, on whichever thread holds it.
+class SipCore {
+ public:
+  virtual ~SipCore() = default;
+  /// Sends `bytes` (a request, not ACK) through a new client transaction; 0 when it could
+  /// not be parsed (a bug). Responses come back through CallController::on_response.
+  virtual TxnId start_client(std::size_t shard, std::string bytes, const net::Outbound& route,
+                             TimePoint now) = 0;
+  /// Sends a response through server transaction `txn`.
+  virtual void respond(std::size_t shard, TxnId txn, int status, std::string bytes,
+                       TimePoint now) = 0;
+  /// Sends outside any transaction (ACK for 2xx, 2xx retransmissions).
+  virtual void send_direct(net::Outbound out) = 0;
+  /// Calls CallController::on_timer(shard, call, now) at `at`.
+  virtual void arm(std::size_t shard, std::uint64_t call, TimePoint at) = 0;
+  /// A fresh Call-ID that hashes to `shard`.
+  virtual std::string mint_call_id(std::size_t shard) = 0;
+  virtual std::string mint_branch(std::size_t shard) = 0;
+  /// Our address for Via and Contact on `protocol` ("host:port") and the local endpoint to
+  /// send from.
+  virtual std::string via_address(net::Protocol protocol) const = 0;
+  virtual net::Endpoint local_endpoint(net::Protocol protocol) const = 0;
+  /// The current bindings of `user`, best q first.
+  virtual std::vector<CallTarget> targets_of(model::UserId user) const = 0;
+  /// The resolved address of trunk `trunk`; nullopt when its host does not resolve.
+  virtual std::optional<net::Endpoint> trunk_address(const model::Trunk& trunk) = 0;
+  /// Takes one of the trunk's call slots; false when it is at max_concurrent_calls.
+  virtual bool acquire_trunk(const model::Trunk& trunk) = 0;
+  virtual void release_trunk(model::TrunkId trunk) = 0;
+  /// The outbound rules of the current snapshot, compiled.
+  virtual std::shared_ptr<const routing::OutboundTable> outbound_table() = 0;
+  /// Queues a CDR write (batched off the SIP threads).
+  virtual void write_cdr(store::CdrRecord record) = 0;
+  /// Wall clock, unix milliseconds.
+  virtual std::int64_t now_ms() const = 0;
+};
+
+/// A new INVITE (no To tag) that passed authentication (or came from a trunk source).
+struct NewCall {
+  std::size_t shard = 0;
+  TxnId txn = 0;  ///< its server transaction
+  const sip::Message* invite = nullptr;
+  net::Outbound reply_route;  ///< where responses and requests to the caller go
+  std::string top_via;        ///< stamped (received/rport)
+  model::SnapshotPtr snapshot;
+  const model::User* caller = nullptr;       ///< authenticated local user, or nullptr
+  std::optional<model::TrunkId> from_trunk;  ///< set for a call from a trunk source
+};
+
+/// Call counters for /metrics.
+struct CallStats {
+  std::uint64_t active = 0;  ///< a gauge
+  std::uint64_t attempted = 0;
+  std::uint64_t answered = 0;
+  /// Calls that ended unanswered, by CDR disposition.
+  std::uint64_t busy = 0, no_answer = 0, failed = 0, cancelled = 0;
+};
+
+/// An active call, for GET /calls.
+struct CallInfo {
+  std::string id;
+  std::string direction;
+  std::string state;
+  std::optional<model::UserId> caller_user;
+  std::string caller;
+  std::string dialled;
+  std::optional<model::TrunkId> trunk;
+  std::int64_t since_ms = 0;
+  std::int64_t answered_ms = 0;
+  struct Leg {
+    std::string role, call_id, peer, state;
+  };
+  std::vector<Leg> legs;
+};
+
+struct CallOptions {
+  std::chrono::milliseconds t1{500};
+  std::chrono::milliseconds t2{4000};
+  /// An unanswered call is given up (408 to the caller, CANCEL to the callees) after this.
+  std::chrono::seconds ring_timeout{120};
+  std::string user_agent = "Cohort/0.1";
+  std::string domain;  ///< host part of our URIs
+};
+
+class CallController {
+ public:
+  CallController(CallOptions options, SipCore& core, std::size_t shards);
+  ~CallController();
+  CallController(const CallController&) = delete;
+  CallController& operator=(const CallController&) = delete;
+
+  /// A new INVITE: routes it and answers (100, then the final response or the B legs).
+  void on_invite(const NewCall& call, TimePoint now);
+  /// CANCEL for the INVITE server transaction `invite_txn` (already answered 200 by the
+  /// caller). False when no call owns that transaction.
+  bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now);
+  /// A request inside a dialog (To tag present), with its server transaction (0 for an ACK).
+  /// False when it matches no dialog of ours (the caller answers 481).
+  bool on_in_dialog(std::size_t shard, TxnId txn, const sip::Message& request,
+                    const net::Outbound& reply_route, TimePoint now);
+  /// A response delivered by client transaction `txn`; false when it is not ours.
+  bool on_response(std::size_t shard, TxnId txn, const sip::Message& response, TimePoint now);
+  /// Client transaction `txn` timed out (408) or failed to send (503).
+  void on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now);
+  /// A 2xx retransmission that no transaction matched (our ACK got lost).
+  void on_stray_response(std::size_t shard, const sip::Message& response, TimePoint now);
+  /// A timer armed through SipCore::arm fired.
+  void on_timer(std::size_t shard, std::uint64_t call, TimePoint now);
+
+  /// Any thread; locks nothing itself: the caller holds shard `shard`'s lock.
+  std::vector<CallInfo> calls(std::size_t shard) const;
+  CallStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cohort::pbx
