@@ -775,6 +775,10 @@ struct CallController::Impl {
       status = 487;
       reason = "Request Terminated";
       disposition = "cancelled";
+    } else if (leg.trunk && (fails_over(status) || status == 401 || status == 407)) {
+      // Every trunk failed (or refused our credentials): the network is down, not the callee.
+      status = 503;
+      reason = "Service Unavailable";
     } else if (status == 486 || status == 600 || status == 603) {
       disposition = "busy";
     } else if (status == 408 || status == 480 || status == 487) {
@@ -783,9 +787,6 @@ struct CallController::Impl {
       if (status == 480) {
         reason = "Temporarily Unavailable";
       }
-    } else if (leg.trunk && (status >= 500 || status == 401 || status == 407)) {
-      status = 503;
-      reason = "Service Unavailable";
     }
     fail_call(shard, c, status, reason, disposition, now);
   }

@@ -1,0 +1,471 @@
+// The call controller alone: a fake SipCore records what it sends, the tests play the
+// phones and trunks by feeding it parsed messages. No sockets, no threads, no clock.
+
+#include "pbx/calls.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <map>
+
+#include "sip/headers.hpp"
+
+namespace cohort::pbx {
+namespace {
+
+using namespace std::chrono_literals;
+using sip::HeaderId;
+
+sip::Message parse(std::string text) {
+  auto m = sip::parse(std::move(text));
+  EXPECT_TRUE(m) << (m ? "" : m.error().reason);
+  return std::move(*m);
+}
+
+std::string user_of(std::string_view header_value) {
+  auto na = sip::parse_name_addr(header_value);
+  return na ? std::string(na->uri.user) : std::string();
+}
+
+struct Sent {
+  TxnId txn = 0;
+  net::Outbound route;
+  std::string bytes;
+  sip::Message msg() const { return parse(bytes); }
+};
+
+class FakeCore final : public SipCore {
+ public:
+  TxnId start_client(std::size_t, std::string bytes, const net::Outbound& route,
+                     TimePoint) override {
+    const TxnId id = ++last_txn;
+    requests.push_back(Sent{id, route, std::move(bytes)});
+    return id;
+  }
+  void respond(std::size_t, TxnId txn, int status, std::string bytes, TimePoint) override {
+    responses.push_back({txn, status, std::move(bytes)});
+  }
+  void send_direct(net::Outbound out) override { direct.push_back(std::move(out)); }
+  void arm(std::size_t, std::uint64_t call, TimePoint at) override {
+    timers.emplace_back(call, at);
+  }
+  std::string mint_call_id(std::size_t) override {
+    return "b" + std::to_string(++minted) + "@cohort";
+  }
+  std::string mint_branch(std::size_t) override {
+    return "z9hG4bKc0." + std::to_string(++branches);
+  }
+  std::string via_address(net::Protocol) const override { return "127.0.0.1:5060"; }
+  net::Endpoint local_endpoint(net::Protocol) const override { return {"127.0.0.1", 5060}; }
+  std::vector<CallTarget> targets_of(model::UserId user) const override {
+    auto it = bindings.find(user);
+    return it == bindings.end() ? std::vector<CallTarget>{} : it->second;
+  }
+  std::optional<net::Endpoint> trunk_address(const model::Trunk& t) override {
+    return net::Endpoint{t.host, static_cast<std::uint16_t>(t.port)};
+  }
+  bool acquire_trunk(const model::Trunk& t) override {
+    int& n = slots[t.id];
+    if (t.max_concurrent_calls > 0 && n >= t.max_concurrent_calls) {
+      return false;
+    }
+    ++n;
+    return true;
+  }
+  void release_trunk(model::TrunkId id) override { --slots[id]; }
+  std::shared_ptr<const routing::OutboundTable> outbound_table() override {
+    return std::make_shared<const routing::OutboundTable>(snapshot);
+  }
+  void write_cdr(store::CdrRecord r) override { cdrs.push_back(std::move(r)); }
+  std::int64_t now_ms() const override { return ++clock_ms; }
+
+  struct Response {
+    TxnId txn;
+    int status;
+    std::string bytes;
+  };
+  model::SnapshotPtr snapshot;
+  std::map<model::UserId, std::vector<CallTarget>> bindings;
+  std::map<model::TrunkId, int> slots;
+  std::vector<Sent> requests;
+  std::vector<Response> responses;
+  std::vector<net::Outbound> direct;
+  std::vector<std::pair<std::uint64_t, TimePoint>> timers;
+  std::vector<store::CdrRecord> cdrs;
+  TxnId last_txn = 1000;
+  int minted = 0;
+  int branches = 0;
+  mutable std::int64_t clock_ms = 1'000'000;
+};
+
+constexpr const char* kSdp =
+    "v=0\r\no=a 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+    "m=audio 4000 RTP/AVP 0\r\n";
+
+std::string invite(std::string_view to, int max_forwards = 70) {
+  return fmt::format(
+      "INVITE sip:{}@cohort SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK-a1;rport\r\n"
+      "Max-Forwards: {}\r\n"
+      "From: \"Ana\" <sip:1001@cohort>;tag=fa\r\n"
+      "To: <sip:{}@cohort>\r\n"
+      "Call-ID: a-call@10.0.0.1\r\n"
+      "CSeq: 2 INVITE\r\n"
+      "Contact: <sip:1001@10.0.0.1:5062>\r\n"
+      "Content-Type: application/sdp\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      to, max_forwards, to, std::strlen(kSdp), kSdp);
+}
+
+/// A response to a request Cohort sent, as the far end would send it.
+std::string answer(const Sent& req, int status, std::string_view to_tag, bool sdp = false,
+                   std::string_view extra = {}) {
+  sip::Message m = req.msg();
+  sip::MessageBuilder b = sip::make_response(m, status, sip::default_reason(status), to_tag);
+  b.header(HeaderId::kContact, "<sip:callee@10.0.0.9:5070>");
+  if (!extra.empty()) {
+    const std::size_t colon = extra.find(':');
+    b.header(extra.substr(0, colon), extra.substr(colon + 2));
+  }
+  if (sdp) {
+    b.body("application/sdp", "v=0\r\no=b 2 2 IN IP4 10.0.0.9\r\ns=-\r\n");
+  }
+  return b.str();
+}
+
+class CallsTest : public ::testing::Test {
+ protected:
+  CallsTest() {
+    model::Snapshot s;
+    model::SnapshotPatch p;
+    model::User ana;
+    ana.id = 1;
+    ana.name = "Ana";
+    ana.extension = "1001";
+    model::User ben = ana;
+    ben.id = 2;
+    ben.name = "Ben";
+    ben.extension = "1002";
+    ben.caller_id = "5551002";
+    p.users = {{1, ana}, {2, ben}};
+    model::Group sales;
+    sales.id = 10;
+    sales.name = "Sales Dept";
+    sales.outbound_caller_id = "010000";
+    p.groups = {{10, sales}};
+    p.members = {{10, {model::Member{1, 1, 0}}}};
+    p.groups_of = {{1, {model::UserMembership{10, 1, 0}}}};
+    model::Trunk a;
+    a.id = 20;
+    a.name = "A";
+    a.host = "127.0.0.2";
+    a.port = 5080;
+    a.from_domain = "provider.example";
+    a.username = "acct";
+    a.password = "secret";
+    model::Trunk b = a;
+    b.id = 21;
+    b.name = "B";
+    b.host = "127.0.0.3";
+    p.trunks = {{20, a}, {21, b}};
+    model::OutboundRule sales_rule;
+    sales_rule.id = 30;
+    sales_rule.name = "sales";
+    sales_rule.position = 1;
+    sales_rule.patterns = {"_NXXNXXXXXX"};
+    sales_rule.caller_groups = {10};
+    sales_rule.trunks = {20, 21};
+    model::OutboundRule everyone = sales_rule;
+    everyone.id = 31;
+    everyone.name = "everyone";
+    everyone.position = 2;
+    everyone.caller_groups = {};
+    p.outbound_rules = std::vector<model::OutboundRule>{sales_rule, everyone};
+    core_.snapshot = std::make_shared<const model::Snapshot>(s.apply(p));
+    CallOptions o;
+    o.domain = "cohort";
+    calls_ = std::make_unique<CallController>(o, core_, 1);
+  }
+
+  const model::User* user(model::UserId id) { return core_.snapshot->user(id); }
+
+  /// Places the INVITE from user `from` (nullptr: from trunk `trunk`).
+  void call(const std::string& to, const model::User* from,
+            std::optional<model::TrunkId> trunk = std::nullopt, int max_forwards = 70) {
+    invite_ = std::make_unique<sip::Message>(parse(invite(to, max_forwards)));
+    NewCall nc;
+    nc.txn = 1;
+    nc.invite = invite_.get();
+    nc.reply_route.destination = {"10.0.0.1", 5062};
+    nc.snapshot = core_.snapshot;
+    nc.caller = from;
+    nc.from_trunk = trunk;
+    calls_->on_invite(nc, now_);
+  }
+
+  /// Statuses Cohort sent to the caller (through the INVITE server transaction).
+  std::vector<int> to_caller() const {
+    std::vector<int> out;
+    for (const auto& r : core_.responses) {
+      if (r.txn == 1) {
+        out.push_back(r.status);
+      }
+    }
+    return out;
+  }
+
+  void feed(const Sent& req, const std::string& response) {
+    sip::Message m = parse(response);
+    calls_->on_response(0, req.txn, m, now_);
+  }
+
+  FakeCore core_;
+  std::unique_ptr<CallController> calls_;
+  std::unique_ptr<sip::Message> invite_;
+  TimePoint now_{std::chrono::seconds(100)};
+};
+
+TEST_F(CallsTest, GroupMemberLeavesWithTheGroupCallerId) {
+  call("2125551234", user(1));
+  ASSERT_EQ(core_.requests.size(), 1u);
+  sip::Message out = core_.requests[0].msg();
+  EXPECT_EQ(out.method(), sip::Method::kInvite);
+  EXPECT_EQ(out.request_uri(), "sip:2125551234@127.0.0.2:5080");
+  auto from = sip::parse_name_addr(*out.header(HeaderId::kFrom));
+  ASSERT_TRUE(from);
+  EXPECT_EQ(from->uri.user, "010000");
+  EXPECT_EQ(from->uri.host, "provider.example");
+  bool pai = false;
+  for (const sip::Header& h : out.headers()) {
+    if (h.name == "P-Asserted-Identity") {
+      pai = true;
+      EXPECT_EQ(h.value, "<sip:010000@provider.example>");
+    }
+  }
+  EXPECT_TRUE(pai);
+  EXPECT_EQ(out.body(), kSdp) << "SDP passes through unchanged";
+  EXPECT_NE(out.call_id(), "a-call@10.0.0.1") << "the B leg is a dialog of its own";
+  EXPECT_EQ(out.max_forwards(), 69);
+  EXPECT_EQ(core_.requests[0].route.destination, (net::Endpoint{"127.0.0.2", 5080}));
+}
+
+TEST_F(CallsTest, NonMemberLeavesWithItsOwnCallerId) {
+  call("2125551234", user(2));
+  ASSERT_EQ(core_.requests.size(), 1u);
+  EXPECT_EQ(user_of(*core_.requests[0].msg().header(HeaderId::kFrom)), "5551002");
+}
+
+TEST_F(CallsTest, AnswerIsRelayedAndTheAckGoesEndToEnd) {
+  call("2125551234", user(1));
+  const Sent b = core_.requests.at(0);
+  feed(b, answer(b, 180, "tb"));
+  feed(b, answer(b, 200, "tb", true));
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 180, 200}));
+  sip::Message ok = parse(core_.responses.back().bytes);
+  EXPECT_FALSE(ok.to_tag().empty());
+  EXPECT_EQ(ok.body(), "v=0\r\no=b 2 2 IN IP4 10.0.0.9\r\ns=-\r\n");
+  EXPECT_TRUE(core_.direct.empty()) << "the callee is ACKed when the caller ACKs";
+  ASSERT_EQ(core_.cdrs.size(), 1u) << "the answer is recorded at once";
+  EXPECT_EQ(core_.cdrs[0].disposition, "");
+  EXPECT_EQ(core_.cdrs[0].caller_id, "010000");
+  EXPECT_EQ(core_.cdrs[0].caller_id_group, 10);
+  EXPECT_EQ(core_.cdrs[0].trunk, 20);
+  EXPECT_EQ(core_.cdrs[0].rule, 30);
+
+  sip::Message ack =
+      parse(fmt::format("ACK sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                        "10.0.0.1:5062;branch=z9hG4bK-a2\r\n"
+                        "From: <sip:1001@cohort>;tag=fa\r\nTo: <sip:2125551234@cohort>;tag={}\r\n"
+                        "Call-ID: a-call@10.0.0.1\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
+                        ok.to_tag()));
+  EXPECT_TRUE(calls_->on_in_dialog(0, 0, ack, {}, now_));
+  ASSERT_EQ(core_.direct.size(), 1u);
+  sip::Message b_ack = parse(core_.direct[0].bytes);
+  EXPECT_EQ(b_ack.method(), sip::Method::kAck);
+  EXPECT_EQ(b_ack.request_uri(), "sip:callee@10.0.0.9:5070") << "the callee's Contact";
+  EXPECT_EQ(b_ack.cseq(), b.msg().cseq());
+  EXPECT_EQ(b_ack.to_tag(), "tb");
+
+  // The callee hangs up: 200 to its BYE, a BYE to the caller, the CDR closed.
+  sip::Message bye = parse(
+      fmt::format("BYE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                  "127.0.0.2:5080;branch=z9hG4bK-b9\r\n"
+                  "From: <sip:2125551234@x>;tag=tb\r\nTo: <sip:010000@provider.example>;tag={}\r\n"
+                  "Call-ID: {}\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n",
+                  b.msg().from_tag(), b.msg().call_id()));
+  EXPECT_TRUE(calls_->on_in_dialog(0, 77, bye, {}, now_));
+  EXPECT_EQ(core_.responses.back().txn, 77u);
+  EXPECT_EQ(core_.responses.back().status, 200);
+  sip::Message a_bye = core_.requests.back().msg();
+  EXPECT_EQ(a_bye.method(), sip::Method::kBye);
+  EXPECT_EQ(a_bye.call_id(), "a-call@10.0.0.1");
+  EXPECT_EQ(a_bye.request_uri(), "sip:1001@10.0.0.1:5062");
+  EXPECT_EQ(a_bye.from_tag(), ok.to_tag());
+  EXPECT_EQ(a_bye.to_tag(), "fa");
+  ASSERT_EQ(core_.cdrs.size(), 2u);
+  EXPECT_EQ(core_.cdrs[1].disposition, "answered");
+  EXPECT_EQ(core_.cdrs[1].hangup_cause, "callee_bye");
+  EXPECT_GT(core_.cdrs[1].end_ms, core_.cdrs[1].answer_ms);
+  EXPECT_EQ(core_.slots[20], 0) << "the trunk's call slot is given back";
+  EXPECT_TRUE(calls_->calls(0).empty());
+}
+
+TEST_F(CallsTest, TrunkFailsOverOn503ButNotOn486) {
+  call("2125551234", user(1));
+  const Sent first = core_.requests.at(0);
+  feed(first, answer(first, 503, "t1"));
+  ASSERT_EQ(core_.requests.size(), 2u);
+  EXPECT_EQ(core_.requests[1].route.destination.address, "127.0.0.3");
+  const Sent second = core_.requests[1];
+  feed(second, answer(second, 486, "t2"));
+  EXPECT_EQ(core_.requests.size(), 2u) << "busy is an answer, not a trunk failure";
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 486}));
+  EXPECT_EQ(core_.cdrs.back().disposition, "busy");
+  EXPECT_EQ(core_.cdrs.back().trunk, 21);
+}
+
+TEST_F(CallsTest, TrunkTimeoutFailsOverAndAllTrunksDownIs503) {
+  call("2125551234", user(1));
+  calls_->on_client_failure(0, core_.requests.at(0).txn, 408, now_);
+  ASSERT_EQ(core_.requests.size(), 2u);
+  calls_->on_client_failure(0, core_.requests.at(1).txn, 503, now_);
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 503}));
+  EXPECT_EQ(core_.cdrs.back().disposition, "failed");
+}
+
+TEST_F(CallsTest, CallLimitSkipsAFullTrunk) {
+  model::SnapshotPatch p;
+  model::Trunk a = *core_.snapshot->trunk(20);
+  a.max_concurrent_calls = 1;
+  p.trunks = {{20, a}};
+  core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  core_.slots[20] = 1;  // another call holds the only slot
+  call("2125551234", user(1));
+  ASSERT_EQ(core_.requests.size(), 1u);
+  EXPECT_EQ(core_.requests[0].route.destination.address, "127.0.0.3");
+}
+
+TEST_F(CallsTest, ProviderChallengeIsAnsweredOnce) {
+  call("2125551234", user(1));
+  const Sent first = core_.requests.at(0);
+  feed(first, answer(first, 407, "t1", false,
+                     "Proxy-Authenticate: Digest realm=\"prov\", nonce=\"n1\", qop=\"auth\""));
+  ASSERT_EQ(core_.requests.size(), 2u);
+  sip::Message again = core_.requests[1].msg();
+  EXPECT_EQ(again.call_id(), first.msg().call_id());
+  EXPECT_EQ(again.from_tag(), first.msg().from_tag());
+  EXPECT_EQ(again.cseq(), first.msg().cseq() + 1);
+  auto creds = again.header(HeaderId::kProxyAuthorization);
+  ASSERT_TRUE(creds) << again.bytes();
+  EXPECT_NE(creds->find("username=\"acct\""), std::string_view::npos);
+  EXPECT_NE(creds->find("realm=\"prov\""), std::string_view::npos);
+  // A second challenge is a failure (wrong credentials): next trunk? No — 401/407 is not a
+  // failover status; the caller gets 503.
+  const Sent second = core_.requests[1];
+  feed(second, answer(second, 407, "t2", false,
+                      "Proxy-Authenticate: Digest realm=\"prov\", nonce=\"n2\", qop=\"auth\""));
+  EXPECT_EQ(core_.requests.size(), 2u);
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 503}));
+}
+
+TEST_F(CallsTest, InternalCallForksAndCancelsTheLosers) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"10.0.0.5", 5060};
+  CallTarget mobile;
+  mobile.contact = "sip:1002@10.0.0.6:5060";
+  mobile.route.destination = {"10.0.0.6", 5060};
+  core_.bindings[2] = {desk, mobile};
+  call("1002", user(1));
+  ASSERT_EQ(core_.requests.size(), 2u);
+  const Sent d = core_.requests[0];
+  const Sent m = core_.requests[1];
+  EXPECT_EQ(d.msg().request_uri(), "sip:1002@10.0.0.5:5060");
+  EXPECT_EQ(m.msg().request_uri(), "sip:1002@10.0.0.6:5060");
+  EXPECT_NE(d.msg().call_id(), m.msg().call_id());
+  EXPECT_EQ(user_of(*d.msg().header(HeaderId::kFrom)), "1001");
+  feed(d, answer(d, 180, "td"));
+  feed(m, answer(m, 200, "tm", true));
+  // The desk phone rang: it gets a CANCEL with its INVITE's branch and CSeq.
+  ASSERT_EQ(core_.requests.size(), 3u);
+  sip::Message cancel = core_.requests[2].msg();
+  EXPECT_EQ(cancel.method(), sip::Method::kCancel);
+  EXPECT_EQ(cancel.branch(), d.msg().branch());
+  EXPECT_EQ(cancel.cseq(), d.msg().cseq());
+  EXPECT_EQ(cancel.call_id(), d.msg().call_id());
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 180, 200}));
+  EXPECT_EQ(core_.cdrs.back().direction, "internal");
+  EXPECT_EQ(core_.cdrs.back().callee_user, 2);
+  EXPECT_EQ(core_.cdrs.back().b_leg_call_id, m.msg().call_id());
+}
+
+TEST_F(CallsTest, CancelWaitsForAProvisionalResponse) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"10.0.0.5", 5060};
+  core_.bindings[2] = {desk};
+  call("1002", user(1));
+  const Sent d = core_.requests.at(0);
+  EXPECT_TRUE(calls_->on_cancel(0, 1, now_));
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 487}));
+  EXPECT_EQ(core_.requests.size(), 1u) << "RFC 3261 §9.1: no CANCEL before a provisional";
+  feed(d, answer(d, 180, "td"));
+  ASSERT_EQ(core_.requests.size(), 2u);
+  EXPECT_EQ(core_.requests[1].msg().method(), sip::Method::kCancel);
+  EXPECT_EQ(core_.cdrs.back().disposition, "cancelled");
+  feed(d, answer(d, 487, "td"));
+  EXPECT_TRUE(calls_->calls(0).empty());
+}
+
+TEST_F(CallsTest, LateAnswerAfterCancelIsAckedAndHungUp) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"10.0.0.5", 5060};
+  core_.bindings[2] = {desk};
+  call("1002", user(1));
+  const Sent d = core_.requests.at(0);
+  feed(d, answer(d, 180, "td"));
+  EXPECT_TRUE(calls_->on_cancel(0, 1, now_));
+  feed(d, answer(d, 200, "td"));  // crossed our CANCEL
+  ASSERT_FALSE(core_.direct.empty());
+  EXPECT_EQ(parse(core_.direct.back().bytes).method(), sip::Method::kAck);
+  EXPECT_EQ(core_.requests.back().msg().method(), sip::Method::kBye);
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 180, 487}));
+}
+
+TEST_F(CallsTest, RoutingFailures) {
+  call("1002", user(1));  // no binding
+  EXPECT_EQ(to_caller().back(), 480);
+  core_.responses.clear();
+  call("1234", user(1));  // not an extension, no rule matches 4 digits
+  EXPECT_EQ(to_caller().back(), 404);
+  core_.responses.clear();
+  call("2125551234", nullptr, 20);  // from a trunk: no rule allows trunk callers
+  EXPECT_EQ(to_caller().back(), 403);
+  EXPECT_TRUE(core_.requests.empty()) << "nothing may reach a trunk";
+  core_.responses.clear();
+  call("2125551234", user(1), std::nullopt, 0);
+  EXPECT_EQ(to_caller().back(), 483);
+  EXPECT_TRUE(core_.requests.empty());
+}
+
+TEST_F(CallsTest, RingTimeoutGivesUpWith480) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"10.0.0.5", 5060};
+  core_.bindings[2] = {desk};
+  call("1002", user(1));
+  const Sent d = core_.requests.at(0);
+  feed(d, answer(d, 180, "td"));
+  ASSERT_FALSE(core_.timers.empty());
+  const auto [key, at] = core_.timers.back();
+  calls_->on_timer(0, key, at);
+  EXPECT_EQ(to_caller().back(), 480);
+  EXPECT_EQ(core_.requests.back().msg().method(), sip::Method::kCancel);
+  EXPECT_EQ(core_.cdrs.back().disposition, "no_answer");
+}
+
+}  // namespace
+}  // namespace cohort::pbx
