@@ -1,5 +1,7 @@
 #include "app/sip_wiring.hpp"
 
+#include <fmt/format.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -146,6 +148,15 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
             {"outcome=\"attempted\"", d(s.attempted)}, {"outcome=\"answered\"", d(s.answered)},
             {"outcome=\"busy\"", d(s.busy)},           {"outcome=\"no_answer\"", d(s.no_answer)},
             {"outcome=\"failed\"", d(s.failed)},       {"outcome=\"cancelled\"", d(s.cancelled)}};
+      });
+  metrics.add_gauge(
+      "cohort_calls_failed_total",
+      "Unanswered calls since start, by the final SIP status the caller got.", [&sip] {
+        Values v;
+        for (const auto& [status, n] : sip.call_stats().by_status) {
+          v.emplace_back(fmt::format("status=\"{}\"", status), static_cast<double>(n));
+        }
+        return v;
       });
   metrics.add_gauge("cohort_sip_transport_total", "SIP transport counters.", [&sip] {
     net::Transports::Stats t = sip.transport_stats();

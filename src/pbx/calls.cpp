@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 
 #include "common/crypto.hpp"
@@ -242,6 +243,7 @@ struct CallController::Impl {
   std::atomic<std::uint64_t> next_key{0};
   std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_busy{0}, n_no_answer{0},
       n_failed{0}, n_cancelled{0};
+  std::array<std::atomic<std::uint64_t>, 700> n_status{};  ///< final status of unanswered
 
   Call* find(std::size_t shard, std::uint64_t key) {
     auto it = shards[shard].calls.find(key);
@@ -877,6 +879,9 @@ struct CallController::Impl {
       ++n_failed;
     }
     --n_active;
+    if (disposition != "answered" && c.cdr.sip_status >= 300 && c.cdr.sip_status < 700) {
+      ++n_status[static_cast<std::size_t>(c.cdr.sip_status)];
+    }
     core.write_cdr(c.cdr);
     for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
       cancel_leg(shard, c, k, now);
@@ -1311,6 +1316,11 @@ CallStats CallController::stats() const {
   s.no_answer = impl_->n_no_answer;
   s.failed = impl_->n_failed;
   s.cancelled = impl_->n_cancelled;
+  for (std::size_t i = 300; i < impl_->n_status.size(); ++i) {
+    if (const std::uint64_t n = impl_->n_status[i]; n > 0) {
+      s.by_status.emplace_back(static_cast<int>(i), n);
+    }
+  }
   return s;
 }
 

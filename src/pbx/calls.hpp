@@ -96,6 +96,8 @@ struct CallStats {
   std::uint64_t answered = 0;
   /// Calls that ended unanswered, by CDR disposition.
   std::uint64_t busy = 0, no_answer = 0, failed = 0, cancelled = 0;
+  /// Unanswered calls by the final status the caller got (486, 404, 503 …).
+  std::vector<std::pair<int, std::uint64_t>> by_status;
 };
 
 /// An active call, for GET /calls.

@@ -324,6 +324,11 @@ TEST_F(CallsTest, TrunkFailsOverOn503ButNotOn486) {
   EXPECT_EQ(to_caller(), (std::vector<int>{100, 486}));
   EXPECT_EQ(core_.cdrs.back().disposition, "busy");
   EXPECT_EQ(core_.cdrs.back().trunk, 21);
+  const CallStats st = calls_->stats();
+  EXPECT_EQ(st.attempted, 1u);
+  EXPECT_EQ(st.busy, 1u);
+  EXPECT_EQ(st.active, 0u);
+  EXPECT_EQ(st.by_status, (std::vector<std::pair<int, std::uint64_t>>{{486, 1}}));
 }
 
 TEST_F(CallsTest, TrunkTimeoutFailsOverAndAllTrunksDownIs503) {
