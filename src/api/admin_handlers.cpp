@@ -106,17 +106,25 @@ Response delete_trunk(Context& ctx, const Request& req, const PathParams& params
         ctx, id, force,
         GuardedDelete{
             .what = "trunk",
-            .if_forced = "leave those groups without a trunk",
+            .if_forced = "leave those groups without a trunk and those rules with a routing gap",
             .exists = [id](const model::Snapshot& s) { return s.trunk(id) != nullptr; },
             .referrers = [id](const model::Snapshot& s) { return model::trunk_referrers(s, id); },
             .remove = [id](store::Transaction& tx) { return tx.trunks().remove(id); },
             .done =
-                [id](const std::vector<model::Referrer>& cleared) {
-                  if (cleared.empty()) {
-                    return deleted_response(id, cleared);
+                [id](const std::vector<model::Referrer>& refs) {
+                  if (refs.empty()) {
+                    return deleted_response(id, refs);
                   }
-                  return json_response(200,
-                                       {{"deleted", id}, {"cleared", referrers_json(cleared)}});
+                  // The store clears a group's trunk; a rule keeps the id in its list (a
+                  // routing gap), because dropping it could leave a rule with no trunk.
+                  std::vector<model::Referrer> cleared;
+                  std::vector<model::Referrer> gaps;
+                  for (const model::Referrer& r : refs) {
+                    (r.kind == model::Referrer::Kind::kGroup ? cleared : gaps).push_back(r);
+                  }
+                  return json_response(200, {{"deleted", id},
+                                             {"cleared", referrers_json(cleared)},
+                                             {"routing_gaps", referrers_json(gaps)}});
                 }});
   });
 }
@@ -212,12 +220,15 @@ Response list_routing_gaps(Context& ctx, const Request& req) {
     COHORT_TRY(require_reads_all(p));
     json items = json::array();
     for (const model::RoutingGap& gap : model::routing_gaps(*s)) {
-      items.push_back({{"holder",
-                        {{"kind", model::to_string(gap.holder.kind)},
-                         {"id", gap.holder.id},
-                         {"name", gap.holder.name}}},
-                       {"field", gap.holder.field},
-                       {"destination", model::destination_to_json(gap.destination)}});
+      items.push_back(
+          {{"holder",
+            {{"kind", model::to_string(gap.holder.kind)},
+             {"id", gap.holder.id},
+             {"name", gap.holder.name}}},
+           {"field", gap.holder.field},
+           {"missing", {{"kind", model::to_string(gap.missing.kind)}, {"id", gap.missing.id}}},
+           {"destination",
+            gap.destination ? model::destination_to_json(*gap.destination) : json(nullptr)}});
     }
     return json_response(200, page_json(std::move(items), std::nullopt));
   });
