@@ -1,4 +1,4 @@
-// /api/v1/trunks (name only until the calls issue), /api/v1/tokens, /api/v1/routing-gaps.
+// /api/v1/trunks, /api/v1/tokens, /api/v1/routing-gaps.
 
 #include <fmt/format.h>
 
@@ -18,13 +18,91 @@ Error no_trunk(model::TrunkId id) {
   return Error::not_found(fmt::format("no trunk with id {}", id));
 }
 
+const std::initializer_list<std::string_view> kTrunkFields = {"name",
+                                                              "host",
+                                                              "port",
+                                                              "transport",
+                                                              "username",
+                                                              "password",
+                                                              "auth_realm",
+                                                              "register",
+                                                              "register_expires_s",
+                                                              "from_domain",
+                                                              "max_concurrent_calls",
+                                                              "inbound_sources"};
+const std::initializer_list<std::string_view> kTrunkReadOnly = {"id", "has_password", "status",
+                                                                "created_at", "updated_at"};
+// Wide JSON bounds; the domain ranges are checked by model::validate_trunk.
+constexpr std::int64_t kWideInt = 1'000'000'000;
+
 Result<void> apply_trunk_fields(const JsonBody& b, model::Trunk& t) {
-  COHORT_TRY(b.check_keys({"name"}, {"id", "created_at", "updated_at"}));
+  COHORT_TRY(b.check_keys(kTrunkFields, kTrunkReadOnly));
   if (b.has("name")) {
     COHORT_TRY_ASSIGN(std::string name, b.string("name"));
     t.name = std::string(text::trim(name));
   }
+  for (auto [key, slot] : {std::pair{"host", &t.host}, std::pair{"username", &t.username},
+                           std::pair{"from_domain", &t.from_domain}}) {
+    if (b.has(key)) {
+      COHORT_TRY_ASSIGN(*slot, b.string(key));
+    }
+  }
+  if (b.has("password")) {
+    // Write-only: absent keeps the stored one, null or "" removes it.
+    COHORT_TRY_ASSIGN(auto password, b.nullable_string("password"));
+    t.password = password.value_or("");
+  }
+  if (b.has("auth_realm")) {
+    COHORT_TRY_ASSIGN(t.auth_realm, b.nullable_string("auth_realm"));
+  }
+  if (b.has("transport")) {
+    COHORT_TRY_ASSIGN(std::string transport, b.string("transport"));
+    auto parsed = model::parse_trunk_transport(transport);
+    if (!parsed) {
+      return fail(Error::invalid("transport", "transport must be udp or tcp"));
+    }
+    t.transport = *parsed;
+  }
+  if (b.has("register")) {
+    COHORT_TRY_ASSIGN(t.register_enabled, b.boolean("register"));
+  }
+  for (auto [key, slot] :
+       {std::pair{"port", &t.port}, std::pair{"register_expires_s", &t.register_expires_s},
+        std::pair{"max_concurrent_calls", &t.max_concurrent_calls}}) {
+    if (b.has(key)) {
+      COHORT_TRY_ASSIGN(std::int64_t n, b.integer(key, -kWideInt, kWideInt));
+      *slot = static_cast<int>(n);
+    }
+  }
+  if (b.has("inbound_sources")) {
+    COHORT_TRY_ASSIGN(t.inbound_sources, b.string_list("inbound_sources"));
+  }
   return {};
+}
+
+/// The trunk with its live `status` from the SIP side: null when SIP is not running in this
+/// process or does not know the trunk (yet).
+json trunk_json(const Context& ctx, const model::Trunk& t) {
+  json j = trunk_to_json(t);
+  std::optional<TrunkStatusView> status;
+  if (ctx.options.sip != nullptr) {
+    status = ctx.options.sip->trunk_status(t.id);
+  }
+  if (!status) {
+    j["status"] = nullptr;
+    return j;
+  }
+  auto time_or_null = [](std::int64_t unix_seconds) {
+    return unix_seconds > 0 ? json(rfc3339(unix_seconds)) : json(nullptr);
+  };
+  j["status"] = {
+      {"state", status->state},
+      {"last_status", status->last_status > 0 ? json(status->last_status) : json(nullptr)},
+      {"last_reason", status->last_reason.empty() ? json(nullptr) : json(status->last_reason)},
+      {"expires_at", time_or_null(status->expires_at)},
+      {"updated_at", time_or_null(status->updated_at)},
+      {"active_calls", status->active_calls}};
+  return j;
 }
 
 Response list_trunks(Context& ctx, const Request& req) {
@@ -34,7 +112,7 @@ Response list_trunks(Context& ctx, const Request& req) {
     COHORT_TRY(require_reads_all(p));
     COHORT_TRY_ASSIGN(Page page, page_from_query(req));
     return json_response(200, id_page(s->trunk_ids(), page, [&](model::TrunkId id) -> json {
-                           return trunk_to_json(*s->trunk(id));
+                           return trunk_json(ctx, *s->trunk(id));
                          }));
   });
 }
@@ -55,7 +133,7 @@ Response create_trunk(Context& ctx, const Request& req) {
       COHORT_TRY_ASSIGN(created, tx.trunks().create(draft));
       return {};
     }));
-    return json_response(201, trunk_to_json(created));
+    return json_response(201, trunk_json(ctx, created));
   });
 }
 
@@ -69,7 +147,7 @@ Response get_trunk(Context& ctx, const Request& req, const PathParams& params) {
     if (t == nullptr) {
       return fail(no_trunk(id));
     }
-    return json_response(200, trunk_to_json(*t));
+    return json_response(200, trunk_json(ctx, *t));
   });
 }
 
@@ -92,7 +170,7 @@ Response patch_trunk(Context& ctx, const Request& req, const PathParams& params)
       COHORT_TRY_ASSIGN(updated, tx.trunks().update(draft));
       return {};
     }));
-    return json_response(200, trunk_to_json(updated));
+    return json_response(200, trunk_json(ctx, updated));
   });
 }
 
@@ -106,17 +184,25 @@ Response delete_trunk(Context& ctx, const Request& req, const PathParams& params
         ctx, id, force,
         GuardedDelete{
             .what = "trunk",
-            .if_forced = "leave those groups without a trunk",
+            .if_forced = "leave those groups without a trunk and those rules with a routing gap",
             .exists = [id](const model::Snapshot& s) { return s.trunk(id) != nullptr; },
             .referrers = [id](const model::Snapshot& s) { return model::trunk_referrers(s, id); },
             .remove = [id](store::Transaction& tx) { return tx.trunks().remove(id); },
             .done =
-                [id](const std::vector<model::Referrer>& cleared) {
-                  if (cleared.empty()) {
-                    return deleted_response(id, cleared);
+                [id](const std::vector<model::Referrer>& refs) {
+                  if (refs.empty()) {
+                    return deleted_response(id, refs);
                   }
-                  return json_response(200,
-                                       {{"deleted", id}, {"cleared", referrers_json(cleared)}});
+                  // The store clears a group's trunk; a rule keeps the id in its list (a
+                  // routing gap), because dropping it could leave a rule with no trunk.
+                  std::vector<model::Referrer> cleared;
+                  std::vector<model::Referrer> gaps;
+                  for (const model::Referrer& r : refs) {
+                    (r.kind == model::Referrer::Kind::kGroup ? cleared : gaps).push_back(r);
+                  }
+                  return json_response(200, {{"deleted", id},
+                                             {"cleared", referrers_json(cleared)},
+                                             {"routing_gaps", referrers_json(gaps)}});
                 }});
   });
 }
@@ -212,12 +298,15 @@ Response list_routing_gaps(Context& ctx, const Request& req) {
     COHORT_TRY(require_reads_all(p));
     json items = json::array();
     for (const model::RoutingGap& gap : model::routing_gaps(*s)) {
-      items.push_back({{"holder",
-                        {{"kind", model::to_string(gap.holder.kind)},
-                         {"id", gap.holder.id},
-                         {"name", gap.holder.name}}},
-                       {"field", gap.holder.field},
-                       {"destination", model::destination_to_json(gap.destination)}});
+      items.push_back(
+          {{"holder",
+            {{"kind", model::to_string(gap.holder.kind)},
+             {"id", gap.holder.id},
+             {"name", gap.holder.name}}},
+           {"field", gap.holder.field},
+           {"missing", {{"kind", model::to_string(gap.missing.kind)}, {"id", gap.missing.id}}},
+           {"destination",
+            gap.destination ? model::destination_to_json(*gap.destination) : json(nullptr)}});
     }
     return json_response(200, page_json(std::move(items), std::nullopt));
   });

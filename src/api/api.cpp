@@ -29,6 +29,8 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
   add_group_routes(router_, ctx);
   add_admin_routes(router_, ctx);
   add_sip_routes(router_, ctx);
+  add_outbound_rule_routes(router_, ctx);
+  add_call_routes(router_, ctx);
 
   metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
     model::SnapshotPtr s = ctx->store.snapshot();
@@ -38,6 +40,7 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
         {"kind=\"memberships\"", static_cast<double>(s->membership_count())},
         {"kind=\"trunks\"", static_cast<double>(s->trunk_ids().size())},
         {"kind=\"tokens\"", static_cast<double>(s->token_ids().size())},
+        {"kind=\"outbound_rules\"", static_cast<double>(s->outbound_rules().size())},
     };
   });
   metrics.add_gauge("cohort_snapshot_version", "Version of the published configuration snapshot.",

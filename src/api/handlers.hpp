@@ -80,5 +80,7 @@ void add_user_routes(Router& r, const ContextPtr& ctx);
 void add_group_routes(Router& r, const ContextPtr& ctx);
 void add_admin_routes(Router& r, const ContextPtr& ctx);
 void add_sip_routes(Router& r, const ContextPtr& ctx);
+void add_outbound_rule_routes(Router& r, const ContextPtr& ctx);
+void add_call_routes(Router& r, const ContextPtr& ctx);
 
 }  // namespace cohort::api

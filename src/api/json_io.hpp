@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http.hpp"
 #include "common/errc.hpp"
@@ -19,10 +20,18 @@ namespace cohort::api {
 
 /// RFC 3339 UTC ("2026-11-22T14:25:02Z") from unix seconds.
 std::string rfc3339(std::int64_t unix_seconds);
+/// RFC 3339 UTC with milliseconds ("2026-11-22T14:25:02.125Z") from unix milliseconds.
+std::string rfc3339_ms(std::int64_t unix_ms);
+/// Unix milliseconds from an RFC 3339 date-time ("2026-11-22T14:25:02Z",
+/// "2026-11-22T15:25:02.5+01:00"); fractions beyond milliseconds are truncated. nullopt when
+/// malformed or out of range.
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
 nlohmann::json user_to_json(const model::User& u);
 nlohmann::json group_to_json(const model::Group& g, const model::Snapshot& s);
+/// Every field but the password (write-only): `has_password` says whether there is one.
 nlohmann::json trunk_to_json(const model::Trunk& t);
+nlohmann::json outbound_rule_to_json(const model::OutboundRule& r);
 nlohmann::json member_to_json(const model::Member& m, const model::Snapshot& s);
 nlohmann::json user_membership_to_json(const model::UserMembership& m, const model::Snapshot& s);
 
@@ -47,6 +56,10 @@ class JsonBody {
   Result<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) const;
   /// Null → nullopt, else a string.
   Result<std::optional<std::string>> nullable_string(std::string_view key) const;
+  /// An array of strings; a wrong element names it ("patterns[2]").
+  Result<std::vector<std::string>> string_list(std::string_view key) const;
+  /// An array of positive integers; a wrong element names it ("trunks[1]").
+  Result<std::vector<std::int64_t>> id_list(std::string_view key) const;
   /// Null → nullopt, else an integer in [min, max].
   Result<std::optional<std::int64_t>> nullable_integer(std::string_view key, std::int64_t min,
                                                        std::int64_t max) const;

@@ -12,26 +12,44 @@ namespace cohort::model {
 
 /// An object field that holds a reference.
 struct Referrer {
-  enum class Kind { kGroup };
+  enum class Kind { kGroup, kOutboundRule };
   Kind kind = Kind::kGroup;
   std::int64_t id = 0;
   std::string name;
-  std::string field;  ///< e.g. "fallback", "trunk"
+  std::string field;  ///< e.g. "fallback", "trunk", "caller_groups", "trunks"
   bool operator==(const Referrer&) const = default;
 };
+/// "group", "outbound_rule".
 std::string_view to_string(Referrer::Kind k);
 
-/// Every Destination in the model that points at `target`.
+/// Everything that names `target`: Destinations (group fallbacks, ordered by group id), then
+/// outbound rules whose caller_groups or caller_users list it (in position order).
 std::vector<Referrer> referrers_of(const Snapshot& s, Target target);
-/// Every group whose `trunk` is `trunk`.
+/// Groups whose `trunk` is `trunk` (field "trunk", by id), then outbound rules that list it
+/// in `trunks` (field "trunks", in position order).
 std::vector<Referrer> trunk_referrers(const Snapshot& s, TrunkId trunk);
+
+/// The object a routing gap points at, which no longer exists.
+struct MissingObject {
+  enum class Kind { kUser, kGroup, kTrunk };
+  Kind kind = Kind::kUser;
+  std::int64_t id = 0;
+  bool operator==(const MissingObject&) const = default;
+};
+/// "user", "group", "trunk".
+std::string_view to_string(MissingObject::Kind k);
 
 struct RoutingGap {
   Referrer holder;
-  Destination destination;  ///< the dangling destination as stored
+  MissingObject missing;
+  /// The dangling Destination as stored (fallbacks); nullopt for an id in a rule's list.
+  std::optional<Destination> destination;
   bool operator==(const RoutingGap&) const = default;
 };
-/// Every Destination whose target does not exist, ordered by holder id.
+/// Every reference whose target does not exist: group fallbacks ordered by group id, then
+/// outbound rules in position order, each rule's lists in the order caller_groups,
+/// caller_users, trunks. A missing caller group or user matches no caller; a missing trunk
+/// carries no call.
 std::vector<RoutingGap> routing_gaps(const Snapshot& s);
 
 /// If giving group `group` the fallback `fallback` would close a cycle of group fallbacks

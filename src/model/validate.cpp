@@ -2,9 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "common/text.hpp"
+#include "model/dial_pattern.hpp"
 #include "model/references.hpp"
 
 namespace cohort::model {
@@ -62,7 +67,151 @@ std::string describe_cycle(const std::vector<GroupId>& cycle, const Group& propo
   return out;
 }
 
+bool is_ascii_alnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/// A dotted quad of decimal octets. Leading zeros are refused: inet_aton reads "010" as
+/// octal, so "010.0.0.1" would mean one address here and another to the resolver.
+std::optional<std::uint32_t> parse_ipv4(std::string_view v) {
+  std::uint32_t address = 0;
+  std::size_t i = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (i >= v.size() || v[i] != '.') {
+        return std::nullopt;
+      }
+      ++i;
+    }
+    const std::size_t start = i;
+    unsigned octet = 0;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && i - start < 3) {
+      octet = octet * 10 + static_cast<unsigned>(v[i] - '0');
+      ++i;
+    }
+    const std::size_t length = i - start;
+    if (length == 0 || (length > 1 && v[start] == '0') || octet > 255) {
+      return std::nullopt;
+    }
+    address = (address << 8) | octet;
+  }
+  if (i != v.size()) {
+    return std::nullopt;
+  }
+  return address;
+}
+
+/// RFC 1123 §2.1 host names: dot-separated labels of letters, digits and inner hyphens,
+/// 1–63 bytes each, at most 253 in all.
+bool is_host_name(std::string_view v) {
+  if (v.empty() || v.size() > 253) {
+    return false;
+  }
+  std::string_view last;
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = v.find('.', start);
+    const std::string_view label =
+        v.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      if (!is_ascii_alnum(c) && c != '-') {
+        return false;
+      }
+    }
+    last = label;
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    start = dot + 1;
+  }
+  // An all-numeric last label reads as an address ("10.0.0.256"): not a name either.
+  return !text::all_digits(last);
+}
+
+/// Trunk usernames and passwords go into digest quoted-strings (RFC 7616 §3.4) and into
+/// provider portals: printable ASCII without spaces, quotes or backslashes types and
+/// transmits the same everywhere. The message never echoes the value.
+Result<void> check_credential(std::string_view field, std::string_view value) {
+  bool ok = value.size() <= kMaxCredentialLength;
+  for (char c : value) {
+    ok = ok && c > 0x20 && c < 0x7f && c != '"' && c != '\'' && c != '\\';
+  }
+  if (!ok) {
+    return fail(Error::invalid(
+        std::string(field),
+        fmt::format("{} must be at most {} printable ASCII characters without spaces, quotes or "
+                    "backslashes",
+                    field, kMaxCredentialLength)));
+  }
+  return {};
+}
+
+/// Each id listed once and naming an existing object, unless `stored` already held it.
+template <class Exists>
+Result<void> check_id_list(std::string_view field, std::string_view kind,
+                           const std::vector<std::int64_t>& ids,
+                           const std::vector<std::int64_t>* stored, Exists exists) {
+  std::set<std::int64_t> seen;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::string at = fmt::format("{}[{}]", field, i);
+    if (!seen.insert(ids[i]).second) {
+      return fail(Error::invalid(at, fmt::format("{} {} is listed twice", kind, ids[i])));
+    }
+    const bool held =
+        stored != nullptr && std::find(stored->begin(), stored->end(), ids[i]) != stored->end();
+    if (!held && !exists(ids[i])) {
+      return fail(Error::invalid(at, fmt::format("no {} with id {}", kind, ids[i])));
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+Result<void> check_host(std::string_view field, std::string_view value) {
+  if (!parse_ipv4(value) && !is_host_name(value)) {
+    return fail(Error::invalid(std::string(field),
+                               fmt::format("{} must be a host name or an IPv4 address", field)));
+  }
+  return {};
+}
+
+Result<void> check_ipv4_source(std::string_view field, std::string_view value) {
+  auto bad = [&] {
+    return fail(Error::invalid(
+        std::string(field),
+        fmt::format("{} must be an IPv4 address or a CIDR block such as 203.0.113.0/24", field)));
+  };
+  const std::size_t slash = value.find('/');
+  const auto address = parse_ipv4(value.substr(0, slash));
+  if (!address) {
+    return bad();
+  }
+  if (slash == std::string_view::npos) {
+    return {};
+  }
+  const std::string_view prefix_text = value.substr(slash + 1);
+  if (prefix_text.empty() || prefix_text.size() > 2 || !text::all_digits(prefix_text) ||
+      (prefix_text.size() == 2 && prefix_text.front() == '0')) {
+    return bad();
+  }
+  const int prefix = std::stoi(std::string(prefix_text));
+  if (prefix > 32) {
+    return bad();
+  }
+  const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+  if ((*address & ~mask) != 0) {
+    // Usually a typo for a single address or for another block: say which block it is.
+    const std::uint32_t network = *address & mask;
+    return fail(Error::invalid(
+        std::string(field),
+        fmt::format("{} has host bits set; the block is {}.{}.{}.{}/{}", field, network >> 24,
+                    (network >> 16) & 0xff, (network >> 8) & 0xff, network & 0xff, prefix)));
+  }
+  return {};
+}
 
 Result<void> check_extension(std::string_view field, std::string_view value) {
   if (value.size() < 2 || value.size() > 10 || !text::all_digits(value)) {
@@ -242,6 +391,43 @@ Result<void> validate_trunk(const Trunk& t, const Snapshot& s) {
   if (auto ok = check_name("name", t.name, kMaxNameLength); !ok) {
     return ok;
   }
+  if (!t.host.empty()) {
+    COHORT_TRY(check_host("host", t.host));
+  }
+  if (t.port < 1 || t.port > 65535) {
+    return fail(Error::invalid("port", "port must be 1–65535"));
+  }
+  COHORT_TRY(check_credential("username", t.username));
+  COHORT_TRY(check_credential("password", t.password));
+  if (t.auth_realm) {
+    // A realm is a quoted-string (RFC 7616 §3.3) and may hold spaces, but no quote or
+    // backslash that would need escaping to compare equal.
+    bool ok = !t.auth_realm->empty() && t.auth_realm->size() <= kMaxCredentialLength;
+    for (char c : *t.auth_realm) {
+      ok = ok && c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    }
+    if (!ok) {
+      return fail(Error::invalid(
+          "auth_realm", fmt::format("auth_realm must be 1–{} printable ASCII characters without "
+                                    "quotes or backslashes, or null",
+                                    kMaxCredentialLength)));
+    }
+  }
+  COHORT_TRY(check_range("register_expires_s", t.register_expires_s, 60, 86400, "seconds"));
+  if (!t.from_domain.empty()) {
+    COHORT_TRY(check_host("from_domain", t.from_domain));
+  }
+  if (t.max_concurrent_calls < 0) {
+    return fail(Error::invalid("max_concurrent_calls",
+                               "max_concurrent_calls must be 0 (unlimited) or more"));
+  }
+  for (std::size_t i = 0; i < t.inbound_sources.size(); ++i) {
+    COHORT_TRY(check_ipv4_source(fmt::format("inbound_sources[{}]", i), t.inbound_sources[i]));
+  }
+  // REGISTER goes to the host with the username as the AOR user (RFC 3261 §10.2).
+  if (t.register_enabled && (t.host.empty() || t.username.empty())) {
+    return fail(Error::invalid("register", "register needs a host and a username"));
+  }
   // A node has a handful of trunks: a scan beats keeping another index in every snapshot.
   const std::string lower = text::ascii_lower(t.name);
   for (TrunkId id : s.trunk_ids()) {
@@ -249,6 +435,75 @@ Result<void> validate_trunk(const Trunk& t, const Snapshot& s) {
     if (other != nullptr && id != t.id && text::ascii_lower(other->name) == lower) {
       return fail(Error::conflict(
           "name", fmt::format("a trunk named \"{}\" already exists (id {})", other->name, id)));
+    }
+  }
+  return {};
+}
+
+}  // namespace cohort::model
+
+namespace cohort::model {
+
+Result<void> validate_outbound_rule(const OutboundRule& r, const Snapshot& s,
+                                    const OutboundRule* stored) {
+  COHORT_TRY(check_name("name", r.name, kMaxNameLength));
+  if (r.patterns.empty()) {
+    return fail(Error::invalid("patterns", "patterns must list at least one dial pattern"));
+  }
+  for (std::size_t i = 0; i < r.patterns.size(); ++i) {
+    auto compiled = DialPattern::compile(r.patterns[i]);
+    if (!compiled) {
+      const std::string field = fmt::format("patterns[{}]", i);
+      return fail(Error::invalid(field, fmt::format("{}: {}", field, compiled.error())));
+    }
+  }
+  COHORT_TRY(check_id_list("caller_groups", "group", r.caller_groups,
+                           stored != nullptr ? &stored->caller_groups : nullptr,
+                           [&](GroupId id) { return s.group(id) != nullptr; }));
+  COHORT_TRY(check_id_list("caller_users", "user", r.caller_users,
+                           stored != nullptr ? &stored->caller_users : nullptr,
+                           [&](UserId id) { return s.user(id) != nullptr; }));
+  COHORT_TRY(check_range("strip", r.strip, 0, kMaxStrip, "digits"));
+  bool prepend_ok = r.prepend.size() <= kMaxPrependLength;
+  for (std::size_t i = 0; i < r.prepend.size(); ++i) {
+    const char c = r.prepend[i];
+    // '+' only in front: it marks an E.164 number and means nothing inside one.
+    prepend_ok =
+        prepend_ok && ((c >= '0' && c <= '9') || c == '*' || c == '#' || (c == '+' && i == 0));
+  }
+  if (!prepend_ok) {
+    return fail(Error::invalid(
+        "prepend", fmt::format("prepend must be at most {} digits, '*' and '#', with an optional "
+                               "leading '+'",
+                               kMaxPrependLength)));
+  }
+  if (r.trunks.empty()) {
+    return fail(Error::invalid("trunks", "trunks must list at least one trunk"));
+  }
+  COHORT_TRY(check_id_list("trunks", "trunk", r.trunks,
+                           stored != nullptr ? &stored->trunks : nullptr,
+                           [&](TrunkId id) { return s.trunk(id) != nullptr; }));
+  if (r.caller_id) {
+    if (r.caller_id->policy == CallerIdPolicy::kFixed) {
+      COHORT_TRY(check_caller_id("caller_id.value", r.caller_id->value));
+    } else if (!r.caller_id->value.empty()) {
+      return fail(Error::invalid("caller_id.value",
+                                 "caller_id.value is only for the fixed policy; leave it out"));
+    }
+    // The group policy presents the matched group's caller ID: without a caller group
+    // condition there is no group to take it from.
+    if (r.caller_id->policy == CallerIdPolicy::kGroup && r.caller_groups.empty()) {
+      return fail(Error::invalid("caller_id.policy",
+                                 "caller_id policy group needs at least one caller_groups entry"));
+    }
+  }
+  // Rules are few (tens): a scan beats another index in every snapshot.
+  const std::string lower = text::ascii_lower(r.name);
+  for (const OutboundRule& other : s.outbound_rules()) {
+    if (other.id != r.id && text::ascii_lower(other.name) == lower) {
+      return fail(Error::conflict(
+          "name", fmt::format("an outbound rule named \"{}\" already exists (id {})", other.name,
+                              other.id)));
     }
   }
   return {};

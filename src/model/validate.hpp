@@ -3,6 +3,7 @@
 // (uniqueness, references, fallback cycles) checked against a snapshot. Errors name the
 // API field. The store's constraints back the uniqueness rules up under concurrency.
 
+#include <cstddef>
 #include <string_view>
 
 #include "common/errc.hpp"
@@ -14,6 +15,11 @@ inline constexpr std::size_t kMaxNameLength = 200;
 inline constexpr std::size_t kMaxDescriptionLength = 2000;
 inline constexpr std::size_t kMinPasswordLength = 8;
 inline constexpr std::size_t kMaxPasswordLength = 128;
+/// Trunk usernames, passwords and realms.
+inline constexpr std::size_t kMaxCredentialLength = 128;
+/// Digits an outbound rule may strip, and the length of what it may prepend.
+inline constexpr int kMaxStrip = 32;
+inline constexpr std::size_t kMaxPrependLength = 32;
 
 /// 2–10 ASCII digits.
 Result<void> check_extension(std::string_view field, std::string_view value);
@@ -31,6 +37,18 @@ Result<void> validate_user(const User& u, const Snapshot& s);
 /// Formats, ranges, uniqueness, that `trunk` and the fallback target exist, and that the
 /// fallback does not close a cycle of group fallbacks (`g.id` 0 = new).
 Result<void> validate_group(const Group& g, const Snapshot& s);
+/// A host name (RFC 1123 labels) or a dotted-quad IPv4 address; never empty.
+Result<void> check_host(std::string_view field, std::string_view value);
+/// An IPv4 address, or an IPv4 CIDR block "a.b.c.d/n" without host bits set.
+Result<void> check_ipv4_source(std::string_view field, std::string_view value);
+
+/// Formats, ranges and name uniqueness of a trunk (`t.id` 0 = new).
 Result<void> validate_trunk(const Trunk& t, const Snapshot& s);
+/// Formats, ranges, that the named groups, users and trunks exist, and name uniqueness
+/// (`r.id` 0 = new). References already held by `stored` (the rule before a PATCH) are not
+/// re-checked for existence: a routing gap left by a forced delete must not block unrelated
+/// edits of the rule.
+Result<void> validate_outbound_rule(const OutboundRule& r, const Snapshot& s,
+                                    const OutboundRule* stored = nullptr);
 
 }  // namespace cohort::model

@@ -40,6 +40,26 @@ inline Trunk make_trunk(TrunkId id, std::string name) {
   return t;
 }
 
+inline OutboundRule make_rule(OutboundRuleId id, std::string name, std::vector<TrunkId> trunks,
+                              std::vector<std::string> patterns = {"_X."}) {
+  OutboundRule r;
+  r.id = id;
+  r.name = std::move(name);
+  r.patterns = std::move(patterns);
+  r.trunks = std::move(trunks);
+  return r;
+}
+
+/// Replaces the whole ordered list of outbound rules (positions are set to 1..n).
+inline Snapshot with_rules(const Snapshot& s, std::vector<OutboundRule> rules) {
+  SnapshotPatch p;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    rules[i].position = static_cast<int>(i + 1);
+  }
+  p.outbound_rules = std::move(rules);
+  return s.apply(p);
+}
+
 /// Applies a patch that saves (or replaces) the given objects.
 inline Snapshot with(const Snapshot& s, std::vector<User> users, std::vector<Group> groups = {},
                      std::vector<Trunk> trunks = {}) {

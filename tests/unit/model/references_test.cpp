@@ -8,9 +8,11 @@ namespace cohort::model {
 namespace {
 
 using testing::make_group;
+using testing::make_rule;
 using testing::make_trunk;
 using testing::make_user;
 using testing::with;
+using testing::with_rules;
 
 using Path = std::vector<GroupId>;
 
@@ -84,7 +86,83 @@ TEST_F(References, ForcedDeletesLeaveGapsOrderedByHolder) {
   EXPECT_EQ(gaps[1].destination, Destination{DestUser{5}});
   EXPECT_EQ(gaps[2].holder.id, 4);
   EXPECT_EQ(gaps[2].destination, (Destination{DestVoicemail{DestVoicemail::Box::kGroup, 2}}));
+  EXPECT_EQ(gaps[2].missing, (MissingObject{MissingObject::Kind::kGroup, 2}));
+  EXPECT_EQ(gaps[1].missing, (MissingObject{MissingObject::Kind::kUser, 5}));
   EXPECT_TRUE(routing_gaps(s).empty());  // the old snapshot had none
+}
+
+// ---- outbound rules ----------------------------------------------------------------------
+
+class RuleReferences : public References {
+ protected:
+  RuleReferences() {
+    // Positions: Mixed(21) first, then Sales(20), then Other(22).
+    OutboundRule sales = make_rule(20, "Sales out", {9});
+    sales.caller_groups = {1, 2};
+    OutboundRule mixed = make_rule(21, "Mixed", {8, 9});
+    mixed.caller_groups = {2};
+    mixed.caller_users = {5};
+    OutboundRule other = make_rule(22, "Other", {8});
+    s = with(s, {}, {}, {make_trunk(8, "Backup")});
+    s = with_rules(s, {mixed, sales, other});
+  }
+};
+
+TEST_F(RuleReferences, GroupsAndUsersNamedInCallerConditionsAreReferenced) {
+  auto r = referrers_of(s, Target{Target::Kind::kGroup, 2});
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "fallback"}));
+  EXPECT_EQ(r[1], (Referrer{Referrer::Kind::kGroup, 4, "Billing", "fallback"}));
+  EXPECT_EQ(r[2], (Referrer{Referrer::Kind::kOutboundRule, 21, "Mixed", "caller_groups"}));
+  EXPECT_EQ(r[3], (Referrer{Referrer::Kind::kOutboundRule, 20, "Sales out", "caller_groups"}));
+
+  auto u = referrers_of(s, Target{Target::Kind::kUser, 5});
+  ASSERT_EQ(u.size(), 3u);
+  EXPECT_EQ(u[2], (Referrer{Referrer::Kind::kOutboundRule, 21, "Mixed", "caller_users"}));
+  // Group 1 is named by one rule only; a rule never refers to a user through caller_groups.
+  EXPECT_EQ(referrers_of(s, Target{Target::Kind::kGroup, 1}).size(), 1u);
+  EXPECT_TRUE(referrers_of(s, Target{Target::Kind::kUser, 1}).empty());
+  EXPECT_EQ(to_string(Referrer::Kind::kOutboundRule), "outbound_rule");
+}
+
+TEST_F(RuleReferences, TrunkReferrersIncludeRulesInPositionOrder) {
+  auto r = trunk_referrers(s, 9);
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "trunk"}));
+  EXPECT_EQ(r[1], (Referrer{Referrer::Kind::kGroup, 3, "Night", "trunk"}));
+  EXPECT_EQ(r[2], (Referrer{Referrer::Kind::kOutboundRule, 21, "Mixed", "trunks"}));
+  EXPECT_EQ(r[3], (Referrer{Referrer::Kind::kOutboundRule, 20, "Sales out", "trunks"}));
+  auto backup = trunk_referrers(s, 8);
+  ASSERT_EQ(backup.size(), 2u);
+  EXPECT_EQ(backup[0].id, 21);
+  EXPECT_EQ(backup[1].id, 22);
+}
+
+TEST_F(RuleReferences, ForcedDeletesLeaveRuleGapsAfterFallbackGaps) {
+  EXPECT_TRUE(routing_gaps(s).empty());
+  SnapshotPatch p;
+  p.users.emplace_back(5, std::nullopt);
+  p.groups.emplace_back(2, std::nullopt);
+  p.trunks.emplace_back(9, std::nullopt);
+  auto gaps = routing_gaps(s.apply(p));
+  ASSERT_EQ(gaps.size(), 8u);
+  // Fallbacks first (groups 1, 3, 4), then the rules in position order.
+  EXPECT_EQ(gaps[0].holder.kind, Referrer::Kind::kGroup);
+  EXPECT_EQ(gaps[2].holder.id, 4);
+  const std::vector<RoutingGap> rules(gaps.begin() + 3, gaps.end());
+  using K = MissingObject::Kind;
+  const Referrer mixed{Referrer::Kind::kOutboundRule, 21, "Mixed", ""};
+  const Referrer sales{Referrer::Kind::kOutboundRule, 20, "Sales out", ""};
+  auto at = [](Referrer r, std::string field) {
+    r.field = std::move(field);
+    return r;
+  };
+  EXPECT_EQ(rules[0], (RoutingGap{at(mixed, "caller_groups"), {K::kGroup, 2}, std::nullopt}));
+  EXPECT_EQ(rules[1], (RoutingGap{at(mixed, "caller_users"), {K::kUser, 5}, std::nullopt}));
+  EXPECT_EQ(rules[2], (RoutingGap{at(mixed, "trunks"), {K::kTrunk, 9}, std::nullopt}));
+  EXPECT_EQ(rules[3], (RoutingGap{at(sales, "caller_groups"), {K::kGroup, 2}, std::nullopt}));
+  EXPECT_EQ(rules[4], (RoutingGap{at(sales, "trunks"), {K::kTrunk, 9}, std::nullopt}));
+  EXPECT_EQ(to_string(K::kTrunk), "trunk");
 }
 
 // ---- fallback cycles -------------------------------------------------------------------

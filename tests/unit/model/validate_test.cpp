@@ -12,9 +12,11 @@ namespace cohort::model {
 namespace {
 
 using testing::make_group;
+using testing::make_rule;
 using testing::make_trunk;
 using testing::make_user;
 using testing::with;
+using testing::with_rules;
 
 struct CheckCase {
   std::string name;  ///< for the failure message
@@ -42,6 +44,18 @@ std::vector<CheckCase> check_cases() {
        {"", "alice", "@example.com", "alice@", "alice@example", "alice@@example.com",
         "a@b@example.com", "alice smith@example.com", "alice@.example.com", "alice@example.com.",
         "alice@example..com", "alice@exa\tmple.com", std::string(250, 'a') + "@example.com"}},
+      {"host",
+       check_host,
+       {"sip.callcentric.net", "localhost", "a", "a-b.example", "203.0.113.7", "0.0.0.0",
+        "255.255.255.255", "x1.example.com", "1example.com", std::string(63, 'a') + ".com"},
+       {"", "-sip.example", "sip-.example", "sip..example", ".example", "example.", "sip_x.net",
+        "sip example", "10.0.0.256", "010.0.0.1", "1.2.3", "1.2.3.4.5", "192.168.1.1:5060", "::1",
+        std::string(64, 'a') + ".com", "üñí.example", "sip.example.123"}},
+      {"inbound_sources",
+       check_ipv4_source,
+       {"203.0.113.7", "203.0.113.0/24", "0.0.0.0/0", "10.0.0.1/32", "198.51.100.128/25"},
+       {"", "/24", "203.0.113.0/", "203.0.113.0/33", "203.0.113.0/024", "203.0.113.7/24",
+        "203.0.113.0/x", "sip.example.com", "203.0.113.0/24/1", "203.0.113.0 /24", "::1/128"}},
       {"password",
        check_password,
        {"12345678", "correct horse battery staple", std::string(128, 'x'), "p@ss w0rd!~"},
@@ -302,6 +316,260 @@ TEST(ValidateTrunk, NameFormatAndUniqueness) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::kInvalid);
   EXPECT_EQ(r.error().field, "name");
+}
+
+TEST(Check, HostBitsMessageNamesTheBlock) {
+  auto r = check_ipv4_source("inbound_sources[1]", "203.0.113.7/24");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "inbound_sources[1]");
+  EXPECT_NE(r.error().message.find("203.0.113.0/24"), std::string::npos) << r.error().message;
+}
+
+Trunk full_trunk(TrunkId id, std::string name) {
+  Trunk t = make_trunk(id, std::move(name));
+  t.host = "sip.callcentric.net";
+  t.port = 5060;
+  t.username = "17775551234";
+  t.password = "demo-trunk-secret!#$%&()*+,-./:;<=>?@[]^_`{|}~";
+  t.auth_realm = "callcentric.com realm";
+  t.register_enabled = true;
+  t.register_expires_s = 3600;
+  t.from_domain = "callcentric.net";
+  t.max_concurrent_calls = 4;
+  t.inbound_sources = {"204.11.192.0/22", "66.193.176.35"};
+  return t;
+}
+
+TEST(ValidateTrunk, AcceptsEveryFieldAndTheDefaults) {
+  Snapshot s = with(Snapshot{}, {}, {}, {make_trunk(1, "Carrier A")});
+  EXPECT_TRUE(validate_trunk(full_trunk(0, "CallCentric"), s).has_value());
+  // A name-only trunk (the previous release's) stays valid.
+  EXPECT_TRUE(validate_trunk(make_trunk(0, "Bare"), s).has_value());
+  Trunk bounds = full_trunk(0, "Bounds");
+  bounds.port = 65535;
+  bounds.register_expires_s = 60;
+  bounds.max_concurrent_calls = 0;
+  bounds.username = std::string(kMaxCredentialLength, 'u');
+  bounds.password.clear();
+  bounds.auth_realm.reset();
+  bounds.host = "198.51.100.1";
+  EXPECT_TRUE(validate_trunk(bounds, s).has_value());
+  bounds.port = 1;
+  bounds.register_expires_s = 86400;
+  EXPECT_TRUE(validate_trunk(bounds, s).has_value());
+}
+
+TEST(ValidateTrunk, FormatAndRangeErrorsNameTheField) {
+  struct Case {
+    std::function<void(Trunk&)> edit;
+    const char* field;
+  };
+  const std::vector<Case> cases = {
+      {[](Trunk& t) { t.host = "sip provider"; }, "host"},
+      {[](Trunk& t) { t.host = "1.2.3.4:5060"; }, "host"},
+      {[](Trunk& t) { t.port = 0; }, "port"},
+      {[](Trunk& t) { t.port = 65536; }, "port"},
+      {[](Trunk& t) { t.username = "user name"; }, "username"},
+      {[](Trunk& t) { t.username = "user\"x"; }, "username"},
+      {[](Trunk& t) { t.username = std::string(kMaxCredentialLength + 1, 'u'); }, "username"},
+      {[](Trunk& t) { t.password = "pass word"; }, "password"},
+      {[](Trunk& t) { t.password = "it's"; }, "password"},
+      {[](Trunk& t) { t.password = "back\\slash"; }, "password"},
+      {[](Trunk& t) { t.password = "tab\there"; }, "password"},
+      {[](Trunk& t) { t.password = "pässword"; }, "password"},
+      {[](Trunk& t) { t.auth_realm = ""; }, "auth_realm"},
+      {[](Trunk& t) { t.auth_realm = "a\"b"; }, "auth_realm"},
+      {[](Trunk& t) { t.register_expires_s = 59; }, "register_expires_s"},
+      {[](Trunk& t) { t.register_expires_s = 86401; }, "register_expires_s"},
+      {[](Trunk& t) { t.from_domain = "bad domain"; }, "from_domain"},
+      {[](Trunk& t) { t.max_concurrent_calls = -1; }, "max_concurrent_calls"},
+      {[](Trunk& t) {
+         t.inbound_sources = {"10.0.0.1", "10.0.0.0/8", "10.0.0.300"};
+       },
+       "inbound_sources[2]"},
+      {[](Trunk& t) { t.inbound_sources = {"10.0.0.1/8"}; }, "inbound_sources[0]"},
+      {[](Trunk& t) { t.host.clear(); }, "register"},
+      {[](Trunk& t) { t.username.clear(); }, "register"},
+  };
+  Snapshot s = with(Snapshot{}, {}, {}, {make_trunk(1, "Carrier A")});
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    Trunk t = full_trunk(0, "CallCentric");
+    cases[i].edit(t);
+    auto r = validate_trunk(t, s);
+    ASSERT_FALSE(r.has_value()) << "case " << i;
+    EXPECT_EQ(r.error().code, Errc::kInvalid) << "case " << i;
+    EXPECT_EQ(r.error().field, cases[i].field) << "case " << i << ": " << r.error().message;
+    EXPECT_EQ(r.error().message.find("demo-trunk-secret"), std::string::npos);
+  }
+  // Without registration, host and username may be empty.
+  Trunk off = full_trunk(0, "Off");
+  off.register_enabled = false;
+  off.host.clear();
+  off.username.clear();
+  EXPECT_TRUE(validate_trunk(off, s).has_value());
+}
+
+TEST(ValidateTrunk, FormatErrorsComeBeforeTheNameConflict) {
+  Snapshot s = with(Snapshot{}, {}, {}, {make_trunk(1, "Carrier A")});
+  Trunk t = full_trunk(0, "carrier a");
+  t.port = 0;
+  auto r = validate_trunk(t, s);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().field, "port");
+}
+
+// ---- outbound rules ---------------------------------------------------------------------
+
+class ValidateRule : public ::testing::Test {
+ protected:
+  ValidateRule() {
+    s = with(Snapshot{}, {make_user(1), make_user(2)},
+             {make_group(1, "Sales"), make_group(2, "Support")},
+             {make_trunk(5, "Carrier"), make_trunk(6, "Backup")});
+    s = with_rules(s, {make_rule(10, "Local", {5}), make_rule(11, "Emergency", {5}, {"911"})});
+  }
+  OutboundRule valid() const {
+    OutboundRule r = make_rule(0, "Sales out", {6, 5}, {"_9NXXXXXX", "_0[1-5]X!", "+15551234"});
+    r.caller_groups = {1, 2};
+    r.caller_users = {2};
+    r.strip = 1;
+    r.prepend = "+1";
+    r.caller_id = CallerIdSetting{CallerIdPolicy::kGroup, ""};
+    return r;
+  }
+  Snapshot s;
+};
+
+TEST_F(ValidateRule, AcceptsAValidRule) {
+  EXPECT_TRUE(validate_outbound_rule(valid(), s).has_value());
+  OutboundRule fixed = valid();
+  fixed.caller_id = CallerIdSetting{CallerIdPolicy::kFixed, "+4930123"};
+  fixed.strip = kMaxStrip;
+  fixed.prepend = "*#0";
+  EXPECT_TRUE(validate_outbound_rule(fixed, s).has_value());
+  OutboundRule plain = make_rule(0, "Plain", {5});
+  EXPECT_TRUE(validate_outbound_rule(plain, s).has_value());
+  plain.caller_id = CallerIdSetting{CallerIdPolicy::kUser, ""};
+  EXPECT_TRUE(validate_outbound_rule(plain, s).has_value());
+  // Saving a stored rule unchanged, or renamed to a case variant of its own name.
+  OutboundRule local = *s.outbound_rule(10);
+  local.name = "LOCAL";
+  EXPECT_TRUE(validate_outbound_rule(local, s).has_value());
+}
+
+TEST_F(ValidateRule, ErrorsNameTheField) {
+  struct Case {
+    std::function<void(OutboundRule&)> edit;
+    const char* field;
+  };
+  const std::vector<Case> cases = {
+      {[](OutboundRule& r) { r.name = " "; }, "name"},
+      {[](OutboundRule& r) { r.patterns.clear(); }, "patterns"},
+      {[](OutboundRule& r) {
+         r.patterns = {"_X.", "_9[12", "_X."};
+       },
+       "patterns[1]"},
+      {[](OutboundRule& r) {
+         r.patterns = {"_X.", "1", ""};
+       },
+       "patterns[2]"},
+      {[](OutboundRule& r) { r.patterns = {"_X.X"}; }, "patterns[0]"},
+      {[](OutboundRule& r) {
+         r.caller_groups = {1, 99};
+       },
+       "caller_groups[1]"},
+      {[](OutboundRule& r) {
+         r.caller_groups = {1, 1};
+       },
+       "caller_groups[1]"},
+      {[](OutboundRule& r) { r.caller_users = {3}; }, "caller_users[0]"},
+      {[](OutboundRule& r) { r.strip = -1; }, "strip"},
+      {[](OutboundRule& r) { r.strip = kMaxStrip + 1; }, "strip"},
+      {[](OutboundRule& r) { r.prepend = "9-"; }, "prepend"},
+      {[](OutboundRule& r) { r.prepend = "1+"; }, "prepend"},
+      {[](OutboundRule& r) { r.prepend = std::string(kMaxPrependLength + 1, '1'); }, "prepend"},
+      {[](OutboundRule& r) { r.trunks.clear(); }, "trunks"},
+      {[](OutboundRule& r) {
+         r.trunks = {5, 7};
+       },
+       "trunks[1]"},
+      {[](OutboundRule& r) {
+         r.trunks = {5, 6, 5};
+       },
+       "trunks[2]"},
+      {[](OutboundRule& r) {
+         r.caller_id = CallerIdSetting{CallerIdPolicy::kFixed, ""};
+       },
+       "caller_id.value"},
+      {[](OutboundRule& r) {
+         r.caller_id = CallerIdSetting{CallerIdPolicy::kFixed, "555-1234"};
+       },
+       "caller_id.value"},
+      {[](OutboundRule& r) {
+         r.caller_id = CallerIdSetting{CallerIdPolicy::kUser, "123"};
+       },
+       "caller_id.value"},
+      {[](OutboundRule& r) {
+         r.caller_id = CallerIdSetting{CallerIdPolicy::kGroup, "123"};
+       },
+       "caller_id.value"},
+      {[](OutboundRule& r) { r.caller_groups.clear(); }, "caller_id.policy"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    OutboundRule r = valid();
+    cases[i].edit(r);
+    auto result = validate_outbound_rule(r, s);
+    ASSERT_FALSE(result.has_value()) << "case " << i;
+    EXPECT_EQ(result.error().code, Errc::kInvalid) << "case " << i;
+    EXPECT_EQ(result.error().field, cases[i].field)
+        << "case " << i << ": " << result.error().message;
+  }
+}
+
+TEST_F(ValidateRule, PatternErrorCarriesTheCompileMessage) {
+  OutboundRule r = valid();
+  r.patterns = {"_X.", "_9[12"};
+  auto result = validate_outbound_rule(r, s);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message, "patterns[1]: unclosed '['");
+  r.patterns = {"_X.", "1", "_"};
+  result = validate_outbound_rule(r, s);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().message, "patterns[2]: empty pattern");
+}
+
+TEST_F(ValidateRule, NameMustBeUniqueCaseInsensitively) {
+  OutboundRule r = valid();
+  r.name = "local";
+  auto result = validate_outbound_rule(r, s);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, Errc::kConflict);
+  EXPECT_EQ(result.error().field, "name");
+  // A format error is reported before the conflict.
+  r.strip = -1;
+  result = validate_outbound_rule(r, s);
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().field, "strip");
+}
+
+TEST_F(ValidateRule, ReferencesTheStoredRuleAlreadyHeldAreNotRechecked) {
+  // Group 7, user 8 and trunk 9 were deleted with force after the rule named them.
+  OutboundRule stored = valid();
+  stored.id = 12;
+  stored.caller_groups = {1, 7};
+  stored.caller_users = {8};
+  stored.trunks = {9, 5};
+  OutboundRule renamed = stored;
+  renamed.name = "Renamed";
+  EXPECT_TRUE(validate_outbound_rule(renamed, s, &stored).has_value());
+  auto without = validate_outbound_rule(renamed, s);
+  ASSERT_FALSE(without);
+  EXPECT_EQ(without.error().field, "caller_groups[1]");
+  // A newly added dangling id is still refused.
+  renamed.trunks = {9, 5, 4};
+  auto added = validate_outbound_rule(renamed, s, &stored);
+  ASSERT_FALSE(added);
+  EXPECT_EQ(added.error().field, "trunks[2]");
 }
 
 }  // namespace
