@@ -18,16 +18,18 @@
 namespace cohort::testing {
 namespace {
 
-/// Binds 127.0.0.1:`port` with `type`; the fd (to be closed) or -1.
-int bind_loopback(int type, std::uint16_t port) {
+/// Binds `address`:`port` (IPv4) with `type`; the fd (to be closed) or -1.
+int bind_loopback(int type, std::uint16_t port, const std::string& address) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), &a.sin_addr) != 1) {
+    return -1;
+  }
   int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     return -1;
   }
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     ::close(fd);
     return -1;
@@ -58,9 +60,9 @@ bool executable(const std::string& path) {
   return ::access(path.c_str(), X_OK) == 0;
 }
 
-std::uint16_t free_port(std::uint16_t spacing) {
+std::uint16_t free_port(std::uint16_t spacing, const std::string& address) {
   for (int attempt = 0; attempt < 50; ++attempt) {
-    int probe = bind_loopback(SOCK_DGRAM, 0);
+    int probe = bind_loopback(SOCK_DGRAM, 0, address);
     if (probe < 0) {
       continue;
     }
@@ -73,7 +75,7 @@ std::uint16_t free_port(std::uint16_t spacing) {
     bool all = true;
     for (std::uint16_t i = 0; i < spacing && all; ++i) {
       for (int type : {SOCK_DGRAM, SOCK_STREAM}) {
-        int fd = bind_loopback(type, static_cast<std::uint16_t>(base + i));
+        int fd = bind_loopback(type, static_cast<std::uint16_t>(base + i), address);
         if (fd < 0) {
           all = false;
           break;
@@ -180,60 +182,153 @@ std::string SippRun::describe() const {
          "\n--- errors\n" + errors + "\n--- messages\n" + messages + "\n--- logs\n" + logs;
 }
 
-SippRun run_sipp(const std::string& work_dir, const SippOptions& o) {
+SippRun SippProcess::snapshot(int exit_code) const {
+  SippRun run;
+  run.exit_code = exit_code;
+  run.local_port = local_port;
+  run.output = read_text(output_path);
+  run.logs = read_text(logs_path);
+  run.messages = read_text(messages_path);
+  run.errors = read_text(errors_path);
+  return run;
+}
+
+SippProcess start_sipp(const std::string& work_dir, const SippOptions& o) {
   static std::atomic<int> counter{0};
   const std::string base = work_dir + "/sipp-" + std::to_string(++counter);
-  const std::string csv = base + ".csv";
-  std::string rows = "SEQUENTIAL\n";
-  for (const std::string& row : o.csv_rows) {
-    rows += row + "\n";
+  SippProcess p;
+  p.local_port = o.local_port != 0 ? o.local_port : free_port(1, o.local_ip);
+  p.messages_path = base + ".messages";
+  p.logs_path = base + ".logs";
+  p.errors_path = base + ".errors";
+  p.output_path = base + ".out";
+  const std::string scenario =
+      !o.scenario.empty() && o.scenario.front() == '/'
+          ? o.scenario
+          : std::string(COHORT_SOURCE_DIR) + "/tests/integration/sipp/" + o.scenario;
+  const int max_calls =
+      o.max_calls > 0 ? o.max_calls : static_cast<int>(std::max<std::size_t>(1, o.csv_rows.size()));
+  std::vector<std::string> args = {kSippBinary,
+                                   "-sf",
+                                   scenario,
+                                   "-i",
+                                   o.local_ip,
+                                   "-p",
+                                   std::to_string(p.local_port),
+                                   "-t",
+                                   o.transport == SipTransport::kUdp ? "u1" : "t1",
+                                   "-m",
+                                   std::to_string(max_calls),
+                                   "-timeout",
+                                   std::to_string(o.timeout.count()) + "s",
+                                   "-timeout_error",
+                                   "-nostdin",
+                                   "-trace_msg",
+                                   "-message_file",
+                                   p.messages_path,
+                                   "-trace_logs",
+                                   "-log_file",
+                                   p.logs_path,
+                                   "-trace_err",
+                                   "-error_file",
+                                   p.errors_path};
+  if (!o.csv_rows.empty()) {
+    const std::string csv = base + ".csv";
+    std::string rows = "SEQUENTIAL\n";
+    for (const std::string& row : o.csv_rows) {
+      rows += row + "\n";
+    }
+    write_text(csv, rows);
+    args.push_back("-inf");
+    args.push_back(csv);
   }
-  write_text(csv, rows);
-  const std::uint16_t local_port = o.local_port != 0 ? o.local_port : free_port();
-  std::vector<std::string> args = {
-      kSippBinary,
-      "-sf",
-      std::string(COHORT_SOURCE_DIR) + "/tests/integration/sipp/" + o.scenario,
-      "-inf",
-      csv,
-      "-i",
-      "127.0.0.1",
-      "-p",
-      std::to_string(local_port),
-      "-t",
-      o.transport == SipTransport::kUdp ? "u1" : "t1",
-      "-m",
-      std::to_string(std::max<std::size_t>(1, o.csv_rows.size())),
-      "-timeout",
-      "20s",
-      "-timeout_error",
-      "-nostdin",
-      "-trace_msg",
-      "-message_file",
-      base + ".messages",
-      "-trace_logs",
-      "-log_file",
-      base + ".logs",
-      "-trace_err",
-      "-error_file",
-      base + ".errors"};
   if (!o.call_id.empty()) {
     args.push_back("-cid_str");
     args.push_back(o.call_id);
   }
   args.insert(args.end(), o.extra_args.begin(), o.extra_args.end());
-  args.push_back("127.0.0.1:" + std::to_string(o.server_port));
-  SippRun run;
-  run.local_port = local_port;
-  {
-    ChildProcess sipp(args, base + ".out");
-    run.exit_code = sipp.wait_or_kill(std::chrono::seconds(30));
+  if (o.server_port != 0) {
+    args.push_back("127.0.0.1:" + std::to_string(o.server_port));
   }
-  run.output = read_text(base + ".out");
-  run.logs = read_text(base + ".logs");
-  run.messages = read_text(base + ".messages");
-  run.errors = read_text(base + ".errors");
-  return run;
+  p.process = std::make_unique<ChildProcess>(std::move(args), p.output_path);
+  return p;
+}
+
+SippRun finish_sipp(SippProcess& sipp, std::chrono::milliseconds timeout) {
+  if (!sipp.process) {
+    return sipp.snapshot();
+  }
+  int code = sipp.process->wait(timeout);
+  if (code == -1) {
+    sipp.process->signal(SIGTERM);
+    sipp.process->wait_or_kill(std::chrono::seconds(3));
+  }
+  sipp.process.reset();
+  return sipp.snapshot(code);
+}
+
+SippRun stop_sipp(SippProcess& sipp) {
+  if (!sipp.process) {
+    return sipp.snapshot();
+  }
+  sipp.process->signal(SIGTERM);
+  const int code = sipp.process->wait_or_kill(std::chrono::seconds(3));
+  sipp.process.reset();
+  return sipp.snapshot(code);
+}
+
+SippRun run_sipp(const std::string& work_dir, const SippOptions& o) {
+  SippProcess p = start_sipp(work_dir, o);
+  return finish_sipp(p, o.timeout + std::chrono::seconds(10));
+}
+
+std::vector<std::string> received_requests(const std::string& messages, const std::string& method) {
+  std::vector<std::string> out;
+  const std::string marker = " message received [";
+  std::size_t at = 0;
+  while ((at = messages.find(marker, at)) != std::string::npos) {
+    // "UDP message received [514] bytes :\n\n" then the message, up to the next separator.
+    std::size_t start = messages.find("\n\n", at);
+    if (start == std::string::npos) {
+      break;
+    }
+    start += 2;
+    std::size_t end = messages.find("\n-----------------------------------------------", start);
+    std::string message =
+        messages.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (message.compare(0, method.size() + 1, method + " ") == 0) {
+      out.push_back(std::move(message));
+    }
+    at = start;
+  }
+  return out;
+}
+
+std::string scenario_from_template(const std::string& work_dir, const std::string& template_name,
+                                   const std::vector<std::pair<std::string, std::string>>& values) {
+  std::string text =
+      read_text(std::string(COHORT_SOURCE_DIR) + "/tests/integration/sipp/" + template_name);
+  if (text.empty()) {
+    throw std::runtime_error("no scenario template " + template_name);
+  }
+  for (const auto& [name, value] : values) {
+    const std::string placeholder = "{{" + name + "}}";
+    for (std::size_t at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + value.size())) {
+      text.replace(at, placeholder.size(), value);
+    }
+  }
+  if (auto left = text.find("{{"); left != std::string::npos) {
+    throw std::runtime_error(template_name + ": no value for " + text.substr(left, 40));
+  }
+  static std::atomic<int> counter{0};
+  std::string name = template_name;
+  if (auto dot = name.rfind(".xml"); dot != std::string::npos) {
+    name.erase(dot);
+  }
+  const std::string path = work_dir + "/" + name + "-" + std::to_string(++counter) + ".xml";
+  write_text(path, text);
+  return path;
 }
 
 }  // namespace cohort::testing

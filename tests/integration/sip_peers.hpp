@@ -1,7 +1,5 @@
 #pragma once
 
-#include <cstdlib>
-#include <string_view>
 // Real SIP peers for the integration tests: child processes (SIPp, baresip, svwar) started
 // with fork/exec, their output in a file, bounded by a deadline and stopped by pid.
 
@@ -9,7 +7,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -27,9 +28,10 @@ inline constexpr const char* kSvwarBinary = "/usr/bin/svwar";
 
 /// Whether `path` is an executable file.
 bool executable(const std::string& path);
-/// A port that is free for both UDP and TCP on 127.0.0.1 right now (bound with port 0, then
-/// released): for peers that cannot be told to pick their own.
-std::uint16_t free_port(std::uint16_t spacing = 1);
+/// A port that is free for both UDP and TCP on `address` (a loopback address) right now
+/// (bound with port 0, then released), with the `spacing - 1` ports after it: for peers that
+/// cannot be told to pick their own.
+std::uint16_t free_port(std::uint16_t spacing = 1, const std::string& address = "127.0.0.1");
 /// The whole contents of a file ("" when missing).
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
@@ -62,14 +64,22 @@ class ChildProcess {
   std::string log_path_;
 };
 
-/// One SIPp run of a scenario from tests/integration/sipp as a UAC against the server.
+/// One SIPp run of a scenario: a UAC against the server, or (server_port 0) a UAS that
+/// plays a phone or a provider in the background.
 struct SippOptions {
-  std::string scenario;               ///< file name, e.g. "register.xml"
+  /// A file name in tests/integration/sipp ("register.xml"), or an absolute path (a scenario
+  /// the test wrote from a template with the expected values substituted).
+  std::string scenario;
   std::vector<std::string> csv_rows;  ///< injected with -inf (SEQUENTIAL); one per call
   SipTransport transport = SipTransport::kUdp;
-  std::uint16_t server_port = 0;
-  std::string call_id;           ///< -cid_str: the Call-ID of every call ("" = SIPp's default)
-  std::uint16_t local_port = 0;  ///< -p: SIPp's port (its Contact); 0 = a free one
+  std::uint16_t server_port = 0;  ///< Cohort's SIP port on 127.0.0.1; 0 = none (a UAS)
+  std::string call_id;            ///< -cid_str: the Call-ID of every call ("" = SIPp's default)
+  std::string local_ip = "127.0.0.1";  ///< -i: SIPp's address (127.0.0.2 … play other hosts)
+  std::uint16_t local_port = 0;        ///< -p: SIPp's port (its Contact); 0 = a free one
+  /// -m: calls before SIPp exits; 0 = the number of CSV rows (at least 1).
+  int max_calls = 0;
+  /// -timeout with -timeout_error: SIPp fails (exit code 255) when still running after it.
+  std::chrono::seconds timeout{20};
   std::vector<std::string> extra_args;
 };
 
@@ -77,16 +87,41 @@ struct SippRun {
   int exit_code = -1;            ///< 0: every call succeeded; -1: still running at the deadline
   std::uint16_t local_port = 0;  ///< the -p given to SIPp
   std::string logs;              ///< the scenario's <log> lines
-  std::string messages;
+  std::string messages;          ///< -trace_msg: every message sent and received
   std::string errors;
   std::string output;
   /// Everything, for an assertion message.
   std::string describe() const;
 };
 
-/// Runs SIPp (-m = number of CSV rows, -timeout 20s -timeout_error, bounded to 30 s and killed
-/// by pid after that) with its files in `work_dir`.
+/// A SIPp started in the background: its process (stopped by pid) and its files.
+struct SippProcess {
+  std::unique_ptr<ChildProcess> process;
+  std::uint16_t local_port = 0;
+  std::string messages_path, logs_path, errors_path, output_path;
+  bool started() const { return process && process->started(); }
+  /// The files as they are now (SIPp writes its traces as it goes).
+  SippRun snapshot(int exit_code = -1) const;
+};
+
+/// Starts SIPp (-trace_msg, -trace_logs, -trace_err into `work_dir`) and returns at once.
+SippProcess start_sipp(const std::string& work_dir, const SippOptions& options);
+/// Waits up to `timeout` for SIPp to exit by itself; past it, stops it by pid (SIGTERM, then
+/// SIGKILL) and reports exit code -1.
+SippRun finish_sipp(SippProcess& sipp, std::chrono::milliseconds timeout);
+/// Stops SIPp now by pid (SIGTERM, then SIGKILL after 3 s); the exit code it stopped with.
+SippRun stop_sipp(SippProcess& sipp);
+/// Runs SIPp to the end: start_sipp, then finish_sipp bounded to options.timeout + 10 s.
 SippRun run_sipp(const std::string& work_dir, const SippOptions& options);
+
+/// The requests with `method` that SIPp received, from its -trace_msg text (retransmissions
+/// included, as received).
+std::vector<std::string> received_requests(const std::string& messages, const std::string& method);
+
+/// A scenario template with every "{{NAME}}" replaced by its value, written to `work_dir`;
+/// returns the absolute path for SippOptions::scenario. Throws on a placeholder left over.
+std::string scenario_from_template(const std::string& work_dir, const std::string& template_name,
+                                   const std::vector<std::pair<std::string, std::string>>& values);
 
 }  // namespace cohort::testing
 
