@@ -64,6 +64,14 @@ class SipTest : public ::testing::Test {
     server_.reset();
     launch();
   }
+  /// Kills the server with SIGKILL (a crash: nothing is flushed or closed) and starts it
+  /// again on the same data dir and config.
+  void crash_and_restart() {
+    ASSERT_TRUE(server_);
+    server_->kill();
+    server_.reset();
+    launch();
+  }
 
   std::uint16_t udp_port() const { return server_->sip_udp_port(); }
   std::uint16_t tcp_port() const { return server_->sip_tcp_port(); }
