@@ -175,10 +175,14 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
 
     // The product example: Sales Dept calls out as its own number 010000, everyone else
     // as themselves, both over CallCentric. Order matters: the Sales rule must come first.
+    // North American numbers (CallCentric is a US provider): 10 digits, 1 + 10 digits, 011
+    // international. Four-digit numbers stay internal, so an unknown extension is a 404
+    // and never a call to the provider.
+    const std::vector<std::string> nanp = {"_NXXNXXXXXX", "_1NXXNXXXXXX", "_011."};
     model::OutboundRule sales_out;
     sales_out.name = "Sales via CallCentric";
     sales_out.position = 1;
-    sales_out.patterns = {"_X."};
+    sales_out.patterns = nanp;
     sales_out.caller_groups = {sales.id};
     sales_out.trunks = {callcentric.id};
     sales_out.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kGroup, ""};
@@ -186,7 +190,7 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
     model::OutboundRule everyone;
     everyone.name = "Everyone else";
     everyone.position = 2;
-    everyone.patterns = {"_X."};
+    everyone.patterns = nanp;
     everyone.trunks = {callcentric.id};
     everyone.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kUser, ""};
     COHORT_TRY(tx.outbound_rules().create(everyone));

@@ -149,13 +149,13 @@ TEST_F(FreshServerTest, DemoDataSeedsTheProductExample) {
   ASSERT_EQ(rules.size(), 2u) << rules.dump();
   EXPECT_EQ(rules[0]["name"], "Sales via CallCentric");
   EXPECT_EQ(rules[0]["position"], 1);
-  EXPECT_EQ(rules[0]["patterns"], json::array({"_X."}));
+  EXPECT_EQ(rules[0]["patterns"], json::array({"_NXXNXXXXXX", "_1NXXNXXXXXX", "_011."}));
   EXPECT_EQ(rules[0]["caller_groups"], json::array({sales["id"]}));
   EXPECT_EQ(rules[0]["trunks"], json::array({trunk["id"]}));
   EXPECT_EQ(rules[0]["caller_id"]["policy"], "group");
   EXPECT_EQ(rules[1]["name"], "Everyone else");
   EXPECT_EQ(rules[1]["position"], 2);
-  EXPECT_EQ(rules[1]["patterns"], json::array({"_X."}));
+  EXPECT_EQ(rules[1]["patterns"], json::array({"_NXXNXXXXXX", "_1NXXNXXXXXX", "_011."}));
   EXPECT_EQ(rules[1]["caller_groups"], json::array());
   EXPECT_EQ(rules[1]["trunks"], json::array({trunk["id"]}));
   EXPECT_EQ(rules[1]["caller_id"]["policy"], "user");
