@@ -5,6 +5,7 @@
 #include "api/handlers.hpp"
 #include "common/text.hpp"
 #include "model/validate.hpp"
+#include "routing/outbound.hpp"
 
 namespace cohort::api {
 namespace {
@@ -181,9 +182,78 @@ Response delete_rule(Context& ctx, const Request& req, const PathParams& params)
   });
 }
 
+json ref_json(std::int64_t id, std::string_view name) {
+  return json{{"id", id}, {"name", name}};
+}
+
+/// What the outbound rules would do with a call, without placing it: the rule that takes
+/// it and why each earlier one did not, the number sent, the caller ID and the trunks.
+/// The same decision as a real call (routing::OutboundTable over the current snapshot).
+Response explain(Context& ctx, const Request& req) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY(require_reads_all(p));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    COHORT_TRY(b.check_keys({"caller_user_id", "from_trunk_id", "number"}, {}));
+    if (!b.has("number")) {
+      return fail(Error::invalid("number", "number is required"));
+    }
+    COHORT_TRY_ASSIGN(std::string number, b.string("number"));
+    if (number.empty()) {
+      return fail(Error::invalid("number", "number must not be empty"));
+    }
+    routing::OutboundRequest r;
+    r.number = number;
+    if (b.has("caller_user_id") == b.has("from_trunk_id")) {
+      return fail(
+          Error::invalid("caller_user_id", "give exactly one of caller_user_id and from_trunk_id"));
+    }
+    if (b.has("caller_user_id")) {
+      COHORT_TRY_ASSIGN(std::int64_t id, b.integer("caller_user_id", 1, kWideInt * 1000));
+      r.caller = s->user(id);
+      if (r.caller == nullptr) {
+        return fail(Error::invalid("caller_user_id", fmt::format("no user with id {}", id)));
+      }
+    } else {
+      COHORT_TRY_ASSIGN(std::int64_t id, b.integer("from_trunk_id", 1, kWideInt * 1000));
+      if (s->trunk(id) == nullptr) {
+        return fail(Error::invalid("from_trunk_id", fmt::format("no trunk with id {}", id)));
+      }
+      r.from_trunk = id;
+    }
+    const routing::OutboundTable table(s);
+    const routing::OutboundPlan plan = table.explain(r);
+    json skipped = json::array();
+    for (const routing::SkippedRule& k : plan.skipped) {
+      skipped.push_back({{"rule", ref_json(k.rule, k.name)}, {"reason", k.reason}});
+    }
+    json trunks = json::array();
+    for (model::TrunkId id : plan.trunks) {
+      const model::Trunk* t = s->trunk(id);
+      trunks.push_back(ref_json(id, t ? t->name : ""));
+    }
+    const model::Group* g = plan.group ? s->group(*plan.group) : nullptr;
+    json out{
+        {"matched", plan.matched},
+        {"rule", plan.matched ? ref_json(plan.rule, plan.rule_name) : json(nullptr)},
+        {"skipped", std::move(skipped)},
+        {"number", plan.matched ? json(plan.number) : json(nullptr)},
+        {"caller_id",
+         plan.matched && !plan.caller_id.empty() ? json(plan.caller_id) : json(nullptr)},
+        {"caller_id_group", g ? ref_json(g->id, g->name) : json(nullptr)},
+        {"trunks", std::move(trunks)},
+        {"reason", plan.matched ? json(nullptr) : json(plan.reason)},
+    };
+    return json_response(200, out);
+  });
+}
+
 }  // namespace
 
 void add_outbound_rule_routes(Router& r, const ContextPtr& ctx) {
+  r.add("POST", "/api/v1/outbound-rules/explain",
+        [ctx](const Request& req, const PathParams&) { return explain(*ctx, req); });
   r.add("GET", "/api/v1/outbound-rules",
         [ctx](const Request& req, const PathParams&) { return list_rules(*ctx, req); });
   r.add("POST", "/api/v1/outbound-rules",

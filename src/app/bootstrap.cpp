@@ -123,6 +123,15 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
     }
     model::Trunk trunk;
     trunk.name = "CallCentric";
+    trunk.host = "sip.callcentric.net";
+    trunk.port = 5060;
+    trunk.transport = model::TrunkTransport::kUdp;
+    // Demo only: a made-up account. Registration stays off so that `make run` never
+    // reaches out to the internet; an operator with a real account turns it on.
+    trunk.username = "17775551234";
+    trunk.password = "demo-trunk-secret";
+    trunk.register_enabled = false;
+    trunk.from_domain = "callcentric.net";
     COHORT_TRY_ASSIGN(model::Trunk callcentric, tx.trunks().create(trunk));
 
     model::Group sales;
@@ -163,6 +172,28 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
     COHORT_TRY(join(sales, {2, 3, 4, 6}));
     COHORT_TRY(join(west, {3, 4, 7}));
     COHORT_TRY(join(support, {1, 5, 6, 7}));
+
+    // The product example: Sales Dept calls out as its own number 010000, everyone else
+    // as themselves, both over CallCentric. Order matters: the Sales rule must come first.
+    // North American numbers (CallCentric is a US provider): 10 digits, 1 + 10 digits, 011
+    // international. Four-digit numbers stay internal, so an unknown extension is a 404
+    // and never a call to the provider.
+    const std::vector<std::string> nanp = {"_NXXNXXXXXX", "_1NXXNXXXXXX", "_011."};
+    model::OutboundRule sales_out;
+    sales_out.name = "Sales via CallCentric";
+    sales_out.position = 1;
+    sales_out.patterns = nanp;
+    sales_out.caller_groups = {sales.id};
+    sales_out.trunks = {callcentric.id};
+    sales_out.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kGroup, ""};
+    COHORT_TRY(tx.outbound_rules().create(sales_out));
+    model::OutboundRule everyone;
+    everyone.name = "Everyone else";
+    everyone.position = 2;
+    everyone.patterns = nanp;
+    everyone.trunks = {callcentric.id};
+    everyone.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kUser, ""};
+    COHORT_TRY(tx.outbound_rules().create(everyone));
     return {};
   }));
   return true;

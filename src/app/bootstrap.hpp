@@ -24,8 +24,8 @@ Result<AdminToken> bootstrap_admin_token(const std::string& data_dir,
 /// nonce key, kept across restarts so that nonces handed out before one stay valid.
 Result<std::string> load_or_create_secret(const std::string& path);
 
-/// Seeds the demo users, trunk and groups when the database holds no users, groups or
-/// trunks. Returns whether it seeded.
+/// Seeds the demo users, trunk, groups and outbound rules when the database holds no users,
+/// groups or trunks. Returns whether it seeded.
 Result<bool> seed_demo_data(store::Store& store, const std::string& realm);
 
 }  // namespace cohort::app

@@ -132,8 +132,34 @@ TEST_F(FreshServerTest, DemoDataSeedsTheProductExample) {
   ASSERT_TRUE(by_name.count("Tier 2 Support"));
   const json& sales = by_name["Sales Dept"];
   EXPECT_EQ(sales["outbound_caller_id"], "010000");
-  json trunk = call("GET", "/api/v1/trunks/" + std::to_string(sales["trunk"].get<int>())).json();
+  HttpResult trunk_result =
+      call("GET", "/api/v1/trunks/" + std::to_string(sales["trunk"].get<int>()));
+  json trunk = trunk_result.json();
   EXPECT_EQ(trunk["name"], "CallCentric");
+  EXPECT_EQ(trunk["host"], "sip.callcentric.net");
+  EXPECT_EQ(trunk["port"], 5060);
+  EXPECT_EQ(trunk["transport"], "udp");
+  EXPECT_EQ(trunk["username"], "17775551234");
+  EXPECT_EQ(trunk["has_password"], true);
+  EXPECT_EQ(trunk_result.body.find("demo-trunk-secret"), std::string::npos);
+  EXPECT_EQ(trunk["register"], false) << "make run must not reach the internet";
+  EXPECT_EQ(trunk["from_domain"], "callcentric.net");
+  // The product example's rules: Sales Dept first with its group caller ID, then everyone.
+  json rules = call("GET", "/api/v1/outbound-rules").json()["items"];
+  ASSERT_EQ(rules.size(), 2u) << rules.dump();
+  EXPECT_EQ(rules[0]["name"], "Sales via CallCentric");
+  EXPECT_EQ(rules[0]["position"], 1);
+  EXPECT_EQ(rules[0]["patterns"], json::array({"_NXXNXXXXXX", "_1NXXNXXXXXX", "_011."}));
+  EXPECT_EQ(rules[0]["caller_groups"], json::array({sales["id"]}));
+  EXPECT_EQ(rules[0]["trunks"], json::array({trunk["id"]}));
+  EXPECT_EQ(rules[0]["caller_id"]["policy"], "group");
+  EXPECT_EQ(rules[1]["name"], "Everyone else");
+  EXPECT_EQ(rules[1]["position"], 2);
+  EXPECT_EQ(rules[1]["patterns"], json::array({"_NXXNXXXXXX", "_1NXXNXXXXXX", "_011."}));
+  EXPECT_EQ(rules[1]["caller_groups"], json::array());
+  EXPECT_EQ(rules[1]["trunks"], json::array({trunk["id"]}));
+  EXPECT_EQ(rules[1]["caller_id"]["policy"], "user");
+  EXPECT_EQ(call("GET", "/api/v1/routing-gaps").json()["items"].size(), 0u);
   // Overlapping memberships: some user is in two groups or more.
   std::map<std::int64_t, int> count;
   for (const json& g : groups) {
