@@ -34,6 +34,22 @@ class SipCallTest : public SipTest {
     }
   }
 
+  /// Starts the server with demo data made safe for a loopback test: the demo outbound
+  /// rules are deleted (each test creates its own) and the demo trunk's internet host is
+  /// cleared, so that no call can leave for sip.callcentric.net.
+  void start_pbx(const std::string& toml = {}) {
+    start(toml);
+    const json rules = get("/api/v1/outbound-rules");
+    for (const json& r : rules.value("items", json::array())) {
+      HttpResult d = api("DELETE", "/api/v1/outbound-rules/" + std::to_string(id_of(r)));
+      EXPECT_EQ(d.status, 204) << d.body;
+    }
+    const json trunks = get("/api/v1/trunks");
+    for (const json& t : trunks.value("items", json::array())) {
+      patch("/api/v1/trunks/" + std::to_string(id_of(t)), {{"host", ""}, {"register", false}});
+    }
+  }
+
   /// A SIPp caller against the server (UDP), run to the end; `call_id` (-cid_str) names
   /// its calls ("%u" = the call number), so that their CDRs can be found.
   SippRun call(const std::string& scenario, std::vector<std::string> rows,

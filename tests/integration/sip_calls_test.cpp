@@ -23,7 +23,7 @@ std::string logged_value(const std::string& logs, const std::string& marker) {
 }
 
 TEST_F(SipCallTest, ExtensionCallIsAnsweredAndRecorded) {
-  start();
+  start_pbx();
   const std::int64_t caller = user_id("1001");
   const std::int64_t callee = user_id("1002");
   SippProcess phone_1002 = phone("1002", "uas_answer.xml");
@@ -60,7 +60,7 @@ TEST_F(SipCallTest, ExtensionCallIsAnsweredAndRecorded) {
 }
 
 TEST_F(SipCallTest, CancelWhileRingingReachesTheCallee) {
-  start();
+  start_pbx();
   SippProcess phone_1002 = phone("1002", "uas_ring_cancel.xml");
   const std::string call_id = "cancel-" + random_token(8);
   SippRun run = call("call_uac_cancel.xml", {call_row("1002", "1001")}, call_id);
@@ -85,7 +85,7 @@ TEST_F(SipCallTest, CancelWhileRingingReachesTheCallee) {
 }
 
 TEST_F(SipCallTest, EveryPhoneOfTheCalleeRingsAndTheOthersAreCancelledOnAnswer) {
-  start();
+  start_pbx();
   // 1002 has two phones: one answers, the other rings until it is cancelled.
   SippProcess ringing = phone("1002", "uas_ring_cancel.xml");
   SippProcess answering = phone("1002", "uas_answer.xml");
@@ -114,7 +114,7 @@ TEST_F(SipCallTest, EveryPhoneOfTheCalleeRingsAndTheOthersAreCancelledOnAnswer) 
 }
 
 TEST_F(SipCallTest, BusyCalleeIsBusyForTheCaller) {
-  start();
+  start_pbx();
   const std::string uas = scenario_from_template(dir_.path(), "uas_reject.xml",
                                                  {{"STATUS", "486"}, {"REASON", "Busy Here"}});
   SippProcess phone_1002 = phone("1002", uas);
@@ -136,7 +136,7 @@ TEST_F(SipCallTest, BusyCalleeIsBusyForTheCaller) {
 }
 
 TEST_F(SipCallTest, NumbersNobodyOwnsAreNotFound) {
-  start();  // demo data: no outbound rules
+  start_pbx();  // no outbound rules
   const std::string refused =
       scenario_from_template(dir_.path(), "call_uac_refused.xml", {{"STATUS", "404"}});
   const std::string tag = random_token(8);
@@ -166,7 +166,7 @@ TEST_F(SipCallTest, NumbersNobodyOwnsAreNotFound) {
 }
 
 TEST_F(SipCallTest, AnsweredCallsCutByACrashAreClosedAsInterrupted) {
-  start();
+  start_pbx();
   SippProcess phone_1002 = phone("1002", "uas_answer.xml", 2, std::chrono::seconds(40));
   // Two calls of 30 s each (-d), set up 100 ms apart.
   const std::string call_id = "crash-%u-" + random_token(8);

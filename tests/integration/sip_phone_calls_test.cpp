@@ -69,7 +69,7 @@ void expect_tone(const std::string& path, double hz) {
 }
 
 TEST_F(SipPhoneCallTest, BaresipPhonesTalkAndEitherSideHangsUp) {
-  start();
+  start_pbx();
   constexpr double kBenHz = 440, kChloeHz = 1000;
   BaresipPhone ben(phone_options("1002", kBenHz));
   BaresipPhone chloe(phone_options("1003", kChloeHz));

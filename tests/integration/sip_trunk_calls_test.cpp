@@ -72,7 +72,7 @@ class SipTrunkCallTest : public SipCallTest {
 };
 
 TEST_F(SipTrunkCallTest, GroupRulePresentsTheGroupCallerIdAndOthersTheirOwn) {
-  start();
+  start_pbx();
   const std::uint16_t port = free_port(1, "127.0.0.2");
   const std::int64_t trunk =
       create_trunk("Provider", "127.0.0.2", port, {{"from_domain", kProviderDomain}});
@@ -134,7 +134,7 @@ TEST_F(SipTrunkCallTest, GroupRulePresentsTheGroupCallerIdAndOthersTheirOwn) {
 }
 
 TEST_F(SipTrunkCallTest, FailsOverToTheNextTrunkOn503) {
-  start();
+  start_pbx();
   const std::uint16_t port_a = free_port(1, "127.0.0.2");
   const std::uint16_t port_b = free_port(1, "127.0.0.4");
   const std::int64_t trunk_a =
@@ -169,7 +169,7 @@ TEST_F(SipTrunkCallTest, FailsOverToTheNextTrunkOn503) {
 
 TEST_F(SipTrunkCallTest, FailsOverWhenATrunkDoesNotAnswerAndSendsTheRewrittenNumber) {
   // T1 = 50 ms: an unanswered INVITE times out (Timer B, 64*T1) after 3.2 s.
-  start("[sip]\nt1_ms = 50\nt2_ms = 400\n");
+  start_pbx("[sip]\nt1_ms = 50\nt2_ms = 400\n");
   const std::uint16_t port_a = free_port(1, "127.0.0.2");  // nobody listens there
   const std::uint16_t port_b = free_port(1, "127.0.0.4");
   const std::int64_t trunk_a = create_trunk("Silent", "127.0.0.2", port_a);
@@ -198,7 +198,7 @@ TEST_F(SipTrunkCallTest, FailsOverWhenATrunkDoesNotAnswerAndSendsTheRewrittenNum
 }
 
 TEST_F(SipTrunkCallTest, ProviderProxyChallengeIsAnsweredWithTheTrunkCredentials) {
-  start();
+  start_pbx();
   const std::uint16_t port = free_port(1, "127.0.0.2");
   const std::string username = "acct-7731";
   const std::string password = "pr0vider-secret";
@@ -241,7 +241,7 @@ TEST_F(SipTrunkCallTest, ProviderProxyChallengeIsAnsweredWithTheTrunkCredentials
 }
 
 TEST_F(SipTrunkCallTest, TrunkRegistersAndRefreshesBeforeTheGrantedExpiry) {
-  start();
+  start_pbx();
   const std::uint16_t port = free_port(1, "127.0.0.2");
   const std::string username = "reg-4410";
   const std::string password = "reg-secret-9";
@@ -280,7 +280,7 @@ TEST_F(SipTrunkCallTest, TrunkRegistersAndRefreshesBeforeTheGrantedExpiry) {
 }
 
 TEST_F(SipTrunkCallTest, RegistrationRefusedWith403IsFailed) {
-  start();
+  start_pbx();
   const std::uint16_t port = free_port(1, "127.0.0.2");
   SippProcess registrar = provider("registrar_403.xml", port);
   const std::int64_t trunk = create_trunk("Refusing provider", "127.0.0.2", port,
@@ -298,7 +298,7 @@ TEST_F(SipTrunkCallTest, RegistrationRefusedWith403IsFailed) {
 }
 
 TEST_F(SipTrunkCallTest, TrunkCallerCannotGoBackOutThroughATrunk) {
-  start();
+  start_pbx();
   const std::uint16_t port = free_port(1, "127.0.0.2");
   const std::int64_t inbound =
       create_trunk("Carrier in", "127.0.0.3", 5060, {{"inbound_sources", {"127.0.0.3"}}});
