@@ -159,6 +159,8 @@ TEST_F(SipTrunkCallTest, FailsOverToTheNextTrunkOn503) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   SippRun a_run = stop_sipp(a);
   EXPECT_EQ(received_requests(a_run.messages, "INVITE").size(), 1u) << a_run.messages;
+  // RFC 3261 §17.1.1.3: the 503 is acknowledged.
+  EXPECT_EQ(received_requests(a_run.messages, "ACK").size(), 1u) << a_run.messages;
   EXPECT_EQ(received_requests(b_run.messages, "INVITE").size(), 1u) << b_run.messages;
 
   json cdr = ended_cdr(call_id);
@@ -238,6 +240,32 @@ TEST_F(SipTrunkCallTest, ProviderProxyChallengeIsAnsweredWithTheTrunkCredentials
   ASSERT_TRUE(cdr.is_object());
   EXPECT_EQ(cdr["disposition"], "answered") << cdr.dump(2);
   EXPECT_EQ(cdr["trunk"], trunk) << cdr.dump(2);
+}
+
+TEST_F(SipTrunkCallTest, ProviderChallengeIsAnsweredAndVerifiedBySipp) {
+  start_pbx();
+  const std::uint16_t port = free_port(1, "127.0.0.2");
+  const std::string username = "acct-5120";
+  const std::string password = "an0ther-secret";
+  const std::int64_t trunk = create_trunk(
+      "Provider", "127.0.0.2", port,
+      {{"from_domain", kProviderDomain}, {"username", username}, {"password", password}});
+  create_rule({{"name", "Out"}, {"patterns", {"_X."}}, {"trunks", {trunk}}});
+  SippProcess p = provider(scenario_from_template(dir_.path(), "provider_401.xml",
+                                                  {{"REALM", "sip.provider.example"},
+                                                   {"NONCE", "n" + random_token(12)},
+                                                   {"USERNAME", username},
+                                                   {"PASSWORD", password}}),
+                           port);
+  const std::string call_id = "auth401-" + random_token(8);
+  SippRun run = call("call_uac.xml", {call_row(kOutside, "1001")}, call_id, {"-d", "200"});
+  SippRun prov = finish_sipp(p, std::chrono::seconds(10));
+  EXPECT_EQ(prov.exit_code, 0) << prov.describe() << server_->log();
+  EXPECT_NE(prov.logs.find("verified=true"), std::string::npos) << prov.logs;
+  EXPECT_EQ(run.exit_code, 0) << run.describe();
+  json cdr = ended_cdr(call_id);
+  ASSERT_TRUE(cdr.is_object());
+  EXPECT_EQ(cdr["disposition"], "answered") << cdr.dump(2);
 }
 
 TEST_F(SipTrunkCallTest, TrunkRegistersAndRefreshesBeforeTheGrantedExpiry) {
