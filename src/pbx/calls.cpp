@@ -403,6 +403,8 @@ struct CallController::Impl {
     st.calls.emplace(key, std::move(call));
 
     reply_a(nc.shard, c, 100, "Trying", now);
+    c.direction = nc.from_trunk ? "inbound" : "internal";
+    c.cdr.direction = c.direction;
     if (c.max_forwards <= 0) {
       fail_call(nc.shard, c, 483, "Too Many Hops", "failed", now);
       return;
@@ -412,6 +414,11 @@ struct CallController::Impl {
 
   void route(const NewCall& nc, Call& c, const std::string& dialled, TimePoint now) {
     const model::Snapshot& snap = *nc.snapshot;
+    // A call from a trunk is inbound; a local caller's call to a number nobody here owns is
+    // outbound (refused or not) — so a blocked toll-fraud attempt is found under
+    // direction=inbound, and a mistyped outside number under outbound.
+    c.direction = nc.from_trunk ? "inbound" : "outbound";
+    c.cdr.direction = c.direction;
     if (nc.caller != nullptr) {
       if (auto owner = snap.extension_owner(dialled)) {
         if (owner->kind == model::ExtensionOwner::Kind::kUser) {
@@ -423,6 +430,8 @@ struct CallController::Impl {
           ring_user(nc.shard, c, *callee, now);
           return;
         }
+        c.direction = "internal";
+        c.cdr.direction = c.direction;
         // Calls to a group's extension are distributed by the inbound-calls issue.
         fail_call(nc.shard, c, 480, "Group calls not available yet", "failed", now);
         return;
@@ -447,8 +456,6 @@ struct CallController::Impl {
       }
       return;
     }
-    c.direction = "outbound";
-    c.cdr.direction = "outbound";
     c.cdr.rule = plan.rule;
     c.cdr.caller_id_group = plan.group;
     c.number = plan.number;

@@ -17,6 +17,7 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
@@ -250,7 +251,10 @@ struct SipServer::Impl final : SipCore {
   mutable std::mutex trunk_mu;
   std::unordered_map<model::TrunkId, TrunkReg> trunk_regs;
   std::unordered_map<model::TrunkId, int> trunk_calls;
-  std::unordered_map<std::string, net::Endpoint> resolved;  ///< "host:port" → address
+  std::unordered_map<std::string, net::Endpoint> resolved;  ///< host name → address
+  /// Host names a call or a registration has needed: only those are looked up (a trunk
+  /// nobody uses never causes a DNS query).
+  std::unordered_set<std::string> wanted_hosts;
   std::condition_variable dns_cv;
   bool dns_stopping = false;
   std::thread dns_thread;
@@ -571,7 +575,11 @@ struct SipServer::Impl final : SipCore {
     if (auto it = resolved.find(trunk.host); it != resolved.end()) {
       return net::Endpoint{it->second.address, port};
     }
-    dns_cv.notify_one();  // resolved off the SIP threads; this call fails over meanwhile
+    // Resolved off the SIP threads; this call fails over meanwhile. A name that does not
+    // resolve is tried again every 60 s, not once per call.
+    if (wanted_hosts.insert(trunk.host).second) {
+      dns_cv.notify_one();
+    }
     return std::nullopt;
   }
 
@@ -882,12 +890,14 @@ struct SipServer::Impl final : SipCore {
   void dns_loop() {
     std::unique_lock lock(trunk_mu);
     while (!dns_stopping) {
+      const std::unordered_set<std::string> wanted = wanted_hosts;
       lock.unlock();
       model::SnapshotPtr snap = store.snapshot();
       std::unordered_map<std::string, net::Endpoint> found;
       for (model::TrunkId id : snap->trunk_ids()) {
         const model::Trunk* t = snap->trunk(id);
-        if (t == nullptr || t->host.empty() || is_ip_literal(t->host) || found.count(t->host)) {
+        if (t == nullptr || t->host.empty() || is_ip_literal(t->host) || found.count(t->host) ||
+            !wanted.count(t->host)) {
           continue;
         }
         addrinfo hints{};
@@ -911,7 +921,9 @@ struct SipServer::Impl final : SipCore {
       }
       lock.lock();
       resolved = std::move(found);
-      dns_cv.wait_for(lock, std::chrono::seconds(60));
+      if (wanted_hosts.size() == wanted.size()) {
+        dns_cv.wait_for(lock, std::chrono::seconds(60));
+      }
     }
   }
 
