@@ -4,7 +4,8 @@
 # BENCH_MEM_HOLD_MS; Cohort's VmRSS and live heap (process_heap_bytes{kind="in_use"}) are
 # read before the load, as soon as every call is up (their INVITE transactions still
 # alive), and again while the calls are still up but those transactions are gone (Timer L
-# and M, 64·T1 = 32 s, then a heap trim), then after every call has ended.
+# and M, 64·T1 = 32 s, then a heap trim), then after every call and its BYE transactions
+# have ended.
 #
 # Usage: bench/sip/call_memory.sh BUILD_DIR
 # Environment: BENCH_MEM_CALLS (10000), BENCH_MEM_CALL_RATE (700 calls/s: the calls build
@@ -96,7 +97,14 @@ read -r rss2 heap2 calls2 txn2 <<< "$(reading)"
 t2=$(($(date +%s) - start))
 
 wait "$uac_pid" || true
-sleep 12  # the trunk's timewait, Cohort's CDR writer and a heap trim
+# After the calls: once the BYE transactions are gone too (Timer J, 32 s) and a heap trim
+# has run, the live heap should be back near its level before the load (no leak).
+for _ in $(seq 60); do
+  m=$(metrics)
+  [ "$(metric 'cohort_sip_state{kind="transactions"}')" = 0 ] && break
+  sleep 1
+done
+sleep 11
 read -r rss3 heap3 calls3 txn3 <<< "$(reading)"
 ok=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $16}')
 failed=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $18}')
@@ -106,7 +114,8 @@ printf '%-34s %10s %12s %8s %13s\n' "before the load" "$rss0" "$heap0" "$calls0"
 printf '%-34s %10s %12s %8s %13s\n' "all calls up (t=${t1}s)" "$rss1" "$heap1" "$calls1" "$txn1"
 printf '%-34s %10s %12s %8s %13s\n' "calls up, transactions gone (${t2}s)" "$rss2" "$heap2" \
   "$calls2" "$txn2"
-printf '%-34s %10s %12s %8s %13s\n' "after the calls ended" "$rss3" "$heap3" "$calls3" "$txn3"
+printf '%-34s %10s %12s %8s %13s\n' "calls and transactions over" "$rss3" "$heap3" "$calls3" \
+  "$txn3"
 echo "calls: $ok ok, $failed failed"
 per_call() {  # LABEL RSS HEAP CALLS
   awk -v l="$1" -v r="$2" -v r0="$rss0" -v h="$3" -v h0="$heap0" -v n="$4" 'BEGIN{
