@@ -43,6 +43,12 @@ cpu_ticks() {
   echo "$total"
 }
 
+# Datagrams the kernel dropped on the server's UDP socket(s) on PORT since they were opened
+# (receive buffer full: the server is not keeping up).
+udp_drops() {
+  awk -v p="$(printf ':%04X' "$1")" 'NR > 1 && substr($2, length($2) - 4) == p {n += $NF} END {print n + 0}' /proc/net/udp
+}
+
 # Sets `reaped` to the CPU ticks of this shell's reaped children (the SIPp processes of a
 # step, once waited for). No command substitution: that would read a subshell's own.
 reaped_ticks() {
@@ -61,11 +67,11 @@ failure_reasons() {
 }
 
 # Runs one step: the trunk UAS, then the caller at RATE calls/s for `seconds` against PORT;
-# prints "ok failed server_cpu_us_per_call sipp_cpu_us_per_call uas_failed" and leaves the
-# failure reasons in $dir/reasons.NAME.
+# prints "ok failed server_cpu_us_per_call sipp_cpu_us_per_call uas_failed drops" and leaves
+# the failure reasons in $dir/reasons.NAME.
 load() {
   local port=$1 rate=$2 server_pid=$3 name=$4 count=$(($2 * seconds))
-  local before after sipp_before sipp_after uas uac
+  local before after sipp_before sipp_after uas uac drops_before
   reaped_ticks
   sipp_before=$reaped
   taskset -c 1 sipp -sf "$here/trunk_uas.xml" -i 127.0.0.1 -p "$trunk_port" -buff_size 4194304 \
@@ -74,6 +80,7 @@ load() {
   uas=$!
   sleep 0.3
   before=$(cpu_ticks "$server_pid")
+  drops_before=$(udp_drops "$port")
   taskset -c 1 sipp -sf "$here/call_uac.xml" -inf "$dir/calls.csv" -r "$rate" -m "$count" -d 0 \
     -i 127.0.0.1 -p 0 -buff_size 4194304 -recv_timeout 10000 -timeout $((seconds * 4 + 30))s \
     -nostdin -trace_stat -stf "$dir/stat.csv" -trace_err -error_file "$dir/uac_err.log" \
@@ -81,6 +88,7 @@ load() {
   uac=$!
   wait "$uac" || true
   after=$(cpu_ticks "$server_pid")
+  local drops=$(($(udp_drops "$port") - drops_before))
   sleep 2.5  # the trunk's last calls leave their 2 s timewait
   # The UAS dumps its statistics every second (-fd 1): the last line is at most 1 s old.
   kill "$uas" 2>/dev/null || true
@@ -102,7 +110,7 @@ load() {
   hz=$(getconf CLK_TCK)
   n=$((ok > 0 ? ok : 1))
   echo "$ok $failed $(((after - before) * 1000000 / hz / n))" \
-    "$(((sipp_after - sipp_before) * 1000000 / hz / n)) ${uas_failed:-?}"
+    "$(((sipp_after - sipp_before) * 1000000 / hz / n)) ${uas_failed:-?} $drops"
 }
 
 echo "== outbound calls (zero length, digest auth, From rewrite, to a trunk), $users callers," \
@@ -140,18 +148,21 @@ pids+=("$kamailio_pid")
 for _ in $(seq 100); do grep -q listening "$dir/cohort.out" 2>/dev/null && break; sleep 0.1; done
 sleep 1
 
-printf '%7s | %-36s | %-36s\n' "calls/s" "Cohort ok/failed/CPU µs per call/SIPp" \
-  "Kamailio ok/failed/CPU µs per call/SIPp"
+# Per server: calls ok, failed, the server's CPU µs per call, the SIPp caller's and trunk's
+# together, and the datagrams the kernel dropped on the server's socket.
+printf '%7s | %-44s | %-44s\n' "calls/s" "Cohort ok / failed / CPU µs / SIPp µs / drops" \
+  "Kamailio ok / failed / CPU µs / SIPp µs / drops"
 best_cohort=0
 best_kamailio=0
 sustained() {  # OK FAILED RATE: < 0.1 % failures and every call accounted for
   [ $(($2 * 1000)) -lt $(($3 * seconds)) ] && [ "$1" -ge $(($3 * seconds * 999 / 1000)) ]
 }
 for rate in $rates; do
-  read -r c_ok c_fail c_cpu c_sipp c_uas <<< "$(load $cohort_sip "$rate" "$cohort_pid" cohort)"
-  read -r k_ok k_fail k_cpu k_sipp k_uas <<< "$(load $kamailio_sip "$rate" "$kamailio_pid" kamailio)"
-  printf '%7s | %8s %7s %8s %8s | %8s %7s %8s %8s\n' "$rate" "$c_ok" "$c_fail" "$c_cpu" \
-    "$c_sipp" "$k_ok" "$k_fail" "$k_cpu" "$k_sipp"
+  read -r c_ok c_fail c_cpu c_sipp c_uas c_drops <<< "$(load $cohort_sip "$rate" "$cohort_pid" cohort)"
+  read -r k_ok k_fail k_cpu k_sipp k_uas k_drops <<< \
+    "$(load $kamailio_sip "$rate" "$kamailio_pid" kamailio)"
+  printf '%7s | %8s %7s %8s %8s %8s | %8s %7s %8s %8s %8s\n' "$rate" "$c_ok" "$c_fail" "$c_cpu" \
+    "$c_sipp" "$c_drops" "$k_ok" "$k_fail" "$k_cpu" "$k_sipp" "$k_drops"
   if [ "$c_fail" != 0 ] || [ "$c_uas" != 0 ]; then
     echo "        Cohort failures (trunk side $c_uas): $(cat "$dir/reasons.cohort")"
   fi
