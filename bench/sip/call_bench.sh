@@ -67,11 +67,12 @@ failure_reasons() {
 }
 
 # Runs one step: the trunk UAS, then the caller at RATE calls/s for `seconds` against PORT;
-# prints "ok failed server_cpu_us_per_call sipp_cpu_us_per_call uas_failed drops" and leaves
-# the failure reasons in $dir/reasons.NAME.
+# prints "ok failed server_cpu_us_per_call sipp_cpu_us_per_call uas_failed drops seconds" (how
+# long the caller took: more than `seconds` when SIPp could not keep the rate) and leaves the
+# failure reasons in $dir/reasons.NAME.
 load() {
   local port=$1 rate=$2 server_pid=$3 name=$4 count=$(($2 * seconds))
-  local before after sipp_before sipp_after uas uac drops_before
+  local before after sipp_before sipp_after uas uac drops_before start_ns
   reaped_ticks
   sipp_before=$reaped
   taskset -c 1 sipp -sf "$here/trunk_uas.xml" -i 127.0.0.1 -p "$trunk_port" -buff_size 4194304 \
@@ -81,6 +82,7 @@ load() {
   sleep 0.3
   before=$(cpu_ticks "$server_pid")
   drops_before=$(udp_drops "$port")
+  start_ns=$(date +%s%N)
   taskset -c 1 sipp -sf "$here/call_uac.xml" -inf "$dir/calls.csv" -r "$rate" -m "$count" -d 0 \
     -i 127.0.0.1 -p 0 -buff_size 4194304 -recv_timeout 10000 -timeout $((seconds * 4 + 30))s \
     -nostdin -trace_stat -stf "$dir/stat.csv" -trace_err -error_file "$dir/uac_err.log" \
@@ -88,6 +90,7 @@ load() {
   uac=$!
   wait "$uac" || true
   after=$(cpu_ticks "$server_pid")
+  local took_ms=$((($(date +%s%N) - start_ns) / 1000000))
   local drops=$(($(udp_drops "$port") - drops_before))
   sleep 2.5  # the trunk's last calls leave their 2 s timewait
   # The UAS dumps its statistics every second (-fd 1): the last line is at most 1 s old.
@@ -110,7 +113,8 @@ load() {
   hz=$(getconf CLK_TCK)
   n=$((ok > 0 ? ok : 1))
   echo "$ok $failed $(((after - before) * 1000000 / hz / n))" \
-    "$(((sipp_after - sipp_before) * 1000000 / hz / n)) ${uas_failed:-?} $drops"
+    "$(((sipp_after - sipp_before) * 1000000 / hz / n)) ${uas_failed:-?} $drops" \
+    "$((took_ms / 1000)).$((took_ms % 1000 / 100))"
 }
 
 echo "== outbound calls (zero length, digest auth, From rewrite, to a trunk), $users callers," \
@@ -149,25 +153,27 @@ for _ in $(seq 100); do grep -q listening "$dir/cohort.out" 2>/dev/null && break
 sleep 1
 
 # Per server: calls ok, failed, the server's CPU µs per call, the SIPp caller's and trunk's
-# together, and the datagrams the kernel dropped on the server's socket.
-printf '%7s | %-44s | %-44s\n' "calls/s" "Cohort ok / failed / CPU µs / SIPp µs / drops" \
-  "Kamailio ok / failed / CPU µs / SIPp µs / drops"
+# together, the datagrams the kernel dropped on the server's socket, and the seconds the
+# caller took for its rate × BENCH_CALL_SECONDS calls.
+printf '%7s | %-50s | %-50s\n' "calls/s" "Cohort ok / failed / CPU µs / SIPp µs / drops / s" \
+  "Kamailio ok / failed / CPU µs / SIPp µs / drops / s"
 best_cohort=0
 best_kamailio=0
 sustained() {  # OK FAILED RATE: < 0.1 % failures and every call accounted for
   [ $(($2 * 1000)) -lt $(($3 * seconds)) ] && [ "$1" -ge $(($3 * seconds * 999 / 1000)) ]
 }
 for rate in $rates; do
-  read -r c_ok c_fail c_cpu c_sipp c_uas c_drops <<< "$(load $cohort_sip "$rate" "$cohort_pid" cohort)"
-  read -r k_ok k_fail k_cpu k_sipp k_uas k_drops <<< \
+  read -r c_ok c_fail c_cpu c_sipp c_uas c_drops c_s <<< \
+    "$(load $cohort_sip "$rate" "$cohort_pid" cohort)"
+  read -r k_ok k_fail k_cpu k_sipp k_uas k_drops k_s <<< \
     "$(load $kamailio_sip "$rate" "$kamailio_pid" kamailio)"
-  printf '%7s | %8s %7s %8s %8s %8s | %8s %7s %8s %8s %8s\n' "$rate" "$c_ok" "$c_fail" "$c_cpu" \
-    "$c_sipp" "$c_drops" "$k_ok" "$k_fail" "$k_cpu" "$k_sipp" "$k_drops"
-  if [ "$c_fail" != 0 ] || [ "$c_uas" != 0 ]; then
-    echo "        Cohort failures (trunk side $c_uas): $(cat "$dir/reasons.cohort")"
+  printf '%7s | %8s %7s %8s %8s %8s %5s | %8s %7s %8s %8s %8s %5s\n' "$rate" "$c_ok" "$c_fail" \
+    "$c_cpu" "$c_sipp" "$c_drops" "$c_s" "$k_ok" "$k_fail" "$k_cpu" "$k_sipp" "$k_drops" "$k_s"
+  if [ "$c_fail" != 0 ] || [ -s "$dir/reasons.cohort" ]; then
+    echo "        Cohort failures (calls the trunk failed: $c_uas): $(cat "$dir/reasons.cohort")"
   fi
-  if [ "$k_fail" != 0 ] || [ "$k_uas" != 0 ]; then
-    echo "        Kamailio failures (trunk side $k_uas): $(cat "$dir/reasons.kamailio")"
+  if [ "$k_fail" != 0 ] || [ -s "$dir/reasons.kamailio" ]; then
+    echo "        Kamailio failures (calls the trunk failed: $k_uas): $(cat "$dir/reasons.kamailio")"
   fi
   if sustained "$c_ok" "$c_fail" "$rate"; then best_cohort=$rate; fi
   if sustained "$k_ok" "$k_fail" "$rate"; then best_kamailio=$rate; fi
