@@ -27,6 +27,10 @@ number=0301234567
 dir=$(mktemp -d)
 pids=()
 cleanup() {
+  # the SIPp processes of a step run in a subshell ($(load …)): their pids are in step.pids
+  if [ -r "$dir/step.pids" ]; then
+    while read -r p; do kill "$p" 2>/dev/null || true; done < "$dir/step.pids"
+  fi
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$dir"
@@ -79,6 +83,7 @@ load() {
     -nostdin -trace_stat -stf "$dir/uas_stat.csv" -fd 1 -trace_err -error_file "$dir/uas_err.log" \
     > "$dir/uas.out" 2>&1 &
   uas=$!
+  echo "$uas" > "$dir/step.pids"
   sleep 0.3
   before=$(cpu_ticks "$server_pid")
   drops_before=$(udp_drops "$port")
@@ -88,6 +93,7 @@ load() {
     -nostdin -trace_stat -stf "$dir/stat.csv" -trace_err -error_file "$dir/uac_err.log" \
     "127.0.0.1:$port" > "$dir/uac.out" 2>&1 &
   uac=$!
+  echo "$uac" >> "$dir/step.pids"
   wait "$uac" || true
   after=$(cpu_ticks "$server_pid")
   local took_ms=$((($(date +%s%N) - start_ns) / 1000000))
@@ -96,6 +102,7 @@ load() {
   # The UAS dumps its statistics every second (-fd 1): the last line is at most 1 s old.
   kill "$uas" 2>/dev/null || true
   wait "$uas" 2>/dev/null || true
+  rm -f "$dir/step.pids"
   reaped_ticks
   sipp_after=$reaped
   local ok failed uas_failed
