@@ -6,8 +6,9 @@
 # length (-d 0); the server rewrites From to the group's caller ID 010000 and sends the call
 # to the trunk, a SIPp UAS (trunk_uas.xml) that declines any other From.
 # Reports, per server and rate: successful and failed calls, the server's CPU time per call
-# (its process and children, from /proc ticks) and the load generator's (SIPp UAC + UAS);
-# then the maximum rate with < 0.1 % failed calls.
+# (its process and children, from /proc ticks) and the load generator's (SIPp UAC + UAS),
+# the datagrams dropped on the server's socket and how long the step took; then the maximum
+# rate with < 0.1 % failed calls, and the highest one without a dropped datagram.
 #
 # Usage: bench/sip/call_bench.sh BUILD_DIR
 # Environment: BENCH_CALL_USERS (1000), BENCH_CALL_RATES ("500 1000 2000 3000 4000"),
