@@ -32,7 +32,7 @@ test: build format-check
 	@ctest --preset $(PRESET)
 	@scripts/fuzz.sh 60
 
-## Benchmarks: snapshot and SIP parser (Google Benchmark), HTTP API (wrk), REGISTER vs
+## Benchmarks: snapshot and SIP parser (Google Benchmark), HTTP API (wrk), REGISTER and calls vs
 ## Kamailio (SIPp). See bench/README.md.
 bench: build
 	@scripts/deps.sh wrk kamailio

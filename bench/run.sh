@@ -41,3 +41,7 @@ cleanup
 trap - EXIT
 echo "== REGISTER with digest auth, Cohort and Kamailio side by side"
 "$(dirname "$0")/sip/register_bench.sh" "$build"
+echo "== outbound calls through a trunk, Cohort and Kamailio side by side"
+"$(dirname "$0")/sip/call_bench.sh" "$build"
+echo "== memory per active call (Cohort)"
+"$(dirname "$0")/sip/call_memory.sh" "$build"
