@@ -192,6 +192,7 @@ struct Call {
   TimePoint ok_deadline{};
   bool a_acked = false;
   TimePoint ring_deadline{};
+  TimePoint end_deadline{};  ///< answered calls are hung up at this time (max_duration)
   std::optional<PendingAck> pending_ack;  ///< re-INVITE 2xx relayed, waiting for ACK
   int pending_ack_from = -2;              ///< the originator leg of pending_ack
   bool caller_cancelled = false;
@@ -330,18 +331,29 @@ struct CallController::Impl {
                  response_to(call.a_answer, status, reason, call.a.local_tag, extra), now);
   }
 
+  bool absorb_retransmission(std::size_t shard, TxnId txn, const sip::Message& inv, TimePoint now) {
+    ShardState& st = shards[shard];
+    auto it = st.by_a_key.find(dialog_key(inv.call_id(), inv.from_tag()));
+    if (it == st.by_a_key.end()) {
+      return false;
+    }
+    Call* c = find(shard, it->second);
+    if (c == nullptr || c->a_invite_cseq != inv.cseq() || c->a_ok.empty()) {
+      return false;
+    }
+    // The caller did not get our 2xx yet: the new server transaction answers with the
+    // very same 2xx (same To tag), which is what a retransmission of it would have been.
+    core.respond(shard, txn, 200, c->a_ok, now);
+    return true;
+  }
+
   void on_invite(const NewCall& nc, TimePoint now) {
     const sip::Message& inv = *nc.invite;
     ShardState& st = shards[nc.shard];
     const std::string a_key = dialog_key(inv.call_id(), inv.from_tag());
-    if (auto it = st.by_a_key.find(a_key); it != st.by_a_key.end()) {
-      // The caller retransmitted an INVITE whose server transaction already ended with our
-      // 2xx (RFC 3261 §13.3.1.4: the TU keeps the 2xx alive): re-send it.
-      if (Call* c = find(nc.shard, it->second); c != nullptr && !c->a_ok.empty()) {
-        net::Outbound out = c->a.route;
-        out.bytes = c->a_ok;
-        core.send_direct(std::move(out));
-      }
+    if (st.by_a_key.count(a_key) != 0) {
+      // Same Call-ID and From tag as a call in progress but not its retransmission (another
+      // CSeq): the caller reuses a dialog identity for a second INVITE without a To tag.
       core.respond(nc.shard, nc.txn, 482,
                    response_to(response_headers(inv, nc.top_via), 482, "Loop Detected",
                                crypto::random_hex(6)),
@@ -849,6 +861,8 @@ struct CallController::Impl {
     c.ok_interval = opts.t1;
     c.ok_next = now + c.ok_interval;
     c.ok_deadline = now + 64 * opts.t1;
+    c.end_deadline = now + opts.max_duration;
+    core.arm(shard, c.key, c.end_deadline);
     core.arm(shard, c.key, c.a.route.protocol == net::Protocol::kUdp ? c.ok_next : c.ok_deadline);
     // The answer is on disk before anything else can happen to the call: a crash from here
     // on leaves a record that start-up closes as "interrupted".
@@ -1217,6 +1231,20 @@ struct CallController::Impl {
       }
       return;
     }
+    if (c.state == CallState::kAnswered && now >= c.end_deadline) {
+      spdlog::warn("call event=max_duration call={}", c.id);
+      c.a.state = LegState::kConfirmed;
+      bye_leg(shard, c, -1, now);
+      if (c.winner >= 0) {
+        bye_leg(shard, c, c.winner, now);
+      }
+      for (Leg& leg : c.b) {
+        release_slot(c, leg);
+      }
+      c.cdr.hangup_cause = "max_duration";
+      finish(shard, c, "answered", now);
+      return;
+    }
     if (c.state != CallState::kAnswered || c.a_acked) {
       return;
     }
@@ -1281,6 +1309,11 @@ CallController::~CallController() = default;
 
 void CallController::on_invite(const NewCall& call, TimePoint now) {
   impl_->on_invite(call, now);
+}
+
+bool CallController::absorb_retransmission(std::size_t shard, TxnId txn, const sip::Message& invite,
+                                           TimePoint now) {
+  return impl_->absorb_retransmission(shard, txn, invite, now);
 }
 
 bool CallController::on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now) {

@@ -122,6 +122,9 @@ struct CallOptions {
   std::chrono::milliseconds t2{4000};
   /// An unanswered call is given up (408 to the caller, CANCEL to the callees) after this.
   std::chrono::seconds ring_timeout{120};
+  /// An answered call is hung up after this: a BYE lost for good (and no session timer)
+  /// must not keep a call, a trunk slot and its memory forever.
+  std::chrono::seconds max_duration{4 * 3600};
   std::string user_agent = "Cohort/0.1";
   std::string domain;  ///< host part of our URIs
 };
@@ -135,6 +138,12 @@ class CallController {
 
   /// A new INVITE: routes it and answers (100, then the final response or the B legs).
   void on_invite(const NewCall& call, TimePoint now);
+  /// An INVITE that is a retransmission of a call's INVITE arriving after our 2xx ended its
+  /// server transaction (RFC 3261 §13.3.1.4; no RFC 6026 Accepted state): answers `txn`
+  /// with the same 2xx and returns true. Checked before authentication, so that the
+  /// retransmitted credentials are not taken for a replay. False for a new call.
+  bool absorb_retransmission(std::size_t shard, TxnId txn, const sip::Message& invite,
+                             TimePoint now);
   /// CANCEL for the INVITE server transaction `invite_txn` (already answered 200 by the
   /// caller). False when no call owns that transaction.
   bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now);

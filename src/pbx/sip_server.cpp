@@ -1151,6 +1151,9 @@ struct SipServer::Impl final : SipCore {
   /// trunk's credential), or from a local user after a digest challenge.
   Reply on_invite(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
                   std::int64_t now_ms, bool is_trusted, const Here& here) {
+    if (calls->absorb_retransmission(here.shard, here.txn, req, here.now)) {
+      return Reply{0, {}, true};
+    }
     model::SnapshotPtr snap = store.snapshot();
     NewCall call;
     call.shard = here.shard;

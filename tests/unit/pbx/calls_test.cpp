@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -470,6 +471,48 @@ TEST_F(CallsTest, RingTimeoutGivesUpWith480) {
   EXPECT_EQ(to_caller().back(), 480);
   EXPECT_EQ(core_.requests.back().msg().method(), sip::Method::kCancel);
   EXPECT_EQ(core_.cdrs.back().disposition, "no_answer");
+}
+
+}  // namespace
+}  // namespace cohort::pbx
+
+namespace cohort::pbx {
+namespace {
+
+TEST_F(CallsTest, InviteRetransmittedAfterTheAnswerGetsTheSame2xx) {
+  call("2125551234", user(1));
+  const Sent b = core_.requests.at(0);
+  feed(b, answer(b, 200, "tb", true));
+  const std::string ok = core_.responses.back().bytes;
+  // The same INVITE again (its server transaction ended with the 2xx): answered with the
+  // very same 200 through the new transaction, not taken for a new call.
+  sip::Message again = parse(invite("2125551234"));
+  EXPECT_TRUE(calls_->absorb_retransmission(0, 5, again, now_));
+  EXPECT_EQ(core_.responses.back().txn, 5u);
+  EXPECT_EQ(core_.responses.back().bytes, ok);
+  EXPECT_EQ(core_.requests.size(), 1u) << "no second B leg";
+  // Another INVITE of another dialog is not a retransmission.
+  std::string other = invite("2125551234");
+  other.replace(other.find("tag=fa"), 6, "tag=fz");
+  EXPECT_FALSE(calls_->absorb_retransmission(0, 6, parse(other), now_));
+}
+
+TEST_F(CallsTest, AnsweredCallIsEndedAfterTheMaximumDuration) {
+  call("2125551234", user(1));
+  const Sent b = core_.requests.at(0);
+  feed(b, answer(b, 200, "tb", true));
+  ASSERT_FALSE(core_.timers.empty());
+  const std::uint64_t key = core_.timers.back().first;
+  calls_->on_timer(0, key, now_ + std::chrono::hours(5));
+  std::vector<sip::Method> sent;
+  for (const Sent& s : core_.requests) {
+    sent.push_back(s.msg().method());
+  }
+  EXPECT_EQ(std::count(sent.begin(), sent.end(), sip::Method::kBye), 2) << "both legs";
+  EXPECT_EQ(core_.cdrs.back().hangup_cause, "max_duration");
+  EXPECT_EQ(core_.cdrs.back().disposition, "answered");
+  EXPECT_EQ(core_.slots[20], 0);
+  EXPECT_TRUE(calls_->calls(0).empty());
 }
 
 }  // namespace
