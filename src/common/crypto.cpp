@@ -4,7 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+
 #include <array>
+#include <atomic>
 #include <stdexcept>
 #include <vector>
 
@@ -30,6 +33,18 @@ std::string digest_hex(const EVP_MD* md, std::string_view data) {
   return to_hex(out.data(), len);
 }
 
+std::atomic<unsigned> forks{0};
+
+/// How many times this process has been forked into (0 in the original process).
+unsigned fork_generation() {
+  static const bool registered = [] {
+    ::pthread_atfork(nullptr, nullptr, [] { forks.fetch_add(1); });
+    return true;
+  }();
+  (void)registered;
+  return forks.load(std::memory_order_relaxed);
+}
+
 }  // namespace
 
 std::string md5_hex(std::string_view data) {
@@ -41,11 +56,32 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string random_hex(std::size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
+  // Tags, branches and Call-IDs take several of these per call: draw from the CSPRNG in
+  // blocks per thread instead of one RAND_bytes (and its fork check, a getpid) each.
+  // Bytes are never handed out twice. A forked child must not use the block it inherited
+  // (its parent uses the same bytes): a fork bumps the generation, which empties it.
+  constexpr std::size_t kBlock = 4096;
+  thread_local std::array<unsigned char, kBlock> block{};
+  thread_local std::size_t used = kBlock;
+  thread_local unsigned owner = ~0u;
+  if (bytes > kBlock) {
+    std::vector<unsigned char> buf(bytes);
+    if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1) {
+      throw std::runtime_error("RAND_bytes failed");
+    }
+    return to_hex(buf.data(), buf.size());
   }
-  return to_hex(buf.data(), buf.size());
+  if (used + bytes > kBlock || owner != fork_generation()) {
+    if (RAND_bytes(block.data(), static_cast<int>(block.size())) != 1) {
+      throw std::runtime_error("RAND_bytes failed");
+    }
+    used = 0;
+    owner = fork_generation();
+  }
+  std::string out = to_hex(block.data() + used, bytes);
+  OPENSSL_cleanse(block.data() + used, bytes);
+  used += bytes;
+  return out;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -518,7 +518,6 @@ struct CallController::Impl {
       c.b.push_back(std::move(leg));
       send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
     }
-    core.arm(shard, c.key, c.ring_deadline);
   }
 
   void try_next_trunk(std::size_t shard, Call& c, TimePoint now) {
@@ -559,7 +558,6 @@ struct CallController::Impl {
       c.cdr.trunk = t.id;
       c.b.push_back(std::move(leg));
       send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
-      core.arm(shard, c.key, c.ring_deadline);
       return;
     }
     fail_call(shard, c, 503, "Service Unavailable: no trunk could take the call", "failed", now);
@@ -862,7 +860,6 @@ struct CallController::Impl {
     c.ok_next = now + c.ok_interval;
     c.ok_deadline = now + 64 * opts.t1;
     c.end_deadline = now + opts.max_duration;
-    core.arm(shard, c.key, c.end_deadline);
     core.arm(shard, c.key, c.a.route.protocol == net::Protocol::kUdp ? c.ok_next : c.ok_deadline);
     // The answer is on disk before anything else can happen to the call: a crash from here
     // on leaves a record that start-up closes as "interrupted".
@@ -1214,6 +1211,23 @@ struct CallController::Impl {
     return true;
   }
 
+  /// Once a second per shard: calls past their ring deadline or maximum duration. Long
+  /// deadlines are swept rather than armed, so the timer heap holds no entry per call for
+  /// hours.
+  void sweep(std::size_t shard, TimePoint now) {
+    std::vector<std::uint64_t> due;
+    for (const auto& [key, c] : shards[shard].calls) {
+      const bool ringing = c->state == CallState::kTrying || c->state == CallState::kRinging;
+      if ((ringing && now >= c->ring_deadline) ||
+          (c->state == CallState::kAnswered && now >= c->end_deadline)) {
+        due.push_back(key);
+      }
+    }
+    for (std::uint64_t key : due) {
+      on_timer(shard, key, now);  // may end and forget the call
+    }
+  }
+
   void on_timer(std::size_t shard, std::uint64_t key, TimePoint now) {
     Call* cp = find(shard, key);
     if (cp == nullptr) {
@@ -1341,6 +1355,10 @@ void CallController::on_stray_response(std::size_t shard, const sip::Message& re
 
 void CallController::on_timer(std::size_t shard, std::uint64_t call, TimePoint now) {
   impl_->on_timer(shard, call, now);
+}
+
+void CallController::sweep(std::size_t shard, TimePoint now) {
+  impl_->sweep(shard, now);
 }
 
 std::vector<CallInfo> CallController::calls(std::size_t shard) const {

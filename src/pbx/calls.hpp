@@ -159,6 +159,9 @@ class CallController {
   void on_stray_response(std::size_t shard, const sip::Message& response, TimePoint now);
   /// A timer armed through SipCore::arm fired.
   void on_timer(std::size_t shard, std::uint64_t call, TimePoint now);
+  /// About once a second: ends the calls of `shard` past their ring timeout or maximum
+  /// duration (those deadlines are swept, not armed one heap entry per call).
+  void sweep(std::size_t shard, TimePoint now);
 
   /// Any thread; locks nothing itself: the caller holds shard `shard`'s lock.
   std::vector<CallInfo> calls(std::size_t shard) const;

@@ -1417,6 +1417,10 @@ struct SipServer::Impl final : SipCore {
     }
     persist(removed);
     trunk_tick();
+    for (std::size_t i = 0; i < shards.size(); ++i) {
+      std::lock_guard lock(shards[i]->mu);
+      calls->sweep(i, Steady::now());
+    }
     const std::int64_t now_ms = steady_ms(Steady::now());
     {
       std::lock_guard lock(security_mu);

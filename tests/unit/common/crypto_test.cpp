@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <set>
 #include <string>
 
@@ -45,6 +48,39 @@ TEST(Crypto, RandomHexIsUnique) {
     seen.insert(random_hex(16));
   }
   EXPECT_EQ(seen.size(), 100u);
+}
+
+// Draws come from per-thread blocks of CSPRNG output: across many block refills (and
+// sizes that do not divide the block) no value repeats, and larger-than-block draws work.
+TEST(Crypto, RandomHexIsUniqueAcrossBlocks) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 20000; ++i) {
+    seen.insert(random_hex(7 + static_cast<std::size_t>(i % 5)));
+  }
+  EXPECT_EQ(seen.size(), 20000u);
+  EXPECT_EQ(random_hex(10000).size(), 20000u);
+}
+
+// A forked child must not hand out the bytes its parent will hand out next.
+TEST(Crypto, RandomHexDiffersAfterFork) {
+  (void)random_hex(8);  // the parent's block is filled
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string child = random_hex(16);
+    ssize_t n = ::write(fds[1], child.data(), child.size());
+    ::_exit(n == 32 ? 0 : 1);
+  }
+  const std::string parent = random_hex(16);
+  char buf[32];
+  ASSERT_EQ(::read(fds[0], buf, sizeof buf), 32);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_NE(std::string(buf, 32), parent);
 }
 
 TEST(Crypto, ConstantTimeEqual) {
