@@ -517,3 +517,112 @@ TEST_F(CallsTest, AnsweredCallIsEndedAfterTheMaximumDuration) {
 
 }  // namespace
 }  // namespace cohort::pbx
+
+namespace cohort::pbx {
+namespace {
+
+/// An answered call (A ⇄ Cohort ⇄ trunk B) with the caller's ACK relayed.
+class AnsweredCallTest : public CallsTest {
+ protected:
+  void SetUp() override {
+    call("2125551234", user(1));
+    b_ = core_.requests.at(0);
+    feed(b_, answer(b_, 200, "tb", true));
+    a_tag_ = std::string(parse(core_.responses.back().bytes).to_tag());
+    sip::Message ack =
+        parse(fmt::format("ACK sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                          "10.0.0.1:5062;branch=z9hG4bK-a2\r\n"
+                          "From: <sip:1001@cohort>;tag=fa\r\nTo: <sip:2125551234@cohort>;tag={}\r\n"
+                          "Call-ID: a-call@10.0.0.1\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
+                          a_tag_));
+    ASSERT_TRUE(calls_->on_in_dialog(0, 0, ack, {}, now_));
+  }
+  /// A request from the caller inside the dialog.
+  sip::Message from_caller(std::string_view method, int cseq, std::string_view body = {}) {
+    return parse(fmt::format(
+        "{} sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+        "10.0.0.1:5062;branch=z9hG4bK-r{}\r\n"
+        "From: <sip:1001@cohort>;tag=fa\r\nTo: <sip:2125551234@cohort>;tag={}\r\n"
+        "Call-ID: a-call@10.0.0.1\r\nCSeq: {} {}\r\nContact: <sip:1001@10.0.0.1:5062>\r\n"
+        "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{}",
+        method, cseq, a_tag_, cseq, method, body.size(), body));
+  }
+  Sent b_;
+  std::string a_tag_;
+};
+
+TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
+  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\na=sendonly\r\n";
+  ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
+  const Sent re = core_.requests.back();
+  sip::Message out = re.msg();
+  EXPECT_EQ(out.method(), sip::Method::kInvite);
+  EXPECT_EQ(out.call_id(), b_.msg().call_id()) << "on the B dialog";
+  EXPECT_EQ(out.to_tag(), "tb");
+  EXPECT_EQ(out.cseq(), b_.msg().cseq() + 1) << "the B leg's own CSeq space";
+  EXPECT_EQ(out.request_uri(), "sip:callee@10.0.0.9:5070");
+  EXPECT_EQ(out.body(), hold);
+  // The callee's 200 goes back to the caller through the caller's transaction.
+  feed(re, answer(re, 200, "tb", true));
+  EXPECT_EQ(core_.responses.back().txn, 50u);
+  EXPECT_EQ(core_.responses.back().status, 200);
+  sip::Message ok = parse(core_.responses.back().bytes);
+  EXPECT_EQ(ok.cseq(), 3u);
+  EXPECT_EQ(ok.to_tag(), a_tag_);
+  // The caller's ACK for it is relayed with the B leg's CSeq.
+  const std::size_t direct = core_.direct.size();
+  ASSERT_TRUE(calls_->on_in_dialog(0, 0, from_caller("ACK", 3), {}, now_));
+  ASSERT_EQ(core_.direct.size(), direct + 1);
+  sip::Message ack = parse(core_.direct.back().bytes);
+  EXPECT_EQ(ack.method(), sip::Method::kAck);
+  EXPECT_EQ(ack.cseq(), out.cseq());
+  EXPECT_EQ(ack.call_id(), out.call_id());
+}
+
+TEST_F(AnsweredCallTest, UpdateAndInfoCrossAndTheirFailuresComeBack) {
+  ASSERT_TRUE(calls_->on_in_dialog(0, 60, from_caller("UPDATE", 4, "v=0\r\n"), {}, now_));
+  const Sent update = core_.requests.back();
+  EXPECT_EQ(update.msg().method(), sip::Method::kUpdate);
+  EXPECT_EQ(update.msg().body(), "v=0\r\n");
+  feed(update, answer(update, 200, "tb"));
+  EXPECT_EQ(core_.responses.back().txn, 60u);
+  EXPECT_EQ(core_.responses.back().status, 200);
+
+  // INFO from the callee toward the caller, answered 415 by the caller.
+  sip::Message info = parse(
+      fmt::format("INFO sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                  "127.0.0.2:5080;branch=z9hG4bK-i1\r\n"
+                  "From: <sip:2125551234@x>;tag=tb\r\nTo: <sip:010000@provider.example>;tag={}\r\n"
+                  "Call-ID: {}\r\nCSeq: 9 INFO\r\nContent-Type: application/dtmf-relay\r\n"
+                  "Content-Length: 10\r\n\r\nSignal=5\r\n",
+                  b_.msg().from_tag(), b_.msg().call_id()));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 61, info, {}, now_));
+  const Sent to_a = core_.requests.back();
+  sip::Message relayed = to_a.msg();
+  EXPECT_EQ(relayed.method(), sip::Method::kInfo);
+  EXPECT_EQ(relayed.call_id(), "a-call@10.0.0.1");
+  EXPECT_EQ(relayed.request_uri(), "sip:1001@10.0.0.1:5062");
+  EXPECT_EQ(relayed.body(), "Signal=5\r\n");
+  EXPECT_EQ(*relayed.header(HeaderId::kContentType), "application/dtmf-relay");
+  feed(to_a, answer(to_a, 415, {}));
+  EXPECT_EQ(core_.responses.back().txn, 61u);
+  EXPECT_EQ(core_.responses.back().status, 415);
+
+  // A request the far side never answers comes back as 408.
+  ASSERT_TRUE(calls_->on_in_dialog(0, 62, from_caller("INFO", 5), {}, now_));
+  calls_->on_client_failure(0, core_.requests.back().txn, 408, now_);
+  EXPECT_EQ(core_.responses.back().txn, 62u);
+  EXPECT_EQ(core_.responses.back().status, 408);
+}
+
+TEST_F(AnsweredCallTest, UnknownDialogIsNotOurs) {
+  std::string bye = fmt::format(
+      "BYE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5062;branch=z9hG4bK-x\r\n"
+      "From: <sip:1001@cohort>;tag=fa\r\nTo: <sip:2125551234@cohort>;tag=nope\r\n"
+      "Call-ID: a-call@10.0.0.1\r\nCSeq: 9 BYE\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_FALSE(calls_->on_in_dialog(0, 70, parse(bye), {}, now_)) << "the server answers 481";
+  EXPECT_EQ(calls_->calls(0).size(), 1u);
+}
+
+}  // namespace
+}  // namespace cohort::pbx
