@@ -363,5 +363,30 @@ TEST_F(SipTrunkCallTest, TrunkCallerCannotGoBackOutThroughATrunk) {
   EXPECT_EQ(cdrs("?direction=inbound").size(), 1u) << cdrs().dump(2);
 }
 
+// A trunk misconfigured to point at Cohort itself: the INVITE Cohort sends comes back to it
+// (as that trunk's call, allowed out again by the rule) and is recognised by the Via it
+// carries — 482, not a call that loops until Max-Forwards runs out.
+TEST_F(SipTrunkCallTest, ACallRoutedBackToCohortItselfIsALoop) {
+  start_pbx();
+  const std::int64_t self =
+      create_trunk("Self", "127.0.0.1", udp_port(), {{"inbound_sources", {"127.0.0.1"}}});
+  ASSERT_GT(self, 0);
+  create_rule({{"name", "Back to us"},
+               {"patterns", {"_X."}},
+               {"trunks", {self}},
+               {"allow_trunk_callers", true}});
+  const std::string refused =
+      scenario_from_template(dir_.path(), "call_uac_refused.xml", {{"STATUS", "482"}});
+  const std::string call_id = "loop-" + random_token(8);
+  // The caller is on 127.0.0.5, not a trunk source: an authenticated local user.
+  SippRun run = call(refused, {call_row(kOutside, "1001")}, call_id, {}, "127.0.0.5");
+  EXPECT_EQ(run.exit_code, 0) << run.describe() << server_->log();
+  EXPECT_NE(run.logs.find("final=SIP/2.0 482"), std::string::npos) << run.logs;
+  json cdr = ended_cdr(call_id);
+  ASSERT_TRUE(cdr.is_object());
+  EXPECT_EQ(cdr["sip_status"], 482) << cdr.dump(2);
+  EXPECT_EQ(cdr["disposition"], "failed") << cdr.dump(2);
+}
+
 }  // namespace
 }  // namespace cohort::testing
