@@ -995,7 +995,9 @@ struct CallController::Impl {
       }
       case Method::kBye:
         respond(200, "OK");
-        if (c.state != CallState::kEnding) {
+        // Only the caller or the answering callee ends the call: a losing fork that we
+        // ACKed and hung up may send its own BYE meanwhile.
+        if (c.state != CallState::kEnding && (from < 0 || from == c.winner)) {
           hang_up(shard, c, from, now);
         } else {
           origin.state = LegState::kTerminated;

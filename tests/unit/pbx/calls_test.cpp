@@ -626,3 +626,38 @@ TEST_F(AnsweredCallTest, UnknownDialogIsNotOurs) {
 
 }  // namespace
 }  // namespace cohort::pbx
+
+namespace cohort::pbx {
+namespace {
+
+// A fork that answered after the winner is ACKed and hung up; its own BYE crossing ours
+// must not end the call between the caller and the winner.
+TEST_F(CallsTest, ByeFromALosingForkDoesNotEndTheCall) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"10.0.0.5", 5060};
+  CallTarget mobile;
+  mobile.contact = "sip:1002@10.0.0.6:5060";
+  mobile.route.destination = {"10.0.0.6", 5060};
+  core_.bindings[2] = {desk, mobile};
+  call("1002", user(1));
+  const Sent d = core_.requests.at(0);
+  const Sent m = core_.requests.at(1);
+  feed(m, answer(m, 200, "tm", true));
+  feed(d, answer(d, 200, "td", true));  // too late: ACK + BYE
+  sip::Message bye =
+      parse(fmt::format("BYE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                        "10.0.0.5:5060;branch=z9hG4bK-l1\r\n"
+                        "From: <sip:1002@cohort>;tag=td\r\nTo: <sip:1001@cohort>;tag={}\r\n"
+                        "Call-ID: {}\r\nCSeq: 5 BYE\r\nContent-Length: 0\r\n\r\n",
+                        d.msg().from_tag(), d.msg().call_id()));
+  EXPECT_TRUE(calls_->on_in_dialog(0, 90, bye, {}, now_));
+  EXPECT_EQ(core_.responses.back().txn, 90u);
+  EXPECT_EQ(core_.responses.back().status, 200);
+  ASSERT_EQ(calls_->calls(0).size(), 1u) << "the answered call goes on";
+  EXPECT_EQ(calls_->calls(0)[0].state, "answered");
+  EXPECT_EQ(calls_->stats().active, 1u);
+}
+
+}  // namespace
+}  // namespace cohort::pbx
