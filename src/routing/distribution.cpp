@@ -66,7 +66,8 @@ class SplitMix64 {
   std::uint64_t state_;
 };
 
-/// Sorts the available members by `key` (smallest first), ties by position.
+/// Sorts the available members by `key` (smallest first), ties by position. (Copying the
+/// keys next to the pointers before sorting measured no faster on the bench's 241 members.)
 template <typename Key>
 void sort_by(std::vector<const MemberFacts*>& order, Key key) {
   std::sort(order.begin(), order.end(), [&](const MemberFacts* a, const MemberFacts* b) {
@@ -111,6 +112,9 @@ DistributionPlan distribute(const DistributionPolicy& policy, std::span<const Me
 
   std::vector<const MemberFacts*> order;
   order.reserve(members.size());
+  // Both lists at their largest at once: growing the skipped list moved its strings on
+  // every doubling (simultaneous on the bench's 500 members: 3.0 µs before, 1.6 µs after).
+  plan.skipped.reserve(members.size());
   for (const MemberFacts& m : members) {
     if (const char* reason = skip_reason(policy, m, now_ms)) {
       plan.skipped.emplace_back(m.user, reason);
