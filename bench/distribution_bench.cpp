@@ -90,4 +90,20 @@ BENCHMARK_CAPTURE(BM_Distribute, sequential, model::RingStrategy::kSequential);
 BENCHMARK_CAPTURE(BM_Distribute, fewest_calls, model::RingStrategy::kFewestCalls);
 BENCHMARK_CAPTURE(BM_Distribute, random, model::RingStrategy::kRandom);
 
+// The floor the plan's shape sets: 241 one-user attempts (the available members above), each
+// its own std::vector, built and freed, with nothing decided.
+void BM_AttemptsOnly(benchmark::State& state) {
+  const Fixture& f = fixture();
+  constexpr std::size_t kAttempts = 241;
+  for (auto _ : state) {
+    std::vector<routing::Attempt> attempts;
+    attempts.reserve(kAttempts);
+    for (std::size_t i = 0; i < kAttempts; ++i) {
+      attempts.push_back(routing::Attempt{{f.members[i].user}, 20});
+    }
+    benchmark::DoNotOptimize(attempts);
+  }
+}
+BENCHMARK(BM_AttemptsOnly);
+
 }  // namespace
