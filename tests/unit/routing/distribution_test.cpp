@@ -157,6 +157,20 @@ TEST(Distribution, RingInUseOffersBusyMembersButNeverRingingOnes) {
   EXPECT_EQ(p.attempts[1].users, (Order{3}));
 }
 
+TEST(Distribution, RingInUseStillHonoursTheWrapUpOfTheMembersPreviousCall) {
+  Group g(RingStrategy::kSequential, {1, 2});
+  g.policy.ring_in_use = true;
+  g.policy.wrap_up_s = 30;
+  g.at(1).state = AgentState::kBusy;
+  g.at(1).last_call_end_ms = g.now - 20'000;
+  g.at(2).state = AgentState::kBusy;
+  g.at(2).last_call_end_ms = g.now - 40'000;
+  const DistributionPlan p = g.plan();
+  EXPECT_EQ(p.skipped, (Skipped{{1, "wrap_up"}}));
+  ASSERT_EQ(p.attempts.size(), 1u);
+  EXPECT_EQ(p.attempts[0].users, (Order{2}));
+}
+
 TEST(Distribution, UnregisteredMembersAreOfferedWhenTheGroupSaysSo) {
   Group g(RingStrategy::kSimultaneous, {1, 2});
   g.at(2).registered = false;
