@@ -2,7 +2,7 @@
 // mixed states, once per ring strategy. About half the members are available; the others are
 // busy, ringing for another group, in wrap-up (by state or by the time since their last
 // call), paused (everywhere or in this group) or unregistered. The time includes building
-// and freeing the plan (attempts and skipped list), as pbx/ would pay it.
+// and freeing the plan (order, attempts and skipped list), as pbx/ would pay it.
 //
 //   build/<dir>/bench/distribution_bench --benchmark_repetitions=5
 //   --benchmark_report_aggregates_only=true
@@ -89,21 +89,5 @@ BENCHMARK_CAPTURE(BM_Distribute, least_recent, model::RingStrategy::kLeastRecent
 BENCHMARK_CAPTURE(BM_Distribute, sequential, model::RingStrategy::kSequential);
 BENCHMARK_CAPTURE(BM_Distribute, fewest_calls, model::RingStrategy::kFewestCalls);
 BENCHMARK_CAPTURE(BM_Distribute, random, model::RingStrategy::kRandom);
-
-// The floor the plan's shape sets: 241 one-user attempts (the available members above), each
-// its own std::vector, built and freed, with nothing decided.
-void BM_AttemptsOnly(benchmark::State& state) {
-  const Fixture& f = fixture();
-  constexpr std::size_t kAttempts = 241;
-  for (auto _ : state) {
-    std::vector<routing::Attempt> attempts;
-    attempts.reserve(kAttempts);
-    for (std::size_t i = 0; i < kAttempts; ++i) {
-      attempts.push_back(routing::Attempt{{f.members[i].user}, 20});
-    }
-    benchmark::DoNotOptimize(attempts);
-  }
-}
-BENCHMARK(BM_AttemptsOnly);
 
 }  // namespace

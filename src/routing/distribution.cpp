@@ -126,16 +126,17 @@ DistributionPlan distribute(const DistributionPolicy& policy, std::span<const Me
     return plan;
   }
 
+  // `order` and `attempts` are each allocated once, at their final size: with `skipped`, a
+  // plan is three allocations whatever the strategy and however many attempts it has.
+  const auto available = static_cast<std::uint32_t>(order.size());
+  plan.order.reserve(available);
   switch (policy.strategy) {
-    case model::RingStrategy::kSimultaneous: {
-      Attempt all{{}, policy.ring_timeout_s};
-      all.users.reserve(order.size());
+    case model::RingStrategy::kSimultaneous:
       for (const MemberFacts* m : order) {
-        all.users.push_back(m->user);
+        plan.order.push_back(m->user);
       }
-      plan.attempts.push_back(std::move(all));
+      plan.attempts.push_back(Attempt{0, available, policy.ring_timeout_s});
       return plan;
-    }
     case model::RingStrategy::kSequential:
       break;  // already by position
     case model::RingStrategy::kRoundRobin:
@@ -160,9 +161,10 @@ DistributionPlan distribute(const DistributionPolicy& policy, std::span<const Me
     }
   }
 
-  plan.attempts.reserve(order.size());
-  for (const MemberFacts* m : order) {
-    plan.attempts.push_back(Attempt{{m->user}, policy.ring_timeout_s});
+  plan.attempts.reserve(available);
+  for (std::uint32_t i = 0; i < available; ++i) {
+    plan.order.push_back(order[i]->user);
+    plan.attempts.push_back(Attempt{i, 1, policy.ring_timeout_s});
   }
   return plan;
 }

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,10 +17,32 @@ namespace {
 using model::RingStrategy;
 using model::UserId;
 
+using Order = std::vector<UserId>;
 using Skipped = std::vector<std::pair<UserId, std::string>>;
 
 constexpr int kRingTimeout = 15;
 constexpr std::int64_t kStart = 1'800'000'000'000;  // ms; any fixed "now"
+
+/// Each attempt's users, checking on the way that the attempts cover the plan's `order`
+/// exactly: back to back from its start, none empty, nothing left over.
+std::vector<Order> attempts_of(const DistributionPlan& p) {
+  std::vector<Order> out;
+  std::size_t next = 0;
+  for (const Attempt& a : p.attempts) {
+    EXPECT_EQ(a.first, next);
+    EXPECT_GT(a.count, 0u);
+    next = static_cast<std::size_t>(a.first) + a.count;
+    if (next > p.order.size()) {
+      ADD_FAILURE() << "attempt [" << a.first << ", +" << a.count << ") past the order's "
+                    << p.order.size() << " users";
+      break;
+    }
+    const std::span<const UserId> users = p.users(a);
+    out.emplace_back(users.begin(), users.end());
+  }
+  EXPECT_EQ(next, p.order.size());
+  return out;
+}
 
 /// One group over a sequence of calls: the members' facts, the persisted cursor and the
 /// clock, as pbx/ would keep them. Each call is answered by the first member offered and
@@ -65,11 +89,13 @@ struct Group {
   std::vector<UserId> call(std::uint64_t seed = 0) {
     DistributionPlan p = plan(seed);
     state = p.next_state;
-    std::vector<UserId> order;
     for (const Attempt& a : p.attempts) {
-      EXPECT_EQ(a.users.size(), 1u);
+      EXPECT_EQ(p.users(a).size(), 1u);
       EXPECT_EQ(a.timeout_s, kRingTimeout);
-      order.insert(order.end(), a.users.begin(), a.users.end());
+    }
+    std::vector<UserId> order;
+    for (const Order& users : attempts_of(p)) {
+      order.insert(order.end(), users.begin(), users.end());
     }
     now += 60'000;
     if (!order.empty()) {
@@ -92,8 +118,6 @@ struct Group {
   }
 };
 
-using Order = std::vector<UserId>;
-
 // --- availability -----------------------------------------------------------------------
 
 TEST(Distribution, SimultaneousRingsEveryAvailableMemberInOneAttempt) {
@@ -103,7 +127,7 @@ TEST(Distribution, SimultaneousRingsEveryAvailableMemberInOneAttempt) {
   g.at(6).registered = false;
   const DistributionPlan p = g.plan();
   ASSERT_EQ(p.attempts.size(), 1u);
-  EXPECT_EQ(p.attempts[0].users, (Order{1, 3, 5}));
+  EXPECT_EQ(attempts_of(p)[0], (Order{1, 3, 5}));
   EXPECT_EQ(p.attempts[0].timeout_s, kRingTimeout);
   EXPECT_EQ(p.skipped, (Skipped{{2, "busy"}, {4, "paused"}, {6, "unregistered"}}));
   EXPECT_EQ(p.next_state, g.state);
@@ -129,7 +153,7 @@ TEST(Distribution, EachReasonForLeavingAMemberOut) {
                                 {6, "wrap_up"},
                                 {7, "wrap_up"}}));
   ASSERT_EQ(p.attempts.size(), 1u);
-  EXPECT_EQ(p.attempts[0].users, (Order{8}));
+  EXPECT_EQ(attempts_of(p)[0], (Order{8}));
 }
 
 TEST(Distribution, TheFirstReasonThatAppliesIsReported) {
@@ -153,8 +177,8 @@ TEST(Distribution, RingInUseOffersBusyMembersButNeverRingingOnes) {
   const DistributionPlan p = g.plan();
   EXPECT_EQ(p.skipped, (Skipped{{2, "ringing"}}));
   ASSERT_EQ(p.attempts.size(), 2u);
-  EXPECT_EQ(p.attempts[0].users, (Order{1}));
-  EXPECT_EQ(p.attempts[1].users, (Order{3}));
+  EXPECT_EQ(attempts_of(p)[0], (Order{1}));
+  EXPECT_EQ(attempts_of(p)[1], (Order{3}));
 }
 
 TEST(Distribution, RingInUseStillHonoursTheWrapUpOfTheMembersPreviousCall) {
@@ -168,7 +192,7 @@ TEST(Distribution, RingInUseStillHonoursTheWrapUpOfTheMembersPreviousCall) {
   const DistributionPlan p = g.plan();
   EXPECT_EQ(p.skipped, (Skipped{{1, "wrap_up"}}));
   ASSERT_EQ(p.attempts.size(), 1u);
-  EXPECT_EQ(p.attempts[0].users, (Order{2}));
+  EXPECT_EQ(attempts_of(p)[0], (Order{2}));
 }
 
 TEST(Distribution, UnregisteredMembersAreOfferedWhenTheGroupSaysSo) {
@@ -178,7 +202,7 @@ TEST(Distribution, UnregisteredMembersAreOfferedWhenTheGroupSaysSo) {
   const DistributionPlan p = g.plan();
   EXPECT_TRUE(p.skipped.empty());
   ASSERT_EQ(p.attempts.size(), 1u);
-  EXPECT_EQ(p.attempts[0].users, (Order{1, 2}));
+  EXPECT_EQ(attempts_of(p)[0], (Order{1, 2}));
 }
 
 TEST(Distribution, NeverCalledMembersAreNotInWrapUpWhateverTheClock) {
@@ -186,7 +210,7 @@ TEST(Distribution, NeverCalledMembersAreNotInWrapUpWhateverTheClock) {
   g.policy.wrap_up_s = 60;
   g.now = 10'000;  // a clock close to 0: now - 0 < 60 s, yet nobody has had a call
   ASSERT_EQ(g.plan().attempts.size(), 1u);
-  EXPECT_EQ(g.plan().attempts[0].users, (Order{1, 2}));
+  EXPECT_EQ(attempts_of(g.plan())[0], (Order{1, 2}));
 }
 
 TEST(Distribution, WithoutWrapUpAMemberIsOfferedRightAfterItsCall) {
@@ -205,6 +229,7 @@ TEST(Distribution, NobodyAvailableMeansNoAttemptAndAnUnchangedCursor) {
     g.at(2).state = AgentState::kPaused;
     const DistributionPlan p = g.plan(7);
     EXPECT_TRUE(p.attempts.empty()) << model::to_string(s);
+    EXPECT_TRUE(p.order.empty()) << model::to_string(s);
     EXPECT_EQ(p.next_state.last_offered, std::optional<UserId>(2)) << model::to_string(s);
     EXPECT_EQ(p.skipped.size(), 2u) << model::to_string(s);
   }
@@ -223,8 +248,8 @@ TEST(Distribution, AMemberRingingForAnotherGroupIsSkippedByEveryStrategy) {
     const DistributionPlan p = g.plan(3);
     EXPECT_EQ(p.skipped, (Skipped{{2, "ringing"}})) << model::to_string(s);
     Order offered;
-    for (const Attempt& a : p.attempts) {
-      offered.insert(offered.end(), a.users.begin(), a.users.end());
+    for (const Order& users : attempts_of(p)) {
+      offered.insert(offered.end(), users.begin(), users.end());
     }
     std::sort(offered.begin(), offered.end());
     EXPECT_EQ(offered, (Order{1, 3})) << model::to_string(s);
@@ -371,11 +396,14 @@ TEST(Distribution, RandomIsDeterministicPerSeedAndAPermutationOfTheAvailable) {
   Group g(RingStrategy::kRandom, {1, 2, 3, 4, 5, 6, 7, 8});
   g.at(3).state = AgentState::kBusy;
   const auto order = [&](std::uint64_t seed) {
-    Order out;
-    for (const Attempt& a : g.plan(seed).attempts) {
-      EXPECT_EQ(a.users.size(), 1u);
+    const DistributionPlan p = g.plan(seed);
+    for (const Attempt& a : p.attempts) {
+      EXPECT_EQ(p.users(a).size(), 1u);
       EXPECT_EQ(a.timeout_s, kRingTimeout);
-      out.insert(out.end(), a.users.begin(), a.users.end());
+    }
+    Order out;
+    for (const Order& users : attempts_of(p)) {
+      out.insert(out.end(), users.begin(), users.end());
     }
     return out;
   };
@@ -401,8 +429,8 @@ TEST(Distribution, RandomPutsEachMemberFirstAboutEquallyOften) {
   for (std::uint64_t seed = 0; seed < kSeeds; ++seed) {
     const DistributionPlan p = g.plan(seed * 0x9e3779b97f4a7c15ULL + 12345);
     ASSERT_EQ(p.attempts.size(), 5u);
-    ++first[p.attempts.front().users[0]];
-    ++last[p.attempts.back().users[0]];
+    ++first[p.users(p.attempts.front())[0]];
+    ++last[p.users(p.attempts.back())[0]];
   }
   // Expected 4,000 each; a binomial standard deviation is ~57, the bounds are ±10 %.
   for (UserId u = 1; u <= 5; ++u) {
