@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks: the snapshot core, SIP parsing and outbound routing (Google Benchmark), and
-# GET /api/v1/users?q= over 100,000 users under wrk. Loopback only; the server is stopped by
-# pid. Usage: bench/run.sh BUILD_DIR
+# Benchmarks: the snapshot core, SIP parsing, outbound routing and group call distribution
+# (Google Benchmark), and GET /api/v1/users?q= over 100,000 users under wrk. Loopback only;
+# the server is stopped by pid. Usage: bench/run.sh BUILD_DIR
 set -euo pipefail
 build=${1:-build/release}
 users=${BENCH_USERS:-100000}
@@ -15,6 +15,9 @@ echo "== SIP parser"
 
 echo "== outbound routing (1,000 rules, 10,000 groups, 50,000 users)"
 "$build/bench/routing_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+
+echo "== group call distribution (500 members, each ring strategy)"
+"$build/bench/distribution_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
 echo "== GET /api/v1/users?q= over $users users (wrk, ${duration}s per query)"
 dir=$(mktemp -d)
