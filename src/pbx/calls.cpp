@@ -312,14 +312,13 @@ struct CallController::Impl {
             std::string(m.body())};
   }
 
-  TxnId send_on(std::size_t shard, Call& call, int leg_index, std::string_view method,
-                std::string bytes, OwnerKind kind, TimePoint now) {
+  TxnId send_on(std::size_t shard, Call& call, int leg_index, std::string bytes, OwnerKind kind,
+                TimePoint now) {
     Leg& leg = leg_index < 0 ? call.a : call.b[static_cast<std::size_t>(leg_index)];
     const TxnId id = core.start_client(shard, std::move(bytes), leg.route, now);
     if (id != 0) {
       shards[shard].owners[id] = Owner{kind, call.key, leg_index};
     }
-    (void)method;
     return id;
   }
 
@@ -606,7 +605,7 @@ struct CallController::Impl {
       st.owners.erase(leg.invite_txn);
     }
     st.dialogs[dialog_key(leg.call_id, leg.local_tag)] = {c.key, i};
-    leg.invite_txn = send_on(shard, c, i, "INVITE", std::move(bytes), OwnerKind::kInvite, now);
+    leg.invite_txn = send_on(shard, c, i, std::move(bytes), OwnerKind::kInvite, now);
   }
 
   void cancel_leg(std::size_t shard, Call& c, int i, TimePoint now) {
@@ -627,7 +626,7 @@ struct CallController::Impl {
     std::string bytes = request_on(
         copy, "CANCEL", leg.request_uri, leg.invite_cseq, leg.branch, 70,
         [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
-    send_on(shard, c, i, "CANCEL", std::move(bytes), OwnerKind::kOther, now);
+    send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
   }
 
   void bye_leg(std::size_t shard, Call& c, int i, TimePoint now) {
@@ -640,7 +639,7 @@ struct CallController::Impl {
     std::string bytes = request_on(
         leg, "BYE", leg.remote_target, leg.cseq, core.mint_branch(shard), 70,
         [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
-    send_on(shard, c, i, "BYE", std::move(bytes), OwnerKind::kOther, now);
+    send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
   }
 
   /// ACK for a 2xx on B leg `i` (RFC 3261 §13.2.2.4: its own transaction, new branch, the
@@ -717,7 +716,7 @@ struct CallController::Impl {
         return;
       }
     }
-    release_slot(c, leg);
+    release_slot(leg);
     spdlog::info("call event=leg_failed call={} leg={} status={} reason=\"{}\"", c.id, i, status,
                  r.reason());
     after_leg_failure(shard, c, i, now);
@@ -751,8 +750,7 @@ struct CallController::Impl {
     return true;
   }
 
-  void release_slot(Call& c, Leg& leg) {
-    (void)c;
+  void release_slot(Leg& leg) {
     if (leg.trunk_slot && leg.trunk) {
       leg.trunk_slot = false;
       core.release_trunk(*leg.trunk);
@@ -827,7 +825,7 @@ struct CallController::Impl {
       // A second fork answered too late, or the caller hung up meanwhile: ACK and BYE it.
       ack_leg(shard, c, i, leg.invite_cseq, {}, {});
       bye_leg(shard, c, i, now);
-      release_slot(c, leg);
+      release_slot(leg);
       maybe_reap(shard, c);
       return;
     }
@@ -920,7 +918,7 @@ struct CallController::Impl {
     }
     ShardState& st = shards[shard];
     for (Leg& leg : c.b) {
-      release_slot(c, leg);
+      release_slot(leg);
       st.dialogs.erase(dialog_key(leg.call_id, leg.local_tag));
     }
     st.dialogs.erase(dialog_key(c.a.call_id, c.a.local_tag));
@@ -929,21 +927,23 @@ struct CallController::Impl {
     st.calls.erase(c.key);  // `c` is gone after this line
   }
 
-  void hang_up(std::size_t shard, Call& c, int from_leg, TimePoint now) {
-    c.cdr.hangup_cause = from_leg < 0 ? "caller_bye" : "callee_bye";
-    if (from_leg < 0) {
-      c.a.state = LegState::kTerminated;
-      if (c.winner >= 0) {
-        bye_leg(shard, c, c.winner, now);
-      }
-    } else {
-      c.b[static_cast<std::size_t>(from_leg)].state = LegState::kTerminated;
-      bye_leg(shard, c, -1, now);
+  /// Ends an answered call: a BYE on each of the two legs that has not hung up itself.
+  void end_answered(std::size_t shard, Call& c, std::string cause, TimePoint now) {
+    c.cdr.hangup_cause = std::move(cause);
+    bye_leg(shard, c, -1, now);
+    if (c.winner >= 0) {
+      bye_leg(shard, c, c.winner, now);
     }
     for (Leg& leg : c.b) {
-      release_slot(c, leg);
+      release_slot(leg);
     }
     finish(shard, c, "answered", now);
+  }
+
+  /// The caller (`from_leg` -1) or the answering callee sent BYE.
+  void hang_up(std::size_t shard, Call& c, int from_leg, TimePoint now) {
+    (from_leg < 0 ? c.a : c.b[static_cast<std::size_t>(from_leg)]).state = LegState::kTerminated;
+    end_answered(shard, c, from_leg < 0 ? "caller_bye" : "callee_bye", now);
   }
 
   // ---- in-dialog requests -------------------------------------------------------------
@@ -1051,8 +1051,7 @@ struct CallController::Impl {
                 b.body(ctype, body);
               }
             });
-        const TxnId client =
-            send_on(shard, c, to, req.method_token(), std::move(bytes), OwnerKind::kRelay, now);
+        const TxnId client = send_on(shard, c, to, std::move(bytes), OwnerKind::kRelay, now);
         if (client == 0) {
           respond(500, "Server Internal Error");
           return true;
@@ -1166,7 +1165,7 @@ struct CallController::Impl {
     leg.final_status = status;
     leg.final_reason = status == 408 ? "Request Timeout" : "Service Unavailable";
     leg.state = LegState::kTerminated;
-    release_slot(*c, leg);
+    release_slot(leg);
     after_leg_failure(shard, *c, owner.leg, now);
   }
 
@@ -1249,16 +1248,7 @@ struct CallController::Impl {
     }
     if (c.state == CallState::kAnswered && now >= c.end_deadline) {
       spdlog::warn("call event=max_duration call={}", c.id);
-      c.a.state = LegState::kConfirmed;
-      bye_leg(shard, c, -1, now);
-      if (c.winner >= 0) {
-        bye_leg(shard, c, c.winner, now);
-      }
-      for (Leg& leg : c.b) {
-        release_slot(c, leg);
-      }
-      c.cdr.hangup_cause = "max_duration";
-      finish(shard, c, "answered", now);
+      end_answered(shard, c, "max_duration", now);
       return;
     }
     if (c.state != CallState::kAnswered || c.a_acked) {
@@ -1267,15 +1257,10 @@ struct CallController::Impl {
     if (now >= c.ok_deadline) {
       // §13.3.1.4: no ACK for our 2xx within 64*T1: the dialog is confirmed and then ended.
       spdlog::warn("call event=no_ack call={}", c.id);
-      c.a.state = LegState::kConfirmed;
-      bye_leg(shard, c, -1, now);
       if (c.winner >= 0) {
-        Leg& w = c.b[static_cast<std::size_t>(c.winner)];
-        ack_leg(shard, c, c.winner, w.invite_cseq, {}, {});
-        bye_leg(shard, c, c.winner, now);
+        ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, {}, {});
       }
-      c.cdr.hangup_cause = "no_ack";
-      finish(shard, c, "answered", now);
+      end_answered(shard, c, "no_ack", now);
       return;
     }
     if (now >= c.ok_next && c.a.route.protocol == net::Protocol::kUdp) {

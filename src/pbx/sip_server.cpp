@@ -694,13 +694,8 @@ struct SipServer::Impl final : SipCore {
         }
         r.challenged = false;
         std::string bytes = register_request(r, {}, HeaderId::kAuthorization);
-        net::Outbound route;
-        route.protocol =
-            t->transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
-        route.destination = *address;
-        route.local = local_endpoint(route.protocol);
         r.txn = ~0ull;  // in flight; the real id is set below
-        out.push_back(Send{id, std::move(bytes), route, r.shard});
+        out.push_back(Send{id, std::move(bytes), trunk_route(*t, *address), r.shard});
       }
     }
     for (Send& m : out) {
@@ -728,17 +723,34 @@ struct SipServer::Impl final : SipCore {
     }
   }
 
+  static net::Protocol protocol_of(const model::Trunk& t) {
+    return t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
+  }
+  static std::string host_port_of(const model::Trunk& t) {
+    return t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
+  }
+  /// The registrar's URI: the Request-URI of REGISTER and the `uri` of its credentials.
+  static std::string registrar_uri(const model::Trunk& t) {
+    return fmt::format("sip:{}{}", host_port_of(t),
+                       protocol_of(t) == net::Protocol::kTcp ? ";transport=tcp" : "");
+  }
+  /// Where requests to trunk `t` go, its host resolved to `address`.
+  net::Outbound trunk_route(const model::Trunk& t, const net::Endpoint& address) const {
+    net::Outbound route;
+    route.protocol = protocol_of(t);
+    route.destination = net::Endpoint{address.address, static_cast<std::uint16_t>(t.port)};
+    route.local = local_endpoint(route.protocol);
+    return route;
+  }
+
   /// The REGISTER of `r` (trunk_mu held). RFC 3261 §10.2: To = From = the AOR, one Call-ID
   /// per registration and a CSeq that grows.
   std::string register_request(TrunkReg& r, const std::string& authorization, HeaderId auth) {
     const model::Trunk& t = r.config;
-    const net::Protocol p =
-        t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
-    const std::string host_port = t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
-    const std::string domain = t.from_domain.empty() ? host_port : t.from_domain;
+    const net::Protocol p = protocol_of(t);
+    const std::string domain = t.from_domain.empty() ? host_port_of(t) : t.from_domain;
     const std::string aor = fmt::format("sip:{}@{}", t.username, domain);
-    const std::string ruri =
-        fmt::format("sip:{}{}", host_port, p == net::Protocol::kTcp ? ";transport=tcp" : "");
+    const std::string ruri = registrar_uri(t);
     r.cseq += 1;
     sip::MessageBuilder b = sip::MessageBuilder::request(Method::kRegister, ruri);
     b.header(HeaderId::kVia,
@@ -802,35 +814,16 @@ struct SipServer::Impl final : SipCore {
         }
         if (challenge && (!r.config.auth_realm || *r.config.auth_realm == challenge->realm)) {
           const model::Trunk& t = r.config;
-          const net::Protocol p = t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp
-                                                                             : net::Protocol::kUdp;
-          const std::string host_port =
-              t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
-          const std::string ruri =
-              fmt::format("sip:{}{}", host_port, p == net::Protocol::kTcp ? ";transport=tcp" : "");
-          r.challenged = true;
-          resend = register_request(
-              r,
-              sip::digest::authorization_value(*challenge, t.username, t.password, "REGISTER", ruri,
-                                               crypto::random_hex(8), 1),
-              proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization);
-          r.challenged = true;
-          route.protocol = p;
-          auto address = is_ip_literal(t.host)
-                             ? std::optional<net::Endpoint>(net::Endpoint{t.host, 0})
-                             : std::nullopt;
-          if (!address) {
-            if (auto rit = resolved.find(t.host); rit != resolved.end()) {
-              address = rit->second;
-            }
-          }
-          if (address) {
-            route.destination = net::Endpoint{address->address, static_cast<std::uint16_t>(t.port)};
-            route.local = local_endpoint(p);
+          if (auto address = trunk_address_locked(t)) {
+            r.challenged = true;
+            resend = register_request(
+                r,
+                sip::digest::authorization_value(*challenge, t.username, t.password, "REGISTER",
+                                                 registrar_uri(t), crypto::random_hex(8), 1),
+                proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization);
+            route = trunk_route(t, *address);
             index = r.shard;
             r.txn = ~0ull;
-          } else {
-            resend.clear();
           }
         }
       }

@@ -661,3 +661,59 @@ TEST_F(CallsTest, ByeFromALosingForkDoesNotEndTheCall) {
 
 }  // namespace
 }  // namespace cohort::pbx
+
+namespace cohort::pbx {
+namespace {
+
+// RFC 3261 §13.3.1.4: the 2xx to a UDP caller is retransmitted until its ACK; without an
+// ACK after 64·T1 the callee is ACKed and both legs get a BYE.
+TEST_F(CallsTest, TwoHundredIsRetransmittedUntilAckThenTheCallIsEnded) {
+  call("2125551234", user(1));
+  const Sent b = core_.requests.at(0);
+  feed(b, answer(b, 200, "tb", true));
+  const std::string ok = core_.responses.back().bytes;
+  ASSERT_FALSE(core_.timers.empty());
+  const std::uint64_t key = core_.timers.back().first;
+  calls_->on_timer(0, key, now_ + 500ms);
+  ASSERT_EQ(core_.direct.size(), 1u);
+  EXPECT_EQ(core_.direct[0].bytes, ok);
+  EXPECT_EQ(core_.direct[0].destination, (net::Endpoint{"10.0.0.1", 5062}));
+  calls_->on_timer(0, key, now_ + 33s);
+  ASSERT_EQ(core_.direct.size(), 2u);
+  EXPECT_EQ(parse(core_.direct[1].bytes).method(), sip::Method::kAck) << "the callee's 2xx";
+  std::vector<std::string> byes;
+  for (const Sent& s : core_.requests) {
+    if (s.msg().method() == sip::Method::kBye) {
+      byes.emplace_back(s.msg().call_id());
+    }
+  }
+  EXPECT_EQ(byes, (std::vector<std::string>{"a-call@10.0.0.1", std::string(b.msg().call_id())}));
+  EXPECT_EQ(core_.cdrs.back().hangup_cause, "no_ack");
+  EXPECT_TRUE(calls_->calls(0).empty());
+}
+
+}  // namespace
+}  // namespace cohort::pbx
+
+namespace cohort::pbx {
+namespace {
+
+// The callee retransmits its 2xx when our ACK was lost; no transaction is left for it, so
+// the dialog re-sends the same ACK.
+TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
+  const std::size_t before = core_.direct.size();
+  ASSERT_GT(before, 0u);
+  const std::string ack = core_.direct.back().bytes;
+  calls_->on_stray_response(0, parse(answer(b_, 200, "tb", true)), now_);
+  ASSERT_EQ(core_.direct.size(), before + 1);
+  EXPECT_EQ(core_.direct.back().bytes, ack);
+  // A stray 2xx of a dialog that is not ours is ignored.
+  std::string other = answer(b_, 200, "tb", true);
+  other.replace(other.find(std::string(b_.msg().call_id())), b_.msg().call_id().size(),
+                "unknown@x");
+  calls_->on_stray_response(0, parse(other), now_);
+  EXPECT_EQ(core_.direct.size(), before + 1);
+}
+
+}  // namespace
+}  // namespace cohort::pbx
