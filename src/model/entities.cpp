@@ -15,6 +15,11 @@ constexpr std::array<std::pair<Role, std::string_view>, 3> kRoles{{
     {Role::kAgent, "agent"},
 }};
 
+constexpr std::array<std::pair<ScheduleOverride, std::string_view>, 3> kOverrides{{
+    {ScheduleOverride::kAuto, "auto"},
+    {ScheduleOverride::kOpen, "open"},
+    {ScheduleOverride::kClosed, "closed"},
+}};
 constexpr std::array<std::pair<RingStrategy, std::string_view>, 6> kStrategies{{
     {RingStrategy::kSimultaneous, "simultaneous"},
     {RingStrategy::kRoundRobin, "round_robin"},
@@ -88,6 +93,14 @@ std::string_view to_string(CallerIdPolicy p) {
 
 std::optional<CallerIdPolicy> parse_caller_id_policy(std::string_view s) {
   return value_of(kCallerIdPolicies, s);
+}
+
+std::string_view to_string(ScheduleOverride o) {
+  return name_of(kOverrides, o);
+}
+
+std::optional<ScheduleOverride> parse_schedule_override(std::string_view s) {
+  return value_of(kOverrides, s);
 }
 
 DigestCredentials make_digest_credentials(std::string_view username, std::string_view realm,

@@ -48,6 +48,9 @@ struct User {
   std::optional<std::string> caller_id;
   Role role = Role::kAgent;
   bool active = true;
+  /// Paused everywhere (`PUT /users/{id}/status`): offered no group call until resumed.
+  bool paused = false;
+  std::string pause_reason;
   DigestCredentials digest;
   std::int64_t created_at = 0;  ///< unix seconds
   std::int64_t updated_at = 0;
@@ -65,7 +68,12 @@ struct Group {
   int ring_timeout_s = 20;
   int max_wait_s = 120;
   int wrap_up_s = 0;
+  bool ring_in_use = false;        ///< offer calls to members already on a call
+  bool skip_unregistered = true;   ///< leave out members without a registered binding
   std::optional<Destination> fallback;
+  std::optional<ScheduleId> schedule;  ///< business hours; none = always open
+  /// Where calls go while the schedule says closed; nullopt = the group's voicemail.
+  std::optional<Destination> closed_destination;
   bool cti_scope = false;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
@@ -77,6 +85,8 @@ struct Member {
   UserId user = 0;
   int position = 0;  ///< 1-based, dense inside a group; the `sequential` order
   std::int64_t joined_at = 0;
+  bool paused = false;  ///< paused for this group only
+  std::string pause_reason;
   bool operator==(const Member&) const = default;
 };
 
@@ -85,6 +95,8 @@ struct UserMembership {
   GroupId group = 0;
   int position = 0;
   std::int64_t joined_at = 0;
+  bool paused = false;
+  std::string pause_reason;
   bool operator==(const UserMembership&) const = default;
 };
 
@@ -148,6 +160,61 @@ struct OutboundRule {
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   bool operator==(const OutboundRule&) const = default;
+};
+
+/// An ordered rule that sends calls arriving from trunks to a destination by the number
+/// dialled (the DID) and, optionally, the caller's number and the trunk.
+struct InboundRoute {
+  InboundRouteId id = 0;
+  std::string name;
+  int position = 0;  ///< 1-based, dense; routes are tried in this order
+  std::string did;   ///< dial pattern or literal number (DialPattern syntax)
+  std::optional<std::string> caller;  ///< dial pattern the caller's number must match
+  std::optional<TrunkId> trunk;       ///< only calls from this trunk
+  Destination destination = DestHangup{};
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  bool operator==(const InboundRoute&) const = default;
+};
+
+/// Days of the week as bits: Monday = bit 0 … Sunday = bit 6.
+enum Weekday : std::uint8_t { kMon = 1, kTue = 2, kWed = 4, kThu = 8, kFri = 16, kSat = 32, kSun = 64 };
+
+/// An open interval on some days of the week, in the schedule's local time. Minutes after
+/// local midnight; `to_min` <= `from_min` crosses midnight (open until `to_min` the next
+/// day); from == to is open the whole day.
+struct WeeklyInterval {
+  std::uint8_t days = 0;  ///< Weekday bits
+  int from_min = 0;
+  int to_min = 0;
+  bool operator==(const WeeklyInterval&) const = default;
+};
+
+/// Closed dates, inclusive, as yyyymmdd integers. `yearly` compares month and day only (a
+/// range may then wrap the year end: 12-24 … 01-02).
+struct Holiday {
+  std::string name;
+  int from = 0;  ///< yyyymmdd
+  int to = 0;    ///< yyyymmdd, >= from unless yearly
+  bool yearly = false;
+  bool operator==(const Holiday&) const = default;
+};
+
+enum class ScheduleOverride { kAuto, kOpen, kClosed };
+std::string_view to_string(ScheduleOverride o);
+std::optional<ScheduleOverride> parse_schedule_override(std::string_view s);
+
+/// Business hours: open during the weekly intervals, except on holidays, unless overridden.
+struct Schedule {
+  ScheduleId id = 0;
+  std::string name;
+  std::string timezone = "UTC";  ///< IANA name
+  std::vector<WeeklyInterval> weekly;
+  std::vector<Holiday> holidays;
+  ScheduleOverride override_mode = ScheduleOverride::kAuto;  ///< JSON "override"
+  std::int64_t created_at = 0;
+  std::int64_t updated_at = 0;
+  bool operator==(const Schedule&) const = default;
 };
 
 /// A bearer token acting as a user; only the SHA-256 of the secret is kept.

@@ -11,5 +11,7 @@ using GroupId = std::int64_t;
 using TrunkId = std::int64_t;
 using TokenId = std::int64_t;
 using OutboundRuleId = std::int64_t;
+using InboundRouteId = std::int64_t;
+using ScheduleId = std::int64_t;
 
 }  // namespace cohort::model
