@@ -32,9 +32,12 @@ struct SnapshotPatch {
   std::vector<std::pair<UserId, std::vector<UserMembership>>> groups_of;  ///< per user
   /// The whole ordered list of outbound rules, when any rule changed.
   std::optional<std::vector<OutboundRule>> outbound_rules;
+  /// The whole ordered list of inbound routes, when any route changed.
+  std::optional<std::vector<InboundRoute>> inbound_routes;
+  std::vector<std::pair<ScheduleId, std::optional<Schedule>>> schedules;
   bool empty() const {
     return users.empty() && groups.empty() && trunks.empty() && tokens.empty() && members.empty() &&
-           groups_of.empty() && !outbound_rules;
+           groups_of.empty() && !outbound_rules && !inbound_routes && schedules.empty();
   }
 };
 
@@ -70,11 +73,23 @@ class Snapshot {
   }
   const OutboundRule* outbound_rule(OutboundRuleId id) const;
 
+  /// Inbound routes ordered by position.
+  std::span<const InboundRoute> inbound_routes() const {
+    return inbound_routes_ ? std::span<const InboundRoute>(*inbound_routes_)
+                           : std::span<const InboundRoute>();
+  }
+  const InboundRoute* inbound_route(InboundRouteId id) const;
+
+  const Schedule* schedule(ScheduleId id) const;
+  /// Case-insensitive (ASCII) lookup of a schedule by name.
+  const Schedule* schedule_by_name(std::string_view name) const;
+
   /// All ids in ascending order (pagination walks these).
   std::span<const UserId> user_ids() const { return span_of(user_ids_); }
   std::span<const GroupId> group_ids() const { return span_of(group_ids_); }
   std::span<const TrunkId> trunk_ids() const { return span_of(trunk_ids_); }
   std::span<const TokenId> token_ids() const { return span_of(token_ids_); }
+  std::span<const ScheduleId> schedule_ids() const { return span_of(schedule_ids_); }
 
   /// Lower-cased "name\nemail" of a user, for case-insensitive search without allocating.
   std::string_view user_search_key(UserId id) const;
@@ -132,6 +147,9 @@ class Snapshot {
   Ids trunk_ids_;
   Ids token_ids_;
   std::shared_ptr<const std::vector<OutboundRule>> outbound_rules_;
+  std::shared_ptr<const std::vector<InboundRoute>> inbound_routes_;
+  CowMap<ScheduleId, std::shared_ptr<const Schedule>, 16> schedules_;
+  Ids schedule_ids_;
   std::size_t membership_count_ = 0;
 };
 

@@ -53,6 +53,10 @@ class MembershipRepository {
                                 std::optional<int> position) = 0;
   /// Removes the membership and closes the gap in positions. NotFound if absent.
   virtual Result<void> remove(model::GroupId group, model::UserId user) = 0;
+  /// Pauses (or resumes) `user` in `group` only, keeping its position; `reason` is kept
+  /// while paused and cleared on resume. NotFound if the membership is absent.
+  virtual Result<model::Member> set_pause(model::GroupId group, model::UserId user, bool paused,
+                                          const std::string& reason) = 0;
   /// Makes `groups` the user's whole set: joins the new ones at the end, leaves the others,
   /// keeps the memberships that stay as they are.
   virtual Result<void> replace_groups_of(model::UserId user,
@@ -79,6 +83,24 @@ class OutboundRuleRepository {
   virtual Result<model::OutboundRule> update(const model::OutboundRule& r) = 0;
   /// Deletes the rule and closes the gap in positions. NotFound if absent.
   virtual Result<void> remove(model::OutboundRuleId id) = 0;
+};
+
+class InboundRouteRepository {
+ public:
+  virtual ~InboundRouteRepository() = default;
+  /// Same position rules as OutboundRuleRepository. Conflict: "name".
+  virtual Result<model::InboundRoute> create(const model::InboundRoute& draft) = 0;
+  virtual Result<model::InboundRoute> update(const model::InboundRoute& r) = 0;
+  virtual Result<void> remove(model::InboundRouteId id) = 0;
+};
+
+class ScheduleRepository {
+ public:
+  virtual ~ScheduleRepository() = default;
+  virtual Result<model::Schedule> create(const model::Schedule& draft) = 0;  ///< conflict: "name"
+  virtual Result<model::Schedule> update(const model::Schedule& s) = 0;
+  /// Deletes the schedule; groups that used it are left with none (always open).
+  virtual Result<void> remove(model::ScheduleId id) = 0;
 };
 
 class TokenRepository {
@@ -157,6 +179,33 @@ struct CdrRecord {
   std::string disposition;
   std::string hangup_cause;  ///< "caller_bye", "callee_bye", "486 Busy Here", "timeout" …
   int sip_status = 0;        ///< final status of the B leg (0 = none)
+
+  // Inbound routing and group distribution (issue 5). Dispositions added: "abandoned",
+  // "closed", "no_agents", "fallback", "routing_gap", "voicemail_unavailable" (see
+  // docs/life-of-a-call.md "Group calls").
+  std::optional<model::InboundRouteId> inbound_route;
+  std::string did;                       ///< the number dialled on the trunk (inbound)
+  std::optional<model::GroupId> group;   ///< the first group the call was distributed by
+  std::optional<model::UserId> answered_by;  ///< the member (or user) who answered
+  std::int64_t wait_ms = 0;  ///< arrival → answer (answered), arrival → end (otherwise)
+  std::int64_t talk_ms = 0;  ///< answer → end
+  /// Why the call left a group for its fallback or closed destination: "no_answer",
+  /// "no_agents", "closed"; empty when it did not.
+  std::string fallback_reason;
+  std::string fallback_to;  ///< that destination as JSON text; empty when none
+  /// One offer of the call to one member.
+  struct Attempt {
+    model::UserId user = 0;
+    std::optional<model::GroupId> group;
+    std::int64_t start_ms = 0;
+    std::int64_t end_ms = 0;  ///< 0 while ringing
+    /// "answered", "no_answer" (ring timeout), "busy", "declined" (other 4xx-6xx),
+    /// "cancelled" (another member answered, the caller left or max_wait), "failed"
+    /// (no response / transport error), "unreachable" (no binding).
+    std::string result;
+    bool operator==(const Attempt&) const = default;
+  };
+  std::vector<Attempt> attempts;  ///< in the order offered
   bool operator==(const CdrRecord&) const = default;
 };
 
@@ -164,7 +213,7 @@ struct CdrQuery {
   std::optional<std::int64_t> from_ms;  ///< start_ms >= from_ms
   std::optional<std::int64_t> to_ms;    ///< start_ms < to_ms
   std::optional<model::UserId> user;    ///< caller_user or callee_user
-  std::optional<model::GroupId> group;  ///< caller_id_group
+  std::optional<model::GroupId> group;  ///< caller_id_group or group
   std::optional<std::string> direction;
   std::optional<std::string> disposition;
   std::int64_t before_seq = 0;  ///< newest first: only seq < before_seq (0 = from the newest)
@@ -184,6 +233,26 @@ class CdrStore {
   virtual Result<std::vector<CdrRecord>> query_cdrs(const CdrQuery& query) = 0;
 };
 
+/// Runtime state of group call distribution that outlives a process (outside the
+/// snapshot): round-robin cursors and the call history that least_recent and fewest_calls
+/// start from after a restart.
+class HuntStore {
+ public:
+  virtual ~HuntStore() = default;
+  /// Every group's round-robin cursor: the member offered first on its last call.
+  virtual Result<std::vector<std::pair<model::GroupId, model::UserId>>> load_cursors() = 0;
+  /// Upserts cursors, in one transaction; cursors of deleted groups are skipped. Any thread.
+  virtual Result<void> save_cursors(
+      const std::vector<std::pair<model::GroupId, model::UserId>>& cursors) = 0;
+  /// From the CDRs: for every user who answered a call, the end of its last answered call
+  /// (unix ms; calls still up count with their answer time).
+  virtual Result<std::vector<std::pair<model::UserId, std::int64_t>>> last_calls() = 0;
+  /// From the CDRs: (answering user, answer_ms) of every call answered at or after
+  /// `since_ms`, oldest first.
+  virtual Result<std::vector<std::pair<model::UserId, std::int64_t>>> answered_since(
+      std::int64_t since_ms) = 0;
+};
+
 /// The repositories of one open transaction. Valid only inside Store::transact.
 class Transaction {
  public:
@@ -194,6 +263,8 @@ class Transaction {
   virtual TrunkRepository& trunks() = 0;
   virtual TokenRepository& tokens() = 0;
   virtual OutboundRuleRepository& outbound_rules() = 0;
+  virtual InboundRouteRepository& inbound_routes() = 0;
+  virtual ScheduleRepository& schedules() = 0;
 };
 
 class Store {
@@ -216,6 +287,9 @@ class Store {
 
   /// Call records (runtime data, outside the snapshot).
   virtual CdrStore& cdrs() = 0;
+
+  /// Distribution cursors and history (runtime data, outside the snapshot).
+  virtual HuntStore& hunt() = 0;
 };
 
 }  // namespace cohort::store
