@@ -118,8 +118,8 @@ model::Destination destination_of(const std::string& text, std::string_view what
   }
   auto dest = model::destination_from_json(json, field);
   if (!dest) {
-    throw CorruptRow(fmt::format("{} of row {}: {} ({})", what, id, dest.error().message,
-                                 dest.error().field));
+    throw CorruptRow(
+        fmt::format("{} of row {}: {} ({})", what, id, dest.error().message, dest.error().field));
   }
   return std::move(*dest);
 }
@@ -266,8 +266,8 @@ model::InboundRoute read_inbound_route(SQLite::Statement& s) {
   if (!s.getColumn(5).isNull()) {
     r.trunk = s.getColumn(5).getInt64();
   }
-  r.destination = destination_of(s.getColumn(6).getString(), "inbound_routes.destination",
-                                 "destination", r.id);
+  r.destination =
+      destination_of(s.getColumn(6).getString(), "inbound_routes.destination", "destination", r.id);
   r.created_at = s.getColumn(7).getInt64();
   r.updated_at = s.getColumn(8).getInt64();
   return r;
