@@ -137,18 +137,32 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
   metrics.add_gauge("cohort_calls", "Calls in progress.", [&sip] {
     return Values{{"", static_cast<double>(sip.call_stats().active)}};
   });
-  metrics.add_gauge(
-      "cohort_calls_total",
-      "Calls since start: attempted, answered, and the "
-      "unanswered ones by outcome.",
-      [&sip] {
-        pbx::CallStats s = sip.call_stats();
-        auto d = [](std::uint64_t v) { return static_cast<double>(v); };
-        return Values{
-            {"outcome=\"attempted\"", d(s.attempted)}, {"outcome=\"answered\"", d(s.answered)},
-            {"outcome=\"busy\"", d(s.busy)},           {"outcome=\"no_answer\"", d(s.no_answer)},
-            {"outcome=\"failed\"", d(s.failed)},       {"outcome=\"cancelled\"", d(s.cancelled)}};
-      });
+  metrics.add_gauge("cohort_calls_total",
+                    "Calls since start: attempted, answered, and the "
+                    "unanswered ones by outcome.",
+                    [&sip] {
+                      pbx::CallStats s = sip.call_stats();
+                      auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+                      return Values{
+                          {"outcome=\"attempted\"", d(s.attempted)},
+                          {"outcome=\"answered\"", d(s.answered)},
+                          {"outcome=\"busy\"", d(s.busy)},
+                          {"outcome=\"no_answer\"", d(s.no_answer)},
+                          {"outcome=\"failed\"", d(s.failed)},
+                          {"outcome=\"cancelled\"", d(s.cancelled)},
+                          {"outcome=\"abandoned\"", d(s.abandoned)},
+                          {"outcome=\"closed\"", d(s.closed)},
+                          {"outcome=\"no_agents\"", d(s.no_agents)},
+                          {"outcome=\"fallback\"", d(s.fallback)},
+                          {"outcome=\"routing_gap\"", d(s.routing_gap)},
+                          {"outcome=\"voicemail_unavailable\"", d(s.voicemail_unavailable)}};
+                    });
+  metrics.add_gauge("cohort_group_calls_total",
+                    "Calls distributed to a group (by inbound route, extension or fallback) "
+                    "since start.",
+                    [&sip] {
+                      return Values{{"", static_cast<double>(sip.call_stats().group_calls)}};
+                    });
   metrics.add_gauge(
       "cohort_calls_failed_total",
       "Unanswered calls since start, by the final SIP status the caller got.", [&sip] {

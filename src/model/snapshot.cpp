@@ -116,6 +116,32 @@ const OutboundRule* Snapshot::outbound_rule(OutboundRuleId id) const {
   return nullptr;
 }
 
+const InboundRoute* Snapshot::inbound_route(InboundRouteId id) const {
+  for (const InboundRoute& r : inbound_routes()) {
+    if (r.id == id) {
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+const Schedule* Snapshot::schedule(ScheduleId id) const {
+  const auto* s = schedules_.find(id);
+  return s != nullptr ? s->get() : nullptr;
+}
+
+const Schedule* Snapshot::schedule_by_name(std::string_view name) const {
+  // Schedules are few (one per site or team): a scan spares an index kept in step.
+  const std::string wanted = text::ascii_lower(name);
+  for (ScheduleId id : schedule_ids()) {
+    const Schedule* s = schedule(id);
+    if (s != nullptr && text::ascii_lower(s->name) == wanted) {
+      return s;
+    }
+  }
+  return nullptr;
+}
+
 const Trunk* Snapshot::trunk(TrunkId id) const {
   const auto* t = trunks_.find(id);
   return t != nullptr ? t->get() : nullptr;
@@ -334,8 +360,30 @@ Snapshot Snapshot::apply(const SnapshotPatch& patch) const {
   }
   next.token_ids_ = merge_ids(token_ids_, std::move(added), std::move(removed));
 
+  added.clear();
+  removed.clear();
+  for (const auto& [id, sc] : patch.schedules) {
+    const bool existed = schedules_.find(id) != nullptr;
+    if (!sc) {
+      if (existed) {
+        next.schedules_.erase(id);
+        removed.push_back(id);
+      }
+      continue;
+    }
+    assert(sc->id == id);
+    next.schedules_.set(id, std::make_shared<const Schedule>(*sc));
+    if (!existed) {
+      added.push_back(id);
+    }
+  }
+  next.schedule_ids_ = merge_ids(schedule_ids_, std::move(added), std::move(removed));
+
   if (patch.outbound_rules) {
     next.outbound_rules_ = std::make_shared<const std::vector<OutboundRule>>(*patch.outbound_rules);
+  }
+  if (patch.inbound_routes) {
+    next.inbound_routes_ = std::make_shared<const std::vector<InboundRoute>>(*patch.inbound_routes);
   }
 
   // Memberships: each list replaces the previous one whole. The count is kept from the

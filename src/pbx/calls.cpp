@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,8 @@
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
+#include "routing/distribution.hpp"
+#include "routing/schedule.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
 
@@ -96,7 +99,7 @@ std::string without_tag(std::string_view value) {
 }
 
 /// A quoted-string for a display name (RFC 3261 §25.1).
-std::string quoted(std::string_view s) {
+std::string display_quoted(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
     if (c == '"' || c == '\\') {
@@ -137,6 +140,25 @@ struct Leg {
   /// The last ACK we sent on this leg, re-sent when its 2xx is retransmitted.
   std::string ack_bytes;
   std::uint32_t ack_cseq = 0;
+  // Legs that ring a user (a group member, or a user called directly)
+  std::optional<model::UserId> member;
+  int hunt_gen = -1;  ///< the group attempt that rang it; -1 = not a group attempt
+  int attempt = -1;   ///< its entry in the CDR's attempts
+};
+
+/// A call being distributed by a group: the plan of the current round and where it is.
+struct Hunt {
+  model::GroupId group = 0;
+  std::string group_name;
+  routing::DistributionPolicy policy;
+  routing::DistributionPlan plan;
+  std::size_t next = 0;                ///< the next attempt of the plan
+  int gen = 0;                         ///< the current attempt's number; legs carry it
+  std::vector<model::UserId> claimed;  ///< members ringing for the current attempt
+  TimePoint attempt_deadline{};
+  TimePoint max_deadline{};
+  bool retry_wait = false;  ///< between two rounds
+  bool offered = false;     ///< a member has been rung during this visit of the group
 };
 
 /// An in-dialog request relayed from one leg to the other, waiting for its response.
@@ -197,6 +219,15 @@ struct Call {
   int pending_ack_from = -2;              ///< the originator leg of pending_ack
   bool caller_cancelled = false;
   store::CdrRecord cdr;
+  // Inbound routes and group distribution
+  model::SnapshotPtr snap;              ///< the configuration the call is routed with
+  std::optional<Hunt> hunt;             ///< set while a group distributes the call
+  std::vector<model::GroupId> visited;  ///< groups entered, for loop detection
+  bool ringback_sent = false;
+  bool via_fallback = false;  ///< carried on by a user or number fallback destination
+  bool group_answer = false;  ///< a member answered a group's offer
+  std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
+  std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
 };
 
 std::string dialog_key(std::string_view call_id, std::string_view local_tag) {
@@ -244,6 +275,8 @@ struct CallController::Impl {
   std::atomic<std::uint64_t> next_key{0};
   std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_busy{0}, n_no_answer{0},
       n_failed{0}, n_cancelled{0};
+  std::atomic<std::uint64_t> n_group_calls{0}, n_abandoned{0}, n_closed{0}, n_no_agents{0},
+      n_fallback{0}, n_routing_gap{0}, n_voicemail_unavailable{0};
   std::array<std::atomic<std::uint64_t>, 700> n_status{};  ///< final status of unanswered
 
   Call* find(std::size_t shard, std::uint64_t key) {
@@ -405,6 +438,12 @@ struct CallController::Impl {
       c.caller_user_part = from_user;
     }
     c.cdr.caller_id = c.caller_user_part;
+    c.snap = nc.snapshot;
+    if (nc.caller != nullptr) {
+      // A user placing a call is not offered a group call meanwhile (ring_in_use aside).
+      c.busy_caller = nc.caller->id;
+      core.agents().call_began(nc.caller->id);
+    }
     ++n_attempted;
     ++n_active;
     const std::uint64_t key = c.key;
@@ -416,6 +455,7 @@ struct CallController::Impl {
     reply_a(nc.shard, c, 100, "Trying", now);
     c.direction = nc.from_trunk ? "inbound" : "internal";
     c.cdr.direction = c.direction;
+    c.cdr.trunk = nc.from_trunk;
     if (c.max_forwards <= 0) {
       fail_call(nc.shard, c, 483, "Too Many Hops", "failed", now);
       return;
@@ -430,6 +470,17 @@ struct CallController::Impl {
     // direction=inbound, and a mistyped outside number under outbound.
     c.direction = nc.from_trunk ? "inbound" : "outbound";
     c.cdr.direction = c.direction;
+    if (nc.from_trunk) {
+      std::shared_ptr<const routing::InboundTable> inbound = core.inbound_table();
+      if (const model::InboundRoute* r = inbound->match(*nc.from_trunk, dialled, c.cdr.caller)) {
+        c.cdr.inbound_route = r->id;
+        c.cdr.did = dialled;
+        spdlog::info("call event=inbound call={} trunk={} did={} caller={} route=\"{}\"", c.id,
+                     *nc.from_trunk, dialled, c.cdr.caller, r->name);
+        route_to(nc.shard, c, r->destination, std::nullopt, now);
+        return;
+      }
+    }
     if (nc.caller != nullptr) {
       if (auto owner = snap.extension_owner(dialled)) {
         if (owner->kind == model::ExtensionOwner::Kind::kUser) {
@@ -443,8 +494,7 @@ struct CallController::Impl {
         }
         c.direction = "internal";
         c.cdr.direction = c.direction;
-        // Calls to a group's extension are distributed by the inbound-calls issue.
-        fail_call(nc.shard, c, 480, "Group calls not available yet", "failed", now);
+        enter_group(nc.shard, c, owner->id, now);
         return;
       }
     }
@@ -463,7 +513,9 @@ struct CallController::Impl {
         fail_call(nc.shard, c, 404, "Not Found: no user or outbound rule for this number", "failed",
                   now);
       } else {
-        fail_call(nc.shard, c, 403, "Forbidden: no outbound rule allows this call", "failed", now);
+        spdlog::warn("call event=no_inbound_route call={} trunk={} did={} caller={}", c.id,
+                     nc.from_trunk ? std::to_string(*nc.from_trunk) : "-", dialled, c.cdr.caller);
+        fail_call(nc.shard, c, 404, "Not Found: no inbound route for this number", "failed", now);
       }
       return;
     }
@@ -491,22 +543,32 @@ struct CallController::Impl {
   }
 
   void ring_user(std::size_t shard, Call& c, const model::User& callee, TimePoint now) {
-    c.direction = "internal";
-    c.cdr.direction = "internal";
+    if (c.direction != "inbound") {
+      c.direction = "internal";
+      c.cdr.direction = "internal";
+    }
     c.cdr.callee_user = callee.id;
     std::vector<CallTarget> targets = core.targets_of(callee.id);
     if (targets.empty()) {
       fail_call(shard, c, 480, "Temporarily Unavailable", "failed", now);
       return;
     }
-    const std::string to = fmt::format("<sip:{}@{}>", callee.extension, opts.domain);
+    add_user_legs(shard, c, callee, targets, c.caller_display, -1, -1, now);
+  }
+
+  /// One B leg per binding of `user`, each sent its INVITE. The From carries the caller's
+  /// number and `display`.
+  void add_user_legs(std::size_t shard, Call& c, const model::User& user,
+                     std::vector<CallTarget>& targets, const std::string& display, int hunt_gen,
+                     int attempt, TimePoint now) {
+    const std::string to = fmt::format("<sip:{}@{}>", user.extension, opts.domain);
     const std::string from_uri = fmt::format("sip:{}@{}", c.caller_user_part, opts.domain);
     for (CallTarget& t : targets) {
       Leg leg;
       leg.call_id = core.mint_call_id(shard);
       leg.local_tag = crypto::random_hex(6);
-      leg.local_hdr = (c.caller_display.empty() ? std::string() : quoted(c.caller_display) + " ") +
-                      "<" + from_uri + ">;tag=" + leg.local_tag;
+      leg.local_hdr = (display.empty() ? std::string() : display_quoted(display) + " ") + "<" +
+                      from_uri + ">;tag=" + leg.local_tag;
       leg.remote_hdr = to;
       leg.request_uri = t.contact;
       leg.remote_target = t.contact;
@@ -514,9 +576,390 @@ struct CallController::Impl {
       leg.route.local = core.local_endpoint(t.route.protocol);
       leg.route_set = t.path;
       leg.peer = t.contact;
+      leg.member = user.id;
+      leg.hunt_gen = hunt_gen;
+      leg.attempt = attempt;
       c.b.push_back(std::move(leg));
       send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
     }
+  }
+
+  // ---- destinations and groups (issue 5) --------------------------------------------
+
+  /// Sends the call on to `d`. `from_group`: the group whose fallback or closed destination
+  /// `d` is (nullopt for an inbound route's destination).
+  void route_to(std::size_t shard, Call& c, const model::Destination& d,
+                std::optional<model::GroupId> from_group, TimePoint now) {
+    const model::Snapshot& snap = *c.snap;
+    if (const auto* g = std::get_if<model::DestGroup>(&d)) {
+      enter_group(shard, c, g->id, now);
+      return;
+    }
+    c.ring_deadline = now + opts.ring_timeout;
+    if (const auto* u = std::get_if<model::DestUser>(&d)) {
+      const model::User* user = snap.user(u->id);
+      if (user == nullptr) {
+        routing_gap(shard, c, "user", u->id, now);
+        return;
+      }
+      c.via_fallback = from_group.has_value();
+      if (!user->active) {
+        fail_call(shard, c, 480, "Temporarily Unavailable", "failed", now);
+        return;
+      }
+      ring_user(shard, c, *user, now);
+      return;
+    }
+    if (const auto* v = std::get_if<model::DestVoicemail>(&d)) {
+      const bool exists = v->box == model::DestVoicemail::Box::kUser ? snap.user(v->id) != nullptr
+                                                                     : snap.group(v->id) != nullptr;
+      if (!exists) {
+        routing_gap(shard, c, v->box == model::DestVoicemail::Box::kUser ? "user" : "group", v->id,
+                    now);
+        return;
+      }
+      // Voicemail is carried out by the media issue; until then the caller is told so.
+      fail_call(shard, c, 480, "Temporarily Unavailable: voicemail not available yet",
+                "voicemail_unavailable", now);
+      return;
+    }
+    if (const auto* n = std::get_if<model::DestNumber>(&d)) {
+      c.via_fallback = from_group.has_value();
+      dial_number(shard, c, n->number, from_group, now);
+      return;
+    }
+    // hangup: the reason the call left its group is how it ended.
+    fail_call(shard, c, 480, "Temporarily Unavailable",
+              c.cdr.fallback_reason.empty() ? "failed" : c.cdr.fallback_reason, now);
+  }
+
+  void routing_gap(std::size_t shard, Call& c, std::string_view kind, std::int64_t id,
+                   TimePoint now) {
+    spdlog::warn("call event=routing_gap call={} missing={} id={}", c.id, kind, id);
+    fail_call(shard, c, 480, "Temporarily Unavailable: destination no longer exists", "routing_gap",
+              now);
+  }
+
+  /// An outside number as a destination: through the outbound rules, as the group's own
+  /// call (its caller ID presented) or, for an inbound route, as the trunk caller's.
+  void dial_number(std::size_t shard, Call& c, const std::string& number,
+                   std::optional<model::GroupId> as_group, TimePoint now) {
+    std::shared_ptr<const routing::OutboundTable> table = core.outbound_table();
+    routing::OutboundRequest req;
+    req.number = number;
+    req.as_group = as_group;
+    if (!as_group && c.direction == "inbound") {
+      req.from_trunk = c.cdr.trunk;
+    }
+    routing::OutboundPlan plan = table->plan(req);
+    if (!plan.matched) {
+      spdlog::warn("call event=refused call={} dialled={} group={} reason=\"{}\"", c.id, number,
+                   as_group ? std::to_string(*as_group) : "-", plan.reason);
+      fail_call(shard, c, 404, "Not Found: no outbound rule for the destination number",
+                c.via_fallback ? "fallback" : "failed", now);
+      return;
+    }
+    c.cdr.rule = plan.rule;
+    c.cdr.caller_id_group = plan.group;
+    c.number = plan.number;
+    c.cdr.number_sent = plan.number;
+    c.caller_id = plan.caller_id;
+    if (c.caller_id.empty() && as_group) {
+      const model::Group* g = c.snap->group(*as_group);
+      if (g != nullptr && g->outbound_caller_id && !g->outbound_caller_id->empty()) {
+        c.caller_id = *g->outbound_caller_id;
+        c.cdr.caller_id_group = g->id;
+      }
+    }
+    if (c.caller_id.empty()) {
+      c.caller_id = c.caller_user_part;
+    }
+    c.cdr.caller_id = c.caller_id;
+    c.trunks.clear();
+    c.next_trunk = 0;
+    for (model::TrunkId id : plan.trunks) {
+      if (const model::Trunk* t = c.snap->trunk(id)) {
+        c.trunks.push_back(*t);
+      }
+    }
+    spdlog::info("call event=dial_number call={} number={} rule={} caller_id={} trunks={}", c.id,
+                 plan.number, plan.rule_name, c.caller_id, c.trunks.size());
+    try_next_trunk(shard, c, now);
+  }
+
+  /// 180 to the caller while the members are tried (once).
+  void send_ringback(std::size_t shard, Call& c, TimePoint now) {
+    if (c.ringback_sent || c.state == CallState::kEnding) {
+      return;
+    }
+    c.ringback_sent = true;
+    c.state = CallState::kRinging;
+    c.a.state = LegState::kEarly;
+    if (c.cdr.ringing_ms == 0) {
+      c.cdr.ringing_ms = core.now_ms();
+    }
+    reply_a(shard, c, 180, "Ringing", now, [&](sip::MessageBuilder& b) {
+      b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
+    });
+  }
+
+  void enter_group(std::size_t shard, Call& c, model::GroupId id, TimePoint now) {
+    const model::Snapshot& snap = *c.snap;
+    const model::Group* g = snap.group(id);
+    if (g == nullptr) {
+      routing_gap(shard, c, "group", id, now);
+      return;
+    }
+    const std::string_view ended_as =
+        c.cdr.fallback_reason.empty() ? std::string_view("failed") : c.cdr.fallback_reason;
+    if (std::find(c.visited.begin(), c.visited.end(), id) != c.visited.end()) {
+      spdlog::warn("call event=fallback_loop call={} group={} visited={}", c.id, g->name,
+                   c.visited.size());
+      c.cdr.hangup_cause = "fallback_loop";
+      fail_call(shard, c, 480, "Temporarily Unavailable: fallback loop", std::string(ended_as),
+                now);
+      return;
+    }
+    if (static_cast<int>(c.visited.size()) >= opts.max_fallback_hops) {
+      spdlog::warn("call event=hop_limit call={} group={} hops={}", c.id, g->name,
+                   c.visited.size());
+      fail_call(shard, c, 480, "Temporarily Unavailable: too many fallback hops",
+                std::string(ended_as), now);
+      return;
+    }
+    c.visited.push_back(id);
+    if (!c.cdr.group) {
+      c.cdr.group = id;
+      ++n_group_calls;
+    }
+    const std::int64_t now_ms = core.now_ms();
+    std::string timezone = "UTC";
+    if (g->schedule) {
+      if (const model::Schedule* sched = snap.schedule(*g->schedule)) {
+        timezone = sched->timezone;
+        const routing::ScheduleState state = routing::schedule_state(*sched, now_ms);
+        if (!state.open) {
+          spdlog::info("call event=group_closed call={} group={} schedule={} reason={}", c.id,
+                       g->name, sched->name, state.reason);
+          leave_group(shard, c, *g, "closed", now);
+          return;
+        }
+      }
+    }
+    Hunt& h = c.hunt.emplace();
+    h.group = id;
+    h.group_name = g->name;
+    h.policy.strategy = g->ring_strategy;
+    h.policy.ring_timeout_s = g->ring_timeout_s;
+    h.policy.wrap_up_s = g->wrap_up_s;
+    h.policy.ring_in_use = g->ring_in_use;
+    h.policy.skip_unregistered = g->skip_unregistered;
+    h.max_deadline = now + std::chrono::seconds(g->max_wait_s);
+    // The call's own ring timeout must not cut the group's wait (and its fallback) short.
+    c.ring_deadline = std::max(c.ring_deadline, h.max_deadline + opts.ring_timeout);
+    if (!plan_round(c, *g, timezone, now_ms)) {
+      spdlog::info("call event=no_agents call={} group={}", c.id, g->name);
+      leave_group(shard, c, *g, "no_agents", now);
+      return;
+    }
+    send_ringback(shard, c, now);
+    next_attempt(shard, c, now);
+  }
+
+  /// Distributes the call over the group's members as they are now. False when nobody is
+  /// available.
+  bool plan_round(Call& c, const model::Group& g, const std::string& timezone,
+                  std::int64_t now_ms) {
+    Hunt& h = *c.hunt;
+    const model::Snapshot& snap = *c.snap;
+    std::span<const model::Member> members = snap.members(g.id);
+    std::vector<routing::MemberFacts> facts;
+    facts.reserve(members.size());
+    for (const model::Member& m : members) {
+      const model::User* u = snap.user(m.user);
+      if (u == nullptr) {
+        continue;
+      }
+      routing::MemberFacts f;
+      f.user = m.user;
+      f.position = m.position;
+      // An inactive user takes no calls: left out like a paused one.
+      f.state =
+          u->paused || !u->active ? routing::AgentState::kPaused : routing::AgentState::kAvailable;
+      f.paused_in_group = m.paused;
+      f.registered = core.has_binding(m.user);
+      facts.push_back(f);
+    }
+    core.agents().fill(facts, routing::local_day_start_ms(timezone, now_ms));
+    routing::DistributionState state;
+    state.last_offered = core.agents().cursor(g.id);
+    const std::uint64_t seed = static_cast<std::uint64_t>(now_ms) * 0x9e3779b97f4a7c15ULL ^ c.key;
+    h.plan = routing::distribute(h.policy, facts, state, now_ms, seed);
+    h.next = 0;
+    h.retry_wait = false;
+    if (h.plan.next_state.last_offered && h.plan.next_state != state) {
+      core.agents().set_cursor(g.id, *h.plan.next_state.last_offered);
+      core.save_cursor(g.id, *h.plan.next_state.last_offered);
+    }
+    for (const auto& [user, reason] : h.plan.skipped) {
+      spdlog::debug("call event=member_skipped call={} group={} user={} reason={}", c.id, g.name,
+                    user, reason);
+    }
+    return !h.plan.attempts.empty();
+  }
+
+  /// Rings the next attempt of the plan that has anyone to ring; at the end of the plan,
+  /// waits for the next round (or falls back when max_wait_s is reached first).
+  void next_attempt(std::size_t shard, Call& c, TimePoint now) {
+    Hunt& h = *c.hunt;
+    const model::Snapshot& snap = *c.snap;
+    const std::string display = fmt::format("{}: {}", h.group_name, c.caller_user_part);
+    while (h.next < h.plan.attempts.size()) {
+      const routing::Attempt& attempt = h.plan.attempts[h.next++];
+      ++h.gen;
+      h.claimed.clear();
+      for (model::UserId user : h.plan.users(attempt)) {
+        const model::User* u = snap.user(user);
+        // The plan was made when the round began: a member may have started ringing for
+        // another call, or taken one, since.
+        if (u == nullptr || !core.agents().claim_ring(user, h.policy.ring_in_use)) {
+          continue;
+        }
+        std::vector<CallTarget> targets = core.targets_of(user);
+        const int index = static_cast<int>(c.cdr.attempts.size());
+        c.cdr.attempts.push_back(store::CdrRecord::Attempt{user, h.group, core.now_ms(), 0, {}});
+        if (targets.empty()) {
+          core.agents().release_ring(user);
+          c.cdr.attempts.back().end_ms = c.cdr.attempts.back().start_ms;
+          c.cdr.attempts.back().result = "unreachable";
+          continue;
+        }
+        h.claimed.push_back(user);
+        h.offered = true;
+        spdlog::info("call event=offer call={} group={} user={} bindings={}", c.id, h.group_name,
+                     user, targets.size());
+        add_user_legs(shard, c, *u, targets, display, h.gen, index, now);
+      }
+      if (!h.claimed.empty()) {
+        h.attempt_deadline =
+            std::min(now + std::chrono::seconds(attempt.timeout_s), h.max_deadline);
+        core.arm(shard, c.key, h.attempt_deadline);
+        return;
+      }
+    }
+    // Everyone in this round was offered the call (or could not be): the next round.
+    h.retry_wait = true;
+    h.attempt_deadline = now + opts.hunt_retry;
+    if (h.attempt_deadline >= h.max_deadline) {
+      const model::Group* g = snap.group(h.group);
+      leave_group(shard, c, *g, h.offered ? "no_answer" : "no_agents", now);
+      return;
+    }
+    core.arm(shard, c.key, h.attempt_deadline);
+  }
+
+  /// The current attempt is over: its legs still ringing are cancelled, its members freed
+  /// and their attempts closed with `result` (those not closed already).
+  void end_attempt(std::size_t shard, Call& c, std::string_view result, TimePoint now) {
+    Hunt& h = *c.hunt;
+    for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
+      Leg& leg = c.b[static_cast<std::size_t>(k)];
+      if (leg.hunt_gen == h.gen && leg.hunt_gen >= 0) {
+        cancel_leg(shard, c, k, now);
+        close_member_attempt(c, leg.attempt, result);
+      }
+    }
+    for (model::UserId user : h.claimed) {
+      core.agents().release_ring(user);
+    }
+    h.claimed.clear();
+  }
+
+  void close_member_attempt(Call& c, int index, std::string_view result) {
+    if (index < 0 || static_cast<std::size_t>(index) >= c.cdr.attempts.size()) {
+      return;
+    }
+    store::CdrRecord::Attempt& a = c.cdr.attempts[static_cast<std::size_t>(index)];
+    if (a.end_ms == 0) {
+      a.end_ms = core.now_ms();
+      a.result = std::string(result);
+    }
+  }
+
+  /// A member leg of a group attempt failed. When all of a member's legs failed the member
+  /// is free again; when all legs of the attempt failed, the next attempt rings.
+  void on_member_leg_failed(std::size_t shard, Call& c, int i, TimePoint now) {
+    Hunt& h = *c.hunt;
+    const Leg& leg = c.b[static_cast<std::size_t>(i)];
+    if (leg.hunt_gen != h.gen || h.retry_wait) {
+      return;  // an earlier attempt's leg, cancelled when it ran out of time
+    }
+    auto pending = [&](auto pred) {
+      for (const Leg& other : c.b) {
+        if (other.hunt_gen == h.gen && other.final_status == 0 &&
+            other.state != LegState::kTerminated && pred(other)) {
+          return true;
+        }
+      }
+      return false;
+    };
+    const model::UserId member = *leg.member;
+    if (!pending([&](const Leg& o) { return o.member == member; })) {
+      int best = 0;
+      for (const Leg& o : c.b) {
+        if (o.hunt_gen == h.gen && o.member == member &&
+            (best == 0 || failure_rank(o.final_status) < failure_rank(best))) {
+          best = o.final_status;
+        }
+      }
+      close_member_attempt(c, leg.attempt, attempt_result(best));
+      if (auto it = std::find(h.claimed.begin(), h.claimed.end(), member); it != h.claimed.end()) {
+        h.claimed.erase(it);
+        core.agents().release_ring(member);
+      }
+    }
+    if (!pending([](const Leg&) { return true; })) {
+      next_attempt(shard, c, now);
+    }
+  }
+
+  static std::string_view attempt_result(int status) {
+    if (status == 486 || status == 600) {
+      return "busy";
+    }
+    if (status == 408 || status == 480 || status == 487) {
+      return "no_answer";
+    }
+    return status >= 400 ? "declined" : "failed";
+  }
+
+  /// The call leaves group `g` for its closed destination (reason "closed") or its fallback
+  /// ("no_answer", "no_agents"); without one it ends with the reason as its disposition.
+  void leave_group(std::size_t shard, Call& c, const model::Group& g, std::string_view reason,
+                   TimePoint now) {
+    if (c.hunt) {
+      end_attempt(shard, c, "cancelled", now);
+      c.hunt.reset();
+    }
+    c.cdr.fallback_reason = std::string(reason);
+    std::optional<model::Destination> dest;
+    if (reason == "closed") {
+      dest =
+          g.closed_destination
+              ? *g.closed_destination
+              : model::Destination{model::DestVoicemail{model::DestVoicemail::Box::kGroup, g.id}};
+    } else {
+      dest = g.fallback;
+    }
+    if (!dest) {
+      spdlog::info("call event=group_gave_up call={} group={} reason={}", c.id, g.name, reason);
+      fail_call(shard, c, 480, "Temporarily Unavailable", std::string(reason), now);
+      return;
+    }
+    c.cdr.fallback_to = model::destination_to_json(*dest).dump();
+    spdlog::info("call event=fallback call={} group={} reason={} to={}", c.id, g.name, reason,
+                 c.cdr.fallback_to);
+    route_to(shard, c, *dest, g.id, now);
   }
 
   void try_next_trunk(std::size_t shard, Call& c, TimePoint now) {
@@ -554,7 +997,9 @@ struct CallController::Impl {
       leg.trunk = t.id;
       leg.trunk_slot = true;
       leg.peer = leg.request_uri;
-      c.cdr.trunk = t.id;
+      if (c.direction != "inbound") {
+        c.cdr.trunk = t.id;  // an inbound call's record keeps the trunk it came from
+      }
       c.b.push_back(std::move(leg));
       send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
       return;
@@ -767,6 +1212,12 @@ struct CallController::Impl {
       maybe_reap(shard, c);
       return;
     }
+    if (leg.hunt_gen >= 0) {
+      if (c.hunt) {
+        on_member_leg_failed(shard, c, i, now);
+      }
+      return;  // a leg of a group attempt the call has moved on from
+    }
     if (leg.trunk && fails_over(leg.final_status) && !c.caller_cancelled &&
         c.next_trunk < c.trunks.size()) {
       spdlog::info("call event=failover call={} status={}", c.id, leg.final_status);
@@ -832,6 +1283,32 @@ struct CallController::Impl {
     c.winner = i;
     c.state = CallState::kAnswered;
     c.a.state = LegState::kConfirmed;
+    if (leg.member) {
+      const model::UserId member = *leg.member;
+      core.agents().call_began(member);
+      c.busy_member = member;
+      c.cdr.callee_user = member;
+      if (c.hunt) {
+        close_member_attempt(c, leg.attempt, "answered");
+        Hunt& h = *c.hunt;
+        for (Leg& other : c.b) {
+          if (other.hunt_gen == h.gen && other.member != leg.member) {
+            close_member_attempt(c, other.attempt, "cancelled");
+          }
+        }
+        for (model::UserId user : h.claimed) {
+          core.agents().release_ring(user);
+        }
+        c.group_answer = true;
+        c.cdr.answered_by = member;
+        core.agents().answered(member, core.now_ms());
+        spdlog::info("call event=group_answered call={} group={} user={}", c.id, h.group_name,
+                     member);
+        c.hunt.reset();
+      } else if (c.via_fallback) {
+        c.cdr.answered_by = member;
+      }
+    }
     c.cdr.b_leg_call_id = leg.call_id;
     c.cdr.answer_ms = core.now_ms();
     if (c.cdr.ringing_ms == 0) {
@@ -881,10 +1358,33 @@ struct CallController::Impl {
   /// The call is over for the caller: CDR, counters; the call object stays until no leg
   /// needs it any more (maybe_reap).
   void finish(std::size_t shard, Call& c, std::string disposition, TimePoint now) {
-    (void)now;
     c.state = CallState::kEnding;
     c.cdr.end_ms = core.now_ms();
+    if (c.hunt) {
+      end_attempt(shard, c, "cancelled", now);
+      c.hunt.reset();
+    }
+    if (disposition == "cancelled" && c.cdr.group) {
+      disposition = "abandoned";  // the caller hung up while waiting for a group
+    } else if (c.via_fallback && disposition != "routing_gap" &&
+               disposition != "voicemail_unavailable") {
+      disposition = "fallback";
+    }
     c.cdr.disposition = disposition;
+    const std::int64_t answered = c.cdr.answer_ms;
+    c.cdr.wait_ms = (answered != 0 ? answered : c.cdr.end_ms) - c.cdr.start_ms;
+    c.cdr.talk_ms = answered != 0 ? c.cdr.end_ms - answered : 0;
+    if (c.busy_caller) {
+      core.agents().call_ended(*c.busy_caller);
+      c.busy_caller.reset();
+    }
+    if (c.busy_member) {
+      core.agents().call_ended(*c.busy_member);
+      if (c.group_answer) {
+        core.agents().group_call_ended(*c.busy_member, c.cdr.end_ms);
+      }
+      c.busy_member.reset();
+    }
     if (disposition == "busy") {
       ++n_busy;
     } else if (disposition == "no_answer") {
@@ -893,6 +1393,18 @@ struct CallController::Impl {
       ++n_cancelled;
     } else if (disposition == "failed") {
       ++n_failed;
+    } else if (disposition == "abandoned") {
+      ++n_abandoned;
+    } else if (disposition == "closed") {
+      ++n_closed;
+    } else if (disposition == "no_agents") {
+      ++n_no_agents;
+    } else if (disposition == "fallback") {
+      ++n_fallback;
+    } else if (disposition == "routing_gap") {
+      ++n_routing_gap;
+    } else if (disposition == "voicemail_unavailable") {
+      ++n_voicemail_unavailable;
     }
     --n_active;
     if (disposition != "answered" && c.cdr.sip_status >= 300 && c.cdr.sip_status < 700) {
@@ -1235,6 +1747,35 @@ struct CallController::Impl {
       return;
     }
     Call& c = *cp;
+    if ((c.state == CallState::kTrying || c.state == CallState::kRinging) && c.hunt) {
+      Hunt& h = *c.hunt;
+      if (now >= h.max_deadline) {
+        spdlog::info("call event=max_wait call={} group={}", c.id, h.group_name);
+        end_attempt(shard, c, "no_answer", now);
+        const model::Group* g = c.snap->group(h.group);
+        leave_group(shard, c, *g, h.offered ? "no_answer" : "no_agents", now);
+        return;
+      }
+      if (now >= h.attempt_deadline) {
+        if (h.retry_wait) {
+          const model::Group* g = c.snap->group(h.group);
+          std::string timezone = "UTC";
+          if (g->schedule) {
+            if (const model::Schedule* sched = c.snap->schedule(*g->schedule)) {
+              timezone = sched->timezone;
+            }
+          }
+          if (!plan_round(c, *g, timezone, core.now_ms())) {
+            leave_group(shard, c, *g, h.offered ? "no_answer" : "no_agents", now);
+            return;
+          }
+        } else {
+          end_attempt(shard, c, "no_answer", now);
+        }
+        next_attempt(shard, c, now);
+        return;
+      }
+    }
     if (c.state == CallState::kTrying || c.state == CallState::kRinging) {
       if (now >= c.ring_deadline) {
         spdlog::info("call event=ring_timeout call={}", c.id);
@@ -1288,6 +1829,8 @@ struct CallController::Impl {
       info.caller = c.cdr.caller;
       info.dialled = c.cdr.dialled;
       info.trunk = c.cdr.trunk;
+      info.group = c.hunt ? std::optional<model::GroupId>(c.hunt->group) : c.cdr.group;
+      info.answered_by = c.cdr.answered_by;
       info.since_ms = c.cdr.start_ms;
       info.answered_ms = c.cdr.answer_ms;
       info.legs.push_back({"caller", c.a.call_id, c.a.peer, std::string(to_string(c.a.state))});
@@ -1361,6 +1904,13 @@ CallStats CallController::stats() const {
   s.no_answer = impl_->n_no_answer;
   s.failed = impl_->n_failed;
   s.cancelled = impl_->n_cancelled;
+  s.group_calls = impl_->n_group_calls;
+  s.abandoned = impl_->n_abandoned;
+  s.closed = impl_->n_closed;
+  s.no_agents = impl_->n_no_agents;
+  s.fallback = impl_->n_fallback;
+  s.routing_gap = impl_->n_routing_gap;
+  s.voicemail_unavailable = impl_->n_voicemail_unavailable;
   for (std::size_t i = 300; i < impl_->n_status.size(); ++i) {
     if (const std::uint64_t n = impl_->n_status[i]; n > 0) {
       s.by_status.emplace_back(static_cast<int>(i), n);

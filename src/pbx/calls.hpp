@@ -22,6 +22,8 @@
 
 #include "model/snapshot.hpp"
 #include "net/endpoint.hpp"
+#include "pbx/agents.hpp"
+#include "routing/inbound.hpp"
 #include "routing/outbound.hpp"
 #include "sip/message.hpp"
 #include "sip/txn/table.hpp"
@@ -64,6 +66,8 @@ class SipCore {
   virtual net::Endpoint local_endpoint(net::Protocol protocol) const = 0;
   /// The current bindings of `user`, best q first.
   virtual std::vector<CallTarget> targets_of(model::UserId user) const = 0;
+  /// Whether `user` has at least one current binding (cheaper than targets_of).
+  virtual bool has_binding(model::UserId user) const = 0;
   /// The resolved address of trunk `trunk`; nullopt when its host does not resolve.
   virtual std::optional<net::Endpoint> trunk_address(const model::Trunk& trunk) = 0;
   /// Takes one of the trunk's call slots; false when it is at max_concurrent_calls.
@@ -71,6 +75,12 @@ class SipCore {
   virtual void release_trunk(model::TrunkId trunk) = 0;
   /// The outbound rules of the current snapshot, compiled.
   virtual std::shared_ptr<const routing::OutboundTable> outbound_table() = 0;
+  /// The inbound routes of the current snapshot, compiled.
+  virtual std::shared_ptr<const routing::InboundTable> inbound_table() = 0;
+  /// Who is ringing, busy, when each member's last group call ended; round-robin cursors.
+  virtual AgentBoard& agents() = 0;
+  /// Queues a round-robin cursor write (batched off the SIP threads, with the CDRs).
+  virtual void save_cursor(model::GroupId group, model::UserId user) = 0;
   /// Queues a CDR write (batched off the SIP threads).
   virtual void write_cdr(store::CdrRecord record) = 0;
   /// Wall clock, unix milliseconds.
@@ -96,6 +106,9 @@ struct CallStats {
   std::uint64_t answered = 0;
   /// Calls that ended unanswered, by CDR disposition.
   std::uint64_t busy = 0, no_answer = 0, failed = 0, cancelled = 0;
+  /// Group calls (issue 5): distributed to a group, and how those ended unanswered.
+  std::uint64_t group_calls = 0, abandoned = 0, closed = 0, no_agents = 0, fallback = 0,
+                routing_gap = 0, voicemail_unavailable = 0;
   /// Unanswered calls by the final status the caller got (486, 404, 503 …).
   std::vector<std::pair<int, std::uint64_t>> by_status;
 };
@@ -109,6 +122,8 @@ struct CallInfo {
   std::string caller;
   std::string dialled;
   std::optional<model::TrunkId> trunk;
+  std::optional<model::GroupId> group;  ///< the group distributing it now (or last)
+  std::optional<model::UserId> answered_by;
   std::int64_t since_ms = 0;
   std::int64_t answered_ms = 0;
   struct Leg {
@@ -125,6 +140,11 @@ struct CallOptions {
   /// An answered call is hung up after this: a BYE lost for good (and no session timer)
   /// must not keep a call, a trunk slot and its memory forever.
   std::chrono::seconds max_duration{4 * 3600};
+  /// Fallback destinations followed by one call at most (A → B → C … counts each hop).
+  int max_fallback_hops = 8;
+  /// After every member of a group was offered the call without an answer, the next round
+  /// starts this much later (until max_wait_s).
+  std::chrono::milliseconds hunt_retry{2000};
   std::string user_agent = "Cohort/0.1";
   std::string domain;  ///< host part of our URIs
 };

@@ -235,6 +235,8 @@ struct SipServer::Impl final : SipCore {
   std::unique_ptr<CallController> calls;
   std::mutex outbound_mu;
   std::shared_ptr<const routing::OutboundTable> outbound;
+  std::shared_ptr<const routing::InboundTable> inbound;  ///< under outbound_mu
+  AgentBoard agent_board;
   /// Trunk sources (inbound_sources) of the snapshot version `sources_version`.
   std::mutex sources_mu;
   std::uint64_t sources_version = ~0ull;
@@ -244,6 +246,8 @@ struct SipServer::Impl final : SipCore {
   std::mutex cdr_mu;
   std::condition_variable cdr_cv;
   std::vector<store::CdrRecord> cdr_queue;
+  /// Round-robin cursors to persist (group → member), written with the CDR batches.
+  std::unordered_map<model::GroupId, model::UserId> cursor_queue;
   bool cdr_stopping = false;
   std::thread cdr_thread;
 
@@ -609,6 +613,33 @@ struct SipServer::Impl final : SipCore {
     return outbound;
   }
 
+  std::shared_ptr<const routing::InboundTable> inbound_table() override {
+    model::SnapshotPtr snap = store.snapshot();
+    std::lock_guard lock(outbound_mu);
+    if (!inbound || inbound->version() != snap->version()) {
+      inbound = std::make_shared<const routing::InboundTable>(snap);
+    }
+    return inbound;
+  }
+
+  AgentBoard& agents() override { return agent_board; }
+
+  void save_cursor(model::GroupId group, model::UserId user) override {
+    std::lock_guard lock(cdr_mu);
+    cursor_queue[group] = user;
+  }
+
+  bool has_binding(model::UserId user) const override {
+    const std::int64_t now = now_s();
+    std::lock_guard lock(reg_mu);
+    auto it = bindings.find(user);
+    if (it == bindings.end()) {
+      return false;
+    }
+    return std::any_of(it->second.begin(), it->second.end(),
+                       [&](const Binding& b) { return b.expires_at > now; });
+  }
+
   void write_cdr(store::CdrRecord record) override {
     std::lock_guard lock(cdr_mu);
     cdr_queue.push_back(std::move(record));
@@ -625,7 +656,7 @@ struct SipServer::Impl final : SipCore {
     std::unique_lock lock(cdr_mu);
     for (;;) {
       cdr_cv.wait_for(lock, kCdrInterval, [&] { return cdr_stopping; });
-      if (cdr_queue.empty()) {
+      if (cdr_queue.empty() && cursor_queue.empty()) {
         if (cdr_stopping) {
           return;
         }
@@ -633,7 +664,19 @@ struct SipServer::Impl final : SipCore {
       }
       std::vector<store::CdrRecord> batch = std::move(cdr_queue);
       cdr_queue.clear();
+      std::vector<std::pair<model::GroupId, model::UserId>> cursors(cursor_queue.begin(),
+                                                                    cursor_queue.end());
+      cursor_queue.clear();
       lock.unlock();
+      if (!cursors.empty()) {
+        if (auto saved = store.hunt().save_cursors(cursors); !saved) {
+          spdlog::error("hunt event=cursor_write_failed error=\"{}\"", saved.error().message);
+        }
+      }
+      if (batch.empty()) {
+        lock.lock();
+        continue;
+      }
       if (auto saved = store.cdrs().save_cdrs(batch); !saved) {
         spdlog::error("cdr event=write_failed error=\"{}\" records={}", saved.error().message,
                       batch.size());
@@ -1489,6 +1532,15 @@ Result<void> SipServer::start() {
   } else if (*closed > 0) {
     spdlog::warn("cdr event=interrupted_calls_closed count={}", *closed);
   }
+  {
+    // Distribution picks up where it left off: round-robin cursors, and the call history
+    // that least_recent, wrap-up and fewest_calls order by.
+    COHORT_TRY_ASSIGN(auto cursors, s.store.hunt().load_cursors());
+    COHORT_TRY_ASSIGN(auto last_calls, s.store.hunt().last_calls());
+    COHORT_TRY_ASSIGN(auto answers,
+                      s.store.hunt().answered_since(s.now_ms() - AgentBoard::kAnswerMemoryMs));
+    s.agent_board.load(cursors, last_calls, answers);
+  }
   s.persist_thread = std::thread([&s] { s.persist_loop(); });
   s.cdr_thread = std::thread([&s] { s.cdr_loop(); });
   s.dns_thread = std::thread([&s] { s.dns_loop(); });
@@ -1615,6 +1667,10 @@ SipStats SipServer::stats() const {
     st.transactions += shard->table.size();
   }
   return st;
+}
+
+AgentBoard::Live SipServer::agent(model::UserId user) const {
+  return impl_->agent_board.live(user);
 }
 
 CallStats SipServer::call_stats() const {

@@ -116,6 +116,8 @@ class SipServer {
   CallStats call_stats() const;
   /// Active calls, oldest first. Any thread.
   std::vector<CallInfo> calls() const;
+  /// What `user` is doing now (ringing, calls, last group call end). Any thread.
+  AgentBoard::Live agent(model::UserId user) const;
   /// nullopt for a trunk that is not in the current snapshot. Any thread.
   std::optional<TrunkStatus> trunk_status(model::TrunkId id) const;
   net::Transports::Stats transport_stats() const;

@@ -206,7 +206,14 @@ std::optional<std::size_t> OutboundTable::Impl::first_match(const OutboundReques
     heap.resize(words);
     candidates = heap;
   }
-  if (request.caller == nullptr) {
+  if (request.as_group) {
+    std::copy(anyone.begin(), anyone.end(), candidates.begin());
+    if (auto it = by_group.find(*request.as_group); it != by_group.end()) {
+      for (std::uint32_t i : it->second) {
+        set_bit(candidates, i);
+      }
+    }
+  } else if (request.caller == nullptr) {
     // Toll-fraud guard: a trunk call has no user, so conditional rules never hold for it.
     std::copy(trunk_callers.begin(), trunk_callers.end(), candidates.begin());
   } else {
@@ -264,9 +271,11 @@ std::string OutboundTable::Impl::why_not(const CompiledRule& r,
   }
   if (r.conditional()) {
     const model::User* caller = request.caller;
-    const bool holds =
-        caller != nullptr && (std::binary_search(r.users.begin(), r.users.end(), caller->id) ||
-                              in_any_group(r, *caller));
+    const bool holds = request.as_group
+                           ? std::binary_search(r.groups.begin(), r.groups.end(), *request.as_group)
+                           : caller != nullptr &&
+                                 (std::binary_search(r.users.begin(), r.users.end(), caller->id) ||
+                                  in_any_group(r, *caller));
     if (!holds) {
       auto list = [](const auto& ids, auto name) {
         std::string out = "[";
@@ -289,7 +298,7 @@ std::string OutboundTable::Impl::why_not(const CompiledRule& r,
              list(users, uname);
     }
   }
-  if (request.caller == nullptr && !r.rule->allow_trunk_callers) {
+  if (request.caller == nullptr && !request.as_group && !r.rule->allow_trunk_callers) {
     return "calls from trunks not allowed";
   }
   if (r.trunks.empty()) {
@@ -314,6 +323,14 @@ OutboundPlan OutboundTable::Impl::taken(std::size_t index, const OutboundRequest
       plan.caller_id = r.rule->caller_id ? r.rule->caller_id->value : std::string();
       return plan;
     case model::CallerIdPolicy::kGroup:
+      if (request.as_group) {
+        const model::Group* g = snapshot->group(*request.as_group);
+        if (g != nullptr && g->outbound_caller_id && !g->outbound_caller_id->empty()) {
+          plan.caller_id = *g->outbound_caller_id;
+          plan.group = g->id;
+        }
+        return plan;
+      }
       if (caller != nullptr) {
         // DESIGN.md: ties inside one rule go to the user's lowest-position membership.
         const model::UserMembership* best = nullptr;

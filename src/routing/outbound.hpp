@@ -22,6 +22,11 @@ struct OutboundRequest {
   const model::User* caller = nullptr;
   std::optional<model::TrunkId> from_trunk;
   std::string_view number;  ///< as dialled (the Request-URI user part, unescaped)
+  /// A group's own call: its fallback (or closed destination) to an outside number, with
+  /// `caller` nullptr. Rules without conditions or with this group in caller_groups take it,
+  /// allow_trunk_callers is not needed (an administrator chose the number, not the caller),
+  /// and the `group` caller ID policy presents this group's outbound caller ID.
+  std::optional<model::GroupId> as_group;
 };
 
 /// Why a rule before the matching one was not taken.

@@ -14,8 +14,9 @@ namespace cohort::routing {
 
 struct ScheduleState {
   bool open = false;
-  /// The next instant the answer changes; nullopt = never (an override, or a schedule that
-  /// is never open / always open within the horizon searched).
+  /// The next instant `open` flips (a change of reason alone is not reported); nullopt =
+  /// never (an override, or a schedule that is never open / always open within the ~400
+  /// days searched).
   std::optional<std::int64_t> until_ms;
   /// Why: "override", "holiday", "hours" (inside an open interval), "outside_hours".
   std::string reason;
@@ -27,7 +28,9 @@ struct ScheduleState {
 bool known_timezone(std::string_view iana);
 
 /// The state of `schedule` at `now_ms`. An unknown time zone is treated as UTC (the API
-/// refuses to store one).
+/// refuses to store one). Holidays close whole local days, but an overnight interval belongs
+/// to the day it starts on; wall-clock boundaries in a DST gap are the gap's end, ambiguous
+/// ones the earlier instant (docs/routing.md "Business hours").
 ScheduleState schedule_state(const model::Schedule& schedule, std::int64_t now_ms);
 
 /// Unix milliseconds of the local midnight that starts the day containing `now_ms` in zone

@@ -338,11 +338,12 @@ TEST_F(SipTrunkCallTest, TrunkCallerCannotGoBackOutThroughATrunk) {
   SippProcess p = provider(provider_answering("1001"), port);  // must see nothing
 
   const std::string refused =
-      scenario_from_template(dir_.path(), "call_uac_refused.xml", {{"STATUS", "403"}});
+      scenario_from_template(dir_.path(), "call_uac_refused.xml", {{"STATUS", "404"}});
   const std::string call_id = "fraud-" + random_token(8);
   SippRun run = call(refused, {std::string(kOutside) + ";4155550000;;"}, call_id, {}, "127.0.0.3");
   EXPECT_EQ(run.exit_code, 0) << run.describe() << server_->log();
-  EXPECT_NE(run.logs.find("final=SIP/2.0 403"), std::string::npos) << run.logs;
+  // No inbound route takes the number, and no outbound rule lets a trunk caller out.
+  EXPECT_NE(run.logs.find("final=SIP/2.0 404"), std::string::npos) << run.logs;
   // Not challenged: the source address is the trunk's credential.
   EXPECT_EQ(run.messages.find("SIP/2.0 401"), std::string::npos) << run.messages;
 
@@ -355,7 +356,7 @@ TEST_F(SipTrunkCallTest, TrunkCallerCannotGoBackOutThroughATrunk) {
   json cdr = ended_cdr(call_id);
   ASSERT_TRUE(cdr.is_object());
   EXPECT_EQ(cdr["disposition"], "failed") << cdr.dump(2);
-  EXPECT_EQ(cdr["sip_status"], 403) << cdr.dump(2);
+  EXPECT_EQ(cdr["sip_status"], 404) << cdr.dump(2);
   EXPECT_TRUE(cdr["caller_user"].is_null()) << cdr.dump(2);
   // A call from a trunk is inbound (docs/api.md: internal, outbound or inbound), also when
   // it is refused: `?direction=inbound` is where toll-fraud attempts are looked for.

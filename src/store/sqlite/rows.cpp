@@ -3,25 +3,26 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <string>
 
 namespace cohort::store::sqlite::detail {
 namespace {
 
 constexpr std::string_view kSelectUser =
-    "SELECT id, name, email, extension, caller_id, role, active, digest_realm, ha1_md5, "
-    "ha1_sha256, created_at, updated_at FROM users WHERE id = ?";
+    "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at FROM users WHERE id = ?";
 constexpr std::string_view kSelectAllUsers =
-    "SELECT id, name, email, extension, caller_id, role, active, digest_realm, ha1_md5, "
-    "ha1_sha256, created_at, updated_at FROM users ORDER BY id";
+    "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at FROM users ORDER BY id";
 constexpr std::string_view kSelectGroup =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
-    "ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, updated_at "
-    "FROM groups WHERE id = ?";
+    "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
+    "schedule_id, closed_destination, cti_scope, created_at, updated_at FROM groups WHERE id = ?";
 constexpr std::string_view kSelectAllGroups =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
-    "ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, updated_at "
-    "FROM groups ORDER BY id";
+    "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
+    "schedule_id, closed_destination, cti_scope, created_at, updated_at FROM groups ORDER BY id";
 constexpr std::string_view kSelectTrunk =
     "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
     "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
@@ -38,21 +39,35 @@ constexpr std::string_view kSelectAllOutboundRules =
     "SELECT id, name, position, patterns, caller_groups, caller_users, strip, prepend, trunks, "
     "caller_id_policy, caller_id_value, allow_trunk_callers, created_at, updated_at "
     "FROM outbound_rules ORDER BY position, id";
+constexpr std::string_view kSelectInboundRoute =
+    "SELECT id, name, position, did, caller, trunk_id, destination, created_at, updated_at "
+    "FROM inbound_routes WHERE id = ?";
+constexpr std::string_view kSelectAllInboundRoutes =
+    "SELECT id, name, position, did, caller, trunk_id, destination, created_at, updated_at "
+    "FROM inbound_routes ORDER BY position, id";
+constexpr std::string_view kSelectSchedule =
+    "SELECT id, name, timezone, weekly, holidays, override, created_at, updated_at "
+    "FROM schedules WHERE id = ?";
+constexpr std::string_view kSelectAllSchedules =
+    "SELECT id, name, timezone, weekly, holidays, override, created_at, updated_at "
+    "FROM schedules ORDER BY id";
 constexpr std::string_view kSelectToken =
     "SELECT id, user_id, secret_sha256, created_at FROM api_tokens WHERE id = ?";
 constexpr std::string_view kSelectAllTokens =
     "SELECT id, user_id, secret_sha256, created_at FROM api_tokens ORDER BY id";
 constexpr std::string_view kSelectMembers =
-    "SELECT user_id, position, joined_at FROM memberships WHERE group_id = ? "
+    "SELECT user_id, position, joined_at, paused, pause_reason FROM memberships "
+    "WHERE group_id = ? "
     "ORDER BY position";
 constexpr std::string_view kSelectGroupsOf =
-    "SELECT group_id, position, joined_at FROM memberships WHERE user_id = ? "
+    "SELECT group_id, position, joined_at, paused, pause_reason FROM memberships "
+    "WHERE user_id = ? "
     "ORDER BY group_id";
 constexpr std::string_view kSelectAllMembers =
-    "SELECT group_id, user_id, position, joined_at FROM memberships "
+    "SELECT group_id, user_id, position, joined_at, paused, pause_reason FROM memberships "
     "ORDER BY group_id, position";
 constexpr std::string_view kSelectAllGroupsOf =
-    "SELECT user_id, group_id, position, joined_at FROM memberships "
+    "SELECT user_id, group_id, position, joined_at, paused, pause_reason FROM memberships "
     "ORDER BY user_id, group_id";
 
 std::optional<std::string> optional_text(const SQLite::Column& c) {
@@ -84,12 +99,45 @@ model::User read_user(SQLite::Statement& s) {
   }
   u.role = *parsed;
   u.active = s.getColumn(6).getInt() != 0;
-  u.digest.realm = s.getColumn(7).getString();
-  u.digest.ha1_md5 = s.getColumn(8).getString();
-  u.digest.ha1_sha256 = s.getColumn(9).getString();
-  u.created_at = s.getColumn(10).getInt64();
-  u.updated_at = s.getColumn(11).getInt64();
+  u.paused = s.getColumn(7).getInt() != 0;
+  u.pause_reason = s.getColumn(8).getString();
+  u.digest.realm = s.getColumn(9).getString();
+  u.digest.ha1_md5 = s.getColumn(10).getString();
+  u.digest.ha1_sha256 = s.getColumn(11).getString();
+  u.created_at = s.getColumn(12).getInt64();
+  u.updated_at = s.getColumn(13).getInt64();
   return u;
+}
+
+/// A destination stored in the API's JSON form, so that both read it the same way.
+model::Destination destination_of(const std::string& text, std::string_view what,
+                                  const std::string& field, std::int64_t id) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (json.is_discarded()) {
+    throw CorruptRow(fmt::format("{} of row {} is not JSON", what, id));
+  }
+  auto dest = model::destination_from_json(json, field);
+  if (!dest) {
+    throw CorruptRow(
+        fmt::format("{} of row {}: {} ({})", what, id, dest.error().message, dest.error().field));
+  }
+  return std::move(*dest);
+}
+
+std::optional<model::Destination> optional_destination(const SQLite::Column& c,
+                                                       std::string_view what,
+                                                       const std::string& field, std::int64_t id) {
+  if (c.isNull()) {
+    return std::nullopt;
+  }
+  return destination_of(c.getString(), what, field, id);
+}
+
+std::optional<std::string> destination_text(const std::optional<model::Destination>& d) {
+  if (!d) {
+    return std::nullopt;
+  }
+  return model::destination_to_json(*d).dump();
 }
 
 model::Group read_group(SQLite::Statement& s) {
@@ -111,22 +159,17 @@ model::Group read_group(SQLite::Statement& s) {
   g.ring_timeout_s = s.getColumn(7).getInt();
   g.max_wait_s = s.getColumn(8).getInt();
   g.wrap_up_s = s.getColumn(9).getInt();
-  if (!s.getColumn(10).isNull()) {
-    // The fallback is stored in the API's JSON form so that both read it the same way.
-    auto json = nlohmann::json::parse(s.getColumn(10).getString(), nullptr, false);
-    if (json.is_discarded()) {
-      throw CorruptRow(fmt::format("groups.fallback of group {} is not JSON", g.id));
-    }
-    auto dest = model::destination_from_json(json, "fallback");
-    if (!dest) {
-      throw CorruptRow(fmt::format("groups.fallback of group {}: {} ({})", g.id,
-                                   dest.error().message, dest.error().field));
-    }
-    g.fallback = std::move(*dest);
+  g.ring_in_use = s.getColumn(10).getInt() != 0;
+  g.skip_unregistered = s.getColumn(11).getInt() != 0;
+  g.fallback = optional_destination(s.getColumn(12), "groups.fallback", "fallback", g.id);
+  if (!s.getColumn(13).isNull()) {
+    g.schedule = s.getColumn(13).getInt64();
   }
-  g.cti_scope = s.getColumn(11).getInt() != 0;
-  g.created_at = s.getColumn(12).getInt64();
-  g.updated_at = s.getColumn(13).getInt64();
+  g.closed_destination = optional_destination(s.getColumn(14), "groups.closed_destination",
+                                              "closed_destination", g.id);
+  g.cti_scope = s.getColumn(15).getInt() != 0;
+  g.created_at = s.getColumn(16).getInt64();
+  g.updated_at = s.getColumn(17).getInt64();
   return g;
 }
 
@@ -213,6 +256,94 @@ model::OutboundRule read_outbound_rule(SQLite::Statement& s) {
   return r;
 }
 
+model::InboundRoute read_inbound_route(SQLite::Statement& s) {
+  model::InboundRoute r;
+  r.id = s.getColumn(0).getInt64();
+  r.name = s.getColumn(1).getString();
+  r.position = s.getColumn(2).getInt();
+  r.did = s.getColumn(3).getString();
+  r.caller = optional_text(s.getColumn(4));
+  if (!s.getColumn(5).isNull()) {
+    r.trunk = s.getColumn(5).getInt64();
+  }
+  r.destination =
+      destination_of(s.getColumn(6).getString(), "inbound_routes.destination", "destination", r.id);
+  r.created_at = s.getColumn(7).getInt64();
+  r.updated_at = s.getColumn(8).getInt64();
+  return r;
+}
+
+/// An integer inside a JSON value that must fit `int`.
+int small_int(const nlohmann::json& j, std::string_view what, std::int64_t id) {
+  if (!j.is_number_integer() || j.get<std::int64_t>() < std::numeric_limits<int>::min() ||
+      j.get<std::int64_t>() > std::numeric_limits<int>::max()) {
+    throw CorruptRow(fmt::format("{} of row {} holds a bad number", what, id));
+  }
+  return j.get<int>();
+}
+
+std::vector<model::WeeklyInterval> weekly_of(const SQLite::Column& c, std::int64_t id) {
+  constexpr std::string_view kWhat = "schedules.weekly";
+  std::vector<model::WeeklyInterval> out;
+  for (const auto& item : json_array(c, kWhat, id)) {
+    if (!item.is_array() || item.size() != 3) {
+      throw CorruptRow(fmt::format("{} of row {} holds a non-triple", kWhat, id));
+    }
+    const int days = small_int(item[0], kWhat, id);
+    if (days < 0 || days > 0x7f) {
+      throw CorruptRow(fmt::format("{} of row {} holds days {}", kWhat, id, days));
+    }
+    out.push_back({static_cast<std::uint8_t>(days), small_int(item[1], kWhat, id),
+                   small_int(item[2], kWhat, id)});
+  }
+  return out;
+}
+
+std::vector<model::Holiday> holidays_of(const SQLite::Column& c, std::int64_t id) {
+  constexpr std::string_view kWhat = "schedules.holidays";
+  std::vector<model::Holiday> out;
+  for (const auto& item : json_array(c, kWhat, id)) {
+    if (!item.is_object() || !item.contains("name") || !item["name"].is_string() ||
+        !item.contains("from") || !item.contains("to") || !item.contains("yearly") ||
+        !item["yearly"].is_boolean()) {
+      throw CorruptRow(fmt::format("{} of row {} holds a malformed holiday", kWhat, id));
+    }
+    out.push_back({item["name"].get<std::string>(), small_int(item["from"], kWhat, id),
+                   small_int(item["to"], kWhat, id), item["yearly"].get<bool>()});
+  }
+  return out;
+}
+
+model::Schedule read_schedule(SQLite::Statement& s) {
+  model::Schedule sc;
+  sc.id = s.getColumn(0).getInt64();
+  sc.name = s.getColumn(1).getString();
+  sc.timezone = s.getColumn(2).getString();
+  sc.weekly = weekly_of(s.getColumn(3), sc.id);
+  sc.holidays = holidays_of(s.getColumn(4), sc.id);
+  std::string mode = s.getColumn(5).getString();
+  auto parsed = model::parse_schedule_override(mode);
+  if (!parsed) {
+    throw CorruptRow(fmt::format("schedules.override of schedule {} is '{}'", sc.id, mode));
+  }
+  sc.override_mode = *parsed;
+  sc.created_at = s.getColumn(6).getInt64();
+  sc.updated_at = s.getColumn(7).getInt64();
+  return sc;
+}
+
+model::Member read_member(SQLite::Statement& s, int first) {
+  return {s.getColumn(first).getInt64(), s.getColumn(first + 1).getInt(),
+          s.getColumn(first + 2).getInt64(), s.getColumn(first + 3).getInt() != 0,
+          s.getColumn(first + 4).getString()};
+}
+
+model::UserMembership read_membership(SQLite::Statement& s, int first) {
+  return {s.getColumn(first).getInt64(), s.getColumn(first + 1).getInt(),
+          s.getColumn(first + 2).getInt64(), s.getColumn(first + 3).getInt() != 0,
+          s.getColumn(first + 4).getString()};
+}
+
 model::ApiToken read_token(SQLite::Statement& s) {
   model::ApiToken t;
   t.id = s.getColumn(0).getInt64();
@@ -241,9 +372,11 @@ void bind_user_fields(SQLite::Statement& s, int first, const model::User& u) {
   bind_optional(s, first + 3, u.caller_id);
   s.bind(first + 4, std::string(model::to_string(u.role)));
   s.bind(first + 5, u.active ? 1 : 0);
-  s.bind(first + 6, u.digest.realm);
-  s.bind(first + 7, u.digest.ha1_md5);
-  s.bind(first + 8, u.digest.ha1_sha256);
+  s.bind(first + 6, u.paused ? 1 : 0);
+  s.bind(first + 7, u.pause_reason);
+  s.bind(first + 8, u.digest.realm);
+  s.bind(first + 9, u.digest.ha1_md5);
+  s.bind(first + 10, u.digest.ha1_sha256);
 }
 
 void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {
@@ -260,12 +393,16 @@ void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {
   s.bind(first + 6, g.ring_timeout_s);
   s.bind(first + 7, g.max_wait_s);
   s.bind(first + 8, g.wrap_up_s);
-  if (g.fallback) {
-    s.bind(first + 9, model::destination_to_json(*g.fallback).dump());
+  s.bind(first + 9, g.ring_in_use ? 1 : 0);
+  s.bind(first + 10, g.skip_unregistered ? 1 : 0);
+  bind_optional(s, first + 11, destination_text(g.fallback));
+  if (g.schedule) {
+    s.bind(first + 12, *g.schedule);
   } else {
-    s.bind(first + 9);
+    s.bind(first + 12);
   }
-  s.bind(first + 10, g.cti_scope ? 1 : 0);
+  bind_optional(s, first + 13, destination_text(g.closed_destination));
+  s.bind(first + 14, g.cti_scope ? 1 : 0);
 }
 
 void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t) {
@@ -302,6 +439,34 @@ void bind_outbound_rule_fields(SQLite::Statement& s, int first, const model::Out
   s.bind(first + 9, r.allow_trunk_callers ? 1 : 0);
 }
 
+void bind_inbound_route_fields(SQLite::Statement& s, int first, const model::InboundRoute& r) {
+  s.bind(first, r.name);
+  s.bind(first + 1, r.did);
+  bind_optional(s, first + 2, r.caller);
+  if (r.trunk) {
+    s.bind(first + 3, *r.trunk);
+  } else {
+    s.bind(first + 3);
+  }
+  s.bind(first + 4, model::destination_to_json(r.destination).dump());
+}
+
+void bind_schedule_fields(SQLite::Statement& s, int first, const model::Schedule& sc) {
+  auto weekly = nlohmann::json::array();
+  for (const model::WeeklyInterval& w : sc.weekly) {
+    weekly.push_back({static_cast<int>(w.days), w.from_min, w.to_min});
+  }
+  auto holidays = nlohmann::json::array();
+  for (const model::Holiday& h : sc.holidays) {
+    holidays.push_back({{"name", h.name}, {"from", h.from}, {"to", h.to}, {"yearly", h.yearly}});
+  }
+  s.bind(first, sc.name);
+  s.bind(first + 1, sc.timezone);
+  s.bind(first + 2, weekly.dump());
+  s.bind(first + 3, holidays.dump());
+  s.bind(first + 4, std::string(model::to_string(sc.override_mode)));
+}
+
 std::optional<model::User> find_user(Statements& st, model::UserId id) {
   return find_one<model::User>(st, kSelectUser, id, read_user);
 }
@@ -322,6 +487,23 @@ std::optional<model::OutboundRule> find_outbound_rule(Statements& st, model::Out
   return find_one<model::OutboundRule>(st, kSelectOutboundRule, id, read_outbound_rule);
 }
 
+std::optional<model::InboundRoute> find_inbound_route(Statements& st, model::InboundRouteId id) {
+  return find_one<model::InboundRoute>(st, kSelectInboundRoute, id, read_inbound_route);
+}
+
+std::optional<model::Schedule> find_schedule(Statements& st, model::ScheduleId id) {
+  return find_one<model::Schedule>(st, kSelectSchedule, id, read_schedule);
+}
+
+std::vector<model::InboundRoute> inbound_routes(Statements& st) {
+  std::vector<model::InboundRoute> out;
+  auto s = st.get(kSelectAllInboundRoutes);
+  while (s->executeStep()) {
+    out.push_back(read_inbound_route(*s));
+  }
+  return out;
+}
+
 std::vector<model::OutboundRule> outbound_rules(Statements& st) {
   std::vector<model::OutboundRule> out;
   auto s = st.get(kSelectAllOutboundRules);
@@ -336,8 +518,7 @@ std::vector<model::Member> members_of(Statements& st, model::GroupId group) {
   auto s = st.get(kSelectMembers);
   s->bind(1, group);
   while (s->executeStep()) {
-    out.push_back(
-        {s->getColumn(0).getInt64(), s->getColumn(1).getInt(), s->getColumn(2).getInt64()});
+    out.push_back(read_member(*s, 0));
   }
   return out;
 }
@@ -347,8 +528,7 @@ std::vector<model::UserMembership> groups_of(Statements& st, model::UserId user)
   auto s = st.get(kSelectGroupsOf);
   s->bind(1, user);
   while (s->executeStep()) {
-    out.push_back(
-        {s->getColumn(0).getInt64(), s->getColumn(1).getInt(), s->getColumn(2).getInt64()});
+    out.push_back(read_membership(*s, 0));
   }
   return out;
 }
@@ -390,6 +570,24 @@ model::SnapshotPatch load_everything(SQLite::Database& db) {
     }
   }
   {
+    SQLite::Statement s(db, std::string(kSelectAllInboundRoutes));
+    std::vector<model::InboundRoute> routes;
+    while (s.executeStep()) {
+      routes.push_back(read_inbound_route(s));
+    }
+    if (!routes.empty()) {
+      patch.inbound_routes = std::move(routes);
+    }
+  }
+  {
+    SQLite::Statement s(db, std::string(kSelectAllSchedules));
+    while (s.executeStep()) {
+      model::Schedule sc = read_schedule(s);
+      model::ScheduleId id = sc.id;
+      patch.schedules.emplace_back(id, std::move(sc));
+    }
+  }
+  {
     SQLite::Statement s(db, std::string(kSelectAllTokens));
     while (s.executeStep()) {
       model::ApiToken t = read_token(s);
@@ -405,8 +603,7 @@ model::SnapshotPatch load_everything(SQLite::Database& db) {
       if (patch.members.empty() || patch.members.back().first != group) {
         patch.members.emplace_back(group, std::vector<model::Member>{});
       }
-      patch.members.back().second.push_back(
-          {s.getColumn(1).getInt64(), s.getColumn(2).getInt(), s.getColumn(3).getInt64()});
+      patch.members.back().second.push_back(read_member(s, 1));
     }
   }
   {
@@ -416,8 +613,7 @@ model::SnapshotPatch load_everything(SQLite::Database& db) {
       if (patch.groups_of.empty() || patch.groups_of.back().first != user) {
         patch.groups_of.emplace_back(user, std::vector<model::UserMembership>{});
       }
-      patch.groups_of.back().second.push_back(
-          {s.getColumn(1).getInt64(), s.getColumn(2).getInt(), s.getColumn(3).getInt64()});
+      patch.groups_of.back().second.push_back(read_membership(s, 1));
     }
   }
   return patch;

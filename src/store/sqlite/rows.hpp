@@ -23,24 +23,35 @@ class CorruptRow : public std::runtime_error {
 };
 
 // INSERT/UPDATE statements bind the writable fields in this order, starting at `first`:
-//   users:  name, email, extension, caller_id, role, active, digest_realm, ha1_md5,
-//           ha1_sha256                                                     (9 values)
+//   users:  name, email, extension, caller_id, role, active, paused, pause_reason,
+//           digest_realm, ha1_md5, ha1_sha256                              (11 values)
 //   groups: name, description, extension, outbound_caller_id, trunk_id, ring_strategy,
-//           ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope     (11 values)
+//           ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered,
+//           fallback, schedule_id, closed_destination, cti_scope           (15 values)
 //   trunks: name, host, port, transport, username, password, auth_realm, register_enabled,
 //           register_expires_s, from_domain, max_concurrent_calls, inbound_sources
 //                                                                          (12 values)
 //   outbound_rules: name, patterns, caller_groups, caller_users, strip, prepend, trunks,
 //           caller_id_policy, caller_id_value, allow_trunk_callers        (10 values)
 //           (position is written by the repository, which keeps positions dense)
-inline constexpr int kUserFieldCount = 9;
-inline constexpr int kGroupFieldCount = 11;
+//   inbound_routes: name, did, caller, trunk_id, destination               (5 values)
+//           (position as for outbound_rules)
+//   schedules: name, timezone, weekly, holidays, override                  (5 values)
+// SELECTs read the id first, then these fields (position after the name for rules and
+// routes), then created_at, updated_at. Memberships read (owner id,) id, position,
+// joined_at, paused, pause_reason.
+inline constexpr int kUserFieldCount = 11;
+inline constexpr int kGroupFieldCount = 15;
 inline constexpr int kTrunkFieldCount = 12;
 inline constexpr int kOutboundRuleFieldCount = 10;
+inline constexpr int kInboundRouteFieldCount = 5;
+inline constexpr int kScheduleFieldCount = 5;
 void bind_user_fields(SQLite::Statement& s, int first, const model::User& u);
 void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g);
 void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t);
 void bind_outbound_rule_fields(SQLite::Statement& s, int first, const model::OutboundRule& r);
+void bind_inbound_route_fields(SQLite::Statement& s, int first, const model::InboundRoute& r);
+void bind_schedule_fields(SQLite::Statement& s, int first, const model::Schedule& sc);
 
 // The after-state of one object; nullopt when it does not exist. Writer thread only.
 std::optional<model::User> find_user(Statements& st, model::UserId id);
@@ -48,6 +59,10 @@ std::optional<model::Group> find_group(Statements& st, model::GroupId id);
 std::optional<model::Trunk> find_trunk(Statements& st, model::TrunkId id);
 std::optional<model::ApiToken> find_token(Statements& st, model::TokenId id);
 std::optional<model::OutboundRule> find_outbound_rule(Statements& st, model::OutboundRuleId id);
+std::optional<model::InboundRoute> find_inbound_route(Statements& st, model::InboundRouteId id);
+std::optional<model::Schedule> find_schedule(Statements& st, model::ScheduleId id);
+/// Every inbound route ordered by position.
+std::vector<model::InboundRoute> inbound_routes(Statements& st);
 /// Every outbound rule ordered by position.
 std::vector<model::OutboundRule> outbound_rules(Statements& st);
 /// A group's members ordered by position (empty for an unknown group).

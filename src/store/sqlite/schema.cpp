@@ -221,7 +221,78 @@ CREATE INDEX cdrs_disposition     ON cdrs(disposition);
 CREATE INDEX cdrs_open            ON cdrs(seq) WHERE end_ms = 0;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kMigration1, kMigration2, kMigration3};
+// Group call distribution (issue 5): pauses, the groups' hunting fields and business hours,
+// inbound routes, round-robin cursors and what a CDR needs to say who answered.
+//
+// groups.schedule_id carries no foreign key: deleting a schedule sets it to NULL through
+// the repository, in the same transaction, so that the groups' updated_at moves and the
+// snapshot learns which groups changed (a cascade would do neither). inbound_routes.trunk_id
+// carries none either: a deleted trunk leaves the route pointing at nothing, a routing gap
+// the API reports, like the ids inside outbound rules.
+//
+// Schedules keep their lists as compact JSON, read and written whole with the row:
+//   weekly   [[days_bits, from_min, to_min], ...]
+//   holidays [{"name": "...", "from": yyyymmdd, "to": yyyymmdd, "yearly": false}, ...]
+//
+// hunt_cursors is runtime state like bindings; a group's cursor goes with the group.
+constexpr std::string_view kMigration4 = R"sql(
+ALTER TABLE users ADD COLUMN paused       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN pause_reason TEXT    NOT NULL DEFAULT '';
+
+ALTER TABLE groups ADD COLUMN ring_in_use        INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN skip_unregistered  INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE groups ADD COLUMN schedule_id        INTEGER;
+ALTER TABLE groups ADD COLUMN closed_destination TEXT;
+CREATE INDEX groups_schedule ON groups(schedule_id);
+
+ALTER TABLE memberships ADD COLUMN paused       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE memberships ADD COLUMN pause_reason TEXT    NOT NULL DEFAULT '';
+
+CREATE TABLE inbound_routes (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  name        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+  position    INTEGER NOT NULL CHECK (position >= 1),
+  did         TEXT    NOT NULL,
+  caller      TEXT,
+  trunk_id    INTEGER,
+  destination TEXT    NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+CREATE INDEX inbound_routes_position ON inbound_routes(position);
+
+CREATE TABLE schedules (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  name       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+  timezone   TEXT    NOT NULL,
+  weekly     TEXT    NOT NULL,
+  holidays   TEXT    NOT NULL,
+  override   TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE hunt_cursors (
+  group_id   INTEGER PRIMARY KEY REFERENCES groups(id) ON DELETE CASCADE,
+  user_id    INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+ALTER TABLE cdrs ADD COLUMN inbound_route_id INTEGER;
+ALTER TABLE cdrs ADD COLUMN did              TEXT    NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN group_id         INTEGER;
+ALTER TABLE cdrs ADD COLUMN answered_by      INTEGER;
+ALTER TABLE cdrs ADD COLUMN wait_ms          INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cdrs ADD COLUMN talk_ms          INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cdrs ADD COLUMN fallback_reason  TEXT    NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN fallback_to      TEXT    NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN attempts         TEXT    NOT NULL DEFAULT '[]';
+CREATE INDEX cdrs_group_id    ON cdrs(group_id);
+CREATE INDEX cdrs_answered_by ON cdrs(answered_by);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -34,12 +34,13 @@ constexpr std::int64_t kLastPosition = std::numeric_limits<std::int64_t>::max();
 // Values are always bound; the texts are the statement cache's keys.
 
 constexpr std::string_view kInsertUser =
-    "INSERT INTO users(name, email, extension, caller_id, role, active, digest_realm, "
-    "ha1_md5, ha1_sha256, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "RETURNING id";
+    "INSERT INTO users(name, email, extension, caller_id, role, active, paused, pause_reason, "
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 constexpr std::string_view kUpdateUser =
     "UPDATE users SET name = ?, email = ?, extension = ?, caller_id = ?, role = ?, active = ?, "
-    "digest_realm = ?, ha1_md5 = ?, ha1_sha256 = ?, updated_at = ? WHERE id = ?";
+    "paused = ?, pause_reason = ?, digest_realm = ?, ha1_md5 = ?, ha1_sha256 = ?, "
+    "updated_at = ? WHERE id = ?";
 constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = ?";
 constexpr std::string_view kUserExists = "SELECT 1 FROM users WHERE id = ?";
 constexpr std::string_view kTokensOfUser = "SELECT id FROM api_tokens WHERE user_id = ?";
@@ -48,12 +49,14 @@ constexpr std::string_view kPositionsOfUser =
 
 constexpr std::string_view kInsertGroup =
     "INSERT INTO groups(name, description, extension, outbound_caller_id, trunk_id, "
-    "ring_strategy, ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "ring_strategy, ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, "
+    "fallback, schedule_id, closed_destination, cti_scope, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 constexpr std::string_view kUpdateGroup =
     "UPDATE groups SET name = ?, description = ?, extension = ?, outbound_caller_id = ?, "
     "trunk_id = ?, ring_strategy = ?, ring_timeout_s = ?, max_wait_s = ?, wrap_up_s = ?, "
-    "fallback = ?, cti_scope = ?, updated_at = ? WHERE id = ?";
+    "ring_in_use = ?, skip_unregistered = ?, fallback = ?, schedule_id = ?, "
+    "closed_destination = ?, cti_scope = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kDeleteGroup = "DELETE FROM groups WHERE id = ?";
 constexpr std::string_view kGroupExists = "SELECT 1 FROM groups WHERE id = ?";
 constexpr std::string_view kUsersOfGroup = "SELECT user_id FROM memberships WHERE group_id = ?";
@@ -91,6 +94,32 @@ constexpr std::string_view kShiftRulesUp =
 constexpr std::string_view kShiftRulesDown =
     "UPDATE outbound_rules SET position = position - 1 WHERE position >= ?1 AND position <= ?2";
 
+constexpr std::string_view kInsertRoute =
+    "INSERT INTO inbound_routes(name, did, caller, trunk_id, destination, position, created_at, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr std::string_view kUpdateRoute =
+    "UPDATE inbound_routes SET name = ?, did = ?, caller = ?, trunk_id = ?, destination = ?, "
+    "position = ?, updated_at = ? WHERE id = ?";
+constexpr std::string_view kDeleteRoute = "DELETE FROM inbound_routes WHERE id = ?";
+constexpr std::string_view kCountRoutes = "SELECT count(*) FROM inbound_routes";
+constexpr std::string_view kRoutePosition = "SELECT position FROM inbound_routes WHERE id = ?";
+constexpr std::string_view kShiftRoutesUp =
+    "UPDATE inbound_routes SET position = position + 1 WHERE position >= ?1 AND position <= ?2";
+constexpr std::string_view kShiftRoutesDown =
+    "UPDATE inbound_routes SET position = position - 1 WHERE position >= ?1 AND position <= ?2";
+
+constexpr std::string_view kInsertSchedule =
+    "INSERT INTO schedules(name, timezone, weekly, holidays, override, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
+constexpr std::string_view kUpdateSchedule =
+    "UPDATE schedules SET name = ?, timezone = ?, weekly = ?, holidays = ?, override = ?, "
+    "updated_at = ? WHERE id = ?";
+constexpr std::string_view kDeleteSchedule = "DELETE FROM schedules WHERE id = ?";
+constexpr std::string_view kScheduleExists = "SELECT 1 FROM schedules WHERE id = ?";
+// Like kDetachTrunk: explicit, so the groups' updated_at moves and the patch carries them.
+constexpr std::string_view kDetachSchedule =
+    "UPDATE groups SET schedule_id = NULL, updated_at = ? WHERE schedule_id = ? RETURNING id";
+
 constexpr std::string_view kInsertToken =
     "INSERT INTO api_tokens(user_id, secret_sha256, created_at) VALUES (?, ?, ?) RETURNING id";
 constexpr std::string_view kDeleteToken = "DELETE FROM api_tokens WHERE id = ?";
@@ -102,6 +131,8 @@ constexpr std::string_view kInsertMember =
     "INSERT INTO memberships(group_id, user_id, position, joined_at) VALUES (?, ?, ?, ?)";
 constexpr std::string_view kSetPosition =
     "UPDATE memberships SET position = ? WHERE group_id = ? AND user_id = ?";
+constexpr std::string_view kSetPause =
+    "UPDATE memberships SET paused = ?, pause_reason = ? WHERE group_id = ? AND user_id = ?";
 constexpr std::string_view kDeleteMember =
     "DELETE FROM memberships WHERE group_id = ? AND user_id = ?";
 // Shifts return the members they moved: each one's position changed, so its groups_of
@@ -122,7 +153,7 @@ struct Hints {
   std::string_view email;
   std::string_view extension;
   std::string_view name;
-  std::string_view kind;  ///< "group", "trunk" or "outbound rule", for name conflicts
+  std::string_view kind;  ///< "group", "trunk", "schedule", ... for name conflicts
   std::optional<Error> foreign_key;
 };
 
@@ -146,7 +177,8 @@ Error map_error(const SQLite::Exception& e, std::string_view what, const Hints& 
                              fmt::format("extension {} is already in use", h.extension));
     }
     if (mentions(message, "groups.name") || mentions(message, "trunks.name") ||
-        mentions(message, "outbound_rules.name")) {
+        mentions(message, "outbound_rules.name") || mentions(message, "inbound_routes.name") ||
+        mentions(message, "schedules.name")) {
       return Error::conflict("name", fmt::format("a {} named '{}' already exists", h.kind, h.name));
     }
     if (mentions(message, "api_tokens.secret_sha256")) {
@@ -190,6 +222,8 @@ struct Touched {
   std::set<model::GroupId> members;   ///< groups whose member list changed
   std::set<model::UserId> groups_of;  ///< users whose group list changed
   bool outbound_rules = false;        ///< the patch carries the whole ordered list
+  bool inbound_routes = false;        ///< likewise
+  std::set<model::ScheduleId> schedules;
 };
 
 /// State shared by the repositories of one open transaction. Writer thread only.
@@ -338,6 +372,12 @@ class TxContext {
     }
     if (touched_.outbound_rules) {
       patch.outbound_rules = detail::outbound_rules(statements_);
+    }
+    if (touched_.inbound_routes) {
+      patch.inbound_routes = detail::inbound_routes(statements_);
+    }
+    for (model::ScheduleId id : touched_.schedules) {
+      patch.schedules.emplace_back(id, detail::find_schedule(statements_, id));
     }
     return patch;
   }
@@ -570,6 +610,29 @@ class Memberships final : public MembershipRepository {
     });
   }
 
+  Result<model::Member> set_pause(model::GroupId group, model::UserId user, bool paused,
+                                  const std::string& reason) override {
+    return tx_.op("pause membership", {}, [&]() -> Result<model::Member> {
+      const auto current = tx_.position_of(group, user);
+      if (!current) {
+        return fail(
+            Error::not_found(fmt::format("user {} is not a member of group {}", user, group)));
+      }
+      const std::string kept = paused ? reason : std::string();
+      {
+        auto s = tx_.st().get(kSetPause);
+        s->bind(1, paused ? 1 : 0);
+        s->bind(2, kept);
+        s->bind(3, group);
+        s->bind(4, user);
+        s->exec();
+      }
+      tx_.touched().members.insert(group);
+      tx_.touched().groups_of.insert(user);
+      return model::Member{user, static_cast<int>(current->first), current->second, paused, kept};
+    });
+  }
+
   Result<void> replace_groups_of(model::UserId user,
                                  const std::vector<model::GroupId>& groups) override {
     return tx_.op("replace groups of user", {}, [&]() -> Result<void> {
@@ -771,6 +834,165 @@ class OutboundRules final : public OutboundRuleRepository {
   TxContext& tx_;
 };
 
+/// The same ordered list as OutboundRules, over inbound_routes.
+class InboundRoutes final : public InboundRouteRepository {
+ public:
+  explicit InboundRoutes(TxContext& tx) : tx_(tx) {}
+
+  Result<model::InboundRoute> create(const model::InboundRoute& draft) override {
+    Hints hints{.name = draft.name, .kind = "inbound route"};
+    return tx_.op("create inbound route", hints, [&]() -> Result<model::InboundRoute> {
+      const std::int64_t n = tx_.count(kCountRoutes);
+      const std::int64_t target =
+          draft.position <= 0 ? n + 1 : std::clamp<std::int64_t>(draft.position, 1, n + 1);
+      shift(kShiftRoutesUp, target, kLastPosition);
+      const std::int64_t now = tx_.now();
+      model::InboundRouteId id = 0;
+      {
+        auto s = tx_.st().get(kInsertRoute);
+        detail::bind_inbound_route_fields(*s, 1, draft);
+        s->bind(detail::kInboundRouteFieldCount + 1, target);
+        s->bind(detail::kInboundRouteFieldCount + 2, now);
+        s->bind(detail::kInboundRouteFieldCount + 3, now);
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().inbound_routes = true;
+      return stored(detail::find_inbound_route(tx_.st(), id), "inbound route", id);
+    });
+  }
+
+  Result<model::InboundRoute> update(const model::InboundRoute& r) override {
+    Hints hints{.name = r.name, .kind = "inbound route"};
+    return tx_.op("update inbound route", hints, [&]() -> Result<model::InboundRoute> {
+      const auto at = position_of(r.id);
+      if (!at) {
+        return fail(Error::not_found(fmt::format("inbound route {} not found", r.id)));
+      }
+      const std::int64_t n = tx_.count(kCountRoutes);
+      const std::int64_t target =
+          r.position <= 0 ? *at : std::clamp<std::int64_t>(r.position, 1, n);
+      if (target < *at) {
+        shift(kShiftRoutesUp, target, *at - 1);
+      } else if (target > *at) {
+        shift(kShiftRoutesDown, *at + 1, target);
+      }
+      {
+        auto s = tx_.st().get(kUpdateRoute);
+        detail::bind_inbound_route_fields(*s, 1, r);
+        s->bind(detail::kInboundRouteFieldCount + 1, target);
+        s->bind(detail::kInboundRouteFieldCount + 2, tx_.now());
+        s->bind(detail::kInboundRouteFieldCount + 3, r.id);
+        s->exec();
+      }
+      tx_.touched().inbound_routes = true;
+      return stored(detail::find_inbound_route(tx_.st(), r.id), "inbound route", r.id);
+    });
+  }
+
+  Result<void> remove(model::InboundRouteId id) override {
+    return tx_.op("remove inbound route", {}, [&]() -> Result<void> {
+      const auto at = position_of(id);
+      if (!at) {
+        return fail(Error::not_found(fmt::format("inbound route {} not found", id)));
+      }
+      {
+        auto s = tx_.st().get(kDeleteRoute);
+        s->bind(1, id);
+        s->exec();
+      }
+      shift(kShiftRoutesDown, *at + 1, kLastPosition);
+      tx_.touched().inbound_routes = true;
+      return {};
+    });
+  }
+
+ private:
+  std::optional<std::int64_t> position_of(model::InboundRouteId id) {
+    auto s = tx_.st().get(kRoutePosition);
+    s->bind(1, id);
+    if (!s->executeStep()) {
+      return std::nullopt;
+    }
+    return s->getColumn(0).getInt64();
+  }
+
+  void shift(std::string_view sql, std::int64_t from, std::int64_t to) {
+    auto s = tx_.st().get(sql);
+    s->bind(1, from);
+    s->bind(2, to);
+    s->exec();
+  }
+
+  TxContext& tx_;
+};
+
+class Schedules final : public ScheduleRepository {
+ public:
+  explicit Schedules(TxContext& tx) : tx_(tx) {}
+
+  Result<model::Schedule> create(const model::Schedule& draft) override {
+    Hints hints{.name = draft.name, .kind = "schedule"};
+    return tx_.op("create schedule", hints, [&]() -> Result<model::Schedule> {
+      const std::int64_t now = tx_.now();
+      model::ScheduleId id = 0;
+      {
+        auto s = tx_.st().get(kInsertSchedule);
+        detail::bind_schedule_fields(*s, 1, draft);
+        s->bind(detail::kScheduleFieldCount + 1, now);
+        s->bind(detail::kScheduleFieldCount + 2, now);
+        s->executeStep();
+        id = s->getColumn(0).getInt64();
+      }
+      tx_.touched().schedules.insert(id);
+      return stored(detail::find_schedule(tx_.st(), id), "schedule", id);
+    });
+  }
+
+  Result<model::Schedule> update(const model::Schedule& sc) override {
+    Hints hints{.name = sc.name, .kind = "schedule"};
+    return tx_.op("update schedule", hints, [&]() -> Result<model::Schedule> {
+      {
+        auto s = tx_.st().get(kUpdateSchedule);
+        detail::bind_schedule_fields(*s, 1, sc);
+        s->bind(detail::kScheduleFieldCount + 1, tx_.now());
+        s->bind(detail::kScheduleFieldCount + 2, sc.id);
+        if (s->exec() == 0) {
+          return fail(Error::not_found(fmt::format("schedule {} not found", sc.id)));
+        }
+      }
+      tx_.touched().schedules.insert(sc.id);
+      return stored(detail::find_schedule(tx_.st(), sc.id), "schedule", sc.id);
+    });
+  }
+
+  Result<void> remove(model::ScheduleId id) override {
+    return tx_.op("remove schedule", {}, [&]() -> Result<void> {
+      if (!tx_.exists(kScheduleExists, id)) {
+        return fail(Error::not_found(fmt::format("schedule {} not found", id)));
+      }
+      {
+        auto s = tx_.st().get(kDetachSchedule);
+        s->bind(1, tx_.now());
+        s->bind(2, id);
+        while (s->executeStep()) {
+          tx_.touched().groups.insert(s->getColumn(0).getInt64());
+        }
+      }
+      {
+        auto s = tx_.st().get(kDeleteSchedule);
+        s->bind(1, id);
+        s->exec();
+      }
+      tx_.touched().schedules.insert(id);
+      return {};
+    });
+  }
+
+ private:
+  TxContext& tx_;
+};
+
 class Tokens final : public TokenRepository {
  public:
   explicit Tokens(TxContext& tx) : tx_(tx) {}
@@ -823,7 +1045,9 @@ class SqliteTransaction final : public Transaction {
         memberships_(context_),
         trunks_(context_),
         tokens_(context_),
-        outbound_rules_(context_) {}
+        outbound_rules_(context_),
+        inbound_routes_(context_),
+        schedules_(context_) {}
 
   UserRepository& users() override { return users_; }
   GroupRepository& groups() override { return groups_; }
@@ -831,6 +1055,8 @@ class SqliteTransaction final : public Transaction {
   TrunkRepository& trunks() override { return trunks_; }
   TokenRepository& tokens() override { return tokens_; }
   OutboundRuleRepository& outbound_rules() override { return outbound_rules_; }
+  InboundRouteRepository& inbound_routes() override { return inbound_routes_; }
+  ScheduleRepository& schedules() override { return schedules_; }
 
   TxContext& context() { return context_; }
 
@@ -842,6 +1068,8 @@ class SqliteTransaction final : public Transaction {
   Trunks trunks_;
   Tokens tokens_;
   OutboundRules outbound_rules_;
+  InboundRoutes inbound_routes_;
+  Schedules schedules_;
 };
 
 // ---- the store -------------------------------------------------------------------------
@@ -867,9 +1095,10 @@ constexpr std::string_view kDeleteBinding =
 constexpr std::string_view kUpsertCdr =
     "INSERT INTO cdrs(id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, "
     "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
-    "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status) "
+    "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, "
+    "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) "
     // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
     // delete it and hand out a new seq, moving the call in every cursor's order.
     "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
@@ -880,13 +1109,75 @@ constexpr std::string_view kUpsertCdr =
     "trunk_id = excluded.trunk_id, rule_id = excluded.rule_id, start_ms = excluded.start_ms, "
     "ringing_ms = excluded.ringing_ms, answer_ms = excluded.answer_ms, end_ms = excluded.end_ms, "
     "disposition = excluded.disposition, hangup_cause = excluded.hangup_cause, "
-    "sip_status = excluded.sip_status";
+    "sip_status = excluded.sip_status, inbound_route_id = excluded.inbound_route_id, "
+    "did = excluded.did, group_id = excluded.group_id, answered_by = excluded.answered_by, "
+    "wait_ms = excluded.wait_ms, talk_ms = excluded.talk_ms, "
+    "fallback_reason = excluded.fallback_reason, fallback_to = excluded.fallback_to, "
+    "attempts = excluded.attempts";
 constexpr std::string_view kCloseInterrupted =
     "UPDATE cdrs SET disposition = 'interrupted', end_ms = ?1 WHERE end_ms = 0";
 constexpr std::string_view kSelectCdrs =
     "SELECT seq, id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, caller, "
     "dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, ringing_ms, "
-    "answer_ms, end_ms, disposition, hangup_cause, sip_status FROM cdrs";
+    "answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, did, group_id, "
+    "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts FROM cdrs";
+
+constexpr std::string_view kUpsertCursor =
+    "INSERT INTO hunt_cursors(group_id, user_id, updated_at) SELECT ?1, ?2, ?3 "
+    // A cursor of a group deleted meanwhile is skipped, like a binding of a deleted user.
+    "WHERE EXISTS (SELECT 1 FROM groups WHERE id = ?1) "
+    "ON CONFLICT(group_id) DO UPDATE SET user_id = excluded.user_id, "
+    "updated_at = excluded.updated_at";
+constexpr std::string_view kSelectCursors =
+    "SELECT group_id, user_id FROM hunt_cursors ORDER BY group_id";
+constexpr std::string_view kSelectLastCalls =
+    "SELECT answered_by, MAX(CASE WHEN end_ms > 0 THEN end_ms ELSE answer_ms END) FROM cdrs "
+    "WHERE answered_by IS NOT NULL AND answer_ms > 0 GROUP BY answered_by ORDER BY answered_by";
+constexpr std::string_view kSelectAnsweredSince =
+    "SELECT answered_by, answer_ms FROM cdrs "
+    "WHERE answered_by IS NOT NULL AND answer_ms > 0 AND answer_ms >= ? ORDER BY answer_ms, seq";
+
+std::string attempts_text(const std::vector<CdrRecord::Attempt>& attempts) {
+  auto out = nlohmann::json::array();
+  for (const CdrRecord::Attempt& a : attempts) {
+    nlohmann::json item = {{"user", a.user},
+                           {"group", nullptr},
+                           {"start_ms", a.start_ms},
+                           {"end_ms", a.end_ms},
+                           {"result", a.result}};
+    if (a.group) {
+      item["group"] = *a.group;
+    }
+    out.push_back(std::move(item));
+  }
+  return out.dump();
+}
+
+std::vector<CdrRecord::Attempt> attempts_of(const std::string& text, std::int64_t seq) {
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_array()) {
+    throw detail::CorruptRow(fmt::format("cdrs.attempts of row {} is not a JSON array", seq));
+  }
+  std::vector<CdrRecord::Attempt> out;
+  for (const auto& item : json) {
+    if (!item.is_object() || !item.value("user", nlohmann::json()).is_number_integer() ||
+        !item.value("start_ms", nlohmann::json()).is_number_integer() ||
+        !item.value("end_ms", nlohmann::json()).is_number_integer() ||
+        !item.value("result", nlohmann::json()).is_string()) {
+      throw detail::CorruptRow(fmt::format("cdrs.attempts of row {} holds a bad attempt", seq));
+    }
+    CdrRecord::Attempt a;
+    a.user = item["user"].get<model::UserId>();
+    if (const auto& g = item.value("group", nlohmann::json()); g.is_number_integer()) {
+      a.group = g.get<model::GroupId>();
+    }
+    a.start_ms = item["start_ms"].get<std::int64_t>();
+    a.end_ms = item["end_ms"].get<std::int64_t>();
+    a.result = item["result"].get<std::string>();
+    out.push_back(std::move(a));
+  }
+  return out;
+}
 
 void bind_optional_id(SQLite::Statement& s, int index, const std::optional<std::int64_t>& id) {
   if (id) {
@@ -926,10 +1217,19 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.disposition = s.getColumn(18).getString();
   r.hangup_cause = s.getColumn(19).getString();
   r.sip_status = s.getColumn(20).getInt();
+  r.inbound_route = optional_id(s.getColumn(21));
+  r.did = s.getColumn(22).getString();
+  r.group = optional_id(s.getColumn(23));
+  r.answered_by = optional_id(s.getColumn(24));
+  r.wait_ms = s.getColumn(25).getInt64();
+  r.talk_ms = s.getColumn(26).getInt64();
+  r.fallback_reason = s.getColumn(27).getString();
+  r.fallback_to = s.getColumn(28).getString();
+  r.attempts = attempts_of(s.getColumn(29).getString(), r.seq);
   return r;
 }
 
-class SqliteStore final : public Store, public BindingStore, public CdrStore {
+class SqliteStore final : public Store, public BindingStore, public CdrStore, public HuntStore {
  public:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<SQLite::Database> health,
               std::unique_ptr<SQLite::Database> reader, const Clock& clock,
@@ -1066,6 +1366,15 @@ class SqliteStore final : public Store, public BindingStore, public CdrStore {
         q->bind(18, r.disposition);
         q->bind(19, r.hangup_cause);
         q->bind(20, r.sip_status);
+        bind_optional_id(*q, 21, r.inbound_route);
+        q->bind(22, r.did);
+        bind_optional_id(*q, 23, r.group);
+        bind_optional_id(*q, 24, r.answered_by);
+        q->bind(25, r.wait_ms);
+        q->bind(26, r.talk_ms);
+        q->bind(27, r.fallback_reason);
+        q->bind(28, r.fallback_to);
+        q->bind(29, attempts_text(r.attempts));
         q->exec();
       }
       writer_->exec("COMMIT");
@@ -1107,7 +1416,7 @@ class SqliteStore final : public Store, public BindingStore, public CdrStore {
       where("(caller_user = :user OR callee_user = :user)");
     }
     if (query.group) {
-      where("caller_id_group = :group");
+      where("(caller_id_group = :group OR group_id = :group)");
     }
     if (query.direction) {
       where("direction = :direction");
@@ -1151,6 +1460,78 @@ class SqliteStore final : public Store, public BindingStore, public CdrStore {
       }
     } catch (const SQLite::Exception& e) {
       return fail(map_error(e, "query cdrs", {}));
+    } catch (const detail::CorruptRow& e) {
+      return fail(Error::internal(fmt::format("query cdrs: {}", e.what())));
+    }
+    return out;
+  }
+
+  HuntStore& hunt() override { return *this; }
+
+  Result<std::vector<std::pair<model::GroupId, model::UserId>>> load_cursors() override {
+    std::lock_guard lock(reader_mutex_);
+    std::vector<std::pair<model::GroupId, model::UserId>> out;
+    try {
+      SQLite::Statement q(*reader_, std::string(kSelectCursors));
+      while (q.executeStep()) {
+        out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getInt64());
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "load hunt cursors", {}));
+    }
+    return out;
+  }
+
+  Result<void> save_cursors(
+      const std::vector<std::pair<model::GroupId, model::UserId>>& cursors) override {
+    if (cursors.empty()) {
+      return {};
+    }
+    const std::int64_t now = unix_seconds(clock_.now());
+    std::lock_guard lock(writer_mutex_);
+    try {
+      writer_->exec("BEGIN IMMEDIATE");
+      for (const auto& [group, user] : cursors) {
+        auto q = statements_.get(kUpsertCursor);
+        q->bind(1, group);
+        q->bind(2, user);
+        q->bind(3, now);
+        q->exec();
+      }
+      writer_->exec("COMMIT");
+    } catch (const SQLite::Exception& e) {
+      rollback();
+      return fail(map_error(e, "save hunt cursors", {}));
+    }
+    return {};
+  }
+
+  Result<std::vector<std::pair<model::UserId, std::int64_t>>> last_calls() override {
+    std::lock_guard lock(reader_mutex_);
+    std::vector<std::pair<model::UserId, std::int64_t>> out;
+    try {
+      SQLite::Statement q(*reader_, std::string(kSelectLastCalls));
+      while (q.executeStep()) {
+        out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getInt64());
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "read last calls", {}));
+    }
+    return out;
+  }
+
+  Result<std::vector<std::pair<model::UserId, std::int64_t>>> answered_since(
+      std::int64_t since_ms) override {
+    std::lock_guard lock(reader_mutex_);
+    std::vector<std::pair<model::UserId, std::int64_t>> out;
+    try {
+      SQLite::Statement q(*reader_, std::string(kSelectAnsweredSince));
+      q.bind(1, since_ms);
+      while (q.executeStep()) {
+        out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getInt64());
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "read answered calls", {}));
     }
     return out;
   }
@@ -1226,7 +1607,7 @@ class SqliteStore final : public Store, public BindingStore, public CdrStore {
   Statements statements_;  ///< declared after writer_: finalised before the connection closes
   std::unique_ptr<SQLite::Database> health_;
   std::mutex health_mutex_;
-  std::unique_ptr<SQLite::Database> reader_;  ///< CDR queries
+  std::unique_ptr<SQLite::Database> reader_;  ///< CDR queries and hunt history
   std::mutex reader_mutex_;
   const Clock& clock_;
   std::mutex writer_mutex_;

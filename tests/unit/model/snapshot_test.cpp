@@ -305,6 +305,114 @@ TEST(Snapshot, TrunksAndTokens) {
   EXPECT_EQ(s1.token_by_secret_hash("aaaa"), s1.token(7));
 }
 
+InboundRoute route(InboundRouteId id, std::string name, int position) {
+  InboundRoute r;
+  r.id = id;
+  r.name = std::move(name);
+  r.position = position;
+  r.did = "_X.";
+  r.destination = DestGroup{id};
+  return r;
+}
+
+Schedule schedule(ScheduleId id, std::string name) {
+  Schedule s;
+  s.id = id;
+  s.name = std::move(name);
+  s.weekly = {{kMon | kFri, 9 * 60, 17 * 60}};
+  s.holidays = {{"Day", 20260101, 20260101, false}};
+  return s;
+}
+
+TEST(Snapshot, InboundRoutesAreReplacedAsAWholeList) {
+  Snapshot s0;
+  EXPECT_TRUE(s0.inbound_routes().empty());
+  EXPECT_EQ(s0.inbound_route(1), nullptr);
+
+  SnapshotPatch add;
+  add.inbound_routes = std::vector<InboundRoute>{route(2, "B", 1), route(1, "A", 2)};
+  Snapshot s1 = s0.apply(add);
+  ASSERT_EQ(s1.inbound_routes().size(), 2u);
+  EXPECT_EQ(s1.inbound_routes()[0].id, 2);
+  EXPECT_EQ(s1.inbound_routes()[1].id, 1);
+  ASSERT_NE(s1.inbound_route(1), nullptr);
+  EXPECT_EQ(s1.inbound_route(1)->name, "A");
+
+  // A patch without the list keeps it, shared.
+  SnapshotPatch other;
+  other.trunks.emplace_back(1, make_trunk(1, "T"));
+  Snapshot s2 = s1.apply(other);
+  EXPECT_EQ(s2.inbound_routes().data(), s1.inbound_routes().data());
+
+  SnapshotPatch replace;
+  replace.inbound_routes = std::vector<InboundRoute>{route(1, "A2", 1)};
+  Snapshot s3 = s2.apply(replace);
+  ASSERT_EQ(s3.inbound_routes().size(), 1u);
+  EXPECT_EQ(s3.inbound_route(1)->name, "A2");
+  EXPECT_EQ(s3.inbound_route(2), nullptr);
+  // The old version is untouched.
+  ASSERT_EQ(s1.inbound_routes().size(), 2u);
+  EXPECT_EQ(s1.inbound_route(1)->name, "A");
+
+  SnapshotPatch clear;
+  clear.inbound_routes = std::vector<InboundRoute>{};
+  EXPECT_FALSE(clear.empty());
+  Snapshot s4 = s3.apply(clear);
+  EXPECT_TRUE(s4.inbound_routes().empty());
+  EXPECT_EQ(s3.inbound_routes().size(), 1u);
+}
+
+TEST(Snapshot, SchedulesByIdAndByNameIgnoringCase) {
+  Snapshot s0;
+  SnapshotPatch add;
+  add.schedules.emplace_back(5, schedule(5, "Office"));
+  add.schedules.emplace_back(2, schedule(2, "Night"));
+  add.schedules.emplace_back(9, schedule(9, "Weekend"));
+  EXPECT_FALSE(add.empty());
+  Snapshot s1 = s0.apply(add);
+  EXPECT_EQ(ids(s1.schedule_ids()), (std::vector<std::int64_t>{2, 5, 9}));
+  ASSERT_NE(s1.schedule(5), nullptr);
+  EXPECT_EQ(*s1.schedule(5), schedule(5, "Office"));
+  EXPECT_EQ(s1.schedule_by_name("OFFICE"), s1.schedule(5));
+  EXPECT_EQ(s1.schedule_by_name("office hours"), nullptr);
+
+  SnapshotPatch change;
+  Schedule renamed = schedule(5, "Day shift");
+  renamed.override_mode = ScheduleOverride::kOpen;
+  change.schedules.emplace_back(5, renamed);
+  change.schedules.emplace_back(2, std::nullopt);
+  change.schedules.emplace_back(77, std::nullopt);  // never existed
+  change.schedules.emplace_back(3, schedule(3, "Early"));
+  Snapshot s2 = s1.apply(change);
+  EXPECT_EQ(ids(s2.schedule_ids()), (std::vector<std::int64_t>{3, 5, 9}));
+  EXPECT_EQ(s2.schedule(2), nullptr);
+  EXPECT_EQ(s2.schedule(5)->override_mode, ScheduleOverride::kOpen);
+  EXPECT_EQ(s2.schedule_by_name("office"), nullptr);
+  EXPECT_EQ(s2.schedule_by_name("day SHIFT"), s2.schedule(5));
+
+  // The old snapshot still sees the old state.
+  EXPECT_EQ(ids(s1.schedule_ids()), (std::vector<std::int64_t>{2, 5, 9}));
+  EXPECT_EQ(s1.schedule(5)->name, "Office");
+  EXPECT_NE(s1.schedule(2), nullptr);
+  EXPECT_EQ(s1.schedule(3), nullptr);
+}
+
+TEST(Snapshot, PausesTravelWithUsersAndMembers) {
+  User u = make_user(1);
+  u.paused = true;
+  u.pause_reason = "lunch";
+  SnapshotPatch p;
+  p.users.emplace_back(1, u);
+  p.groups.emplace_back(1, make_group(1, "G"));
+  p.members.emplace_back(1, std::vector<Member>{{1, 1, 1000, true, "coaching"}});
+  p.groups_of.emplace_back(1, std::vector<UserMembership>{{1, 1, 1000, true, "coaching"}});
+  Snapshot s = Snapshot{}.apply(p);
+  EXPECT_TRUE(s.user(1)->paused);
+  EXPECT_EQ(s.user(1)->pause_reason, "lunch");
+  EXPECT_EQ(s.members(1)[0].pause_reason, "coaching");
+  EXPECT_TRUE(s.groups_of(1)[0].paused);
+}
+
 TEST(Snapshot, IdListsStaySortedUnderRandomAddsAndDeletes) {
   std::mt19937 rng(12345);
   std::set<UserId> model;

@@ -79,6 +79,17 @@ class FakeCore final : public SipCore {
   std::shared_ptr<const routing::OutboundTable> outbound_table() override {
     return std::make_shared<const routing::OutboundTable>(snapshot);
   }
+  bool has_binding(model::UserId user) const override {
+    auto it = bindings.find(user);
+    return it != bindings.end() && !it->second.empty();
+  }
+  std::shared_ptr<const routing::InboundTable> inbound_table() override {
+    return std::make_shared<const routing::InboundTable>(snapshot);
+  }
+  AgentBoard& agents() override { return board; }
+  void save_cursor(model::GroupId group, model::UserId user) override {
+    saved_cursors.emplace_back(group, user);
+  }
   void write_cdr(store::CdrRecord r) override { cdrs.push_back(std::move(r)); }
   std::int64_t now_ms() const override { return ++clock_ms; }
 
@@ -95,6 +106,8 @@ class FakeCore final : public SipCore {
   std::vector<net::Outbound> direct;
   std::vector<std::pair<std::uint64_t, TimePoint>> timers;
   std::vector<store::CdrRecord> cdrs;
+  AgentBoard board;
+  std::vector<std::pair<model::GroupId, model::UserId>> saved_cursors;
   TxnId last_txn = 1000;
   int minted = 0;
   int branches = 0;
@@ -448,8 +461,8 @@ TEST_F(CallsTest, RoutingFailures) {
   call("1234", user(1));  // not an extension, no rule matches 4 digits
   EXPECT_EQ(to_caller().back(), 404);
   core_.responses.clear();
-  call("2125551234", nullptr, 20);  // from a trunk: no rule allows trunk callers
-  EXPECT_EQ(to_caller().back(), 403);
+  call("2125551234", nullptr, 20);  // from a trunk: no inbound route, no rule allows it
+  EXPECT_EQ(to_caller().back(), 404);
   EXPECT_TRUE(core_.requests.empty()) << "nothing may reach a trunk";
   core_.responses.clear();
   call("2125551234", user(1), std::nullopt, 0);
@@ -713,6 +726,397 @@ TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
                 "unknown@x");
   calls_->on_stray_response(0, parse(other), now_);
   EXPECT_EQ(core_.direct.size(), before + 1);
+}
+
+}  // namespace
+}  // namespace cohort::pbx
+
+namespace cohort::pbx {
+namespace {
+
+/// Calls to groups: Support (40: members 3, 4, 5) reached by DID 5550100 on trunk 20 and by
+/// extension 4000; Tier2 (41: member 6). Every member has one phone at 10.0.1.<id>.
+class GroupCallsTest : public CallsTest {
+ protected:
+  GroupCallsTest() {
+    model::SnapshotPatch p;
+    for (model::UserId id = 3; id <= 6; ++id) {
+      model::User u;
+      u.id = id;
+      u.name = "Agent " + std::to_string(id);
+      u.extension = "200" + std::to_string(id);
+      p.users.emplace_back(id, u);
+      CallTarget phone;
+      phone.contact = fmt::format("sip:{}@10.0.1.{}:5060", u.extension, id);
+      phone.route.destination = {fmt::format("10.0.1.{}", id), 5060};
+      core_.bindings[id] = {phone};
+    }
+    support_.id = 40;
+    support_.name = "Support";
+    support_.extension = "4000";
+    support_.outbound_caller_id = "5554000";
+    support_.ring_timeout_s = 10;
+    support_.max_wait_s = 60;
+    tier2_.id = 41;
+    tier2_.name = "Tier2";
+    tier2_.ring_timeout_s = 10;
+    tier2_.max_wait_s = 30;
+    p.groups = {{40, support_}, {41, tier2_}};
+    p.members = {{40, {model::Member{3, 1, 0}, model::Member{4, 2, 0}, model::Member{5, 3, 0}}},
+                 {41, {model::Member{6, 1, 0}}}};
+    p.groups_of = {{3, {model::UserMembership{40, 1, 0}}},
+                   {4, {model::UserMembership{40, 2, 0}}},
+                   {5, {model::UserMembership{40, 3, 0}}},
+                   {6, {model::UserMembership{41, 1, 0}}}};
+    model::InboundRoute route;
+    route.id = 50;
+    route.name = "support line";
+    route.position = 1;
+    route.did = "5550100";
+    route.trunk = 20;
+    route.destination = model::DestGroup{40};
+    p.inbound_routes = std::vector<model::InboundRoute>{route};
+    core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  }
+
+  /// Replaces group `g` (after editing it) in the configuration.
+  void put_group(const model::Group& g) {
+    model::SnapshotPatch p;
+    p.groups = {{g.id, g}};
+    core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  }
+  void put_members(model::GroupId g, std::vector<model::Member> members) {
+    model::SnapshotPatch p;
+    p.members = {{g, std::move(members)}};
+    core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  }
+
+  /// A trunk call to the support DID, as a fresh call (new Call-ID and tag).
+  void trunk_call(const std::string& did = "5550100") {
+    ++calls_made_;
+    std::string text = invite(did);
+    text.replace(text.find("a-call@"), 7, fmt::format("a-call{}@", calls_made_));
+    text.replace(text.find("tag=fa"), 6, fmt::format("tag=f{}", calls_made_));
+    invite_ = std::make_unique<sip::Message>(parse(text));
+    NewCall nc;
+    nc.txn = static_cast<TxnId>(calls_made_ == 1 ? 1 : 100 + calls_made_);
+    nc.invite = invite_.get();
+    nc.reply_route.destination = {"10.0.0.1", 5062};
+    nc.snapshot = core_.snapshot;
+    nc.from_trunk = 20;
+    calls_->on_invite(nc, now_);
+  }
+
+  /// The member a request was sent to (by its phone's address), 0 for anything else.
+  static model::UserId member_of(const Sent& s) {
+    const std::string& a = s.route.destination.address;
+    return a.rfind("10.0.1.", 0) == 0 ? std::stoll(a.substr(7)) : 0;
+  }
+  /// INVITEs sent to members since request index `from`, in order.
+  std::vector<Sent> offers(std::size_t from = 0) const {
+    std::vector<Sent> out;
+    for (std::size_t i = from; i < core_.requests.size(); ++i) {
+      if (core_.requests[i].msg().method() == sip::Method::kInvite &&
+          member_of(core_.requests[i]) != 0) {
+        out.push_back(core_.requests[i]);
+      }
+    }
+    return out;
+  }
+  std::vector<model::UserId> members(const std::vector<Sent>& sent) const {
+    std::vector<model::UserId> out;
+    for (const Sent& s : sent) {
+      out.push_back(member_of(s));
+    }
+    return out;
+  }
+  std::vector<model::UserId> cancelled(std::size_t from = 0) const {
+    std::vector<model::UserId> out;
+    for (std::size_t i = from; i < core_.requests.size(); ++i) {
+      if (core_.requests[i].msg().method() == sip::Method::kCancel) {
+        out.push_back(member_of(core_.requests[i]));
+      }
+    }
+    return out;
+  }
+  /// Fires the timers of every call at `at`.
+  void fire(TimePoint at) {
+    std::vector<std::uint64_t> keys;
+    for (const auto& [key, when] : core_.timers) {
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+        keys.push_back(key);
+      }
+    }
+    for (std::uint64_t key : keys) {
+      calls_->on_timer(0, key, at);
+    }
+  }
+  /// Answers `offer` and hangs the call up from the member's side.
+  void answer_and_hang_up(const Sent& offer) {
+    feed(offer, answer(offer, 200, "m" + std::to_string(member_of(offer))));
+    const sip::Message inv = offer.msg();
+    sip::Message bye = parse(fmt::format(
+        "BYE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.1.9:5060;branch=z9hG4bK-"
+        "x{}\r\nFrom: <sip:x@x>;tag=m{}\r\nTo: <sip:y@y>;tag={}\r\nCall-ID: {}\r\nCSeq: 9 BYE\r\n"
+        "Content-Length: 0\r\n\r\n",
+        core_.requests.size(), member_of(offer), inv.from_tag(), inv.call_id()));
+    ASSERT_TRUE(calls_->on_in_dialog(0, 900, bye, {}, now_));
+  }
+
+  model::Group support_;
+  model::Group tier2_;
+  int calls_made_ = 0;
+};
+
+TEST_F(GroupCallsTest, SimultaneousRingsEveryMemberAndCancelsTheOthersOnAnswer) {
+  trunk_call();
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 180})) << "the caller hears ringing";
+  const std::vector<Sent> sent = offers();
+  ASSERT_EQ(members(sent), (std::vector<model::UserId>{3, 4, 5}));
+  // The caller's number, and the group's name in the display name.
+  auto from = sip::parse_name_addr(*sent[0].msg().header(HeaderId::kFrom));
+  ASSERT_TRUE(from);
+  EXPECT_EQ(from->uri.user, "1001");
+  EXPECT_EQ(from->display_name, "\"Support: 1001\"");
+  for (const Sent& s : sent) {
+    feed(s, answer(s, 180, "r" + std::to_string(member_of(s))));
+  }
+  EXPECT_TRUE(core_.board.live(3).ringing) << "claimed while ringing";
+  feed(sent[1], answer(sent[1], 200, "m4", true));
+  EXPECT_EQ(to_caller().back(), 200);
+  EXPECT_EQ(cancelled(), (std::vector<model::UserId>{3, 5}));
+  EXPECT_FALSE(core_.board.live(3).ringing);
+  EXPECT_EQ(core_.board.live(4).calls, 1) << "the answering member is busy";
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  EXPECT_EQ(cdr.answered_by, 4);
+  EXPECT_EQ(cdr.group, 40);
+  EXPECT_EQ(cdr.inbound_route, 50);
+  EXPECT_EQ(cdr.did, "5550100");
+  EXPECT_EQ(cdr.trunk, 20);
+  EXPECT_EQ(cdr.direction, "inbound");
+  ASSERT_EQ(cdr.attempts.size(), 3u);
+  EXPECT_EQ(cdr.attempts[0].result, "cancelled");
+  EXPECT_EQ(cdr.attempts[1].result, "answered");
+  EXPECT_EQ(cdr.attempts[1].user, 4);
+  EXPECT_EQ(cdr.attempts[1].group, 40);
+  EXPECT_EQ(cdr.attempts[2].result, "cancelled");
+  EXPECT_EQ(calls_->stats().group_calls, 1u);
+}
+
+TEST_F(GroupCallsTest, RoundRobinStartsAfterThePreviousCallsFirstMember) {
+  support_.ring_strategy = model::RingStrategy::kRoundRobin;
+  put_group(support_);
+  std::vector<model::UserId> first;
+  for (int i = 0; i < 6; ++i) {
+    const std::size_t mark = core_.requests.size();
+    trunk_call();
+    const std::vector<Sent> sent = offers(mark);
+    ASSERT_EQ(sent.size(), 1u) << "one member at a time";
+    first.push_back(member_of(sent[0]));
+    answer_and_hang_up(sent[0]);
+  }
+  EXPECT_EQ(first, (std::vector<model::UserId>{3, 4, 5, 3, 4, 5}));
+  EXPECT_EQ(core_.saved_cursors.back(), (std::pair<model::GroupId, model::UserId>{40, 5}));
+  EXPECT_EQ(core_.board.live(5).calls, 0) << "free again after the hang-up";
+}
+
+TEST_F(GroupCallsTest, LeastRecentOrdersByLastCallEndAcrossGroups) {
+  support_.ring_strategy = model::RingStrategy::kLeastRecent;
+  put_group(support_);
+  core_.board.group_call_ended(3, 500);  // 3 ended a call long ago, 4 and 5 never called
+  core_.board.group_call_ended(5, 100);
+  trunk_call();
+  std::vector<Sent> sent = offers();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(member_of(sent[0]), 4) << "never called first";
+  answer_and_hang_up(sent[0]);
+  const std::size_t mark = core_.requests.size();
+  trunk_call();
+  sent = offers(mark);
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(member_of(sent[0]), 5) << "ended longest ago (100 < 500 < now)";
+}
+
+TEST_F(GroupCallsTest, RingTimeoutMovesToTheNextMember) {
+  support_.ring_strategy = model::RingStrategy::kSequential;
+  put_group(support_);
+  trunk_call();
+  std::vector<Sent> sent = offers();
+  ASSERT_EQ(members(sent), (std::vector<model::UserId>{3}));
+  feed(sent[0], answer(sent[0], 180, "r3"));
+  fire(now_ + std::chrono::seconds(9));
+  EXPECT_EQ(offers().size(), 1u) << "not before ring_timeout_s";
+  fire(now_ + std::chrono::seconds(10));
+  EXPECT_EQ(cancelled(), (std::vector<model::UserId>{3}));
+  EXPECT_EQ(members(offers()), (std::vector<model::UserId>{3, 4}));
+  // Member 4 declines busy: the next one rings at once.
+  const Sent four = offers()[1];
+  feed(four, answer(four, 486, "r4"));
+  EXPECT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5}));
+  feed(offers()[2], answer(offers()[2], 200, "m5"));
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  ASSERT_EQ(cdr.attempts.size(), 3u);
+  EXPECT_EQ(cdr.attempts[0].result, "no_answer");
+  EXPECT_EQ(cdr.attempts[1].result, "busy");
+  EXPECT_EQ(cdr.attempts[2].result, "answered");
+  EXPECT_FALSE(core_.board.live(3).ringing);
+}
+
+TEST_F(GroupCallsTest, BusyPausedAndUnregisteredMembersAreSkipped) {
+  core_.board.call_began(3);  // on another call
+  put_members(
+      40, {model::Member{3, 1, 0}, model::Member{4, 2, 0, true, "lunch"}, model::Member{5, 3, 0}});
+  core_.bindings.erase(5);
+  trunk_call();
+  EXPECT_TRUE(offers().empty());
+  EXPECT_EQ(to_caller().back(), 480) << "nobody available and no fallback";
+  EXPECT_EQ(core_.cdrs.back().disposition, "no_agents");
+  EXPECT_EQ(core_.cdrs.back().fallback_reason, "no_agents");
+
+  support_.ring_in_use = true;  // now the busy member may be offered the call
+  put_group(support_);
+  const std::size_t mark = core_.requests.size();
+  trunk_call();
+  EXPECT_EQ(members(offers(mark)), (std::vector<model::UserId>{3}));
+}
+
+TEST_F(GroupCallsTest, AMemberRingingForOneGroupIsNotOfferedAnotherCall) {
+  put_members(41, {model::Member{3, 1, 0}, model::Member{6, 2, 0}});
+  trunk_call();  // Support rings 3, 4, 5
+  ASSERT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5}));
+  const std::size_t mark = core_.requests.size();
+  model::SnapshotPatch p;
+  model::InboundRoute tier;
+  tier.id = 51;
+  tier.name = "tier2";
+  tier.position = 2;
+  tier.did = "5550200";
+  tier.destination = model::DestGroup{41};
+  p.inbound_routes = std::vector<model::InboundRoute>{*core_.snapshot->inbound_route(50), tier};
+  core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  trunk_call("5550200");
+  EXPECT_EQ(members(offers(mark)), (std::vector<model::UserId>{6})) << "3 rings for Support";
+}
+
+TEST_F(GroupCallsTest, NobodyAvailableFallsBackAtOnceToAnotherGroup) {
+  support_.fallback = model::DestGroup{41};
+  put_group(support_);
+  for (model::UserId u : {3, 4, 5}) {
+    core_.board.call_began(u);
+  }
+  trunk_call();
+  EXPECT_EQ(members(offers()), (std::vector<model::UserId>{6}));
+  feed(offers()[0], answer(offers()[0], 200, "m6"));
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  EXPECT_EQ(cdr.group, 40) << "the first group the call reached";
+  EXPECT_EQ(cdr.fallback_reason, "no_agents");
+  EXPECT_EQ(cdr.fallback_to, R"({"id":41,"type":"group"})");
+  EXPECT_EQ(cdr.answered_by, 6);
+  EXPECT_EQ(cdr.attempts.at(0).group, 41);
+}
+
+TEST_F(GroupCallsTest, MaxWaitFallsBackToAnOutsideNumberWithTheGroupCallerId) {
+  support_.max_wait_s = 15;
+  support_.fallback = model::DestNumber{"2125550000"};
+  put_group(support_);
+  trunk_call();
+  ASSERT_EQ(offers().size(), 3u);
+  fire(now_ + std::chrono::seconds(10));  // ring timeout: the second round waits 2 s
+  fire(now_ + std::chrono::seconds(12));
+  EXPECT_EQ(offers().size(), 6u) << "a second round";
+  fire(now_ + std::chrono::seconds(15));
+  const Sent out = core_.requests.back();
+  sip::Message inv = out.msg();
+  ASSERT_EQ(inv.method(), sip::Method::kInvite);
+  EXPECT_EQ(inv.request_uri(), "sip:2125550000@127.0.0.2:5080");
+  EXPECT_EQ(user_of(*inv.header(HeaderId::kFrom)), "5554000") << "the group's caller ID";
+  feed(out, answer(out, 200, "p1"));
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  EXPECT_EQ(cdr.fallback_reason, "no_answer");
+  EXPECT_EQ(cdr.caller_id, "5554000");
+  EXPECT_EQ(cdr.trunk, 20) << "the trunk the call came in on";
+  for (model::UserId u : {3, 4, 5}) {
+    EXPECT_FALSE(core_.board.live(u).ringing);
+  }
+  answer_and_hang_up(out);  // the far end hangs up (not a member: no member to free)
+  EXPECT_EQ(core_.cdrs.back().disposition, "fallback");
+}
+
+TEST_F(GroupCallsTest, ClosedGroupGoesToItsClosedDestination) {
+  model::Schedule night;
+  night.id = 60;
+  night.name = "night";
+  night.timezone = "Europe/Berlin";
+  night.override_mode = model::ScheduleOverride::kClosed;
+  model::SnapshotPatch p;
+  p.schedules = {{60, night}};
+  core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  support_.schedule = 60;
+  put_group(support_);
+  trunk_call();
+  EXPECT_TRUE(offers().empty());
+  EXPECT_EQ(to_caller().back(), 480);
+  EXPECT_EQ(core_.cdrs.back().disposition, "voicemail_unavailable") << "default: voicemail";
+  EXPECT_EQ(core_.cdrs.back().fallback_reason, "closed");
+
+  support_.closed_destination = model::DestHangup{};
+  put_group(support_);
+  trunk_call();
+  EXPECT_EQ(core_.cdrs.back().disposition, "closed");
+
+  support_.closed_destination = model::DestGroup{41};
+  put_group(support_);
+  trunk_call();
+  EXPECT_EQ(members(offers()), (std::vector<model::UserId>{6}));
+}
+
+TEST_F(GroupCallsTest, CallerHangingUpWhileWaitingIsAbandoned) {
+  trunk_call();
+  ASSERT_EQ(offers().size(), 3u);
+  for (const Sent& s : offers()) {
+    feed(s, answer(s, 180, "r" + std::to_string(member_of(s))));
+  }
+  EXPECT_TRUE(calls_->on_cancel(0, 1, now_));
+  EXPECT_EQ(to_caller().back(), 487);
+  EXPECT_EQ(core_.cdrs.back().disposition, "abandoned");
+  EXPECT_EQ(cancelled(), (std::vector<model::UserId>{3, 4, 5}));
+  for (const auto& a : core_.cdrs.back().attempts) {
+    EXPECT_EQ(a.result, "cancelled");
+  }
+  EXPECT_FALSE(core_.board.live(4).ringing);
+  EXPECT_EQ(calls_->stats().abandoned, 1u);
+}
+
+TEST_F(GroupCallsTest, FallbackLoopsAndRoutingGapsEndTheCallClearly) {
+  support_.fallback = model::DestGroup{41};
+  tier2_.fallback = model::DestGroup{40};
+  put_group(support_);
+  put_group(tier2_);
+  for (model::UserId u : {3, 4, 5, 6}) {
+    core_.board.call_began(u);
+  }
+  trunk_call();
+  EXPECT_EQ(to_caller().back(), 480);
+  EXPECT_EQ(core_.cdrs.back().disposition, "no_agents");
+  EXPECT_EQ(core_.cdrs.back().hangup_cause, "fallback_loop");
+
+  support_.fallback = model::DestGroup{99};  // deleted since
+  put_group(support_);
+  trunk_call();
+  EXPECT_EQ(core_.cdrs.back().disposition, "routing_gap");
+
+  core_.responses.clear();
+  trunk_call("5559999");
+  EXPECT_EQ(to_caller().back(), 404) << "no inbound route";
+}
+
+TEST_F(GroupCallsTest, InternalCallersReachAGroupByItsExtension) {
+  call("4000", user(1));
+  EXPECT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5}));
+  EXPECT_EQ(core_.board.live(1).calls, 1) << "the caller is busy while it calls";
+  EXPECT_TRUE(calls_->on_cancel(0, 1, now_));
+  EXPECT_EQ(core_.board.live(1).calls, 0);
+  EXPECT_EQ(core_.cdrs.back().direction, "internal");
 }
 
 }  // namespace

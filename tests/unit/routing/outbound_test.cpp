@@ -439,6 +439,43 @@ TEST(OutboundRouting, TrunkCallersOnlyTakeRulesThatAllowThem) {
   EXPECT_FALSE(decide(table, anonymous).matched);
 }
 
+TEST(OutboundRouting, GroupFallbackCallsTakeOpenRulesAndTheirGroupsRules) {
+  World w = World::standard();
+  auto& support = w.add_rule(1, {"_0."}, {2});  // another group's rule: not for Sales
+  support.caller_groups = {20};
+  auto& users = w.add_rule(2, {"_0."}, {2});  // a users-only rule never holds for a group
+  users.caller_users = {1};
+  w.add_rule(3, {"_00."}, {1});  // open, no allow_trunk_callers: still taken
+  auto& sales = w.add_rule(4, {"_0."}, {3});
+  sales.caller_groups = {10};
+  auto& fixed = w.add_rule(5, {"_9."}, {1});
+  fixed.caller_id = CallerIdSetting{CallerIdPolicy::kFixed, "+4930999"};
+  const auto snap = w.snapshot();
+  const OutboundTable table(snap);
+  auto as_group = [&](GroupId g, std::string_view number) {
+    OutboundRequest r;
+    r.number = number;
+    r.as_group = g;
+    return decide(table, r);
+  };
+  const OutboundPlan open = as_group(10, "0049301");
+  EXPECT_EQ(open.rule, 3);
+  EXPECT_EQ(open.caller_id, "") << "policy user: the shell presents the group's own";
+  const OutboundPlan own = as_group(10, "0301");
+  EXPECT_EQ(own.rule, 4);
+  EXPECT_EQ(own.caller_id, "+493010");
+  EXPECT_EQ(own.group, 10);
+  EXPECT_EQ(own.trunks, std::vector<TrunkId>{3});
+  EXPECT_EQ(as_group(20, "0301").rule, 1);
+  EXPECT_EQ(as_group(20, "0301").caller_id, "+493020");
+  EXPECT_EQ(as_group(30, "0301").matched, false) << "Ops is in no rule's groups";
+  EXPECT_EQ(as_group(30, "9123").caller_id, "+4930999");
+  // Without as_group the same anonymous request is a trunk call and takes nothing.
+  OutboundRequest anonymous;
+  anonymous.number = "0049301";
+  EXPECT_FALSE(decide(table, anonymous).matched);
+}
+
 TEST(OutboundRouting, ExplainGivesTheFirstReasonOfEachSkippedRule) {
   World w = World::standard();
   w.add_rule(1, {"_1."});

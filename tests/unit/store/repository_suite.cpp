@@ -168,29 +168,35 @@ std::string dump(const model::Snapshot& s) {
   for (model::UserId id : s.user_ids()) {
     const model::User* u = s.user(id);
     out += fmt::format(
-        "user {} name='{}' email='{}' ext='{}' cid={} role={} active={} digest={}/{}/{} "
-        "created={} updated={} owner={} by_email={}\n",
+        "user {} name='{}' email='{}' ext='{}' cid={} role={} active={} paused={}:'{}' "
+        "digest={}/{}/{} created={} updated={} owner={} by_email={}\n",
         u->id, u->name, u->email, u->extension, opt(u->caller_id), model::to_string(u->role),
-        u->active, u->digest.realm, u->digest.ha1_md5, u->digest.ha1_sha256, u->created_at,
-        u->updated_at, owner(s.extension_owner(u->extension)),
+        u->active, u->paused, u->pause_reason, u->digest.realm, u->digest.ha1_md5,
+        u->digest.ha1_sha256, u->created_at, u->updated_at, owner(s.extension_owner(u->extension)),
         s.user_by_email(u->email) ? s.user_by_email(u->email)->id : 0);
     for (const model::UserMembership& m : s.groups_of(id)) {
-      out += fmt::format("  in group {} at {} since {}\n", m.group, m.position, m.joined_at);
+      out += fmt::format("  in group {} at {} since {} paused={}:'{}'\n", m.group, m.position,
+                         m.joined_at, m.paused, m.pause_reason);
     }
   }
   for (model::GroupId id : s.group_ids()) {
     const model::Group* g = s.group(id);
     out += fmt::format(
         "group {} name='{}' desc='{}' ext={} ocid={} trunk={} strategy={} ring={} wait={} "
-        "wrap={} fallback={} cti={} created={} updated={} by_name={} owner={}\n",
+        "wrap={} in_use={} skip_unregistered={} fallback={} schedule={} closed={} cti={} "
+        "created={} updated={} by_name={} owner={}\n",
         g->id, g->name, g->description, opt(g->extension), opt(g->outbound_caller_id),
         g->trunk ? std::to_string(*g->trunk) : "null", model::to_string(g->ring_strategy),
-        g->ring_timeout_s, g->max_wait_s, g->wrap_up_s,
-        g->fallback ? model::destination_to_json(*g->fallback).dump() : "null", g->cti_scope,
-        g->created_at, g->updated_at, s.group_by_name(g->name) ? s.group_by_name(g->name)->id : 0,
+        g->ring_timeout_s, g->max_wait_s, g->wrap_up_s, g->ring_in_use, g->skip_unregistered,
+        g->fallback ? model::destination_to_json(*g->fallback).dump() : "null",
+        g->schedule ? std::to_string(*g->schedule) : "null",
+        g->closed_destination ? model::destination_to_json(*g->closed_destination).dump() : "null",
+        g->cti_scope, g->created_at, g->updated_at,
+        s.group_by_name(g->name) ? s.group_by_name(g->name)->id : 0,
         g->extension ? owner(s.extension_owner(*g->extension)) : "-");
     for (const model::Member& m : s.members(id)) {
-      out += fmt::format("  member {} at {} since {}\n", m.user, m.position, m.joined_at);
+      out += fmt::format("  member {} at {} since {} paused={}:'{}'\n", m.user, m.position,
+                         m.joined_at, m.paused, m.pause_reason);
     }
   }
   for (model::TrunkId id : s.trunk_ids()) {
@@ -212,6 +218,25 @@ std::string dump(const model::Snapshot& s) {
         r.prepend, nlohmann::json(r.trunks).dump(),
         r.caller_id ? model::to_string(r.caller_id->policy) : "default",
         r.caller_id ? r.caller_id->value : "", r.allow_trunk_callers, r.created_at, r.updated_at);
+  }
+  for (const model::InboundRoute& r : s.inbound_routes()) {
+    out += fmt::format(
+        "route {} name='{}' at {} did='{}' caller={} trunk={} dest={} created={} updated={}\n",
+        r.id, r.name, r.position, r.did, opt(r.caller), r.trunk ? std::to_string(*r.trunk) : "null",
+        model::destination_to_json(r.destination).dump(), r.created_at, r.updated_at);
+  }
+  for (model::ScheduleId id : s.schedule_ids()) {
+    const model::Schedule* sc = s.schedule(id);
+    out += fmt::format(
+        "schedule {} name='{}' tz='{}' override={} created={} updated={} by_name={}\n", sc->id,
+        sc->name, sc->timezone, model::to_string(sc->override_mode), sc->created_at, sc->updated_at,
+        s.schedule_by_name(sc->name) ? s.schedule_by_name(sc->name)->id : 0);
+    for (const model::WeeklyInterval& w : sc->weekly) {
+      out += fmt::format("  weekly days={} {}..{}\n", w.days, w.from_min, w.to_min);
+    }
+    for (const model::Holiday& h : sc->holidays) {
+      out += fmt::format("  holiday '{}' {}..{} yearly={}\n", h.name, h.from, h.to, h.yearly);
+    }
   }
   for (model::TokenId id : s.token_ids()) {
     const model::ApiToken* t = s.token(id);
@@ -1579,6 +1604,528 @@ TEST_P(RepositorySuite, CdrQueriesFilterAndPageNewestFirst) {
   ASSERT_TRUE(busy);
   EXPECT_EQ(ids_of(*busy), (Ids{"c09", "c06"}));
   EXPECT_EQ(q({.disposition = "busy", .before_seq = busy->back().seq}), (Ids{"c03", "c00"}));
+}
+
+// ---- inbound routes, schedules, pauses and hunt state (issue 5) ---------------------------
+
+model::InboundRoute make_route(const std::string& name, const std::string& did, int position = 0) {
+  model::InboundRoute r;
+  r.name = name;
+  r.did = did;
+  r.position = position;
+  r.destination = model::DestGroup{1};
+  return r;
+}
+
+/// The route ids in position order, checking that positions are 1..n and that
+/// inbound_route(id) finds each.
+std::vector<model::InboundRouteId> route_ids(const model::Snapshot& s) {
+  std::vector<model::InboundRouteId> ids;
+  int expected = 1;
+  for (const model::InboundRoute& r : s.inbound_routes()) {
+    EXPECT_EQ(r.position, expected) << "route " << r.id;
+    ++expected;
+    ids.push_back(r.id);
+    const model::InboundRoute* by_id = s.inbound_route(r.id);
+    EXPECT_TRUE(by_id != nullptr && *by_id == r) << "inbound_route(" << r.id << ")";
+  }
+  return ids;
+}
+
+model::Schedule make_schedule(const std::string& name) {
+  model::Schedule sc;
+  sc.name = name;
+  sc.timezone = "Europe/Berlin";
+  sc.weekly = {
+      {model::kMon | model::kTue | model::kWed | model::kThu | model::kFri, 8 * 60, 17 * 60 + 30},
+      {model::kSat, 22 * 60, 2 * 60},
+      {model::kSun, 0, 0}};
+  sc.holidays = {{"Christmas \"eve\"", 20261224, 20261226, false}, {"New year", 1231, 102, true}};
+  sc.override_mode = model::ScheduleOverride::kClosed;
+  return sc;
+}
+
+TEST_P(RepositorySuite, InboundRoutesKeepPositionsDenseThroughCreateMoveRemove) {
+  auto create = [&](const model::InboundRoute& r) {
+    return in_tx([&](Transaction& tx) { return tx.inbound_routes().create(r); });
+  };
+  auto a = create(make_route("A", "4930123"));  // 0 = at the end
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(a->position, 1);
+  EXPECT_EQ(a->created_at, kT0);
+  auto b = create(make_route("B", "_49X.", 1));
+  auto c = create(make_route("C", "100", 2));
+  auto d = create(make_route("D", "200", 99));  // clamped to n+1
+  ASSERT_TRUE(b && c && d);
+  EXPECT_EQ(d->position, 4);
+  EXPECT_EQ(route_ids(*snap()), (std::vector<model::InboundRouteId>{b->id, c->id, a->id, d->id}));
+
+  // Update every field and move to the front.
+  set_time(kT0 + 10);
+  model::InboundRoute changed = *d;
+  changed.name = "Dee";
+  changed.did = "_0X.";
+  changed.caller = "_+1X.";
+  changed.trunk = 42;  // not checked: a missing trunk is a routing gap, not a store error
+  changed.destination = model::DestVoicemail{model::DestVoicemail::Box::kUser, 3};
+  changed.position = 1;
+  auto updated = in_tx([&](Transaction& tx) { return tx.inbound_routes().update(changed); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  EXPECT_EQ(updated->position, 1);
+  EXPECT_EQ(updated->updated_at, kT0 + 10);
+  EXPECT_EQ(updated->created_at, kT0);
+  changed.updated_at = kT0 + 10;
+  changed.created_at = kT0;
+  EXPECT_EQ(*updated, changed);
+  EXPECT_EQ(*snap()->inbound_route(d->id), changed);
+  EXPECT_EQ(route_ids(*snap()), (std::vector<model::InboundRouteId>{d->id, b->id, c->id, a->id}));
+  // A neighbour that only moved keeps its updated_at.
+  EXPECT_EQ(snap()->inbound_route(a->id)->updated_at, kT0);
+
+  // Back down, and position 0 keeps the place.
+  changed.position = 3;
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.inbound_routes().update(changed); }));
+  EXPECT_EQ(route_ids(*snap()), (std::vector<model::InboundRouteId>{b->id, c->id, d->id, a->id}));
+  changed.position = 0;
+  changed.caller.reset();
+  changed.trunk.reset();
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.inbound_routes().update(changed); }));
+  EXPECT_EQ(route_ids(*snap()), (std::vector<model::InboundRouteId>{b->id, c->id, d->id, a->id}));
+  EXPECT_FALSE(snap()->inbound_route(d->id)->caller);
+  EXPECT_FALSE(snap()->inbound_route(d->id)->trunk);
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.inbound_routes().remove(c->id); }));
+  EXPECT_EQ(route_ids(*snap()), (std::vector<model::InboundRouteId>{b->id, d->id, a->id}));
+  EXPECT_EQ(snap()->inbound_route(c->id), nullptr);
+
+  auto missing = in_tx([&](Transaction& tx) { return tx.inbound_routes().remove(c->id); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  model::InboundRoute ghost = *c;
+  auto ghost_update = in_tx([&](Transaction& tx) { return tx.inbound_routes().update(ghost); });
+  ASSERT_FALSE(ghost_update);
+  EXPECT_EQ(ghost_update.error().code, Errc::kNotFound);
+}
+
+TEST_P(RepositorySuite, InboundRouteNameIsUniqueIgnoringCase) {
+  auto a =
+      in_tx([&](Transaction& tx) { return tx.inbound_routes().create(make_route("Main", "1")); });
+  auto b =
+      in_tx([&](Transaction& tx) { return tx.inbound_routes().create(make_route("Night", "2")); });
+  ASSERT_TRUE(a && b);
+  const std::string before = dump(*snap());
+  const auto v = version();
+  auto dup = in_tx(
+      [&](Transaction& tx) { return tx.inbound_routes().create(make_route("MAIN", "3", 1)); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::kConflict);
+  EXPECT_EQ(dup.error().field, "name");
+  model::InboundRoute renamed = *b;
+  renamed.name = "main";
+  renamed.position = 1;
+  auto clash = in_tx([&](Transaction& tx) { return tx.inbound_routes().update(renamed); });
+  ASSERT_FALSE(clash);
+  EXPECT_EQ(clash.error().code, Errc::kConflict);
+  EXPECT_EQ(clash.error().field, "name");
+  EXPECT_EQ(version(), v);
+  EXPECT_EQ(dump(*snap()), before);
+}
+
+TEST_P(RepositorySuite, InboundRouteKeepsTheIdOfADeletedTrunk) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  ASSERT_TRUE(trunk);
+  model::InboundRoute r = make_route("From carrier", "_X.");
+  r.trunk = trunk->id;
+  auto route = in_tx([&](Transaction& tx) { return tx.inbound_routes().create(r); });
+  ASSERT_TRUE(route);
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.trunks().remove(trunk->id); }));
+  ASSERT_EQ(snap()->inbound_routes().size(), 1u);
+  EXPECT_EQ(snap()->inbound_routes()[0].trunk, trunk->id);  // a routing gap, kept
+}
+
+TEST_P(RepositorySuite, ScheduleKeepsEveryFieldAndItsNameIsUnique) {
+  const model::Schedule draft = make_schedule("Office hours");
+  auto created = in_tx([&](Transaction& tx) { return tx.schedules().create(draft); });
+  ASSERT_TRUE(created) << created.error().message;
+  model::Schedule expected = draft;
+  expected.id = created->id;
+  expected.created_at = kT0;
+  expected.updated_at = kT0;
+  EXPECT_EQ(*created, expected);
+  ASSERT_NE(snap()->schedule(created->id), nullptr);
+  EXPECT_EQ(*snap()->schedule(created->id), expected);
+  EXPECT_EQ(snap()->schedule_by_name("OFFICE HOURS"), snap()->schedule(created->id));
+  EXPECT_EQ(snap()->schedule_by_name("other"), nullptr);
+
+  set_time(kT0 + 5);
+  model::Schedule changed = *created;
+  changed.name = "Support hours";
+  changed.timezone = "America/New_York";
+  changed.weekly = {{model::kSun, 60, 120}};
+  changed.holidays.clear();
+  changed.override_mode = model::ScheduleOverride::kOpen;
+  auto updated = in_tx([&](Transaction& tx) { return tx.schedules().update(changed); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  changed.updated_at = kT0 + 5;
+  EXPECT_EQ(*updated, changed);
+  EXPECT_EQ(*snap()->schedule(changed.id), changed);
+  EXPECT_EQ(snap()->schedule_by_name("office hours"), nullptr);
+
+  auto other =
+      in_tx([&](Transaction& tx) { return tx.schedules().create(make_schedule("Other")); });
+  ASSERT_TRUE(other);
+  EXPECT_EQ(
+      std::vector<model::ScheduleId>(snap()->schedule_ids().begin(), snap()->schedule_ids().end()),
+      (std::vector<model::ScheduleId>{created->id, other->id}));
+  const auto v = version();
+  auto dup =
+      in_tx([&](Transaction& tx) { return tx.schedules().create(make_schedule("SUPPORT hours")); });
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code, Errc::kConflict);
+  EXPECT_EQ(dup.error().field, "name");
+  model::Schedule clash = *other;
+  clash.name = "support HOURS";
+  auto clashed = in_tx([&](Transaction& tx) { return tx.schedules().update(clash); });
+  ASSERT_FALSE(clashed);
+  EXPECT_EQ(clashed.error().field, "name");
+  EXPECT_EQ(version(), v);
+
+  model::Schedule ghost = changed;
+  ghost.id = 999;
+  auto missing = in_tx([&](Transaction& tx) { return tx.schedules().update(ghost); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  auto missing_rm = in_tx([&](Transaction& tx) { return tx.schedules().remove(999); });
+  ASSERT_FALSE(missing_rm);
+  EXPECT_EQ(missing_rm.error().code, Errc::kNotFound);
+
+  reopen();
+  EXPECT_EQ(*snap()->schedule(changed.id), changed);
+}
+
+TEST_P(RepositorySuite, ScheduleDeleteLeavesItsGroupsWithoutOne) {
+  auto hours =
+      in_tx([&](Transaction& tx) { return tx.schedules().create(make_schedule("Hours")); });
+  auto keep = in_tx([&](Transaction& tx) { return tx.schedules().create(make_schedule("Keep")); });
+  ASSERT_TRUE(hours && keep);
+  model::Group a = make_group("A");
+  a.schedule = hours->id;
+  model::Group b = make_group("B");
+  b.schedule = keep->id;
+  model::Group c = make_group("C");
+  c.schedule = hours->id;
+  auto ga = create_group(a);
+  auto gb = create_group(b);
+  auto gc = create_group(c);
+  ASSERT_TRUE(ga && gb && gc);
+  EXPECT_EQ(snap()->group(ga->id)->schedule, hours->id);
+
+  set_time(kT0 + 60);
+  const auto v = version();
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.schedules().remove(hours->id); }));
+  EXPECT_EQ(version(), v + 1);
+  auto s = snap();
+  EXPECT_EQ(s->schedule(hours->id), nullptr);
+  EXPECT_EQ(std::vector<model::ScheduleId>(s->schedule_ids().begin(), s->schedule_ids().end()),
+            (std::vector<model::ScheduleId>{keep->id}));
+  EXPECT_FALSE(s->group(ga->id)->schedule);
+  EXPECT_FALSE(s->group(gc->id)->schedule);
+  EXPECT_EQ(s->group(ga->id)->updated_at, kT0 + 60);
+  EXPECT_EQ(s->group(gb->id)->schedule, keep->id);
+  EXPECT_EQ(s->group(gb->id)->updated_at, kT0);
+  const std::string after = dump(*s);
+  reopen();  // the store agrees with the published snapshot
+  EXPECT_EQ(dump(*snap()), after);
+  EXPECT_FALSE(snap()->group(ga->id)->schedule);
+}
+
+TEST_P(RepositorySuite, GroupDistributionFieldsRoundTrip) {
+  model::Group g = make_group("Hunt", "600");
+  EXPECT_FALSE(g.ring_in_use);
+  EXPECT_TRUE(g.skip_unregistered);
+  auto plain = create_group(g);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->ring_in_use);
+  EXPECT_TRUE(plain->skip_unregistered);
+  EXPECT_FALSE(plain->schedule);
+  EXPECT_FALSE(plain->closed_destination);
+
+  auto hours =
+      in_tx([&](Transaction& tx) { return tx.schedules().create(make_schedule("Hours")); });
+  ASSERT_TRUE(hours);
+  model::Group changed = *plain;
+  changed.ring_in_use = true;
+  changed.skip_unregistered = false;
+  changed.schedule = hours->id;
+  changed.closed_destination = model::DestNumber{"+15550199"};
+  changed.fallback = model::DestVoicemail{model::DestVoicemail::Box::kGroup, plain->id};
+  auto updated = in_tx([&](Transaction& tx) { return tx.groups().update(changed); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  changed.updated_at = updated->updated_at;
+  EXPECT_EQ(*updated, changed);
+  EXPECT_EQ(*snap()->group(plain->id), changed);
+
+  model::Group created = changed;
+  created.name = "Second";
+  created.extension = "601";
+  created.closed_destination = model::DestHangup{};
+  auto second = create_group(created);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->closed_destination, created.closed_destination);
+  EXPECT_TRUE(second->ring_in_use);
+  EXPECT_FALSE(second->skip_unregistered);
+
+  reopen();
+  EXPECT_EQ(*snap()->group(plain->id), changed);
+  EXPECT_EQ(*snap()->group(second->id), *second);
+}
+
+TEST_P(RepositorySuite, UserPauseRoundTrip) {
+  auto u = create_user(make_user("Ann", "ann@example.com", "1001"));
+  ASSERT_TRUE(u);
+  EXPECT_FALSE(u->paused);
+  EXPECT_EQ(u->pause_reason, "");
+  model::User paused = *u;
+  paused.paused = true;
+  paused.pause_reason = "lunch";
+  auto updated = in_tx([&](Transaction& tx) { return tx.users().update(paused); });
+  ASSERT_TRUE(updated);
+  EXPECT_TRUE(updated->paused);
+  EXPECT_EQ(updated->pause_reason, "lunch");
+  EXPECT_TRUE(snap()->user(u->id)->paused);
+  EXPECT_EQ(snap()->user(u->id)->pause_reason, "lunch");
+  reopen();
+  EXPECT_TRUE(snap()->user(u->id)->paused);
+  EXPECT_EQ(snap()->user(u->id)->pause_reason, "lunch");
+  model::User created = make_user("Bob", "bob@example.com", "1002");
+  created.paused = true;
+  created.pause_reason = "training";
+  auto bob = create_user(created);
+  ASSERT_TRUE(bob);
+  EXPECT_TRUE(bob->paused);
+  EXPECT_EQ(bob->pause_reason, "training");
+}
+
+TEST_P(RepositorySuite, MembershipPauseIsPerGroupAndClearedOnResume) {
+  auto ann = create_user(make_user("Ann", "ann@example.com", "1001"));
+  auto bob = create_user(make_user("Bob", "bob@example.com", "1002"));
+  auto sales = create_group(make_group("Sales"));
+  auto support = create_group(make_group("Support"));
+  ASSERT_TRUE(ann && bob && sales && support);
+  ASSERT_TRUE(put_member(sales->id, ann->id));
+  ASSERT_TRUE(put_member(sales->id, bob->id));
+  ASSERT_TRUE(put_member(support->id, ann->id));
+  set_time(kT0 + 30);
+
+  const auto v = version();
+  auto paused = in_tx([&](Transaction& tx) {
+    return tx.memberships().set_pause(sales->id, ann->id, true, "coaching");
+  });
+  ASSERT_TRUE(paused) << paused.error().message;
+  EXPECT_EQ(*paused, (model::Member{ann->id, 1, kT0, true, "coaching"}));
+  EXPECT_EQ(version(), v + 1);
+  auto s = snap();
+  ASSERT_EQ(s->members(sales->id).size(), 2u);
+  EXPECT_EQ(s->members(sales->id)[0], (model::Member{ann->id, 1, kT0, true, "coaching"}));
+  EXPECT_FALSE(s->members(sales->id)[1].paused);
+  ASSERT_EQ(s->members(support->id).size(), 1u);
+  EXPECT_FALSE(s->members(support->id)[0].paused);  // only in this group
+  ASSERT_EQ(s->groups_of(ann->id).size(), 2u);
+  EXPECT_EQ(s->groups_of(ann->id)[0], (model::UserMembership{sales->id, 1, kT0, true, "coaching"}));
+  EXPECT_FALSE(s->groups_of(ann->id)[1].paused);
+  EXPECT_FALSE(s->user(ann->id)->paused);  // the user-wide pause is another thing
+
+  // A move keeps the pause.
+  ASSERT_TRUE(put_member(sales->id, ann->id, 2));
+  EXPECT_EQ(snap()->members(sales->id)[1], (model::Member{ann->id, 2, kT0, true, "coaching"}));
+  EXPECT_EQ(member_ids(sales->id), (std::vector<model::UserId>{bob->id, ann->id}));
+
+  reopen();
+  EXPECT_EQ(snap()->groups_of(ann->id)[0],
+            (model::UserMembership{sales->id, 2, kT0, true, "coaching"}));
+
+  auto resumed = in_tx([&](Transaction& tx) {
+    return tx.memberships().set_pause(sales->id, ann->id, false, "ignored");
+  });
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(*resumed, (model::Member{ann->id, 2, kT0, false, ""}));
+  EXPECT_EQ(snap()->members(sales->id)[1], (model::Member{ann->id, 2, kT0, false, ""}));
+  EXPECT_EQ(snap()->groups_of(ann->id)[0], (model::UserMembership{sales->id, 2, kT0, false, ""}));
+
+  auto missing = in_tx(
+      [&](Transaction& tx) { return tx.memberships().set_pause(support->id, bob->id, true, "x"); });
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, Errc::kNotFound);
+  auto no_group =
+      in_tx([&](Transaction& tx) { return tx.memberships().set_pause(999, ann->id, true, "x"); });
+  ASSERT_FALSE(no_group);
+  EXPECT_EQ(no_group.error().code, Errc::kNotFound);
+}
+
+CdrRecord make_group_cdr(std::string id, std::int64_t start_ms) {
+  CdrRecord r = make_cdr(std::move(id), start_ms);
+  r.direction = "inbound";
+  r.caller_user.reset();
+  r.caller_id_group.reset();
+  r.rule.reset();
+  r.callee_user = 5;
+  r.inbound_route = 3;
+  r.did = "+4930123456";
+  r.group = 7;
+  r.answered_by = 5;
+  r.wait_ms = 4'000;
+  r.talk_ms = 60'000;
+  r.fallback_reason = "no_answer";
+  r.fallback_to = R"({"type":"voicemail","box":"group","id":7})";
+  r.attempts = {{4, 7, start_ms + 100, start_ms + 2'000, "no_answer"},
+                {5, 7, start_ms + 2'000, start_ms + 4'000, "answered"},
+                {6, std::nullopt, start_ms + 2'000, 0, "cancelled"}};
+  return r;
+}
+
+TEST_P(RepositorySuite, CdrGroupFieldsRoundTripAndTheGroupFilterMatchesEitherColumn) {
+  CdrRecord full = make_group_cdr("full", kMs0);
+  CdrRecord outbound = make_cdr("out", kMs0 + 1'000);  // caller_id_group = 1
+  outbound.caller_id_group = 7;
+  CdrRecord other = make_group_cdr("other", kMs0 + 2'000);
+  other.group = 8;
+  other.attempts.clear();
+  ASSERT_TRUE(store_->cdrs().save_cdrs({full, outbound, other}));
+  auto all = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 3u);
+  full.seq = all->back().seq;
+  EXPECT_EQ(all->back(), full);
+  other.seq = all->front().seq;
+  EXPECT_EQ(all->front(), other);
+
+  auto by_group = store_->cdrs().query_cdrs({.group = 7});
+  ASSERT_TRUE(by_group);
+  EXPECT_EQ(ids_of(*by_group), (std::vector<std::string>{"out", "full"}));
+  auto by_8 = store_->cdrs().query_cdrs({.group = 8});
+  ASSERT_TRUE(by_8);
+  EXPECT_EQ(ids_of(*by_8), (std::vector<std::string>{"other"}));
+
+  // An update rewrites the new fields too.
+  full.answered_by.reset();
+  full.attempts.pop_back();
+  full.fallback_to.clear();
+  ASSERT_TRUE(store_->cdrs().save_cdrs({full}));
+  reopen();
+  all = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->back(), full);
+}
+
+TEST_P(RepositorySuite, HuntCursorsUpsertAndSkipDeletedGroups) {
+  auto a = create_group(make_group("A"));
+  auto b = create_group(make_group("B"));
+  auto c = create_group(make_group("C"));
+  ASSERT_TRUE(a && b && c);
+  auto empty = store_->hunt().load_cursors();
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_TRUE(empty->empty());
+  using Cursors = std::vector<std::pair<model::GroupId, model::UserId>>;
+  ASSERT_TRUE(store_->hunt().save_cursors({{a->id, 11}, {b->id, 12}}));
+  ASSERT_TRUE(store_->hunt().save_cursors({}));
+  auto loaded = store_->hunt().load_cursors();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, (Cursors{{a->id, 11}, {b->id, 12}}));
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.groups().remove(c->id); }));
+  const auto v = version();
+  // c was deleted meanwhile, 999 never existed: skipped, the others still written.
+  ASSERT_TRUE(store_->hunt().save_cursors({{a->id, 21}, {c->id, 22}, {999, 23}}));
+  EXPECT_EQ(version(), v) << "cursors are not configuration";
+  reopen();
+  loaded = store_->hunt().load_cursors();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, (Cursors{{a->id, 21}, {b->id, 12}}));
+  // A group's cursor goes with the group.
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.groups().remove(b->id); }));
+  loaded = store_->hunt().load_cursors();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(*loaded, (Cursors{{a->id, 21}}));
+}
+
+TEST_P(RepositorySuite, HuntHistoryComesFromAnsweredCdrs) {
+  using Pairs = std::vector<std::pair<model::UserId, std::int64_t>>;
+  auto none = store_->hunt().last_calls();
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->empty());
+
+  CdrRecord first = make_group_cdr("first", kMs0);  // user 5: answered +4s, ended +64s
+  CdrRecord second = make_group_cdr("second", kMs0 + 100'000);
+  second.answered_by = 5;
+  second.end_ms = 0;  // still up: counts with its answer time
+  CdrRecord third = make_group_cdr("third", kMs0 + 10'000);
+  third.answered_by = 6;
+  CdrRecord missed = make_group_cdr("missed", kMs0 + 200'000);
+  missed.answered_by = 9;
+  missed.answer_ms = 0;  // not answered: ignored
+  CdrRecord nobody = make_group_cdr("nobody", kMs0 + 300'000);
+  nobody.answered_by.reset();
+  ASSERT_TRUE(store_->cdrs().save_cdrs({first, second, third, missed, nobody}));
+
+  auto last = store_->hunt().last_calls();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(*last, (Pairs{{5, kMs0 + 104'000}, {6, kMs0 + 74'000}}));
+
+  auto since = store_->hunt().answered_since(kMs0 + 5'000);
+  ASSERT_TRUE(since) << since.error().message;
+  EXPECT_EQ(*since, (Pairs{{6, kMs0 + 14'000}, {5, kMs0 + 104'000}}));
+  auto all = store_->hunt().answered_since(0);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(*all, (Pairs{{5, kMs0 + 4'000}, {6, kMs0 + 14'000}, {5, kMs0 + 104'000}}));
+  auto exact = store_->hunt().answered_since(kMs0 + 104'000);  // inclusive
+  ASSERT_TRUE(exact);
+  EXPECT_EQ(*exact, (Pairs{{5, kMs0 + 104'000}}));
+}
+
+TEST_P(RepositorySuite, ReopenKeepsRoutesSchedulesAndPauses) {
+  auto trunk = create_trunk(make_trunk("carrier"));
+  auto hours =
+      in_tx([&](Transaction& tx) { return tx.schedules().create(make_schedule("Hours")); });
+  auto plain = in_tx([&](Transaction& tx) {
+    model::Schedule sc;
+    sc.name = "Plain";
+    return tx.schedules().create(sc);
+  });
+  ASSERT_TRUE(trunk && hours && plain);
+  model::User u = make_user("Ann", "ann@example.com", "1001");
+  u.paused = true;
+  u.pause_reason = "away";
+  auto ann = create_user(u);
+  auto bob = create_user(make_user("Bob", "bob@example.com", "1002"));
+  model::Group g = make_group("Sales", "600");
+  g.schedule = hours->id;
+  g.closed_destination = model::DestUser{7};
+  g.ring_in_use = true;
+  auto sales = create_group(g);
+  ASSERT_TRUE(ann && bob && sales);
+  ASSERT_TRUE(put_member(sales->id, ann->id));
+  ASSERT_TRUE(put_member(sales->id, bob->id));
+  ASSERT_TRUE(in_tx([&](Transaction& tx) {
+    return tx.memberships().set_pause(sales->id, bob->id, true, "it's \"late\"");
+  }));
+  model::InboundRoute r1 = make_route("Main", "_49X.");
+  r1.caller = "_+1X.";
+  r1.trunk = trunk->id;
+  r1.destination = model::DestGroup{sales->id};
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.inbound_routes().create(r1); }));
+  ASSERT_TRUE(in_tx(
+      [&](Transaction& tx) { return tx.inbound_routes().create(make_route("First", "100", 1)); }));
+  const std::string before = dump(*snap());
+  ASSERT_NE(before.find("route "), std::string::npos);
+  ASSERT_NE(before.find("holiday 'New year' 1231..102 yearly=true"), std::string::npos) << before;
+  ASSERT_NE(before.find("paused=true:'away'"), std::string::npos);
+  ASSERT_NE(before.find("paused=true:'it's \"late\"'"), std::string::npos);
+  reopen();
+  EXPECT_EQ(dump(*snap()), before);
+  EXPECT_EQ(snap()->inbound_routes().size(), 2u);
+  EXPECT_EQ(*snap()->schedule(hours->id), *hours);
+  EXPECT_EQ(*snap()->schedule(plain->id), *plain);
+  EXPECT_TRUE(snap()->schedule(plain->id)->weekly.empty());
 }
 
 }  // namespace

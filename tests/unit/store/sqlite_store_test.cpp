@@ -159,7 +159,7 @@ TEST_F(SqliteStoreTest, Migration3GivesExistingTrunksDefaultsAndAddsTables) {
   opened->reset();
 
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(sqlite::detail::applied_version(db), 3);
+  EXPECT_EQ(sqlite::detail::applied_version(db), sqlite::schema_version());
   // The CDR filters are served by indexes.
   std::set<std::string> indexes;
   SQLite::Statement q(db,
@@ -170,6 +170,118 @@ TEST_F(SqliteStoreTest, Migration3GivesExistingTrunksDefaultsAndAddsTables) {
   for (const char* name : {"cdrs_start_ms", "cdrs_caller_user", "cdrs_callee_user",
                            "cdrs_caller_id_group", "cdrs_direction", "cdrs_disposition"}) {
     EXPECT_TRUE(indexes.contains(name)) << name;
+  }
+}
+
+TEST_F(SqliteStoreTest, Migration4KeepsDataGivesDefaultsAndAddsTables) {
+  // A database written by the previous release: migrations 1 to 3 with a user in a group,
+  // a trunk and a call record.
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+    for (int v = 1; v <= 3; ++v) {
+      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)]));
+      SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
+      s.bind(1, v);
+      s.exec();
+    }
+    db.exec(
+        "INSERT INTO users(id, name, email, extension, caller_id, role, active, digest_realm, "
+        "ha1_md5, ha1_sha256, created_at, updated_at) "
+        "VALUES (1, 'Ann', 'ann@example.com', '1001', NULL, 'agent', 1, 'cohort', 'm', 's', 1, 2)");
+    db.exec(
+        "INSERT INTO groups(id, name, description, extension, outbound_caller_id, trunk_id, "
+        "ring_strategy, ring_timeout_s, max_wait_s, wrap_up_s, fallback, cti_scope, created_at, "
+        "updated_at) VALUES (1, 'Sales', 'd', '600', NULL, NULL, 'round_robin', 15, 60, 5, "
+        "'{\"type\":\"hangup\"}', 0, 3, 4)");
+    db.exec("INSERT INTO memberships VALUES (1, 1, 1, 7)");
+    db.exec(
+        "INSERT INTO cdrs(id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, "
+        "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
+        "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status) VALUES "
+        "('old', 'a', 'b', 'internal', 1, NULL, '1001', '1002', '1002', '1001', 1, NULL, NULL, "
+        "10, 20, 30, 40, 'answered', 'caller_bye', 200)");
+  }
+  auto opened = sqlite::open(db_path(), clock_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  auto s = (*opened)->snapshot();
+  ASSERT_NE(s->user(1), nullptr);
+  EXPECT_EQ(s->user(1)->name, "Ann");
+  EXPECT_FALSE(s->user(1)->paused);
+  EXPECT_EQ(s->user(1)->pause_reason, "");
+  ASSERT_NE(s->group(1), nullptr);
+  const model::Group& g = *s->group(1);
+  EXPECT_EQ(g.ring_strategy, model::RingStrategy::kRoundRobin);
+  EXPECT_EQ(g.ring_timeout_s, 15);
+  EXPECT_EQ(g.fallback, std::optional<model::Destination>(model::DestHangup{}));
+  EXPECT_FALSE(g.ring_in_use);
+  EXPECT_TRUE(g.skip_unregistered);
+  EXPECT_FALSE(g.schedule);
+  EXPECT_FALSE(g.closed_destination);
+  ASSERT_EQ(s->members(1).size(), 1u);
+  EXPECT_EQ(s->members(1)[0], (model::Member{1, 1, 7, false, ""}));
+  EXPECT_EQ(s->groups_of(1)[0], (model::UserMembership{1, 1, 7, false, ""}));
+  EXPECT_TRUE(s->inbound_routes().empty());
+  EXPECT_TRUE(s->schedule_ids().empty());
+  auto cdrs = (*opened)->cdrs().query_cdrs({.group = 1});
+  ASSERT_TRUE(cdrs) << cdrs.error().message;
+  ASSERT_EQ(cdrs->size(), 1u);
+  const CdrRecord& r = (*cdrs)[0];
+  EXPECT_EQ(r.id, "old");
+  EXPECT_EQ(r.answer_ms, 30);
+  EXPECT_FALSE(r.inbound_route);
+  EXPECT_EQ(r.did, "");
+  EXPECT_FALSE(r.group);
+  EXPECT_FALSE(r.answered_by);
+  EXPECT_EQ(r.wait_ms, 0);
+  EXPECT_EQ(r.talk_ms, 0);
+  EXPECT_EQ(r.fallback_reason, "");
+  EXPECT_EQ(r.fallback_to, "");
+  EXPECT_TRUE(r.attempts.empty());
+  auto cursors = (*opened)->hunt().load_cursors();
+  ASSERT_TRUE(cursors) << cursors.error().message;
+  EXPECT_TRUE(cursors->empty());
+  auto last = (*opened)->hunt().last_calls();
+  ASSERT_TRUE(last) << last.error().message;
+  EXPECT_TRUE(last->empty()) << "old records name no answering member";
+  opened->reset();
+
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  EXPECT_EQ(sqlite::detail::applied_version(db), 4);
+  std::set<std::string> indexes;
+  SQLite::Statement q(db,
+                      "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cdrs'");
+  while (q.executeStep()) {
+    indexes.insert(q.getColumn(0).getString());
+  }
+  EXPECT_TRUE(indexes.contains("cdrs_group_id"));
+  EXPECT_TRUE(indexes.contains("cdrs_answered_by"));
+}
+
+TEST_F(SqliteStoreTest, CorruptScheduleFailsTheLoad) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE((*store)->transact([](Transaction& tx) -> Result<void> {
+      model::Schedule sc;
+      sc.name = "Hours";
+      sc.weekly = {{model::kMon, 0, 60}};
+      COHORT_TRY(tx.schedules().create(sc));
+      return {};
+    }));
+  }
+  for (const char* bad : {"UPDATE schedules SET weekly = '[[1, 0]]'",
+                          "UPDATE schedules SET weekly = '[[1,0,60]]', holidays = '[{\"name\":1}]'",
+                          "UPDATE schedules SET holidays = '[]', override = 'sometimes'"}) {
+    {
+      SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+      db.exec(bad);
+    }
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_FALSE(store) << bad;
+    EXPECT_EQ(store.error().code, Errc::kInternal);
+    EXPECT_NE(store.error().message.find("schedules."), std::string::npos) << store.error().message;
   }
 }
 
