@@ -142,7 +142,7 @@ TEST_F(InboundApiTest, RouteBadInputNamesTheField) {
                "destination.number");
   expect_error(with({{"dd", "1"}}), 400, "dd");
   expect_error(with({{"id", 5}}), 400, "id");
-  HttpResult first = with({});
+  HttpResult first = with(json::object());
   ASSERT_EQ(first.status, 201) << first.body;
   expect_error(with({{"name", "VALID"}}), 409, "name");
   // Format errors come before the name conflict.
