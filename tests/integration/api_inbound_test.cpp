@@ -541,6 +541,15 @@ TEST_F(InboundApiTest, MembershipPauseRoundTripAndWhoMayPause) {
   expect_error(call("PUT", mine, json::object(), agent_token), 403, "");
   expect_error(call("PUT", others, {{"paused", true}}, agent_token), 403, "");
 
+  // A supervisor may pause anyone, but not move them.
+  json sup = create_user("Pause Sup", "pause.sup@example.com", "7304", {{"role", "supervisor"}});
+  const std::string sup_token = token_for(sup["id"]);
+  HttpResult by_sup = call("PUT", others, {{"paused", true}}, sup_token);
+  ASSERT_EQ(by_sup.status, 200) << by_sup.body;
+  EXPECT_EQ(by_sup.json()["paused"], true);
+  EXPECT_EQ(by_sup.json()["pause_reason"], "");
+  expect_error(call("PUT", others, {{"position", 1}}, sup_token), 403, "");
+
   // An admin resumes it from the group's side; the position stays.
   HttpResult resumed = call("PUT", member, {{"paused", false}});
   ASSERT_EQ(resumed.status, 200) << resumed.body;
