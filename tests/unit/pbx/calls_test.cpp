@@ -877,7 +877,7 @@ TEST_F(GroupCallsTest, SimultaneousRingsEveryMemberAndCancelsTheOthersOnAnswer) 
   auto from = sip::parse_name_addr(*sent[0].msg().header(HeaderId::kFrom));
   ASSERT_TRUE(from);
   EXPECT_EQ(from->uri.user, "1001");
-  EXPECT_EQ(from->display_name, "\"Support: 1001\"");
+  EXPECT_EQ(from->display_name, "Support: 1001");
   for (const Sent& s : sent) {
     feed(s, answer(s, 180, "r" + std::to_string(member_of(s))));
   }
@@ -1098,7 +1098,7 @@ TEST_F(GroupCallsTest, FallbackLoopsAndRoutingGapsEndTheCallClearly) {
   trunk_call();
   EXPECT_EQ(to_caller().back(), 480);
   EXPECT_EQ(core_.cdrs.back().disposition, "no_agents");
-  EXPECT_EQ(core_.cdrs.back().hangup_cause, "fallback_loop");
+  EXPECT_EQ(core_.cdrs.back().hangup_cause, "480 Temporarily Unavailable: fallback loop");
 
   support_.fallback = model::DestGroup{99};  // deleted since
   put_group(support_);
