@@ -1111,6 +1111,34 @@ TEST_F(GroupCallsTest, FallbackLoopsAndRoutingGapsEndTheCallClearly) {
   EXPECT_EQ(core_.responses.back().status, 404) << "no inbound route";
 }
 
+TEST_F(GroupCallsTest, FallbackChainsStopAtTheHopLimit) {
+  // Ten empty groups, each falling back to the next: the call visits eight (the limit) and
+  // ends there instead of walking the whole chain.
+  model::SnapshotPatch p;
+  for (model::GroupId id = 70; id < 80; ++id) {
+    model::Group g;
+    g.id = id;
+    g.name = "chain" + std::to_string(id);
+    g.fallback = model::DestGroup{id + 1};
+    p.groups.emplace_back(id, g);
+  }
+  model::InboundRoute chain;
+  chain.id = 52;
+  chain.name = "chain";
+  chain.position = 2;
+  chain.did = "5550300";
+  chain.destination = model::DestGroup{70};
+  p.inbound_routes = std::vector<model::InboundRoute>{*core_.snapshot->inbound_route(50), chain};
+  core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  trunk_call("5550300");
+  EXPECT_EQ(to_caller().back(), 480);
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  EXPECT_EQ(cdr.hangup_cause, "480 Temporarily Unavailable: too many fallback hops");
+  EXPECT_EQ(cdr.disposition, "no_agents");
+  EXPECT_EQ(cdr.group, 70);
+  EXPECT_EQ(cdr.fallback_to, R"({"id":78,"type":"group"})") << "the ninth group is not entered";
+}
+
 TEST_F(GroupCallsTest, InternalCallersReachAGroupByItsExtension) {
   call("4000", user(1));
   EXPECT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5}));
