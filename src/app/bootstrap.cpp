@@ -139,9 +139,8 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
     model::Schedule office;
     office.name = "US office hours";
     office.timezone = "America/New_York";
-    office.weekly = {model::WeeklyInterval{model::kMon | model::kTue | model::kWed |
-                                               model::kThu | model::kFri,
-                                           9 * 60, 17 * 60}};
+    office.weekly = {model::WeeklyInterval{
+        model::kMon | model::kTue | model::kWed | model::kThu | model::kFri, 9 * 60, 17 * 60}};
     office.holidays = {model::Holiday{"Christmas Day", 20261225, 20261225, true},
                        model::Holiday{"New Year's Day", 20270101, 20270101, true}};
     COHORT_TRY_ASSIGN(office, tx.schedules().create(office));
