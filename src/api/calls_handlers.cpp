@@ -14,8 +14,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::array<std::string_view, 3> kDirections = {"internal", "outbound", "inbound"};
-constexpr std::array<std::string_view, 6> kDispositions = {"answered", "busy",      "no_answer",
-                                                           "failed",   "cancelled", "interrupted"};
+constexpr std::array<std::string_view, 12> kDispositions = {
+    "answered",  "busy",   "no_answer", "failed",   "cancelled",   "interrupted",
+    "abandoned", "closed", "no_agents", "fallback", "routing_gap", "voicemail_unavailable"};
 
 template <class T>
 json id_or_null(const std::optional<T>& id) {
@@ -50,6 +51,27 @@ json call_json(const CallView& c) {
           {"legs", std::move(legs)}};
 }
 
+/// A Destination stored as its JSON text; empty or unreadable text (a hand edit) is null.
+json stored_json(const std::string& text) {
+  if (text.empty()) {
+    return nullptr;
+  }
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return j.is_discarded() ? json(nullptr) : j;
+}
+
+json attempts_json(const std::vector<store::CdrRecord::Attempt>& attempts) {
+  json out = json::array();
+  for (const store::CdrRecord::Attempt& a : attempts) {
+    out.push_back({{"user", a.user},
+                   {"group", id_or_null(a.group)},
+                   {"started_at", time_ms_or_null(a.start_ms)},
+                   {"ended_at", time_ms_or_null(a.end_ms)},
+                   {"result", text_or_null(a.result)}});
+  }
+  return out;
+}
+
 json cdr_json(const store::CdrRecord& r) {
   return {{"id", r.id},
           {"direction", r.direction},
@@ -70,7 +92,16 @@ json cdr_json(const store::CdrRecord& r) {
           {"hangup_cause", text_or_null(r.hangup_cause)},
           {"sip_status", r.sip_status > 0 ? json(r.sip_status) : json(nullptr)},
           {"a_leg_call_id", r.a_leg_call_id},
-          {"b_leg_call_id", r.b_leg_call_id}};
+          {"b_leg_call_id", r.b_leg_call_id},
+          {"inbound_route", id_or_null(r.inbound_route)},
+          {"did", text_or_null(r.did)},
+          {"group", id_or_null(r.group)},
+          {"answered_by", id_or_null(r.answered_by)},
+          {"wait_ms", r.wait_ms},
+          {"talk_ms", r.talk_ms},
+          {"fallback_reason", text_or_null(r.fallback_reason)},
+          {"fallback_to", stored_json(r.fallback_to)},
+          {"attempts", attempts_json(r.attempts)}};
 }
 
 Response list_calls(Context& ctx, const Request& req) {
