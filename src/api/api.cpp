@@ -31,6 +31,8 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
   add_sip_routes(router_, ctx);
   add_outbound_rule_routes(router_, ctx);
   add_call_routes(router_, ctx);
+  add_inbound_route_routes(router_, ctx);
+  add_schedule_routes(router_, ctx);
 
   metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
     model::SnapshotPtr s = ctx->store.snapshot();
@@ -41,6 +43,8 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
         {"kind=\"trunks\"", static_cast<double>(s->trunk_ids().size())},
         {"kind=\"tokens\"", static_cast<double>(s->token_ids().size())},
         {"kind=\"outbound_rules\"", static_cast<double>(s->outbound_rules().size())},
+        {"kind=\"inbound_routes\"", static_cast<double>(s->inbound_routes().size())},
+        {"kind=\"schedules\"", static_cast<double>(s->schedule_ids().size())},
     };
   });
   metrics.add_gauge("cohort_snapshot_version", "Version of the published configuration snapshot.",

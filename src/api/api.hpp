@@ -9,6 +9,7 @@
 #include "api/metrics.hpp"
 #include "api/router.hpp"
 #include "api/sip_view.hpp"
+#include "common/clock.hpp"
 #include "store/repository.hpp"
 
 namespace cohort::api {
@@ -17,6 +18,7 @@ struct ApiOptions {
   std::string admin_token_sha256;    ///< SHA-256 (hex) of the bootstrap admin token
   std::string sip_realm = "cohort";  ///< realm of the digest HA1 values
   SipView* sip = nullptr;            ///< the SIP side; null = SIP routes answer 503
+  const Clock* clock = nullptr;      ///< "now" for schedule states; null = the system clock
 };
 
 class Api {

@@ -14,8 +14,10 @@ namespace {
 using nlohmann::json;
 
 const std::initializer_list<std::string_view> kGroupFields = {
-    "name",           "description", "extension", "outbound_caller_id", "trunk",    "ring_strategy",
-    "ring_timeout_s", "max_wait_s",  "wrap_up_s", "fallback",           "cti_scope"};
+    "name",      "description",        "extension",         "outbound_caller_id",
+    "trunk",     "ring_strategy",      "ring_timeout_s",    "max_wait_s",
+    "wrap_up_s", "ring_in_use",        "skip_unregistered", "fallback",
+    "schedule",  "closed_destination", "cti_scope"};
 const std::initializer_list<std::string_view> kGroupReadOnly = {"id", "member_count", "created_at",
                                                                 "updated_at"};
 // Wide JSON bounds; the domain ranges are checked by model::validate_group.
@@ -62,6 +64,24 @@ Result<void> apply_group_fields(const JsonBody& b, model::Group& g) {
       g.fallback.reset();
     } else {
       COHORT_TRY_ASSIGN(g.fallback, model::destination_from_json(b.at("fallback"), "fallback"));
+    }
+  }
+  if (b.has("ring_in_use")) {
+    COHORT_TRY_ASSIGN(g.ring_in_use, b.boolean("ring_in_use"));
+  }
+  if (b.has("skip_unregistered")) {
+    COHORT_TRY_ASSIGN(g.skip_unregistered, b.boolean("skip_unregistered"));
+  }
+  if (b.has("schedule")) {
+    COHORT_TRY_ASSIGN(g.schedule, b.nullable_integer("schedule", 1, INT64_MAX));
+  }
+  if (b.has("closed_destination")) {
+    if (b.is_null("closed_destination")) {
+      g.closed_destination.reset();  // the group's own voicemail
+    } else {
+      COHORT_TRY_ASSIGN(
+          g.closed_destination,
+          model::destination_from_json(b.at("closed_destination"), "closed_destination"));
     }
   }
   if (b.has("cti_scope")) {
@@ -150,12 +170,15 @@ Response patch_group(Context& ctx, const Request& req, const PathParams& params)
       }
       model::Group draft = *current;
       COHORT_TRY(apply_group_fields(b, draft));
-      // An unchanged fallback is not re-checked: a routing gap left by a forced delete must
-      // not block unrelated edits (renaming the group, say), and an unchanged fallback
-      // cannot close a new cycle.
+      // An unchanged fallback or closed destination is not re-checked: a routing gap left
+      // by a forced delete must not block unrelated edits (renaming the group, say), and an
+      // unchanged exit cannot close a new cycle.
       model::Group checked = draft;
       if (checked.fallback == current->fallback) {
         checked.fallback.reset();
+      }
+      if (checked.closed_destination == current->closed_destination) {
+        checked.closed_destination.reset();
       }
       COHORT_TRY(model::validate_group(checked, *s));
       COHORT_TRY_ASSIGN(updated, tx.groups().update(draft));
@@ -227,15 +250,39 @@ Response put_membership(Context& ctx, const Request& req, const std::string& gro
                         const std::string& user_param, bool group_view) {
   return respond([&]() -> Result<Response> {
     COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
-    COHORT_TRY(require_admin(p));
     COHORT_TRY_ASSIGN(model::GroupId group, path_id(group_param, "group"));
     COHORT_TRY_ASSIGN(model::UserId user, path_id(user_param, "user"));
+    // Admins add and move memberships. Pausing is also open to supervisors for anyone and
+    // to an agent for its own memberships, so that taking a break needs nobody else.
+    if (!p.reads_all() && p.user != user) {
+      return fail({Errc::kForbidden, "agents may pause only their own memberships", {}});
+    }
     COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req, /*empty_ok=*/true));
-    COHORT_TRY(b.check_keys({"position"}, {"user_id", "group_id", "joined_at"}));
+    COHORT_TRY(
+        b.check_keys({"position", "paused", "pause_reason"}, {"user_id", "group_id", "joined_at"}));
+    if (!p.admin() && (b.has("position") || !b.has("paused"))) {
+      return fail({Errc::kForbidden,
+                   "only admins add or move memberships; others may send paused and "
+                   "pause_reason only",
+                   {}});
+    }
     std::optional<int> position;
     if (b.has("position")) {
       COHORT_TRY_ASSIGN(std::int64_t n, b.integer("position", 1, 1'000'000));
       position = static_cast<int>(n);
+    }
+    std::optional<bool> paused;
+    if (b.has("paused")) {
+      COHORT_TRY_ASSIGN(paused, b.boolean("paused"));
+    }
+    std::string reason;
+    if (b.has("pause_reason") && !b.is_null("pause_reason")) {
+      if (!paused.value_or(false)) {
+        return fail(Error::invalid("pause_reason", "pause_reason needs \"paused\": true"));
+      }
+      COHORT_TRY_ASSIGN(reason, b.string("pause_reason"));
+      reason = std::string(text::trim(reason));
+      COHORT_TRY(model::check_pause_reason("pause_reason", reason));
     }
     bool created = false;
     COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
@@ -246,8 +293,20 @@ Response put_membership(Context& ctx, const Request& req, const std::string& gro
       if (s->user(user) == nullptr) {
         return fail(Error::not_found(fmt::format("no user with id {}", user)));
       }
-      COHORT_TRY_ASSIGN(auto put, tx.memberships().put(group, user, position));
-      created = put.created;
+      if (p.admin()) {
+        COHORT_TRY_ASSIGN(auto put, tx.memberships().put(group, user, position));
+        created = put.created;
+      } else {
+        const auto members = s->members(group);
+        if (std::none_of(members.begin(), members.end(),
+                         [&](const model::Member& m) { return m.user == user; })) {
+          return fail(
+              Error::not_found(fmt::format("user {} is not a member of group {}", user, group)));
+        }
+      }
+      if (paused) {
+        COHORT_TRY(tx.memberships().set_pause(group, user, *paused, reason));
+      }
       return {};
     }));
     model::SnapshotPtr s = ctx.store.snapshot();

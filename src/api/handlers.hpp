@@ -56,7 +56,7 @@ Result<bool> force_param(const Request& req);
 
 /// What delete_guarded needs to know about the object being deleted.
 struct GuardedDelete {
-  std::string what;       ///< "user", "group", "trunk"
+  std::string what;       ///< "user", "group", "trunk", "schedule"
   std::string if_forced;  ///< what ?force=true does, for the 409 message
   std::function<bool(const model::Snapshot&)> exists;
   std::function<std::vector<model::Referrer>(const model::Snapshot&)> referrers;
@@ -82,5 +82,7 @@ void add_admin_routes(Router& r, const ContextPtr& ctx);
 void add_sip_routes(Router& r, const ContextPtr& ctx);
 void add_outbound_rule_routes(Router& r, const ContextPtr& ctx);
 void add_call_routes(Router& r, const ContextPtr& ctx);
+void add_inbound_route_routes(Router& r, const ContextPtr& ctx);
+void add_schedule_routes(Router& r, const ContextPtr& ctx);
 
 }  // namespace cohort::api

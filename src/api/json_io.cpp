@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <ctime>
+#include <tuple>
 
 #include "common/text.hpp"
 #include "model/references.hpp"
+#include "model/validate.hpp"
 
 namespace cohort::api {
 
@@ -159,6 +162,8 @@ json user_to_json(const model::User& u) {
       {"caller_id", opt(u.caller_id)},
       {"role", model::to_string(u.role)},
       {"active", u.active},
+      {"paused", u.paused},
+      {"pause_reason", u.paused ? json(u.pause_reason) : json(nullptr)},
       {"has_sip_password", !u.digest.empty()},
       {"created_at", rfc3339(u.created_at)},
       {"updated_at", rfc3339(u.updated_at)},
@@ -177,7 +182,12 @@ json group_to_json(const model::Group& g, const model::Snapshot& s) {
       {"ring_timeout_s", g.ring_timeout_s},
       {"max_wait_s", g.max_wait_s},
       {"wrap_up_s", g.wrap_up_s},
+      {"ring_in_use", g.ring_in_use},
+      {"skip_unregistered", g.skip_unregistered},
       {"fallback", g.fallback ? model::destination_to_json(*g.fallback) : json(nullptr)},
+      {"schedule", g.schedule ? json(*g.schedule) : json(nullptr)},
+      {"closed_destination",
+       g.closed_destination ? model::destination_to_json(*g.closed_destination) : json(nullptr)},
       {"cti_scope", g.cti_scope},
       {"member_count", s.members(g.id).size()},
       {"created_at", rfc3339(g.created_at)},
@@ -227,7 +237,11 @@ json outbound_rule_to_json(const model::OutboundRule& r) {
 }
 
 json member_to_json(const model::Member& m, const model::Snapshot& s) {
-  json j = {{"user_id", m.user}, {"position", m.position}, {"joined_at", rfc3339(m.joined_at)}};
+  json j = {{"user_id", m.user},
+            {"position", m.position},
+            {"joined_at", rfc3339(m.joined_at)},
+            {"paused", m.paused},
+            {"pause_reason", m.paused ? json(m.pause_reason) : json(nullptr)}};
   if (const model::User* u = s.user(m.user)) {
     j["name"] = u->name;
     j["email"] = u->email;
@@ -238,11 +252,258 @@ json member_to_json(const model::Member& m, const model::Snapshot& s) {
 }
 
 json user_membership_to_json(const model::UserMembership& m, const model::Snapshot& s) {
-  json j = {{"group_id", m.group}, {"position", m.position}, {"joined_at", rfc3339(m.joined_at)}};
+  json j = {{"group_id", m.group},
+            {"position", m.position},
+            {"joined_at", rfc3339(m.joined_at)},
+            {"paused", m.paused},
+            {"pause_reason", m.paused ? json(m.pause_reason) : json(nullptr)}};
   if (const model::Group* g = s.group(m.group)) {
     j["name"] = g->name;
   }
   return j;
+}
+
+json inbound_route_to_json(const model::InboundRoute& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"position", r.position},
+          {"did", r.did},
+          {"caller", opt(r.caller)},
+          {"trunk", r.trunk ? json(*r.trunk) : json(nullptr)},
+          {"destination", model::destination_to_json(r.destination)},
+          {"created_at", rfc3339(r.created_at)},
+          {"updated_at", rfc3339(r.updated_at)}};
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 7> kDayNames = {"mon", "tue", "wed", "thu",
+                                                       "fri", "sat", "sun"};
+
+json days_json(std::uint8_t days) {
+  json out = json::array();
+  for (std::size_t i = 0; i < kDayNames.size(); ++i) {
+    if ((days & (1u << i)) != 0) {
+      out.push_back(kDayNames[i]);
+    }
+  }
+  return out;
+}
+
+/// Fails on the first key of `j` outside `allowed`, naming it under `field`.
+Result<void> only_keys(const json& j, const std::string& field,
+                       std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      const std::string at = field + "." + key;
+      return fail(Error::invalid(at, fmt::format("unknown field {}", at)));
+    }
+  }
+  return {};
+}
+
+Result<std::string> string_at(const json& j, const std::string& field, const char* key,
+                              std::string_view expected) {
+  const std::string at = field + "." + key;
+  auto it = j.find(key);
+  if (it == j.end()) {
+    return fail(Error::invalid(at, fmt::format("{} is required", at)));
+  }
+  if (!it->is_string()) {
+    return fail(Error::invalid(at, fmt::format("{} must be {}", at, expected)));
+  }
+  return it->get<std::string>();
+}
+
+}  // namespace
+
+json schedule_to_json(const model::Schedule& sc) {
+  json weekly = json::array();
+  for (const model::WeeklyInterval& w : sc.weekly) {
+    weekly.push_back({{"days", days_json(w.days)},
+                      {"from", format_hhmm(w.from_min)},
+                      {"to", format_hhmm(w.to_min)}});
+  }
+  json holidays = json::array();
+  for (const model::Holiday& h : sc.holidays) {
+    json j = {{"name", h.name}};
+    if (h.from == h.to) {
+      j["date"] = format_date(h.from);
+    } else {
+      j["from"] = format_date(h.from);
+      j["to"] = format_date(h.to);
+    }
+    j["yearly"] = h.yearly;
+    holidays.push_back(std::move(j));
+  }
+  return {{"id", sc.id},
+          {"name", sc.name},
+          {"timezone", sc.timezone},
+          {"weekly", std::move(weekly)},
+          {"holidays", std::move(holidays)},
+          {"override", model::to_string(sc.override_mode)},
+          {"created_at", rfc3339(sc.created_at)},
+          {"updated_at", rfc3339(sc.updated_at)}};
+}
+
+std::optional<int> parse_hhmm(std::string_view text, bool allow_24) {
+  std::size_t pos = 0;
+  auto hour = digits(text, pos, 2);
+  if (!hour || !expect(text, pos, ":")) {
+    return std::nullopt;
+  }
+  auto minute = digits(text, pos, 2);
+  if (!minute || pos != text.size()) {
+    return std::nullopt;
+  }
+  if (allow_24 && *hour == 24 && *minute == 0) {
+    return 0;
+  }
+  if (*hour > 23 || *minute > 59) {
+    return std::nullopt;
+  }
+  return *hour * 60 + *minute;
+}
+
+std::string format_hhmm(int minutes) {
+  return fmt::format("{:02}:{:02}", minutes / 60, minutes % 60);
+}
+
+std::optional<int> parse_date(std::string_view text) {
+  std::size_t pos = 0;
+  auto year = digits(text, pos, 4);
+  if (!year || !expect(text, pos, "-")) {
+    return std::nullopt;
+  }
+  auto month = digits(text, pos, 2);
+  if (!month || !expect(text, pos, "-")) {
+    return std::nullopt;
+  }
+  auto day = digits(text, pos, 2);
+  if (!day || pos != text.size()) {
+    return std::nullopt;
+  }
+  const int date = *year * 10000 + *month * 100 + *day;
+  if (!model::is_calendar_date(date)) {
+    return std::nullopt;
+  }
+  return date;
+}
+
+std::string format_date(int yyyymmdd) {
+  return fmt::format("{:04}-{:02}-{:02}", yyyymmdd / 10000, yyyymmdd / 100 % 100, yyyymmdd % 100);
+}
+
+Result<std::vector<model::WeeklyInterval>> weekly_from_json(const json& j) {
+  if (!j.is_array()) {
+    return fail(Error::invalid("weekly", "weekly must be an array of intervals"));
+  }
+  std::vector<model::WeeklyInterval> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string field = fmt::format("weekly[{}]", i);
+    const json& e = j[i];
+    if (!e.is_object()) {
+      return fail(
+          Error::invalid(field, fmt::format("{} must be an object with days, from and to", field)));
+    }
+    COHORT_TRY(only_keys(e, field, {"days", "from", "to"}));
+    model::WeeklyInterval w;
+    const std::string days_field = field + ".days";
+    if (!e.contains("days")) {
+      return fail(Error::invalid(days_field, fmt::format("{} is required", days_field)));
+    }
+    const json& days = e["days"];
+    if (!days.is_array() || days.empty()) {
+      return fail(Error::invalid(
+          days_field, fmt::format("{} must list at least one of mon, tue, wed, thu, fri, sat, sun",
+                                  days_field)));
+    }
+    for (std::size_t d = 0; d < days.size(); ++d) {
+      const std::string day_field = fmt::format("{}[{}]", days_field, d);
+      const auto it = days[d].is_string() ? std::find(kDayNames.begin(), kDayNames.end(),
+                                                      days[d].get<std::string>())
+                                          : kDayNames.end();
+      if (it == kDayNames.end()) {
+        return fail(Error::invalid(
+            day_field,
+            fmt::format("{} must be one of mon, tue, wed, thu, fri, sat, sun", day_field)));
+      }
+      const auto bit = static_cast<std::uint8_t>(1u << (it - kDayNames.begin()));
+      if ((w.days & bit) != 0) {
+        return fail(Error::invalid(day_field, fmt::format("{} is listed twice", *it)));
+      }
+      w.days |= bit;
+    }
+    for (auto [key, slot, allow_24] :
+         {std::tuple{"from", &w.from_min, false}, std::tuple{"to", &w.to_min, true}}) {
+      const std::string at = field + "." + key;
+      const std::string_view expected =
+          allow_24 ? "a time HH:MM from 00:00 to 24:00" : "a time HH:MM from 00:00 to 23:59";
+      COHORT_TRY_ASSIGN(std::string text, string_at(e, field, key, expected));
+      auto minutes = parse_hhmm(text, allow_24);
+      if (!minutes) {
+        return fail(Error::invalid(at, fmt::format("{} must be {}", at, expected)));
+      }
+      *slot = *minutes;
+    }
+    out.push_back(w);
+  }
+  return out;
+}
+
+Result<std::vector<model::Holiday>> holidays_from_json(const json& j) {
+  if (!j.is_array()) {
+    return fail(Error::invalid("holidays", "holidays must be an array"));
+  }
+  std::vector<model::Holiday> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string field = fmt::format("holidays[{}]", i);
+    const json& e = j[i];
+    if (!e.is_object()) {
+      return fail(Error::invalid(field, fmt::format("{} must be an object", field)));
+    }
+    COHORT_TRY(only_keys(e, field, {"name", "date", "from", "to", "yearly"}));
+    model::Holiday h;
+    if (e.contains("name")) {
+      COHORT_TRY_ASSIGN(h.name, string_at(e, field, "name", "a string"));
+    }
+    if (e.contains("yearly")) {
+      if (!e["yearly"].is_boolean()) {
+        return fail(Error::invalid(field + ".yearly",
+                                   fmt::format("{}.yearly must be true or false", field)));
+      }
+      h.yearly = e["yearly"].get<bool>();
+    }
+    auto date_at = [&](const char* key) -> Result<int> {
+      COHORT_TRY_ASSIGN(std::string text, string_at(e, field, key, "a date YYYY-MM-DD"));
+      auto date = parse_date(text);
+      if (!date) {
+        const std::string at = field + "." + key;
+        return fail(Error::invalid(at, fmt::format("{} must be a calendar date YYYY-MM-DD", at)));
+      }
+      return *date;
+    };
+    if (e.contains("date")) {
+      if (e.contains("from") || e.contains("to")) {
+        const std::string at = field + (e.contains("from") ? ".from" : ".to");
+        return fail(Error::invalid(at, fmt::format("{} gives either date or from and to", field)));
+      }
+      COHORT_TRY_ASSIGN(h.from, date_at("date"));
+      h.to = h.from;
+    } else if (e.contains("from") || e.contains("to")) {
+      COHORT_TRY_ASSIGN(h.from, date_at("from"));
+      COHORT_TRY_ASSIGN(h.to, date_at("to"));
+      if (!h.yearly && h.to < h.from) {
+        return fail(
+            Error::invalid(field + ".to", fmt::format("{}.to must not be before from", field)));
+      }
+    } else {
+      return fail(
+          Error::invalid(field + ".date", fmt::format("{} needs a date, or from and to", field)));
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
 }
 
 Result<JsonBody> JsonBody::parse(const Request& req, bool empty_ok) {

@@ -32,8 +32,24 @@ nlohmann::json group_to_json(const model::Group& g, const model::Snapshot& s);
 /// Every field but the password (write-only): `has_password` says whether there is one.
 nlohmann::json trunk_to_json(const model::Trunk& t);
 nlohmann::json outbound_rule_to_json(const model::OutboundRule& r);
+nlohmann::json inbound_route_to_json(const model::InboundRoute& r);
+nlohmann::json schedule_to_json(const model::Schedule& sc);
 nlohmann::json member_to_json(const model::Member& m, const model::Snapshot& s);
 nlohmann::json user_membership_to_json(const model::UserMembership& m, const model::Snapshot& s);
+
+/// "HH:MM" (00:00–23:59) as minutes after midnight; "24:00" too when `allow_24` (as 0: the
+/// midnight that ends the day). nullopt when malformed.
+std::optional<int> parse_hhmm(std::string_view text, bool allow_24);
+std::string format_hhmm(int minutes);
+/// "YYYY-MM-DD", a real calendar date, as yyyymmdd. nullopt when malformed.
+std::optional<int> parse_date(std::string_view text);
+std::string format_date(int yyyymmdd);
+/// A schedule's `weekly` list: [{"days": ["mon", …], "from": "HH:MM", "to": "HH:MM"}].
+/// Errors name the element: "weekly[1].from", "weekly[0].days[2]".
+Result<std::vector<model::WeeklyInterval>> weekly_from_json(const nlohmann::json& j);
+/// A schedule's `holidays` list: [{"name"?, "date"} or {"name"?, "from", "to"}, "yearly"?].
+/// Errors name the element: "holidays[0].to".
+Result<std::vector<model::Holiday>> holidays_from_json(const nlohmann::json& j);
 
 /// A request body that must be one JSON object with known keys.
 class JsonBody {

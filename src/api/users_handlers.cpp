@@ -17,8 +17,9 @@ using nlohmann::json;
 
 const std::initializer_list<std::string_view> kUserFields = {
     "name", "email", "extension", "caller_id", "role", "active", "sip_password"};
-const std::initializer_list<std::string_view> kUserReadOnly = {"id", "has_sip_password",
-                                                               "created_at", "updated_at"};
+// paused and pause_reason change through PUT /users/{id}/status, which agents may use too.
+const std::initializer_list<std::string_view> kUserReadOnly = {
+    "id", "has_sip_password", "paused", "pause_reason", "created_at", "updated_at"};
 
 /// Applies the fields present in `b` to `u`. The SIP password becomes digest credentials
 /// under `realm`; the plain text goes no further than this function.
@@ -253,9 +254,81 @@ Response replace_user_groups(Context& ctx, const Request& req, const PathParams&
   });
 }
 
+/// {"user_id", "status", "reason"}: the availability an administrator or the agent set.
+json status_json(const model::User& u) {
+  // The live states (ringing, busy, wrap_up) belong to the call controller: when it reports
+  // them through the SipView they are merged here, a pause taking precedence. Until then the
+  // answer is the configured part only.
+  return {{"user_id", u.id},
+          {"status", u.paused ? "paused" : "available"},
+          {"reason", u.paused ? json(u.pause_reason) : json(nullptr)}};
+}
+
+Response get_status(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY(require_can_read_user(p, id));
+    const model::User* u = s->user(id);
+    if (u == nullptr) {
+      return fail(Error::not_found(fmt::format("no user with id {}", id)));
+    }
+    return json_response(200, status_json(*u));
+  });
+}
+
+/// Pauses or resumes a user in every group. Admins and supervisors for anyone, an agent for
+/// itself only.
+Response put_status(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    if (!p.reads_all() && p.user != id) {
+      return fail({Errc::kForbidden, "agents may set only their own status", {}});
+    }
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    COHORT_TRY(b.check_keys({"status", "reason"}, {"user_id"}));
+    if (!b.has("status")) {
+      return fail(Error::invalid("status", "status is required"));
+    }
+    COHORT_TRY_ASSIGN(std::string status, b.string("status"));
+    if (status != "available" && status != "paused") {
+      return fail(Error::invalid("status", "status must be available or paused"));
+    }
+    const bool paused = status == "paused";
+    std::string reason;
+    if (b.has("reason") && !b.is_null("reason")) {
+      if (!paused) {
+        return fail(Error::invalid("reason", "reason is only for status paused"));
+      }
+      COHORT_TRY_ASSIGN(reason, b.string("reason"));
+      reason = std::string(text::trim(reason));
+      COHORT_TRY(model::check_pause_reason("reason", reason));
+    }
+    model::User updated;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      const model::User* current = ctx.store.snapshot()->user(id);
+      if (current == nullptr) {
+        return fail(Error::not_found(fmt::format("no user with id {}", id)));
+      }
+      model::User draft = *current;
+      draft.paused = paused;
+      draft.pause_reason = reason;
+      COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
+      return {};
+    }));
+    return json_response(200, status_json(updated));
+  });
+}
+
 }  // namespace
 
 void add_user_routes(Router& r, const ContextPtr& ctx) {
+  r.add("GET", "/api/v1/users/{id}/status",
+        [ctx](const Request& req, const PathParams& p) { return get_status(*ctx, req, p); });
+  r.add("PUT", "/api/v1/users/{id}/status",
+        [ctx](const Request& req, const PathParams& p) { return put_status(*ctx, req, p); });
   r.add("GET", "/api/v1/users",
         [ctx](const Request& req, const PathParams&) { return list_users(*ctx, req); });
   r.add("POST", "/api/v1/users",

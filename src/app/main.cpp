@@ -141,7 +141,7 @@ int serve(const Config& c) {
 
   cohort::api::Metrics metrics;
   cohort::app::add_sip_metrics(metrics, sip);
-  cohort::api::Api api(**store, metrics, {token->sha256, c.sip_realm, sip_view.get()});
+  cohort::api::Api api(**store, metrics, {token->sha256, c.sip_realm, sip_view.get(), &clock});
   cohort::api::HttpServerOptions options;
   options.host = c.http.host;
   options.port = c.http.port;

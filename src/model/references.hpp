@@ -12,22 +12,29 @@ namespace cohort::model {
 
 /// An object field that holds a reference.
 struct Referrer {
-  enum class Kind { kGroup, kOutboundRule };
+  enum class Kind { kGroup, kOutboundRule, kInboundRoute };
   Kind kind = Kind::kGroup;
   std::int64_t id = 0;
   std::string name;
-  std::string field;  ///< e.g. "fallback", "trunk", "caller_groups", "trunks"
+  /// e.g. "fallback", "closed_destination", "trunk", "schedule", "caller_groups", "trunks",
+  /// "destination"
+  std::string field;
   bool operator==(const Referrer&) const = default;
 };
-/// "group", "outbound_rule".
+/// "group", "outbound_rule", "inbound_route".
 std::string_view to_string(Referrer::Kind k);
 
-/// Everything that names `target`: Destinations (group fallbacks, ordered by group id), then
-/// outbound rules whose caller_groups or caller_users list it (in position order).
+/// Everything that names `target`: group Destinations ordered by group id (each group's
+/// "fallback", then its "closed_destination"), then outbound rules whose caller_groups or
+/// caller_users list it (in position order), then inbound routes whose "destination" is it
+/// (in position order).
 std::vector<Referrer> referrers_of(const Snapshot& s, Target target);
 /// Groups whose `trunk` is `trunk` (field "trunk", by id), then outbound rules that list it
-/// in `trunks` (field "trunks", in position order).
+/// in `trunks` (field "trunks", in position order), then inbound routes limited to it
+/// (field "trunk", in position order).
 std::vector<Referrer> trunk_referrers(const Snapshot& s, TrunkId trunk);
+/// Groups whose business hours are `schedule` (field "schedule", by id).
+std::vector<Referrer> schedule_referrers(const Snapshot& s, ScheduleId schedule);
 
 /// The object a routing gap points at, which no longer exists.
 struct MissingObject {
@@ -46,16 +53,27 @@ struct RoutingGap {
   std::optional<Destination> destination;
   bool operator==(const RoutingGap&) const = default;
 };
-/// Every reference whose target does not exist: group fallbacks ordered by group id, then
-/// outbound rules in position order, each rule's lists in the order caller_groups,
-/// caller_users, trunks. A missing caller group or user matches no caller; a missing trunk
-/// carries no call.
+/// Every reference whose target does not exist, in this order:
+///  1. groups by id, each group's "fallback" before its "closed_destination";
+///  2. outbound rules in position order, each rule's lists in the order caller_groups,
+///     caller_users, trunks;
+///  3. inbound routes in position order, each route's "destination" before its "trunk".
+/// A missing caller group or user matches no caller; a missing trunk carries no call; an
+/// inbound route whose trunk is gone matches no call.
 std::vector<RoutingGap> routing_gaps(const Snapshot& s);
 
-/// If giving group `group` the fallback `fallback` would close a cycle of group fallbacks
-/// (A → B → … → A, through group and group-voicemail-free hops), the cycle as group ids
-/// starting and ending with `group`; otherwise nullopt.
+/// If group `group` leaving by the exit `exit` (a proposed fallback or closed_destination)
+/// could come back to `group` — every group a call reaches may leave again by its stored
+/// fallback or its closed_destination — the shortest such cycle as group ids starting and
+/// ending with `group`; otherwise nullopt. Only group hops continue a chain (voicemail, a
+/// user, a number and hangup end it), and chains longer than the hop limit are not followed.
 std::optional<std::vector<GroupId>> fallback_cycle(const Snapshot& s, GroupId group,
-                                                   const std::optional<Destination>& fallback);
+                                                   const std::optional<Destination>& exit);
+
+/// Every cycle of group exits (fallback or closed_destination) stored in `s`, each listed
+/// once as the groups in call order starting with its lowest id (the last leads back to the
+/// first), ordered by that first id. Validation refuses to create one; this reports those
+/// stored before validation knew of closed destinations, or written by hand.
+std::vector<std::vector<GroupId>> group_cycles(const Snapshot& s);
 
 }  // namespace cohort::model

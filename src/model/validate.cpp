@@ -53,9 +53,9 @@ Result<void> check_destination(std::string_view field, const Destination& d, con
   return {};
 }
 
-std::string describe_cycle(const std::vector<GroupId>& cycle, const Group& proposed,
-                           const Snapshot& s) {
-  std::string out = "fallback cycle: ";
+std::string describe_cycle(std::string_view what, const std::vector<GroupId>& cycle,
+                           const Group& proposed, const Snapshot& s) {
+  std::string out = fmt::format("{}: ", what);
   for (std::size_t i = 0; i < cycle.size(); ++i) {
     if (i > 0) {
       out += " → ";
@@ -296,6 +296,33 @@ Result<void> check_password(std::string_view field, std::string_view value) {
   return {};
 }
 
+Result<void> check_pause_reason(std::string_view field, std::string_view value) {
+  if (value.size() > kMaxPauseReasonLength) {
+    return fail(Error::invalid(std::string(field), fmt::format("{} must be at most {} bytes", field,
+                                                               kMaxPauseReasonLength)));
+  }
+  for (char c : value) {
+    if (is_control(c)) {
+      return fail(Error::invalid(std::string(field),
+                                 fmt::format("{} must not contain control characters", field)));
+    }
+  }
+  return {};
+}
+
+bool is_calendar_date(int yyyymmdd) {
+  const int year = yyyymmdd / 10000;
+  const int month = yyyymmdd / 100 % 100;
+  const int day = yyyymmdd % 100;
+  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (year < 1900 || year > 9999 || month < 1 || month > 12 || day < 1 ||
+      day > kDaysIn[month - 1]) {
+    return false;
+  }
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return !(month == 2 && day == 29 && !leap);
+}
+
 Result<void> validate_user(const User& u, const Snapshot& s) {
   if (auto ok = check_name("name", u.name, kMaxNameLength); !ok) {
     return ok;
@@ -361,6 +388,9 @@ Result<void> validate_group(const Group& g, const Snapshot& s) {
   if (g.trunk && s.trunk(*g.trunk) == nullptr) {
     return fail(Error::invalid("trunk", fmt::format("no trunk with id {}", *g.trunk)));
   }
+  if (g.schedule && s.schedule(*g.schedule) == nullptr) {
+    return fail(Error::invalid("schedule", fmt::format("no schedule with id {}", *g.schedule)));
+  }
   if (g.fallback) {
     if (auto ok = check_destination("fallback", *g.fallback, s); !ok) {
       return ok;
@@ -369,7 +399,21 @@ Result<void> validate_group(const Group& g, const Snapshot& s) {
       return fail(Error::invalid("fallback", "a group cannot fall back to itself"));
     }
     if (auto cycle = fallback_cycle(s, g.id, g.fallback)) {
-      return fail(Error::invalid("fallback", describe_cycle(*cycle, g, s)));
+      return fail(Error::invalid("fallback", describe_cycle("fallback cycle", *cycle, g, s)));
+    }
+  }
+  if (g.closed_destination) {
+    COHORT_TRY(check_destination("closed_destination", *g.closed_destination, s));
+    if (const auto* to = std::get_if<DestGroup>(&*g.closed_destination);
+        to != nullptr && to->id == g.id) {
+      return fail(Error::invalid("closed_destination",
+                                 "a group cannot send the calls it is closed for to itself"));
+    }
+    // A call sent on while this group is closed may come back through another group's
+    // fallback or closed destination just the same.
+    if (auto cycle = fallback_cycle(s, g.id, g.closed_destination)) {
+      return fail(Error::invalid("closed_destination",
+                                 describe_cycle("closed_destination cycle", *cycle, g, s)));
     }
   }
 
@@ -505,6 +549,92 @@ Result<void> validate_outbound_rule(const OutboundRule& r, const Snapshot& s,
           "name", fmt::format("an outbound rule named \"{}\" already exists (id {})", other.name,
                               other.id)));
     }
+  }
+  return {};
+}
+
+}  // namespace cohort::model
+
+namespace cohort::model {
+
+Result<void> validate_inbound_route(const InboundRoute& r, const Snapshot& s,
+                                    const InboundRoute* stored) {
+  COHORT_TRY(check_name("name", r.name, kMaxNameLength));
+  // The DID is matched with the outbound rules' syntax, so one mental model serves both.
+  if (r.did.empty()) {
+    return fail(Error::invalid("did", "did must be a dial pattern or a number"));
+  }
+  if (auto compiled = DialPattern::compile(r.did); !compiled) {
+    return fail(Error::invalid("did", fmt::format("did: {}", compiled.error())));
+  }
+  if (r.caller) {
+    if (auto compiled = DialPattern::compile(*r.caller); !compiled) {
+      return fail(Error::invalid("caller", fmt::format("caller: {}", compiled.error())));
+    }
+  }
+  const bool trunk_held = stored != nullptr && stored->trunk == r.trunk;
+  if (r.trunk && !trunk_held && s.trunk(*r.trunk) == nullptr) {
+    return fail(Error::invalid("trunk", fmt::format("no trunk with id {}", *r.trunk)));
+  }
+  if (stored == nullptr || stored->destination != r.destination) {
+    COHORT_TRY(check_destination("destination", r.destination, s));
+  }
+  // Routes are few (tens to hundreds): a scan beats another index in every snapshot.
+  const std::string lower = text::ascii_lower(r.name);
+  for (const InboundRoute& other : s.inbound_routes()) {
+    if (other.id != r.id && text::ascii_lower(other.name) == lower) {
+      return fail(Error::conflict(
+          "name", fmt::format("an inbound route named \"{}\" already exists (id {})", other.name,
+                              other.id)));
+    }
+  }
+  return {};
+}
+
+Result<void> validate_schedule(const Schedule& sc, const Snapshot& s,
+                               bool (*known_timezone)(std::string_view)) {
+  COHORT_TRY(check_name("name", sc.name, kMaxNameLength));
+  if (sc.timezone.empty() || !known_timezone(sc.timezone)) {
+    return fail(Error::invalid(
+        "timezone", fmt::format("timezone \"{}\" is not an IANA time zone such as Europe/Berlin",
+                                sc.timezone)));
+  }
+  constexpr int kMinutesPerDay = 24 * 60;
+  for (std::size_t i = 0; i < sc.weekly.size(); ++i) {
+    const WeeklyInterval& w = sc.weekly[i];
+    if (w.days == 0 || w.days > 0x7f) {
+      const std::string field = fmt::format("weekly[{}].days", i);
+      return fail(Error::invalid(field, fmt::format("{} must list at least one day", field)));
+    }
+    // "24:00" arrives as 0: to <= from already means "until that time the next day".
+    for (auto [key, value] : {std::pair{"from", w.from_min}, std::pair{"to", w.to_min}}) {
+      if (value < 0 || value >= kMinutesPerDay) {
+        const std::string field = fmt::format("weekly[{}].{}", i, key);
+        return fail(Error::invalid(field, fmt::format("{} must be a time 00:00–23:59", field)));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < sc.holidays.size(); ++i) {
+    const Holiday& h = sc.holidays[i];
+    if (!h.name.empty()) {
+      COHORT_TRY(check_name(fmt::format("holidays[{}].name", i), h.name, kMaxNameLength));
+    }
+    for (auto [key, value] : {std::pair{"from", h.from}, std::pair{"to", h.to}}) {
+      if (!is_calendar_date(value)) {
+        const std::string field = fmt::format("holidays[{}].{}", i, key);
+        return fail(Error::invalid(field, fmt::format("{} must be a calendar date", field)));
+      }
+    }
+    // A yearly range compares month and day only, so it may wrap the year end (12-24 … 01-02).
+    if (!h.yearly && h.to < h.from) {
+      const std::string field = fmt::format("holidays[{}].to", i);
+      return fail(Error::invalid(field, fmt::format("{} must not be before from", field)));
+    }
+  }
+  if (const Schedule* other = s.schedule_by_name(sc.name); other != nullptr && other->id != sc.id) {
+    return fail(Error::conflict(
+        "name",
+        fmt::format("a schedule named \"{}\" already exists (id {})", other->name, other->id)));
   }
   return {};
 }

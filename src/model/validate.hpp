@@ -20,6 +20,8 @@ inline constexpr std::size_t kMaxCredentialLength = 128;
 /// Digits an outbound rule may strip, and the length of what it may prepend.
 inline constexpr int kMaxStrip = 32;
 inline constexpr std::size_t kMaxPrependLength = 32;
+/// Why an agent paused: shown to supervisors, so a short line.
+inline constexpr std::size_t kMaxPauseReasonLength = 200;
 
 /// 2–10 ASCII digits.
 Result<void> check_extension(std::string_view field, std::string_view value);
@@ -34,9 +36,14 @@ Result<void> check_password(std::string_view field, std::string_view value);
 
 /// Formats, ranges and uniqueness of a user about to be saved (`u.id` 0 = new).
 Result<void> validate_user(const User& u, const Snapshot& s);
-/// Formats, ranges, uniqueness, that `trunk` and the fallback target exist, and that the
-/// fallback does not close a cycle of group fallbacks (`g.id` 0 = new).
+/// Formats, ranges, uniqueness, that `trunk`, `schedule` and the targets of `fallback` and
+/// `closed_destination` exist, and that neither exit closes a cycle of group exits
+/// (`g.id` 0 = new).
 Result<void> validate_group(const Group& g, const Snapshot& s);
+/// At most kMaxPauseReasonLength bytes, no control characters (may be empty).
+Result<void> check_pause_reason(std::string_view field, std::string_view value);
+/// Whether `yyyymmdd` is a real calendar date in the years 1900–9999.
+bool is_calendar_date(int yyyymmdd);
 /// A host name (RFC 1123 labels) or a dotted-quad IPv4 address; never empty.
 Result<void> check_host(std::string_view field, std::string_view value);
 /// An IPv4 address, or an IPv4 CIDR block "a.b.c.d/n" without host bits set.
@@ -50,5 +57,19 @@ Result<void> validate_trunk(const Trunk& t, const Snapshot& s);
 /// edits of the rule.
 Result<void> validate_outbound_rule(const OutboundRule& r, const Snapshot& s,
                                     const OutboundRule* stored = nullptr);
+
+/// Formats, that `did` and `caller` compile as dial patterns, that the trunk and the
+/// destination's target exist, and name uniqueness (`r.id` 0 = new). The trunk and the
+/// destination already held by `stored` (the route before a PATCH) are not re-checked, as
+/// for outbound rules.
+Result<void> validate_inbound_route(const InboundRoute& r, const Snapshot& s,
+                                    const InboundRoute* stored = nullptr);
+
+/// Formats and ranges of a schedule's intervals and holidays, that `known_timezone` knows
+/// its time zone (the tz database lives above the model: routing::known_timezone), and name
+/// uniqueness (`sc.id` 0 = new). Fields are named as in the API: "weekly[1].days",
+/// "holidays[0].to".
+Result<void> validate_schedule(const Schedule& sc, const Snapshot& s,
+                               bool (*known_timezone)(std::string_view));
 
 }  // namespace cohort::model

@@ -60,6 +60,43 @@ inline Snapshot with_rules(const Snapshot& s, std::vector<OutboundRule> rules) {
   return s.apply(p);
 }
 
+inline InboundRoute make_route(InboundRouteId id, std::string name, std::string did,
+                               Destination destination) {
+  InboundRoute r;
+  r.id = id;
+  r.name = std::move(name);
+  r.did = std::move(did);
+  r.destination = std::move(destination);
+  return r;
+}
+
+/// Replaces the whole ordered list of inbound routes (positions are set to 1..n).
+inline Snapshot with_routes(const Snapshot& s, std::vector<InboundRoute> routes) {
+  SnapshotPatch p;
+  for (std::size_t i = 0; i < routes.size(); ++i) {
+    routes[i].position = static_cast<int>(i + 1);
+  }
+  p.inbound_routes = std::move(routes);
+  return s.apply(p);
+}
+
+inline Schedule make_schedule(ScheduleId id, std::string name, std::string timezone = "UTC") {
+  Schedule sc;
+  sc.id = id;
+  sc.name = std::move(name);
+  sc.timezone = std::move(timezone);
+  return sc;
+}
+
+inline Snapshot with_schedules(const Snapshot& s, std::vector<Schedule> schedules) {
+  SnapshotPatch p;
+  for (auto& sc : schedules) {
+    ScheduleId id = sc.id;
+    p.schedules.emplace_back(id, std::move(sc));
+  }
+  return s.apply(p);
+}
+
 /// Applies a patch that saves (or replaces) the given objects.
 inline Snapshot with(const Snapshot& s, std::vector<User> users, std::vector<Group> groups = {},
                      std::vector<Trunk> trunks = {}) {

@@ -8,11 +8,15 @@ namespace cohort::model {
 namespace {
 
 using testing::make_group;
+using testing::make_route;
 using testing::make_rule;
+using testing::make_schedule;
 using testing::make_trunk;
 using testing::make_user;
 using testing::with;
+using testing::with_routes;
 using testing::with_rules;
+using testing::with_schedules;
 
 using Path = std::vector<GroupId>;
 
@@ -258,4 +262,154 @@ TEST(FallbackCycleStored, ChainWithinTheHopLimitIsFound) {
 }
 
 }  // namespace
+// ---- inbound routes, closed destinations and schedules ---------------------------------
+
+class RouteReferences : public RuleReferences {
+ protected:
+  RouteReferences() {
+    // Night(3) is closed to user 5's voicemail; Sales(1) is closed to Support(2).
+    Group night = *s.group(3);
+    night.closed_destination = DestVoicemail{DestVoicemail::Box::kUser, 5};
+    night.schedule = 40;
+    Group sales = *s.group(1);
+    sales.closed_destination = DestGroup{2};
+    sales.schedule = 40;
+    Group support = *s.group(2);
+    support.schedule = 41;
+    s = with_schedules(s, {make_schedule(40, "Office"), make_schedule(41, "Late")});
+    s = with(s, {}, {sales, support, night});
+    // Positions: Main(31), then Direct(30) limited to trunk 9, then Any(32).
+    InboundRoute direct = make_route(30, "Direct", "_1555XXXX", DestUser{5});
+    direct.trunk = 9;
+    InboundRoute main = make_route(31, "Main", "15550100", DestGroup{2});
+    InboundRoute any = make_route(32, "Any", "_X.", DestHangup{});
+    any.trunk = 8;
+    s = with_routes(s, {main, direct, any});
+  }
+};
+
+TEST_F(RouteReferences, RoutesAndClosedDestinationsReferTheirTargets) {
+  auto g = referrers_of(s, Target{Target::Kind::kGroup, 2});
+  ASSERT_EQ(g.size(), 6u);
+  // Group 1: fallback before closed_destination; then rules; then routes.
+  EXPECT_EQ(g[0], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "fallback"}));
+  EXPECT_EQ(g[1], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "closed_destination"}));
+  EXPECT_EQ(g[2], (Referrer{Referrer::Kind::kGroup, 4, "Billing", "fallback"}));
+  EXPECT_EQ(g[3].kind, Referrer::Kind::kOutboundRule);
+  EXPECT_EQ(g[4].kind, Referrer::Kind::kOutboundRule);
+  EXPECT_EQ(g[5], (Referrer{Referrer::Kind::kInboundRoute, 31, "Main", "destination"}));
+
+  auto u = referrers_of(s, Target{Target::Kind::kUser, 5});
+  ASSERT_EQ(u.size(), 5u);
+  EXPECT_EQ(u[0], (Referrer{Referrer::Kind::kGroup, 2, "Support", "fallback"}));
+  EXPECT_EQ(u[1], (Referrer{Referrer::Kind::kGroup, 3, "Night", "fallback"}));
+  EXPECT_EQ(u[2], (Referrer{Referrer::Kind::kGroup, 3, "Night", "closed_destination"}));
+  EXPECT_EQ(u[3].kind, Referrer::Kind::kOutboundRule);
+  EXPECT_EQ(u[4], (Referrer{Referrer::Kind::kInboundRoute, 30, "Direct", "destination"}));
+  EXPECT_EQ(to_string(Referrer::Kind::kInboundRoute), "inbound_route");
+}
+
+TEST_F(RouteReferences, TrunkReferrersIncludeRoutesAfterRules) {
+  auto r = trunk_referrers(s, 9);
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_EQ(r[4], (Referrer{Referrer::Kind::kInboundRoute, 30, "Direct", "trunk"}));
+  auto backup = trunk_referrers(s, 8);
+  ASSERT_EQ(backup.size(), 3u);
+  EXPECT_EQ(backup[2], (Referrer{Referrer::Kind::kInboundRoute, 32, "Any", "trunk"}));
+}
+
+TEST_F(RouteReferences, ScheduleReferrersAreTheGroupsUsingIt) {
+  auto office = schedule_referrers(s, 40);
+  ASSERT_EQ(office.size(), 2u);
+  EXPECT_EQ(office[0], (Referrer{Referrer::Kind::kGroup, 1, "Sales", "schedule"}));
+  EXPECT_EQ(office[1], (Referrer{Referrer::Kind::kGroup, 3, "Night", "schedule"}));
+  EXPECT_EQ(schedule_referrers(s, 41).size(), 1u);
+  EXPECT_TRUE(schedule_referrers(s, 99).empty());
+}
+
+TEST_F(RouteReferences, GapsOrderGroupsThenRulesThenRoutes) {
+  EXPECT_TRUE(routing_gaps(s).empty());
+  SnapshotPatch p;
+  p.users.emplace_back(5, std::nullopt);
+  p.groups.emplace_back(2, std::nullopt);
+  p.trunks.emplace_back(9, std::nullopt);
+  auto gaps = routing_gaps(s.apply(p));
+  using K = MissingObject::Kind;
+  // Groups: 1 fallback, 1 closed_destination, 3 fallback, 3 closed_destination, 4 fallback.
+  ASSERT_EQ(gaps.size(), 5u + 5u + 3u);
+  EXPECT_EQ(gaps[0].holder, (Referrer{Referrer::Kind::kGroup, 1, "Sales", "fallback"}));
+  EXPECT_EQ(gaps[1], (RoutingGap{Referrer{Referrer::Kind::kGroup, 1, "Sales", "closed_destination"},
+                                 {K::kGroup, 2},
+                                 Destination{DestGroup{2}}}));
+  EXPECT_EQ(gaps[2].holder.field, "fallback");
+  EXPECT_EQ(gaps[3], (RoutingGap{Referrer{Referrer::Kind::kGroup, 3, "Night", "closed_destination"},
+                                 {K::kUser, 5},
+                                 Destination{DestVoicemail{DestVoicemail::Box::kUser, 5}}}));
+  EXPECT_EQ(gaps[4].holder.id, 4);
+  for (std::size_t i = 5; i < 10; ++i) {
+    EXPECT_EQ(gaps[i].holder.kind, Referrer::Kind::kOutboundRule) << i;
+  }
+  // Routes in position order: Main's destination, then Direct's destination and trunk.
+  EXPECT_EQ(gaps[10],
+            (RoutingGap{Referrer{Referrer::Kind::kInboundRoute, 31, "Main", "destination"},
+                        {K::kGroup, 2},
+                        Destination{DestGroup{2}}}));
+  EXPECT_EQ(gaps[11],
+            (RoutingGap{Referrer{Referrer::Kind::kInboundRoute, 30, "Direct", "destination"},
+                        {K::kUser, 5},
+                        Destination{DestUser{5}}}));
+  EXPECT_EQ(gaps[12], (RoutingGap{Referrer{Referrer::Kind::kInboundRoute, 30, "Direct", "trunk"},
+                                  {K::kTrunk, 9},
+                                  std::nullopt}));
+}
+
+TEST(ExitCycle, ClosedDestinationsContinueTheChain) {
+  // A(1) falls back to B(2); B is closed to C(3); C proposes to fall back to A.
+  Group a = group_falling_back(1, "A", DestGroup{2});
+  Group b = make_group(2, "B");
+  b.closed_destination = DestGroup{3};
+  Snapshot s = with(Snapshot{}, {}, {a, b, make_group(3, "C")});
+  EXPECT_EQ(fallback_cycle(s, 3, DestGroup{1}), (Path{3, 1, 2, 3}));
+  // The proposed exit may be a closed destination too: C closed to A is the same loop.
+  EXPECT_EQ(fallback_cycle(s, 3, std::optional<Destination>(DestGroup{1})), (Path{3, 1, 2, 3}));
+  // Voicemail of a group ends the chain whichever exit holds it.
+  b.closed_destination = DestVoicemail{DestVoicemail::Box::kGroup, 3};
+  s = with(s, {}, {b});
+  EXPECT_EQ(fallback_cycle(s, 3, DestGroup{1}), std::nullopt);
+}
+
+TEST(ExitCycle, TheShortestOfTwoWaysBackIsReported) {
+  // A(1) → B(2) by fallback; B → D(4) by fallback and → E(5) when closed; D → C(3) → E;
+  // E → A. From A: A → B → E → A is shorter than A → B → D → C → E → A.
+  Group b = group_falling_back(2, "B", DestGroup{4});
+  b.closed_destination = DestGroup{5};
+  Snapshot s =
+      with(Snapshot{}, {},
+           {make_group(1, "A"), b, group_falling_back(3, "C", DestGroup{5}),
+            group_falling_back(4, "D", DestGroup{3}), group_falling_back(5, "E", DestGroup{1})});
+  EXPECT_EQ(fallback_cycle(s, 1, DestGroup{2}), (Path{1, 2, 5, 1}));
+}
+
+TEST(GroupCycles, ListsEachStoredLoopOnceFromItsLowestId) {
+  // 3 ↔ 5 through a fallback and a closed destination; 7 → 8 → 9 → 7 by fallbacks; 1 → 3
+  // reaches a loop but is not on one; 10 is closed to itself (stored by hand).
+  Group g3 = group_falling_back(3, "G3", DestGroup{5});
+  Group g5 = make_group(5, "G5");
+  g5.closed_destination = DestGroup{3};
+  Group g10 = make_group(10, "G10");
+  g10.closed_destination = DestGroup{10};
+  Snapshot s = with(
+      Snapshot{}, {},
+      {group_falling_back(1, "G1", DestGroup{3}), g3, g5, group_falling_back(7, "G7", DestGroup{8}),
+       group_falling_back(8, "G8", DestGroup{9}), group_falling_back(9, "G9", DestGroup{7}), g10});
+  auto cycles = group_cycles(s);
+  ASSERT_EQ(cycles.size(), 3u);
+  EXPECT_EQ(cycles[0], (Path{3, 5}));
+  EXPECT_EQ(cycles[1], (Path{7, 8, 9}));
+  EXPECT_EQ(cycles[2], (Path{10}));
+  EXPECT_TRUE(group_cycles(with(Snapshot{}, {},
+                                {group_falling_back(1, "A", DestGroup{2}), make_group(2, "B")}))
+                  .empty());
+}
+
 }  // namespace cohort::model

@@ -1,6 +1,7 @@
 #include "model/validate.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <string>
@@ -12,11 +13,15 @@ namespace cohort::model {
 namespace {
 
 using testing::make_group;
+using testing::make_route;
 using testing::make_rule;
+using testing::make_schedule;
 using testing::make_trunk;
 using testing::make_user;
 using testing::with;
+using testing::with_routes;
 using testing::with_rules;
+using testing::with_schedules;
 
 struct CheckCase {
   std::string name;  ///< for the failure message
@@ -570,6 +575,260 @@ TEST_F(ValidateRule, ReferencesTheStoredRuleAlreadyHeldAreNotRechecked) {
   auto added = validate_outbound_rule(renamed, s, &stored);
   ASSERT_FALSE(added);
   EXPECT_EQ(added.error().field, "trunks[2]");
+}
+
+// ---- group hours, closed destinations, pause reasons -------------------------------------
+
+TEST_F(ValidateGroup, ScheduleAndClosedDestinationMustExist) {
+  s = with_schedules(s, {make_schedule(7, "Office")});
+  Group g = make_group(0, "Overflow");
+  g.schedule = 7;
+  g.closed_destination = DestGroup{2};
+  g.ring_in_use = true;
+  g.skip_unregistered = false;
+  EXPECT_TRUE(validate_group(g, s).has_value());
+  g.closed_destination = DestVoicemail{DestVoicemail::Box::kUser, 1};
+  EXPECT_TRUE(validate_group(g, s).has_value());
+
+  const std::vector<std::pair<std::function<void(Group&)>, const char*>> cases = {
+      {[](Group& x) { x.schedule = 8; }, "schedule"},
+      {[](Group& x) { x.closed_destination = DestUser{99}; }, "closed_destination.id"},
+      {[](Group& x) { x.closed_destination = DestGroup{99}; }, "closed_destination.id"},
+      {[](Group& x) {
+         x.closed_destination = DestVoicemail{DestVoicemail::Box::kGroup, 99};
+       },
+       "closed_destination.id"},
+      {[](Group& x) { x.closed_destination = DestNumber{"abc"}; }, "closed_destination.number"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    Group bad = g;
+    cases[i].first(bad);
+    auto r = validate_group(bad, s);
+    ASSERT_FALSE(r.has_value()) << "case " << i;
+    EXPECT_EQ(r.error().code, Errc::kInvalid) << "case " << i;
+    EXPECT_EQ(r.error().field, cases[i].second) << "case " << i;
+  }
+  auto missing = validate_group(
+      [&] {
+        Group x = g;
+        x.schedule = 8;
+        return x;
+      }(),
+      s);
+  EXPECT_EQ(missing.error().message, "no schedule with id 8");
+}
+
+TEST_F(ValidateGroup, ClosedDestinationToItselfOrClosingACycleIsRefused) {
+  Group billing = *s.group(3);
+  billing.closed_destination = DestGroup{3};
+  auto self = validate_group(billing, s);
+  ASSERT_FALSE(self.has_value());
+  EXPECT_EQ(self.error().field, "closed_destination");
+
+  // Support(2) falls back to Billing(3); Billing closed to Support closes the loop.
+  billing.closed_destination = DestGroup{2};
+  auto r = validate_group(billing, s);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::kInvalid);
+  EXPECT_EQ(r.error().field, "closed_destination");
+  EXPECT_EQ(r.error().message, "closed_destination cycle: Billing(3) → Support(2) → Billing(3)");
+
+  // Sales(1) closed to Billing; Billing falling back to Sales is a loop through Sales's
+  // closed destination: the fallback is refused.
+  Group sales = *s.group(1);
+  sales.closed_destination = DestGroup{3};
+  s = with(s, {}, {sales});
+  Group b2 = *s.group(3);
+  b2.fallback = DestGroup{1};
+  auto via_closed = validate_group(b2, s);
+  ASSERT_FALSE(via_closed.has_value());
+  EXPECT_EQ(via_closed.error().field, "fallback");
+  EXPECT_EQ(via_closed.error().message, "fallback cycle: Billing(3) → Sales(1) → Billing(3)");
+  // The group's own voicemail is terminal.
+  b2.fallback.reset();
+  b2.closed_destination = DestVoicemail{DestVoicemail::Box::kGroup, 3};
+  EXPECT_TRUE(validate_group(b2, s).has_value());
+}
+
+TEST(Check, PauseReason) {
+  EXPECT_TRUE(check_pause_reason("reason", ""));
+  EXPECT_TRUE(check_pause_reason("reason", "lunch break"));
+  EXPECT_TRUE(check_pause_reason("reason", std::string(kMaxPauseReasonLength, 'r')));
+  auto long_reason = check_pause_reason("reason", std::string(kMaxPauseReasonLength + 1, 'r'));
+  ASSERT_FALSE(long_reason);
+  EXPECT_EQ(long_reason.error().field, "reason");
+  EXPECT_FALSE(check_pause_reason("pause_reason", "tab\there"));
+}
+
+TEST(Check, CalendarDates) {
+  for (int good : {20261225, 20240229, 20000229, 19000101, 99991231, 20260131, 20260430}) {
+    EXPECT_TRUE(is_calendar_date(good)) << good;
+  }
+  for (int bad : {20250229, 19000229, 21000229, 20261301, 20260001, 20260100, 20260431, 20260132,
+                  18991231, 0, 100000101}) {
+    EXPECT_FALSE(is_calendar_date(bad)) << bad;
+  }
+}
+
+// ---- inbound routes --------------------------------------------------------------------
+
+class ValidateRoute : public ::testing::Test {
+ protected:
+  ValidateRoute() {
+    s = with(Snapshot{}, {make_user(1)}, {make_group(1, "Sales")}, {make_trunk(5, "Carrier")});
+    s = with_routes(s, {make_route(10, "Main", "15550100", DestGroup{1})});
+  }
+  InboundRoute valid() const {
+    InboundRoute r = make_route(0, "Sales line", "_1555010XXXX", DestGroup{1});
+    r.caller = "_+49X.";
+    r.trunk = 5;
+    return r;
+  }
+  Snapshot s;
+};
+
+TEST_F(ValidateRoute, AcceptsEveryDestinationKind) {
+  EXPECT_TRUE(validate_inbound_route(valid(), s).has_value());
+  for (Destination d : {Destination{DestUser{1}}, Destination{DestGroup{1}},
+                        Destination{DestVoicemail{DestVoicemail::Box::kUser, 1}},
+                        Destination{DestVoicemail{DestVoicemail::Box::kGroup, 1}},
+                        Destination{DestNumber{"+15551234"}}, Destination{DestHangup{}}}) {
+    InboundRoute r = valid();
+    r.destination = d;
+    EXPECT_TRUE(validate_inbound_route(r, s).has_value()) << destination_to_json(d).dump();
+  }
+  InboundRoute plain = make_route(0, "Literal", "911", DestHangup{});
+  EXPECT_TRUE(validate_inbound_route(plain, s).has_value());
+  // Saving a stored route as it is, or renamed to a case variant of its own name.
+  InboundRoute main = *s.inbound_route(10);
+  main.name = "MAIN";
+  EXPECT_TRUE(validate_inbound_route(main, s).has_value());
+}
+
+TEST_F(ValidateRoute, ErrorsNameTheField) {
+  const std::vector<std::pair<std::function<void(InboundRoute&)>, const char*>> cases = {
+      {[](InboundRoute& r) { r.name = " "; }, "name"},
+      {[](InboundRoute& r) { r.name = std::string(kMaxNameLength + 1, 'n'); }, "name"},
+      {[](InboundRoute& r) { r.did = ""; }, "did"},
+      {[](InboundRoute& r) { r.did = "_1[23"; }, "did"},
+      {[](InboundRoute& r) { r.did = "_X.X"; }, "did"},
+      {[](InboundRoute& r) { r.caller = "_[9"; }, "caller"},
+      {[](InboundRoute& r) { r.caller = ""; }, "caller"},
+      {[](InboundRoute& r) { r.trunk = 6; }, "trunk"},
+      {[](InboundRoute& r) { r.destination = DestUser{2}; }, "destination.id"},
+      {[](InboundRoute& r) { r.destination = DestGroup{2}; }, "destination.id"},
+      {[](InboundRoute& r) {
+         r.destination = DestVoicemail{DestVoicemail::Box::kGroup, 2};
+       },
+       "destination.id"},
+      {[](InboundRoute& r) { r.destination = DestNumber{"12-34"}; }, "destination.number"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    InboundRoute r = valid();
+    cases[i].first(r);
+    auto result = validate_inbound_route(r, s);
+    ASSERT_FALSE(result.has_value()) << "case " << i;
+    EXPECT_EQ(result.error().code, Errc::kInvalid) << "case " << i;
+    EXPECT_EQ(result.error().field, cases[i].second) << "case " << i;
+  }
+  InboundRoute bad = valid();
+  bad.did = "_1[23";
+  EXPECT_EQ(validate_inbound_route(bad, s).error().message.rfind("did: ", 0), 0u);
+}
+
+TEST_F(ValidateRoute, NameMustBeUniqueAfterTheFormatChecks) {
+  InboundRoute r = valid();
+  r.name = "main";
+  auto conflict = validate_inbound_route(r, s);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, Errc::kConflict);
+  EXPECT_EQ(conflict.error().field, "name");
+  r.did = "_[";
+  EXPECT_EQ(validate_inbound_route(r, s).error().code, Errc::kInvalid);
+}
+
+TEST_F(ValidateRoute, TrunkAndDestinationAlreadyHeldAreNotRechecked) {
+  // Trunk 9 and group 7 were deleted with force after the route named them.
+  InboundRoute stored = valid();
+  stored.id = 11;
+  stored.trunk = 9;
+  stored.destination = DestGroup{7};
+  InboundRoute renamed = stored;
+  renamed.name = "Renamed";
+  EXPECT_TRUE(validate_inbound_route(renamed, s, &stored).has_value());
+  EXPECT_EQ(validate_inbound_route(renamed, s).error().field, "trunk");
+  renamed.destination = DestUser{8};
+  EXPECT_EQ(validate_inbound_route(renamed, s, &stored).error().field, "destination.id");
+}
+
+// ---- schedules -------------------------------------------------------------------------
+
+bool fake_tz(std::string_view iana) {
+  return iana == "UTC" || iana == "Europe/Berlin" || iana == "America/New_York";
+}
+
+class ValidateSchedule : public ::testing::Test {
+ protected:
+  ValidateSchedule() { s = with_schedules(Snapshot{}, {make_schedule(3, "Office")}); }
+  Schedule valid() const {
+    Schedule sc = make_schedule(0, "Support hours", "Europe/Berlin");
+    sc.weekly = {{kMon | kTue | kWed | kThu | kFri, 9 * 60, 17 * 60},
+                 {kSat, 22 * 60, 6 * 60},  // overnight
+                 {kSun, 0, 0},             // the whole day
+                 {kFri, 18 * 60, 0}};      // until midnight ("24:00")
+    sc.holidays = {{"Christmas", 20261225, 20261225, true},
+                   {"Summer", 20260803, 20260814, false},
+                   {"Year end", 20261224, 20260102, true},  // yearly ranges may wrap
+                   {"", 20260501, 20260501, false}};
+    sc.override_mode = ScheduleOverride::kClosed;
+    return sc;
+  }
+  Snapshot s;
+};
+
+TEST_F(ValidateSchedule, AcceptsIntervalsHolidaysAndOverrides) {
+  EXPECT_TRUE(validate_schedule(valid(), s, fake_tz).has_value());
+  Schedule empty = make_schedule(0, "Never");
+  EXPECT_TRUE(validate_schedule(empty, s, fake_tz).has_value());
+  Schedule office = *s.schedule(3);
+  office.name = "OFFICE";
+  EXPECT_TRUE(validate_schedule(office, s, fake_tz).has_value());
+}
+
+TEST_F(ValidateSchedule, ErrorsNameTheField) {
+  const std::vector<std::pair<std::function<void(Schedule&)>, const char*>> cases = {
+      {[](Schedule& x) { x.name = ""; }, "name"},
+      {[](Schedule& x) { x.timezone = ""; }, "timezone"},
+      {[](Schedule& x) { x.timezone = "Mars/Olympus"; }, "timezone"},
+      {[](Schedule& x) { x.weekly[1].days = 0; }, "weekly[1].days"},
+      {[](Schedule& x) { x.weekly[0].days = 0x80; }, "weekly[0].days"},
+      {[](Schedule& x) { x.weekly[2].from_min = 24 * 60; }, "weekly[2].from"},
+      {[](Schedule& x) { x.weekly[2].from_min = -1; }, "weekly[2].from"},
+      {[](Schedule& x) { x.weekly[3].to_min = 24 * 60; }, "weekly[3].to"},
+      {[](Schedule& x) { x.holidays[1].from = 20260230; }, "holidays[1].from"},
+      {[](Schedule& x) { x.holidays[1].to = 20261301; }, "holidays[1].to"},
+      {[](Schedule& x) { x.holidays[1].to = 20260802; }, "holidays[1].to"},
+      {[](Schedule& x) { x.holidays[0].name = "bad\nname"; }, "holidays[0].name"},
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    Schedule sc = valid();
+    cases[i].first(sc);
+    auto r = validate_schedule(sc, s, fake_tz);
+    ASSERT_FALSE(r.has_value()) << "case " << i;
+    EXPECT_EQ(r.error().code, Errc::kInvalid) << "case " << i;
+    EXPECT_EQ(r.error().field, cases[i].second) << "case " << i;
+  }
+}
+
+TEST_F(ValidateSchedule, NameMustBeUniqueAfterTheFormatChecks) {
+  Schedule sc = valid();
+  sc.name = "office";
+  auto conflict = validate_schedule(sc, s, fake_tz);
+  ASSERT_FALSE(conflict);
+  EXPECT_EQ(conflict.error().code, Errc::kConflict);
+  EXPECT_EQ(conflict.error().field, "name");
+  sc.timezone = "Nowhere/Else";
+  EXPECT_EQ(validate_schedule(sc, s, fake_tz).error().field, "timezone");
 }
 
 }  // namespace
