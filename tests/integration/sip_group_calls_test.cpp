@@ -172,6 +172,24 @@ class SipGroupCallTest : public SipCallTest {
     }
   }
 
+  /// Polls GET /api/v1/calls until a member's phone rings (a callee leg in state early).
+  bool wait_member_ringing(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      for (const json& c : active_calls()) {
+        for (const json& leg : c.value("legs", json::array())) {
+          if (leg.value("role", "") == "callee" && leg.value("state", "") == "early") {
+            return true;
+          }
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
   std::int64_t trunk_in_ = 0;
 };
 
@@ -417,7 +435,7 @@ TEST_F(SipGroupCallTest, AMemberRingingForOneGroupIsNotOfferedAnotherCall) {
   const std::string cid1 = "two1-" + random_token(8);
   SippProcess first = start_trunk_call("trunk_uac_cancel.xml",
                                        {trunk_row("15550101", "4155550061")}, cid1, {"-d", "3000"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // 1003 rings for First Desk
+  ASSERT_TRUE(wait_member_ringing()) << server_->log();  // 1003 rings for First Desk
   const std::string cid2 = "two2-" + random_token(8);
   SippRun second =
       trunk_call("trunk_uac.xml", {trunk_row("15550102", "4155550062")}, cid2, {"-d", "300"});
