@@ -43,6 +43,8 @@ json call_json(const CallView& c) {
           {"caller", c.caller},
           {"dialled", c.dialled},
           {"trunk", id_or_null(c.trunk)},
+          {"group", id_or_null(c.group)},
+          {"answered_by", id_or_null(c.answered_by)},
           {"started_at", time_ms_or_null(c.since_ms)},
           {"answered_at", time_ms_or_null(c.answered_ms)},
           {"legs", std::move(legs)}};

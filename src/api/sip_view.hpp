@@ -58,9 +58,18 @@ struct CallView {
   std::string caller;   ///< the caller's number
   std::string dialled;  ///< the number dialled
   std::optional<model::TrunkId> trunk;
-  std::int64_t since_ms = 0;     ///< unix ms the call arrived
-  std::int64_t answered_ms = 0;  ///< unix ms of the answer, 0 = not answered
+  std::optional<model::GroupId> group;       ///< the group distributing it (or last)
+  std::optional<model::UserId> answered_by;  ///< the member who answered
+  std::int64_t since_ms = 0;                 ///< unix ms the call arrived
+  std::int64_t answered_ms = 0;              ///< unix ms of the answer, 0 = not answered
   std::vector<LegView> legs;
+};
+
+/// What a user is doing on the phone right now (shared by all its groups).
+struct AgentView {
+  bool ringing = false;               ///< offered a group call right now
+  int calls = 0;                      ///< calls it is on (or placing)
+  std::int64_t last_call_end_ms = 0;  ///< end of its last group call, 0 = none
 };
 
 class SipView {
@@ -76,6 +85,8 @@ class SipView {
   virtual std::optional<TrunkStatusView> trunk_status(model::TrunkId id) const = 0;
   /// Active calls, oldest first. Any thread.
   virtual std::vector<CallView> calls() const = 0;
+  /// The live state of `user`. Any thread.
+  virtual AgentView agent(model::UserId user) const = 0;
 };
 
 }  // namespace cohort::api

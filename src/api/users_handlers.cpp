@@ -6,6 +6,8 @@
 #include <set>
 
 #include "api/handlers.hpp"
+#include "api/json_io.hpp"
+#include "api/sip_view.hpp"
 #include "common/text.hpp"
 #include "model/references.hpp"
 #include "model/validate.hpp"
@@ -255,13 +257,51 @@ Response replace_user_groups(Context& ctx, const Request& req, const PathParams&
 }
 
 /// {"user_id", "status", "reason"}: the availability an administrator or the agent set.
-json status_json(const model::User& u) {
-  // The live states (ringing, busy, wrap_up) belong to the call controller: when it reports
-  // them through the SipView they are merged here, a pause taking precedence. Until then the
-  // answer is the configured part only.
+/// A user's status: its pause (everywhere, and the groups it is paused in) and, when SIP
+/// runs, what it is doing: "paused" beats "ringing", then "busy" (on a call), then
+/// "wrap_up" (its last group call ended less than the longest wrap_up_s of its groups ago),
+/// else "available".
+json status_json(const Context& ctx, const model::User& u, const model::Snapshot& s) {
+  json paused_in = json::array();
+  int wrap_up_s = 0;
+  for (const model::UserMembership& m : s.groups_of(u.id)) {
+    if (m.paused) {
+      paused_in.push_back({{"group_id", m.group}, {"reason", m.pause_reason}});
+    }
+    if (const model::Group* g = s.group(m.group)) {
+      wrap_up_s = std::max(wrap_up_s, g->wrap_up_s);
+    }
+  }
+  std::string status = u.paused ? "paused" : "available";
+  json live = nullptr;
+  if (ctx.options.sip != nullptr) {
+    const AgentView a = ctx.options.sip->agent(u.id);
+    static const SystemClock kSystemClock;
+    const Clock& clock = ctx.options.clock != nullptr ? *ctx.options.clock : kSystemClock;
+    const std::int64_t now_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+            .count();
+    const std::int64_t wrap_up_until =
+        a.last_call_end_ms > 0 ? a.last_call_end_ms + std::int64_t{wrap_up_s} * 1000 : 0;
+    if (!u.paused) {
+      if (a.ringing) {
+        status = "ringing";
+      } else if (a.calls > 0) {
+        status = "busy";
+      } else if (wrap_up_until > now_ms) {
+        status = "wrap_up";
+      }
+    }
+    live = {{"ringing", a.ringing},
+            {"calls", a.calls},
+            {"last_call_ended_at",
+             a.last_call_end_ms > 0 ? json(rfc3339_ms(a.last_call_end_ms)) : json(nullptr)}};
+  }
   return {{"user_id", u.id},
-          {"status", u.paused ? "paused" : "available"},
-          {"reason", u.paused ? json(u.pause_reason) : json(nullptr)}};
+          {"status", status},
+          {"reason", u.paused ? json(u.pause_reason) : json(nullptr)},
+          {"paused_in_groups", std::move(paused_in)},
+          {"live", std::move(live)}};
 }
 
 Response get_status(Context& ctx, const Request& req, const PathParams& params) {
@@ -274,7 +314,7 @@ Response get_status(Context& ctx, const Request& req, const PathParams& params) 
     if (u == nullptr) {
       return fail(Error::not_found(fmt::format("no user with id {}", id)));
     }
-    return json_response(200, status_json(*u));
+    return json_response(200, status_json(ctx, *u, *s));
   });
 }
 
@@ -318,7 +358,7 @@ Response put_status(Context& ctx, const Request& req, const PathParams& params) 
       COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
       return {};
     }));
-    return json_response(200, status_json(updated));
+    return json_response(200, status_json(ctx, updated, *ctx.store.snapshot()));
   });
 }
 

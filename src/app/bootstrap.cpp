@@ -134,8 +134,20 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
     trunk.from_domain = "callcentric.net";
     COHORT_TRY_ASSIGN(model::Trunk callcentric, tx.trunks().create(trunk));
 
+    // Business hours of the US office (CallCentric is a US provider): weekdays 9 to 5 in
+    // New York, closed on Christmas Day and New Year's Day every year.
+    model::Schedule office;
+    office.name = "US office hours";
+    office.timezone = "America/New_York";
+    office.weekly = {model::WeeklyInterval{
+        model::kMon | model::kTue | model::kWed | model::kThu | model::kFri, 9 * 60, 17 * 60}};
+    office.holidays = {model::Holiday{"Christmas Day", 20261225, 20261225, true},
+                       model::Holiday{"New Year's Day", 20270101, 20270101, true}};
+    COHORT_TRY_ASSIGN(office, tx.schedules().create(office));
+
     model::Group sales;
     sales.name = "Sales Dept";
+    sales.schedule = office.id;  // closed: the group's voicemail (the default)
     sales.description = "Sales department: calls out as 010000 over CallCentric.";
     sales.extension = "600";
     sales.outbound_caller_id = "010000";
@@ -194,6 +206,23 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
     everyone.trunks = {callcentric.id};
     everyone.caller_id = model::CallerIdSetting{model::CallerIdPolicy::kUser, ""};
     COHORT_TRY(tx.outbound_rules().create(everyone));
+
+    // The DIDs on the CallCentric account: the main number rings Sales in office hours,
+    // the support line the support escalation team.
+    model::InboundRoute main_line;
+    main_line.name = "Main number";
+    main_line.position = 1;
+    main_line.did = "17775551234";
+    main_line.trunk = callcentric.id;
+    main_line.destination = model::DestGroup{sales.id};
+    COHORT_TRY(tx.inbound_routes().create(main_line));
+    model::InboundRoute support_line;
+    support_line.name = "Support line";
+    support_line.position = 2;
+    support_line.did = "17775551235";
+    support_line.trunk = callcentric.id;
+    support_line.destination = model::DestGroup{support.id};
+    COHORT_TRY(tx.inbound_routes().create(support_line));
     return {};
   }));
   return true;

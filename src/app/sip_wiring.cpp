@@ -85,6 +85,8 @@ class SipViewAdapter final : public api::SipView {
       v.caller = c.caller;
       v.dialled = c.dialled;
       v.trunk = c.trunk;
+      v.group = c.group;
+      v.answered_by = c.answered_by;
       v.since_ms = c.since_ms;
       v.answered_ms = c.answered_ms;
       for (const pbx::CallInfo::Leg& l : c.legs) {
@@ -93,6 +95,11 @@ class SipViewAdapter final : public api::SipView {
       out.push_back(std::move(v));
     }
     return out;
+  }
+
+  api::AgentView agent(model::UserId user) const override {
+    const pbx::AgentBoard::Live l = sip_.agent(user);
+    return api::AgentView{l.ringing, l.calls, l.last_call_end_ms};
   }
 
  private:

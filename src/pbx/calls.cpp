@@ -224,6 +224,7 @@ struct Call {
   std::optional<Hunt> hunt;             ///< set while a group distributes the call
   std::vector<model::GroupId> visited;  ///< groups entered, for loop detection
   bool ringback_sent = false;
+  int attempts_started = 0;   ///< group attempts rung so far, in every group visited
   bool via_fallback = false;  ///< carried on by a user or number fallback destination
   bool group_answer = false;  ///< a member answered a group's offer
   std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
@@ -816,7 +817,9 @@ struct CallController::Impl {
     const std::string display = fmt::format("{}: {}", h.group_name, c.caller_user_part);
     while (h.next < h.plan.attempts.size()) {
       const routing::Attempt& attempt = h.plan.attempts[h.next++];
-      ++h.gen;
+      // Numbered across the whole call: legs of an earlier group, still waiting for the
+      // answer to their CANCEL, never pass for the current attempt's.
+      h.gen = ++c.attempts_started;
       h.claimed.clear();
       for (model::UserId user : h.plan.users(attempt)) {
         const model::User* u = snap.user(user);

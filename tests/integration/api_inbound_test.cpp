@@ -142,7 +142,7 @@ TEST_F(InboundApiTest, RouteBadInputNamesTheField) {
                "destination.number");
   expect_error(with({{"dd", "1"}}), 400, "dd");
   expect_error(with({{"id", 5}}), 400, "id");
-  HttpResult first = with({});
+  HttpResult first = with(json::object());
   ASSERT_EQ(first.status, 201) << first.body;
   expect_error(with({{"name", "VALID"}}), 409, "name");
   // Format errors come before the name conflict.
@@ -453,8 +453,12 @@ TEST_F(InboundApiTest, UserStatusForAdminsAndTheAgentItself) {
   const std::string sup_token = token_for(sup["id"]);
   const std::string path = id_path("/api/v1/users", agent) + "/status";
 
-  EXPECT_EQ(call("GET", path).json(),
-            (json{{"user_id", agent["id"]}, {"status", "available"}, {"reason", nullptr}}));
+  const json idle = {{"ringing", false}, {"calls", 0}, {"last_call_ended_at", nullptr}};
+  EXPECT_EQ(call("GET", path).json(), (json{{"user_id", agent["id"]},
+                                            {"status", "available"},
+                                            {"reason", nullptr},
+                                            {"paused_in_groups", json::array()},
+                                            {"live", idle}}));
   EXPECT_EQ(agent["paused"], false);
   EXPECT_TRUE(agent["pause_reason"].is_null());
 
@@ -462,8 +466,11 @@ TEST_F(InboundApiTest, UserStatusForAdminsAndTheAgentItself) {
   HttpResult paused =
       call("PUT", path, {{"status", "paused"}, {"reason", "  lunch  "}}, agent_token);
   ASSERT_EQ(paused.status, 200) << paused.body;
-  EXPECT_EQ(paused.json(),
-            (json{{"user_id", agent["id"]}, {"status", "paused"}, {"reason", "lunch"}}));
+  EXPECT_EQ(paused.json(), (json{{"user_id", agent["id"]},
+                                 {"status", "paused"},
+                                 {"reason", "lunch"},
+                                 {"paused_in_groups", json::array()},
+                                 {"live", idle}}));
   EXPECT_EQ(call("GET", path, nullptr, agent_token).json(), paused.json());
   json user = call("GET", id_path("/api/v1/users", agent)).json();
   EXPECT_EQ(user["paused"], true);
@@ -533,13 +540,25 @@ TEST_F(InboundApiTest, MembershipPauseRoundTripAndWhoMayPause) {
   EXPECT_EQ(members[0]["paused"], true);
   EXPECT_EQ(members[0]["pause_reason"], "training");
   EXPECT_EQ(members[1]["paused"], false);
-  // Paused in one group is not paused everywhere.
-  EXPECT_EQ(call("GET", id_path("/api/v1/users", agent) + "/status").json()["status"], "available");
+  // Paused in one group is not paused everywhere; the status lists the group's pause.
+  const json status = call("GET", id_path("/api/v1/users", agent) + "/status").json();
+  EXPECT_EQ(status["status"], "available");
+  EXPECT_EQ(status["paused_in_groups"],
+            (json::array({{{"group_id", g["id"]}, {"reason", "training"}}})));
 
   // Agents may not move themselves, pause others, or send an empty body.
   expect_error(call("PUT", mine, {{"paused", true}, {"position", 2}}, agent_token), 403, "");
   expect_error(call("PUT", mine, json::object(), agent_token), 403, "");
   expect_error(call("PUT", others, {{"paused", true}}, agent_token), 403, "");
+
+  // A supervisor may pause anyone, but not move them.
+  json sup = create_user("Pause Sup", "pause.sup@example.com", "7304", {{"role", "supervisor"}});
+  const std::string sup_token = token_for(sup["id"]);
+  HttpResult by_sup = call("PUT", others, {{"paused", true}}, sup_token);
+  ASSERT_EQ(by_sup.status, 200) << by_sup.body;
+  EXPECT_EQ(by_sup.json()["paused"], true);
+  EXPECT_EQ(by_sup.json()["pause_reason"], "");
+  expect_error(call("PUT", others, {{"position", 1}}, sup_token), 403, "");
 
   // An admin resumes it from the group's side; the position stays.
   HttpResult resumed = call("PUT", member, {{"paused", false}});

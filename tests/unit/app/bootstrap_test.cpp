@@ -1,6 +1,7 @@
 // The demo data: what `make run` shows must pass the same validation as the API's input.
 
 #include "app/bootstrap.hpp"
+#include "routing/schedule.hpp"
 
 #include <gtest/gtest.h>
 
@@ -55,6 +56,20 @@ TEST_F(DemoData, IsValidAndHasNoRoutingGaps) {
     auto ok = model::validate_outbound_rule(r, *s);
     EXPECT_TRUE(ok) << "rule " << r.name << ": " << ok.error().message;
   }
+  ASSERT_EQ(s->inbound_routes().size(), 2u);
+  for (const model::InboundRoute& r : s->inbound_routes()) {
+    auto ok = model::validate_inbound_route(r, *s);
+    EXPECT_TRUE(ok) << "inbound route " << r.name << ": " << ok.error().message;
+  }
+  ASSERT_EQ(s->schedule_ids().size(), 1u);
+  const model::Schedule* office = s->schedule(s->schedule_ids()[0]);
+  auto schedule_ok = model::validate_schedule(*office, *s, routing::known_timezone);
+  EXPECT_TRUE(schedule_ok) << schedule_ok.error().message;
+  EXPECT_EQ(office->timezone, "America/New_York");
+  const model::Group* sales = s->group_by_name("Sales Dept");
+  ASSERT_NE(sales, nullptr);
+  EXPECT_EQ(sales->schedule, office->id);
+  EXPECT_EQ(s->inbound_routes()[0].destination, model::Destination{model::DestGroup{sales->id}});
   EXPECT_TRUE(model::routing_gaps(*s).empty());
 
   // The product example: CallCentric for real, but no registration (no internet in make run).

@@ -1111,6 +1111,63 @@ TEST_F(GroupCallsTest, FallbackLoopsAndRoutingGapsEndTheCallClearly) {
   EXPECT_EQ(core_.responses.back().status, 404) << "no inbound route";
 }
 
+TEST_F(GroupCallsTest, LateAnswersToTheFirstGroupsCancelsDoNotDisturbTheNextGroup) {
+  support_.max_wait_s = 8;
+  support_.fallback = model::DestGroup{41};
+  put_group(support_);
+  trunk_call();
+  const std::vector<Sent> first = offers();
+  ASSERT_EQ(first.size(), 3u);
+  for (const Sent& s : first) {
+    feed(s, answer(s, 180, "r" + std::to_string(member_of(s))));
+  }
+  fire(now_ + std::chrono::seconds(8));  // max wait: Support gives up, Tier2 rings
+  ASSERT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5, 6}));
+  EXPECT_EQ(cancelled(), (std::vector<model::UserId>{3, 4, 5}));
+  for (const Sent& s : first) {  // their 487s come in while 6 rings
+    feed(s, answer(s, 487, "r" + std::to_string(member_of(s))));
+  }
+  EXPECT_EQ(offers().size(), 4u) << "nothing new rung";
+  EXPECT_EQ(to_caller().back(), 180) << "the caller still waits";
+  EXPECT_TRUE(core_.board.live(6).ringing);
+  const Sent six = offers()[3];
+  feed(six, answer(six, 200, "m6"));
+  EXPECT_EQ(to_caller().back(), 200);
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  EXPECT_EQ(cdr.answered_by, 6);
+  ASSERT_EQ(cdr.attempts.size(), 4u);
+  EXPECT_EQ(cdr.attempts[0].result, "no_answer");
+  EXPECT_EQ(cdr.attempts[3].result, "answered");
+}
+
+TEST_F(GroupCallsTest, FallbackChainsStopAtTheHopLimit) {
+  // Ten empty groups, each falling back to the next: the call visits eight (the limit) and
+  // ends there instead of walking the whole chain.
+  model::SnapshotPatch p;
+  for (model::GroupId id = 70; id < 80; ++id) {
+    model::Group g;
+    g.id = id;
+    g.name = "chain" + std::to_string(id);
+    g.fallback = model::DestGroup{id + 1};
+    p.groups.emplace_back(id, g);
+  }
+  model::InboundRoute chain;
+  chain.id = 52;
+  chain.name = "chain";
+  chain.position = 2;
+  chain.did = "5550300";
+  chain.destination = model::DestGroup{70};
+  p.inbound_routes = std::vector<model::InboundRoute>{*core_.snapshot->inbound_route(50), chain};
+  core_.snapshot = std::make_shared<const model::Snapshot>(core_.snapshot->apply(p));
+  trunk_call("5550300");
+  EXPECT_EQ(to_caller().back(), 480);
+  const store::CdrRecord& cdr = core_.cdrs.back();
+  EXPECT_EQ(cdr.hangup_cause, "480 Temporarily Unavailable: too many fallback hops");
+  EXPECT_EQ(cdr.disposition, "no_agents");
+  EXPECT_EQ(cdr.group, 70);
+  EXPECT_EQ(cdr.fallback_to, R"({"id":78,"type":"group"})") << "the ninth group is not entered";
+}
+
 TEST_F(GroupCallsTest, InternalCallersReachAGroupByItsExtension) {
   call("4000", user(1));
   EXPECT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5}));
