@@ -68,8 +68,8 @@ struct Group {
   int ring_timeout_s = 20;
   int max_wait_s = 120;
   int wrap_up_s = 0;
-  bool ring_in_use = false;        ///< offer calls to members already on a call
-  bool skip_unregistered = true;   ///< leave out members without a registered binding
+  bool ring_in_use = false;       ///< offer calls to members already on a call
+  bool skip_unregistered = true;  ///< leave out members without a registered binding
   std::optional<Destination> fallback;
   std::optional<ScheduleId> schedule;  ///< business hours; none = always open
   /// Where calls go while the schedule says closed; nullopt = the group's voicemail.
@@ -167,8 +167,8 @@ struct OutboundRule {
 struct InboundRoute {
   InboundRouteId id = 0;
   std::string name;
-  int position = 0;  ///< 1-based, dense; routes are tried in this order
-  std::string did;   ///< dial pattern or literal number (DialPattern syntax)
+  int position = 0;                   ///< 1-based, dense; routes are tried in this order
+  std::string did;                    ///< dial pattern or literal number (DialPattern syntax)
   std::optional<std::string> caller;  ///< dial pattern the caller's number must match
   std::optional<TrunkId> trunk;       ///< only calls from this trunk
   Destination destination = DestHangup{};
@@ -178,7 +178,15 @@ struct InboundRoute {
 };
 
 /// Days of the week as bits: Monday = bit 0 … Sunday = bit 6.
-enum Weekday : std::uint8_t { kMon = 1, kTue = 2, kWed = 4, kThu = 8, kFri = 16, kSat = 32, kSun = 64 };
+enum Weekday : std::uint8_t {
+  kMon = 1,
+  kTue = 2,
+  kWed = 4,
+  kThu = 8,
+  kFri = 16,
+  kSat = 32,
+  kSun = 64
+};
 
 /// An open interval on some days of the week, in the schedule's local time. Minutes after
 /// local midnight; `to_min` <= `from_min` crosses midnight (open until `to_min` the next

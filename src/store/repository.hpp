@@ -184,8 +184,8 @@ struct CdrRecord {
   // "closed", "no_agents", "fallback", "routing_gap", "voicemail_unavailable" (see
   // docs/life-of-a-call.md "Group calls").
   std::optional<model::InboundRouteId> inbound_route;
-  std::string did;                       ///< the number dialled on the trunk (inbound)
-  std::optional<model::GroupId> group;   ///< the first group the call was distributed by
+  std::string did;                           ///< the number dialled on the trunk (inbound)
+  std::optional<model::GroupId> group;       ///< the first group the call was distributed by
   std::optional<model::UserId> answered_by;  ///< the member (or user) who answered
   std::int64_t wait_ms = 0;  ///< arrival → answer (answered), arrival → end (otherwise)
   std::int64_t talk_ms = 0;  ///< answer → end
