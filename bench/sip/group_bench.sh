@@ -28,13 +28,13 @@
 # without a dropped datagram.
 #
 # Usage: bench/sip/group_bench.sh BUILD_DIR
-# Environment: BENCH_GROUP_RATES ("250 500 750 1000 1250 1500"), BENCH_GROUP_SECONDS (5),
+# Environment: BENCH_GROUP_RATES ("250 500 1000 1500 1750 2000"), BENCH_GROUP_SECONDS (5),
 #              BENCH_GROUP_POOL (500 groups, 1,500 users; at most 10,000).
 # Server on core 0; the SIPp caller and the three members all on core 1 (taskset).
 set -euo pipefail
 build=$(realpath "${1:-build/release}")
 here=$(cd "$(dirname "$0")" && pwd)
-rates=${BENCH_GROUP_RATES:-"250 500 750 1000 1250 1500"}
+rates=${BENCH_GROUP_RATES:-"250 500 1000 1500 1750 2000"}
 seconds=${BENCH_GROUP_SECONDS:-5}
 pool=${BENCH_GROUP_POOL:-500}
 cohort_sip=15090
@@ -141,18 +141,23 @@ load() {
   local drops=$(($(udp_drops "$port") - drops_before))
   sleep 2.5  # the members' last calls leave their 2 s timewait
   # The members dump their statistics every second (-fd 1): the last line is at most 1 s old.
+  # Read before they are stopped: SIPp may write a last line at exit counting the calls it
+  # still had as failed.
+  local m_failed=0 f
+  for j in 0 1 2; do
+    f=$(tail -1 "$dir/m${j}_stat.csv" 2>/dev/null | awk -F';' '{print $18}')
+    [[ "$f" =~ ^[0-9]+$ ]] && m_failed=$((m_failed + f))
+  done
   for j in "${members[@]}"; do kill "$j" 2>/dev/null || true; done
   for j in "${members[@]}"; do wait "$j" 2>/dev/null || true; done
   rm -f "$dir/step.pids"
   reaped_ticks
   sipp_after=$reaped
-  local ok failed peak m_failed=0 f at_members=""
+  local ok failed peak at_members=""
   ok=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $16}')          # SuccessfulCall(C)
   failed=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $18}')      # FailedCall(C)
   peak=$(awk -F';' 'NR > 1 && $14 > m {m = $14} END {print m + 0}' "$dir/stat.csv")  # CurrentCall
   for j in 0 1 2; do
-    f=$(tail -1 "$dir/m${j}_stat.csv" 2>/dev/null | awk -F';' '{print $18}')
-    m_failed=$((m_failed + ${f:-0}))
     f=$(failure_reasons "$dir/m${j}_err.log")
     if [ -n "$f" ]; then at_members+=" | at member :${member_ports[$j]}: $f"; fi
   done
