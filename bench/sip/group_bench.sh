@@ -14,8 +14,11 @@
 # so concurrent calls need distinct groups: BENCH_GROUP_POOL groups (DIDs 5550000…), each
 # with its own three users (extensions 71xxxx, 72xxxx, 73xxxx, one per UAS), each group
 # behind its own inbound route (literal DID); the caller dials the DIDs in turn, so a
-# group's next call comes POOL / rate seconds after its last (0.25 s at 2,000/s with 500
-# groups, while a call is set up in a few ms). The groups have ring_in_use true (members
+# group's next call comes POOL / rate seconds after its last (1 s at 2,000/s with 2,000
+# groups). A call is set up in a few ms, but when SIPp falls behind (near 2,000/s on one
+# core) members answer late and calls pile up: with 500 groups, 1,600 calls in progress
+# left groups whose three members were all still ringing, and Cohort answered 480 (no
+# agents) to 7 % of the calls at 2,000/s. The groups have ring_in_use true (members
 # on a call are still offered calls: the answering member's previous call may not have
 # ended yet) and wrap_up_s 0. Kamailio gets the same three UASs: each registers every DID
 # as an AOR, so the DID's location record holds three contacts.
@@ -23,20 +26,20 @@
 # Reports, per server and rate: calls ok and failed at the trunk (SIPp UAC), calls failed
 # at the members (the three UASs), the server's CPU time per call (its process and
 # children, from /proc ticks), the load generator's (UAC + 3 UASs), datagrams dropped on the
-# server's socket, the most calls in progress at the caller (sampled each second) and how
+# server's socket and on the members' (SIPp behind), the most calls in progress at the caller (sampled each second) and how
 # long the step took; then the maximum rate with < 0.1 % failed calls and the highest one
 # without a dropped datagram.
 #
 # Usage: bench/sip/group_bench.sh BUILD_DIR
 # Environment: BENCH_GROUP_RATES ("250 500 1000 1500 1750 2000"), BENCH_GROUP_SECONDS (5),
-#              BENCH_GROUP_POOL (500 groups, 1,500 users; at most 10,000).
+#              BENCH_GROUP_POOL (2000 groups, 6,000 users; at most 10,000).
 # Server on core 0; the SIPp caller and the three members all on core 1 (taskset).
 set -euo pipefail
 build=$(realpath "${1:-build/release}")
 here=$(cd "$(dirname "$0")" && pwd)
 rates=${BENCH_GROUP_RATES:-"250 500 1000 1500 1750 2000"}
 seconds=${BENCH_GROUP_SECONDS:-5}
-pool=${BENCH_GROUP_POOL:-500}
+pool=${BENCH_GROUP_POOL:-2000}
 cohort_sip=15090
 cohort_http=18443
 kamailio_sip=5070
@@ -106,7 +109,7 @@ register_all() {
 
 # Runs one step: the three members, then the caller at RATE calls/s for `seconds` against
 # PORT; prints "ok failed server_cpu_us_per_call sipp_cpu_us_per_call members_failed drops
-# peak seconds" (peak: most calls in progress at the caller; seconds: how long the caller
+# members_drops peak seconds" (peak: most calls in progress at the caller; seconds: how long the caller
 # took, more than `seconds` when the rate was not kept) and leaves the failure reasons in
 # $dir/reasons.NAME.
 load() {
@@ -143,10 +146,12 @@ load() {
   # The members dump their statistics every second (-fd 1): the last line is at most 1 s old.
   # Read before they are stopped: SIPp may write a last line at exit counting the calls it
   # still had as failed.
-  local m_failed=0 f
+  # Datagrams dropped on the members' sockets: the load generator fell behind, not the server.
+  local m_failed=0 m_drops=0 f
   for j in 0 1 2; do
     f=$(tail -1 "$dir/m${j}_stat.csv" 2>/dev/null | awk -F';' '{print $18}')
     [[ "$f" =~ ^[0-9]+$ ]] && m_failed=$((m_failed + f))
+    m_drops=$((m_drops + $(udp_drops "${member_ports[$j]}")))
   done
   for j in "${members[@]}"; do kill "$j" 2>/dev/null || true; done
   for j in "${members[@]}"; do wait "$j" 2>/dev/null || true; done
@@ -174,7 +179,7 @@ load() {
   hz=$(getconf CLK_TCK)
   n=$((ok > 0 ? ok : 1))
   echo "$ok $failed $(((after - before) * 1000000 / hz / n))" \
-    "$(((sipp_after - sipp_before) * 1000000 / hz / n)) $m_failed $drops $peak" \
+    "$(((sipp_after - sipp_before) * 1000000 / hz / n)) $m_failed $drops $m_drops $peak" \
     "$((took_ms / 1000)).$((took_ms % 1000 / 100))"
 }
 
@@ -272,11 +277,11 @@ sleep 1
 
 # Per server: calls ok, failed (at the caller), failed at the members, the server's CPU µs
 # per call, the SIPp caller's and members' together, datagrams the kernel dropped on the
-# server's socket, the most calls in progress, and the seconds the caller took for its
+# server's socket and on the members' sockets, the most calls in progress, and the seconds the caller took for its
 # rate × BENCH_GROUP_SECONDS calls.
-printf '%7s | %-53s | %-53s\n' "calls/s" \
-  "Cohort ok / failed / at mbr / CPU µs / SIPp µs / drops / peak / s" \
-  "Kamailio ok / failed / at mbr / CPU µs / SIPp µs / drops / peak / s"
+printf '%7s | %-60s | %-60s\n' "calls/s" \
+  "Cohort ok / failed / at mbr / CPU µs / SIPp µs / drops / mbr drops / peak / s" \
+  "Kamailio ok / failed / at mbr / CPU µs / SIPp µs / drops / mbr drops / peak / s"
 best_cohort=0
 best_kamailio=0
 clean_cohort=0
@@ -285,15 +290,19 @@ sustained() {  # OK FAILED RATE: < 0.1 % failures and every call accounted for
   [ $(($2 * 1000)) -lt $(($3 * seconds)) ] && [ "$1" -ge $(($3 * seconds * 999 / 1000)) ]
 }
 for rate in $rates; do
-  read -r c_ok c_fail c_cpu c_sipp c_mbr c_drops c_peak c_s <<< \
+  read -r c_ok c_fail c_cpu c_sipp c_mbr c_drops c_mdrops c_peak c_s <<< \
     "$(load $cohort_sip "$rate" "$cohort_pid" cohort)"
-  read -r k_ok k_fail k_cpu k_sipp k_mbr k_drops k_peak k_s <<< \
+  read -r k_ok k_fail k_cpu k_sipp k_mbr k_drops k_mdrops k_peak k_s <<< \
     "$(load $kamailio_sip "$rate" "$kamailio_pid" kamailio)"
-  printf '%7s | %7s %6s %4s %6s %6s %6s %5s %5s | %7s %6s %4s %6s %6s %6s %5s %5s\n' "$rate" \
-    "$c_ok" "$c_fail" "$c_mbr" "$c_cpu" "$c_sipp" "$c_drops" "$c_peak" "$c_s" \
-    "$k_ok" "$k_fail" "$k_mbr" "$k_cpu" "$k_sipp" "$k_drops" "$k_peak" "$k_s"
+  printf '%7s | %7s %6s %4s %6s %6s %6s %6s %5s %5s | %7s %6s %4s %6s %6s %6s %6s %5s %5s\n' \
+    "$rate" "$c_ok" "$c_fail" "$c_mbr" "$c_cpu" "$c_sipp" "$c_drops" "$c_mdrops" "$c_peak" \
+    "$c_s" "$k_ok" "$k_fail" "$k_mbr" "$k_cpu" "$k_sipp" "$k_drops" "$k_mdrops" "$k_peak" "$k_s"
   if [ "$c_fail" != 0 ] || [ -s "$dir/reasons.cohort" ]; then
     echo "        Cohort failures: $(cat "$dir/reasons.cohort")"
+  fi
+  if [ "$c_peak" -gt "$pool" ] && grep -q "got SIP/2.0 480" "$dir/reasons.cohort"; then
+    echo "        (more calls in progress at the caller, $c_peak, than groups, $pool: Cohort's 480s" \
+      "may be groups whose members still ring for the previous call; BENCH_GROUP_POOL)"
   fi
   if [ "$k_fail" != 0 ] || [ -s "$dir/reasons.kamailio" ]; then
     echo "        Kamailio failures: $(cat "$dir/reasons.kamailio")"
