@@ -32,10 +32,11 @@ test: build format-check
 	@ctest --preset $(PRESET)
 	@scripts/fuzz.sh 60
 
-## Benchmarks: snapshot and SIP parser (Google Benchmark), HTTP API (wrk), REGISTER and calls vs
-## Kamailio (SIPp). See bench/README.md.
+## Benchmarks: snapshot and SIP parser (Google Benchmark), HTTP API (wrk), REGISTER, calls and
+## group calls vs Kamailio (SIPp; the group bench seeds Cohort with curl and jq). See
+## bench/README.md.
 bench: build
-	@scripts/deps.sh wrk kamailio
+	@scripts/deps.sh wrk kamailio curl jq
 	@bench/run.sh $(BUILD_DIR)
 
 ## Fail on sources that clang-format would change.
