@@ -1,12 +1,15 @@
 #pragma once
 // PURE: which inbound route takes a call that arrived from a trunk (issue 5, docs/routing.md
-// "Inbound routes"). The routes of one snapshot are compiled once; matching walks them in
-// position order and stops at the first whose DID pattern, caller pattern and trunk hold.
+// "Inbound routes"). The routes of one snapshot are compiled once; a call takes the first
+// route, in position order, whose DID pattern, caller pattern and trunk hold. Routes with a
+// literal DID (a carrier's numbers, possibly thousands) are found through a hash of the
+// number; only the routes with a pattern are walked.
 
 #include <cstdint>
-#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "model/dial_pattern.hpp"
@@ -30,8 +33,14 @@ class InboundTable {
     model::DialPattern did;
     std::optional<model::DialPattern> caller;
   };
+  /// Whether route `c` takes the call, its DID aside.
+  static bool holds(const Compiled& c, model::TrunkId trunk, std::string_view caller);
+
   model::SnapshotPtr snapshot_;
-  std::vector<Compiled> routes_;
+  std::vector<Compiled> routes_;  ///< position order
+  /// Literal DID → the indexes in routes_ of the routes with exactly that DID, ascending.
+  std::unordered_map<std::string, std::vector<std::uint32_t>> literal_;
+  std::vector<std::uint32_t> patterned_;  ///< indexes of the routes with a DID pattern
 };
 
 }  // namespace cohort::routing
