@@ -741,175 +741,98 @@ class Trunks final : public TrunkRepository {
   TxContext& tx_;
 };
 
-class OutboundRules final : public OutboundRuleRepository {
- public:
-  explicit OutboundRules(TxContext& tx) : tx_(tx) {}
-
-  Result<model::OutboundRule> create(const model::OutboundRule& draft) override {
-    Hints hints{.name = draft.name, .kind = "outbound rule"};
-    return tx_.op("create outbound rule", hints, [&]() -> Result<model::OutboundRule> {
-      const std::int64_t n = tx_.count(kCountRules);
-      const std::int64_t target =
-          draft.position <= 0 ? n + 1 : std::clamp<std::int64_t>(draft.position, 1, n + 1);
-      shift(kShiftRulesUp, target, kLastPosition);
-      const std::int64_t now = tx_.now();
-      model::OutboundRuleId id = 0;
-      {
-        auto s = tx_.st().get(kInsertRule);
-        detail::bind_outbound_rule_fields(*s, 1, draft);
-        s->bind(detail::kOutboundRuleFieldCount + 1, target);
-        s->bind(detail::kOutboundRuleFieldCount + 2, now);
-        s->bind(detail::kOutboundRuleFieldCount + 3, now);
-        s->executeStep();
-        id = s->getColumn(0).getInt64();
-      }
-      tx_.touched().outbound_rules = true;
-      return stored(detail::find_outbound_rule(tx_.st(), id), "outbound rule", id);
-    });
-  }
-
-  Result<model::OutboundRule> update(const model::OutboundRule& r) override {
-    Hints hints{.name = r.name, .kind = "outbound rule"};
-    return tx_.op("update outbound rule", hints, [&]() -> Result<model::OutboundRule> {
-      const auto at = position_of(r.id);
-      if (!at) {
-        return fail(Error::not_found(fmt::format("outbound rule {} not found", r.id)));
-      }
-      const std::int64_t n = tx_.count(kCountRules);
-      const std::int64_t target =
-          r.position <= 0 ? *at : std::clamp<std::int64_t>(r.position, 1, n);
-      // The rule itself lies outside the shifted range, so it is written once, below.
-      if (target < *at) {
-        shift(kShiftRulesUp, target, *at - 1);
-      } else if (target > *at) {
-        shift(kShiftRulesDown, *at + 1, target);
-      }
-      {
-        auto s = tx_.st().get(kUpdateRule);
-        detail::bind_outbound_rule_fields(*s, 1, r);
-        s->bind(detail::kOutboundRuleFieldCount + 1, target);
-        s->bind(detail::kOutboundRuleFieldCount + 2, tx_.now());
-        s->bind(detail::kOutboundRuleFieldCount + 3, r.id);
-        s->exec();
-      }
-      tx_.touched().outbound_rules = true;
-      return stored(detail::find_outbound_rule(tx_.st(), r.id), "outbound rule", r.id);
-    });
-  }
-
-  Result<void> remove(model::OutboundRuleId id) override {
-    return tx_.op("remove outbound rule", {}, [&]() -> Result<void> {
-      const auto at = position_of(id);
-      if (!at) {
-        return fail(Error::not_found(fmt::format("outbound rule {} not found", id)));
-      }
-      {
-        auto s = tx_.st().get(kDeleteRule);
-        s->bind(1, id);
-        s->exec();
-      }
-      shift(kShiftRulesDown, *at + 1, kLastPosition);
-      tx_.touched().outbound_rules = true;
-      return {};
-    });
-  }
-
- private:
-  std::optional<std::int64_t> position_of(model::OutboundRuleId id) {
-    auto s = tx_.st().get(kRulePosition);
-    s->bind(1, id);
-    if (!s->executeStep()) {
-      return std::nullopt;
-    }
-    return s->getColumn(0).getInt64();
-  }
-
-  void shift(std::string_view sql, std::int64_t from, std::int64_t to) {
-    auto s = tx_.st().get(sql);
-    s->bind(1, from);
-    s->bind(2, to);
-    s->exec();
-  }
-
-  TxContext& tx_;
+/// The SQL and row mapping of a list kept in dense 1-based positions (outbound rules,
+/// inbound routes): one definition of inserting, moving and deleting with the neighbours
+/// shifted, instead of one copy per list.
+template <typename T>
+struct PositionedTable {
+  std::string_view kind;  ///< "outbound rule": in errors and name-conflict hints
+  std::string_view insert, update, remove, count, position, shift_up, shift_down;
+  int field_count;  ///< fields bound by `bind`; position and times follow them
+  void (*bind)(SQLite::Statement&, int, const T&);
+  std::optional<T> (*find)(Statements&, std::int64_t);
+  bool Touched::*touched;  ///< the patch then carries the whole ordered list
 };
 
-/// The same ordered list as OutboundRules, over inbound_routes.
-class InboundRoutes final : public InboundRouteRepository {
+template <typename T>
+class PositionedRows {
  public:
-  explicit InboundRoutes(TxContext& tx) : tx_(tx) {}
+  PositionedRows(TxContext& tx, const PositionedTable<T>& table) : tx_(tx), t_(table) {}
 
-  Result<model::InboundRoute> create(const model::InboundRoute& draft) override {
-    Hints hints{.name = draft.name, .kind = "inbound route"};
-    return tx_.op("create inbound route", hints, [&]() -> Result<model::InboundRoute> {
-      const std::int64_t n = tx_.count(kCountRoutes);
+  /// Inserts at `draft.position` (clamped to 1..n+1; 0 = at the end).
+  Result<T> create(const T& draft) {
+    Hints hints{.name = draft.name, .kind = t_.kind};
+    return tx_.op(fmt::format("create {}", t_.kind), hints, [&]() -> Result<T> {
+      const std::int64_t n = tx_.count(t_.count);
       const std::int64_t target =
           draft.position <= 0 ? n + 1 : std::clamp<std::int64_t>(draft.position, 1, n + 1);
-      shift(kShiftRoutesUp, target, kLastPosition);
+      shift(t_.shift_up, target, kLastPosition);
       const std::int64_t now = tx_.now();
-      model::InboundRouteId id = 0;
+      std::int64_t id = 0;
       {
-        auto s = tx_.st().get(kInsertRoute);
-        detail::bind_inbound_route_fields(*s, 1, draft);
-        s->bind(detail::kInboundRouteFieldCount + 1, target);
-        s->bind(detail::kInboundRouteFieldCount + 2, now);
-        s->bind(detail::kInboundRouteFieldCount + 3, now);
+        auto s = tx_.st().get(t_.insert);
+        t_.bind(*s, 1, draft);
+        s->bind(t_.field_count + 1, target);
+        s->bind(t_.field_count + 2, now);
+        s->bind(t_.field_count + 3, now);
         s->executeStep();
         id = s->getColumn(0).getInt64();
       }
-      tx_.touched().inbound_routes = true;
-      return stored(detail::find_inbound_route(tx_.st(), id), "inbound route", id);
+      tx_.touched().*t_.touched = true;
+      return stored(t_.find(tx_.st(), id), t_.kind, id);
     });
   }
 
-  Result<model::InboundRoute> update(const model::InboundRoute& r) override {
-    Hints hints{.name = r.name, .kind = "inbound route"};
-    return tx_.op("update inbound route", hints, [&]() -> Result<model::InboundRoute> {
+  /// Replaces every field; a changed position (clamped to 1..n; 0 = keep) moves the row.
+  Result<T> update(const T& r) {
+    Hints hints{.name = r.name, .kind = t_.kind};
+    return tx_.op(fmt::format("update {}", t_.kind), hints, [&]() -> Result<T> {
       const auto at = position_of(r.id);
       if (!at) {
-        return fail(Error::not_found(fmt::format("inbound route {} not found", r.id)));
+        return fail(Error::not_found(fmt::format("{} {} not found", t_.kind, r.id)));
       }
-      const std::int64_t n = tx_.count(kCountRoutes);
+      const std::int64_t n = tx_.count(t_.count);
       const std::int64_t target =
           r.position <= 0 ? *at : std::clamp<std::int64_t>(r.position, 1, n);
+      // The row itself lies outside the shifted range, so it is written once, below.
       if (target < *at) {
-        shift(kShiftRoutesUp, target, *at - 1);
+        shift(t_.shift_up, target, *at - 1);
       } else if (target > *at) {
-        shift(kShiftRoutesDown, *at + 1, target);
+        shift(t_.shift_down, *at + 1, target);
       }
       {
-        auto s = tx_.st().get(kUpdateRoute);
-        detail::bind_inbound_route_fields(*s, 1, r);
-        s->bind(detail::kInboundRouteFieldCount + 1, target);
-        s->bind(detail::kInboundRouteFieldCount + 2, tx_.now());
-        s->bind(detail::kInboundRouteFieldCount + 3, r.id);
+        auto s = tx_.st().get(t_.update);
+        t_.bind(*s, 1, r);
+        s->bind(t_.field_count + 1, target);
+        s->bind(t_.field_count + 2, tx_.now());
+        s->bind(t_.field_count + 3, r.id);
         s->exec();
       }
-      tx_.touched().inbound_routes = true;
-      return stored(detail::find_inbound_route(tx_.st(), r.id), "inbound route", r.id);
+      tx_.touched().*t_.touched = true;
+      return stored(t_.find(tx_.st(), r.id), t_.kind, r.id);
     });
   }
 
-  Result<void> remove(model::InboundRouteId id) override {
-    return tx_.op("remove inbound route", {}, [&]() -> Result<void> {
+  Result<void> remove(std::int64_t id) {
+    return tx_.op(fmt::format("remove {}", t_.kind), {}, [&]() -> Result<void> {
       const auto at = position_of(id);
       if (!at) {
-        return fail(Error::not_found(fmt::format("inbound route {} not found", id)));
+        return fail(Error::not_found(fmt::format("{} {} not found", t_.kind, id)));
       }
       {
-        auto s = tx_.st().get(kDeleteRoute);
+        auto s = tx_.st().get(t_.remove);
         s->bind(1, id);
         s->exec();
       }
-      shift(kShiftRoutesDown, *at + 1, kLastPosition);
-      tx_.touched().inbound_routes = true;
+      shift(t_.shift_down, *at + 1, kLastPosition);
+      tx_.touched().*t_.touched = true;
       return {};
     });
   }
 
  private:
-  std::optional<std::int64_t> position_of(model::InboundRouteId id) {
-    auto s = tx_.st().get(kRoutePosition);
+  std::optional<std::int64_t> position_of(std::int64_t id) {
+    auto s = tx_.st().get(t_.position);
     s->bind(1, id);
     if (!s->executeStep()) {
       return std::nullopt;
@@ -925,6 +848,63 @@ class InboundRoutes final : public InboundRouteRepository {
   }
 
   TxContext& tx_;
+  const PositionedTable<T>& t_;
+};
+
+const PositionedTable<model::OutboundRule> kRuleTable{"outbound rule",
+                                                      kInsertRule,
+                                                      kUpdateRule,
+                                                      kDeleteRule,
+                                                      kCountRules,
+                                                      kRulePosition,
+                                                      kShiftRulesUp,
+                                                      kShiftRulesDown,
+                                                      detail::kOutboundRuleFieldCount,
+                                                      detail::bind_outbound_rule_fields,
+                                                      detail::find_outbound_rule,
+                                                      &Touched::outbound_rules};
+
+const PositionedTable<model::InboundRoute> kRouteTable{"inbound route",
+                                                       kInsertRoute,
+                                                       kUpdateRoute,
+                                                       kDeleteRoute,
+                                                       kCountRoutes,
+                                                       kRoutePosition,
+                                                       kShiftRoutesUp,
+                                                       kShiftRoutesDown,
+                                                       detail::kInboundRouteFieldCount,
+                                                       detail::bind_inbound_route_fields,
+                                                       detail::find_inbound_route,
+                                                       &Touched::inbound_routes};
+
+class OutboundRules final : public OutboundRuleRepository {
+ public:
+  explicit OutboundRules(TxContext& tx) : rows_(tx, kRuleTable) {}
+  Result<model::OutboundRule> create(const model::OutboundRule& draft) override {
+    return rows_.create(draft);
+  }
+  Result<model::OutboundRule> update(const model::OutboundRule& r) override {
+    return rows_.update(r);
+  }
+  Result<void> remove(model::OutboundRuleId id) override { return rows_.remove(id); }
+
+ private:
+  PositionedRows<model::OutboundRule> rows_;
+};
+
+class InboundRoutes final : public InboundRouteRepository {
+ public:
+  explicit InboundRoutes(TxContext& tx) : rows_(tx, kRouteTable) {}
+  Result<model::InboundRoute> create(const model::InboundRoute& draft) override {
+    return rows_.create(draft);
+  }
+  Result<model::InboundRoute> update(const model::InboundRoute& r) override {
+    return rows_.update(r);
+  }
+  Result<void> remove(model::InboundRouteId id) override { return rows_.remove(id); }
+
+ private:
+  PositionedRows<model::InboundRoute> rows_;
 };
 
 class Schedules final : public ScheduleRepository {
