@@ -282,13 +282,6 @@ sleep 1
 printf '%7s | %-60s | %-60s\n' "calls/s" \
   "Cohort ok / failed / at mbr / CPU µs / SIPp µs / drops / mbr drops / peak / s" \
   "Kamailio ok / failed / at mbr / CPU µs / SIPp µs / drops / mbr drops / peak / s"
-best_cohort=0
-best_kamailio=0
-clean_cohort=0
-clean_kamailio=0
-sustained() {  # OK FAILED RATE: < 0.1 % failures and every call accounted for
-  [ $(($2 * 1000)) -lt $(($3 * seconds)) ] && [ "$1" -ge $(($3 * seconds * 999 / 1000)) ]
-}
 for rate in $rates; do
   read -r c_ok c_fail c_cpu c_sipp c_mbr c_drops c_mdrops c_peak c_s <<< \
     "$(load $cohort_sip "$rate" "$cohort_pid" cohort)"
@@ -307,22 +300,9 @@ for rate in $rates; do
   if [ "$k_fail" != 0 ] || [ -s "$dir/reasons.kamailio" ]; then
     echo "        Kamailio failures: $(cat "$dir/reasons.kamailio")"
   fi
-  if sustained "$c_ok" "$c_fail" "$rate"; then
-    best_cohort=$rate
-    if [ "$c_drops" = 0 ]; then clean_cohort=$rate; fi
-  fi
-  if sustained "$k_ok" "$k_fail" "$rate"; then
-    best_kamailio=$rate
-    if [ "$k_drops" = 0 ]; then clean_kamailio=$rate; fi
-  fi
+  tally_step "$rate" "$c_ok" "$c_fail" "$c_drops" "$k_ok" "$k_fail" "$k_drops"
 done
-echo "max sustained rate (< 0.1 % failed calls): Cohort $best_cohort/s, Kamailio $best_kamailio/s"
-if [ "$best_kamailio" -gt 0 ]; then
-  echo "ratio Cohort/Kamailio: $(awk -v a="$best_cohort" -v b="$best_kamailio" 'BEGIN{printf "%.2f", a/b}')"
-fi
-# Retransmissions rescue calls whose datagrams the kernel dropped, so the rate above can be
-# past the point where the server keeps up; this one is not.
-echo "max rate with no datagram dropped: Cohort $clean_cohort/s, Kamailio $clean_kamailio/s"
+report_rates
 metrics=$(curl -s "http://127.0.0.1:$cohort_http/metrics")
 echo "Cohort after the run: $(echo "$metrics" | awk '/^cohort_calls / {print "calls up " $2}')," \
   "group calls $(echo "$metrics" | awk '/^cohort_group_calls_total/ {print $2}'):" \

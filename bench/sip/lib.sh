@@ -33,3 +33,37 @@ failure_reasons() {
     sed -E "s/while expecting '([^']*)' \(index ([0-9]+)\), received '(.*)/expecting \1 at step \2, got \3/" |
     sort | uniq -c | sort -rn | head -3 | awk '{c = $1; $1 = ""; printf "%s%s×%s", (NR > 1 ? "; " : ""), c, $0}'
 }
+
+# ---- rates: the highest rate each server sustained, over the steps of one run ----------
+# Uses the caller's `seconds` (length of a step). Call tally_step after each step, then
+# report_rates once.
+best_cohort=0
+best_kamailio=0
+clean_cohort=0
+clean_kamailio=0
+
+sustained() {  # OK FAILED RATE: < 0.1 % failures and every call accounted for
+  [ $(($2 * 1000)) -lt $(($3 * seconds)) ] && [ "$1" -ge $(($3 * seconds * 999 / 1000)) ]
+}
+
+# RATE C_OK C_FAIL C_DROPS K_OK K_FAIL K_DROPS
+tally_step() {
+  if sustained "$2" "$3" "$1"; then
+    best_cohort=$1
+    if [ "$4" = 0 ]; then clean_cohort=$1; fi
+  fi
+  if sustained "$5" "$6" "$1"; then
+    best_kamailio=$1
+    if [ "$7" = 0 ]; then clean_kamailio=$1; fi
+  fi
+}
+
+report_rates() {
+  echo "max sustained rate (< 0.1 % failed calls): Cohort $best_cohort/s, Kamailio $best_kamailio/s"
+  if [ "$best_kamailio" -gt 0 ]; then
+    echo "ratio Cohort/Kamailio: $(awk -v a="$best_cohort" -v b="$best_kamailio" 'BEGIN{printf "%.2f", a/b}')"
+  fi
+  # Retransmissions rescue calls whose datagrams the kernel dropped, so the rate above can
+  # be past the point where the server keeps up; this one is not.
+  echo "max rate with no datagram dropped: Cohort $clean_cohort/s, Kamailio $clean_kamailio/s"
+}
