@@ -65,12 +65,8 @@ bool expect(std::string_view text, std::size_t& pos, std::string_view one_of) {
   return false;
 }
 
-}  // namespace
-
-std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {
-  // RFC 3339 §5.6: full-date "T" full-time, time-offset "Z" or ±hh:mm; "T" and "Z" may be
-  // lower case.
-  std::size_t pos = 0;
+/// RFC 3339 full-date ("YYYY-MM-DD") at `pos`, as yyyymmdd; ranges are not checked.
+std::optional<int> full_date(std::string_view text, std::size_t& pos) {
   auto year = digits(text, pos, 4);
   if (!year || !expect(text, pos, "-")) {
     return std::nullopt;
@@ -80,9 +76,25 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {
     return std::nullopt;
   }
   auto day = digits(text, pos, 2);
-  if (!day || !expect(text, pos, "Tt")) {
+  if (!day) {
     return std::nullopt;
   }
+  return *year * 10000 + *month * 100 + *day;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {
+  // RFC 3339 §5.6: full-date "T" full-time, time-offset "Z" or ±hh:mm; "T" and "Z" may be
+  // lower case.
+  std::size_t pos = 0;
+  const auto date = full_date(text, pos);
+  if (!date || !expect(text, pos, "Tt")) {
+    return std::nullopt;
+  }
+  const int year = *date / 10000;
+  const int month = *date / 100 % 100;
+  const int day = *date % 100;
   auto hour = digits(text, pos, 2);
   if (!hour || !expect(text, pos, ":")) {
     return std::nullopt;
@@ -130,15 +142,15 @@ std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text) {
     return std::nullopt;
   }
   static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (*year % 4 == 0 && *year % 100 != 0) || *year % 400 == 0;
-  if (*month < 1 || *month > 12 || *day < 1 || *day > kDaysIn[*month - 1] ||
-      (*month == 2 && *day == 29 && !leap) || *hour > 23 || *minute > 59 || *second > 60) {
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] ||
+      (month == 2 && day == 29 && !leap) || *hour > 23 || *minute > 59 || *second > 60) {
     return std::nullopt;
   }
   std::tm tm{};
-  tm.tm_year = *year - 1900;
-  tm.tm_mon = *month - 1;
-  tm.tm_mday = *day;
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
   tm.tm_hour = *hour;
   tm.tm_min = *minute;
   // A leap second (:60) counts as the last millisecond of :59.
@@ -371,20 +383,8 @@ std::string format_hhmm(int minutes) {
 
 std::optional<int> parse_date(std::string_view text) {
   std::size_t pos = 0;
-  auto year = digits(text, pos, 4);
-  if (!year || !expect(text, pos, "-")) {
-    return std::nullopt;
-  }
-  auto month = digits(text, pos, 2);
-  if (!month || !expect(text, pos, "-")) {
-    return std::nullopt;
-  }
-  auto day = digits(text, pos, 2);
-  if (!day || pos != text.size()) {
-    return std::nullopt;
-  }
-  const int date = *year * 10000 + *month * 100 + *day;
-  if (!model::is_calendar_date(date)) {
+  const auto date = full_date(text, pos);
+  if (!date || pos != text.size() || !model::is_calendar_date(*date)) {
     return std::nullopt;
   }
   return date;
