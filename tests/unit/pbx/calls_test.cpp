@@ -1115,29 +1115,39 @@ TEST_F(GroupCallsTest, LateAnswersToTheFirstGroupsCancelsDoNotDisturbTheNextGrou
   support_.max_wait_s = 8;
   support_.fallback = model::DestGroup{41};
   put_group(support_);
+  tier2_.ring_strategy = model::RingStrategy::kSequential;
+  put_group(tier2_);
+  put_members(41, {model::Member{6, 1, 0}, model::Member{5, 2, 0}});
   trunk_call();
   const std::vector<Sent> first = offers();
   ASSERT_EQ(first.size(), 3u);
   for (const Sent& s : first) {
     feed(s, answer(s, 180, "r" + std::to_string(member_of(s))));
   }
-  fire(now_ + std::chrono::seconds(8));  // max wait: Support gives up, Tier2 rings
+  fire(now_ + std::chrono::seconds(8));  // max wait: Support gives up, Tier2 rings 6
   ASSERT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5, 6}));
   EXPECT_EQ(cancelled(), (std::vector<model::UserId>{3, 4, 5}));
-  for (const Sent& s : first) {  // their 487s come in while 6 rings
+  // 6 declines while Support's cancelled legs still wait for their 487: Tier2's next member
+  // rings at once — those legs belong to an attempt the call has left.
+  const Sent six = offers()[3];
+  feed(six, answer(six, 486, "m6"));
+  ASSERT_EQ(members(offers()), (std::vector<model::UserId>{3, 4, 5, 6, 5}));
+  for (const Sent& s : first) {  // their 487s come in while 5 rings for Tier2
     feed(s, answer(s, 487, "r" + std::to_string(member_of(s))));
   }
-  EXPECT_EQ(offers().size(), 4u) << "nothing new rung";
+  EXPECT_EQ(offers().size(), 5u) << "nothing new rung";
   EXPECT_EQ(to_caller().back(), 180) << "the caller still waits";
-  EXPECT_TRUE(core_.board.live(6).ringing);
-  const Sent six = offers()[3];
-  feed(six, answer(six, 200, "m6"));
+  EXPECT_TRUE(core_.board.live(5).ringing);
+  const Sent five = offers()[4];
+  feed(five, answer(five, 200, "m5"));
   EXPECT_EQ(to_caller().back(), 200);
   const store::CdrRecord& cdr = core_.cdrs.back();
-  EXPECT_EQ(cdr.answered_by, 6);
-  ASSERT_EQ(cdr.attempts.size(), 4u);
+  EXPECT_EQ(cdr.answered_by, 5);
+  ASSERT_EQ(cdr.attempts.size(), 5u);
   EXPECT_EQ(cdr.attempts[0].result, "no_answer");
-  EXPECT_EQ(cdr.attempts[3].result, "answered");
+  EXPECT_EQ(cdr.attempts[3].result, "busy");
+  EXPECT_EQ(cdr.attempts[4].result, "answered");
+  EXPECT_EQ(cdr.attempts[4].group, 41);
 }
 
 TEST_F(GroupCallsTest, FallbackChainsStopAtTheHopLimit) {
