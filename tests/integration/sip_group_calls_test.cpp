@@ -246,6 +246,42 @@ TEST_F(SipGroupCallTest, RoundRobinGoesAroundTheMembersInOrder) {
   EXPECT_EQ(answered_by, (std::vector<std::int64_t>{a, b, c, a, b, c}));
 }
 
+// Round robin survives a restart: the cursor is stored, so the round goes on where it was.
+TEST_F(SipGroupCallTest, RoundRobinGoesOnAfterARestart) {
+  start_group_pbx();
+  const std::int64_t g = make_group("RR Restart", {{"ring_strategy", "round_robin"}});
+  const std::vector<std::string> exts = {"1003", "1004", "1005"};
+  add_members(g, exts);
+  make_route("RR restart line", kDid, to_group(g));
+  std::vector<SippProcess> phones;
+  for (const std::string& ext : exts) {
+    phones.push_back(phone(ext, "uas_answer.xml", 3, std::chrono::seconds(40)));
+  }
+  const std::string cid = "rrr-" + random_token(8);
+  SippRun before =
+      trunk_call("trunk_uac.xml", {trunk_row(kDid, "4155550021"), trunk_row(kDid, "4155550022")},
+                 cid + "-a%u", {"-d", "200", "-l", "1"});
+  ASSERT_EQ(before.exit_code, 0) << before.describe() << server_->log();
+  ASSERT_TRUE(ended_cdr(cid + "-a2").is_object());
+
+  restart();  // SIGTERM: pending writes flushed; the bindings and the cursor are stored
+  SippRun after = trunk_call("trunk_uac.xml", {trunk_row(kDid, "4155550023")}, cid + "-b%u",
+                             {"-d", "200", "-l", "1"});
+  ASSERT_EQ(after.exit_code, 0) << after.describe() << server_->log();
+  for (SippProcess& p : phones) {
+    stop_sipp(p);
+  }
+  std::vector<std::int64_t> answered_by;
+  for (const std::string& id : {cid + "-a1", cid + "-a2", cid + "-b1"}) {
+    json cdr = ended_cdr(id);
+    ASSERT_TRUE(cdr.is_object());
+    answered_by.push_back(cdr.value("answered_by", std::int64_t{0}));
+  }
+  // Without the stored cursor the third call would start the round again at 1003.
+  EXPECT_EQ(answered_by,
+            (std::vector<std::int64_t>{user_id("1003"), user_id("1004"), user_id("1005")}));
+}
+
 // Least recent: 1004 took a call of another group first, so the never-called 1003 and 1005
 // come first (by position), then 1004 (its call ended longest ago), and then again in the
 // order their calls ended — not the round-robin order.
