@@ -49,3 +49,26 @@ format:
 
 clean:
 	rm -rf build
+
+## The web console (web/): `npm ci` when package-lock.json changed (a stamp in node_modules),
+## then `npm run build` into web/dist. `build` depends on it only where Node and npm exist, so
+## a machine without Node still builds a server (which then says at / how to build the console).
+WEB_STAMP := web/node_modules/.npm-ci.stamp
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
+
+.PHONY: web web-check
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+web: $(WEB_STAMP)
+	cd web && npm run build
+
+## Lint, Prettier check, type check and the Vitest suite of the console.
+web-check: $(WEB_STAMP)
+	cd web && npm run check
+
+ifeq ($(HAVE_NODE),yes)
+build: web
+endif

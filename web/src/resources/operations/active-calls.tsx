@@ -1,0 +1,6 @@
+import { ComingSoon } from '../../components/ComingSoon';
+
+// Placeholder: replace this component with the page.
+export default function Page() {
+  return <ComingSoon title="Active calls" />;
+}
