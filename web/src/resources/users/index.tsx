@@ -1,6 +1,14 @@
-import { ComingSoon } from '../../components/ComingSoon';
+import { Route, Routes } from 'react-router';
+import { UsersList } from './UsersList';
+import { UserCreate, UserPage } from './UserPage';
+import './users.css';
 
-// Placeholder: replace this component with the page.
-export default function Page() {
-  return <ComingSoon title="Users" />;
+export default function UsersResource() {
+  return (
+    <Routes>
+      <Route index element={<UsersList />} />
+      <Route path="new" element={<UserCreate />} />
+      <Route path=":id" element={<UserPage />} />
+    </Routes>
+  );
 }
