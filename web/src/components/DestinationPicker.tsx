@@ -53,7 +53,8 @@ export function toDestination(draft: DestinationDraft | null): Destination | nul
   }
 }
 
-export const destinationDraftSchema = z
+/// A destination that must be given (an inbound route's).
+export const destinationDraftRequiredSchema = z
   .object({
     type: z.enum(['group', 'user', 'number', 'voicemail', 'hangup']),
     id: z.number().int().positive().nullable().optional(),
@@ -72,8 +73,10 @@ export const destinationDraftSchema = z
         message: 'A number is 1–32 digits with an optional leading +',
       });
     }
-  })
-  .nullable();
+  });
+
+/// A destination that may be "none" (a group's fallback and closed destination).
+export const destinationDraftSchema = destinationDraftRequiredSchema.nullable();
 
 export function DestinationPicker(props: {
   /** The visible legend, e.g. "Fallback routing". */

@@ -1,6 +1,13 @@
-import { ComingSoon } from '../../components/ComingSoon';
+import { Route, Routes } from 'react-router';
+import { GroupsList } from './GroupsList';
+import { GroupPage } from './GroupPage';
+import './groups.css';
 
-// Placeholder: replace this component with the page.
-export default function Page() {
-  return <ComingSoon title="User Groups" />;
+export default function GroupsResource() {
+  return (
+    <Routes>
+      <Route index element={<GroupsList />} />
+      <Route path=":id/*" element={<GroupPage />} />
+    </Routes>
+  );
 }

@@ -1,0 +1,10 @@
+import type { RingStrategy } from '../../api/types';
+
+export const ringStrategyLabels: Record<RingStrategy, string> = {
+  simultaneous: 'Simultaneous (ring everyone)',
+  round_robin: 'Round robin',
+  least_recent: 'Least recently used',
+  sequential: 'Sequential (in member order)',
+  fewest_calls: 'Fewest calls today',
+  random: 'Random',
+};
