@@ -2,7 +2,8 @@
 # The end-to-end tests of the console: Playwright driving Debian's Chromium against a real
 # `cohort serve` (one per test file, port 0, loopback). Called by `make test`.
 #   tests/e2e/run.sh [playwright test arguments...]
-# Environment: COHORT_BIN (default build/release/src/app/cohort), CHROMIUM_BIN
+# Environment: COHORT_BIN (default build/release/src/app/cohort), COHORT_CONSOLE_DIR
+# (default web/dist), CHROMIUM_BIN
 # (default /usr/bin/chromium), E2E_WORKERS (default 2). Artefacts (screenshots, server logs,
 # report) go to build/e2e/.
 set -euo pipefail
@@ -29,8 +30,9 @@ if [ ! -x "$bin" ]; then
   echo "e2e: no server binary at $bin: build it first (make build), or set COHORT_BIN" >&2
   exit 1
 fi
-if [ ! -f "$root/web/dist/index.html" ]; then
-  echo "e2e: no built console at web/dist/index.html: build it first (make build, or cd web && npm ci && npm run build)" >&2
+console_dir="${COHORT_CONSOLE_DIR:-$root/web/dist}"
+if [ ! -f "$console_dir/index.html" ]; then
+  echo "e2e: no built console at $console_dir/index.html: build it first (make build, or cd web && npm ci && npm run build)" >&2
   exit 1
 fi
 export COHORT_BIN="$bin"

@@ -88,7 +88,8 @@ export type Credentials = { email: string; password: string } | { token: string 
  * context), for tests whose subject is not the sign-in page itself.
  */
 export async function signIn(page: Page, server: CohortServer, credentials: Credentials): Promise<any> {
-  const res = await page.request.post(`${server.baseURL}/api/v1/session`, { data: credentials });
+  const body = 'token' in credentials ? { token: credentials.token } : { email: credentials.email, password: credentials.password };
+  const res = await page.request.post(`${server.baseURL}/api/v1/session`, { data: body });
   expect(res.status(), `sign-in answered ${await res.text()}`).toBe(201);
   return res.json();
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const cohortBin =
   process.env.COHORT_BIN ?? path.join(repoRoot, 'build', 'release', 'src', 'app', 'cohort');
-export const consoleDir = path.join(repoRoot, 'web', 'dist');
+export const consoleDir = process.env.COHORT_CONSOLE_DIR ?? path.join(repoRoot, 'web', 'dist');
 /** Kept by CI as artefacts; build/ is git-ignored. */
 export const artefactsDir = path.join(repoRoot, 'build', 'e2e');
 export const screenshotsDir = path.join(artefactsDir, 'screenshots');
