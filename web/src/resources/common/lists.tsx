@@ -21,7 +21,8 @@ import { GroupName, UserName } from './names';
 
 /// A form value holding a list of strings: react-hook-form's field arrays need objects.
 export type StringRow = { value: string };
-export const toRows = (values: readonly string[]): StringRow[] => values.map((value) => ({ value }));
+export const toRows = (values: readonly string[]): StringRow[] =>
+  values.map((value) => ({ value }));
 export const fromRows = (rows: readonly StringRow[]): string[] =>
   rows.map((r) => r.value.trim()).filter((v) => v !== '');
 
@@ -44,8 +45,7 @@ export function StringListField<T extends FieldValues>(props: {
   const { fields, append, remove } = useFieldArray({ control: props.control, name: props.name });
   const { errors } = useFormState({ control: props.control, name: props.name as Path<T> });
   const listError = get(errors, props.name) as
-    | { message?: string; root?: { message?: string } }
-    | undefined;
+    { message?: string; root?: { message?: string } } | undefined;
   const message = listError?.message ?? listError?.root?.message;
   return (
     <fieldset className="list-field">
@@ -62,7 +62,10 @@ export function StringListField<T extends FieldValues>(props: {
             {...(props.placeholder ? { placeholder: props.placeholder } : {})}
           />
           {props.isDisabled ? null : (
-            <Button aria-label={`Remove ${props.itemLabel.toLowerCase()} ${i + 1}`} onPress={() => remove(i)}>
+            <Button
+              aria-label={`Remove ${props.itemLabel.toLowerCase()} ${i + 1}`}
+              onPress={() => remove(i)}
+            >
               Remove
             </Button>
           )}
