@@ -1,6 +1,129 @@
-import { ComingSoon } from '../../components/ComingSoon';
+// Routing gaps: every reference left pointing at a deleted object, each with a link to the
+// page where it is fixed, and any loop of group exits.
+import { Link } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { api, data } from '../../api/client';
+import type { RoutingGap } from '../../api/types';
+import { ErrorMessage, Loading, PageHeader } from '../../components/ui';
+import { GroupName } from '../common/names';
+import '../common/common.css';
 
-// Placeholder: replace this component with the page.
-export default function Page() {
-  return <ComingSoon title="Routing gaps" />;
+const holderKinds: Record<RoutingGap['holder']['kind'], string> = {
+  group: 'User group',
+  outbound_rule: 'Outbound rule',
+  inbound_route: 'Inbound route',
+};
+const fieldLabels: Record<RoutingGap['field'], string> = {
+  fallback: 'Fallback routing',
+  closed_destination: 'Closed destination',
+  caller_groups: 'Caller User Group',
+  caller_users: 'Caller users',
+  trunks: 'Trunk order',
+  destination: 'Destination',
+  trunk: 'Trunk',
+};
+const missingKinds: Record<RoutingGap['missing']['kind'], string> = {
+  user: 'user',
+  group: 'user group',
+  trunk: 'trunk',
+};
+
+/// The console page where the holder of a gap is edited.
+export function holderUrl(holder: RoutingGap['holder']): string {
+  switch (holder.kind) {
+    case 'group':
+      return `/groups/${holder.id}`;
+    case 'outbound_rule':
+      return `/outbound-rules/${holder.id}`;
+    case 'inbound_route':
+      return `/inbound-routes/${holder.id}`;
+  }
+}
+
+export default function RoutingGapsPage() {
+  const gaps = useQuery({
+    queryKey: ['routing-gaps'],
+    queryFn: () => data(api.GET('/api/v1/routing-gaps')),
+    refetchInterval: 10_000,
+  });
+  const items = gaps.data?.items ?? [];
+  const cycles = gaps.data?.cycles ?? [];
+  return (
+    <section>
+      <PageHeader title="Routing gaps" />
+      <p className="muted">
+        References left pointing at something deleted: calls that reach them fail. Open each one and
+        choose a new target, or clear it.
+      </p>
+      {gaps.isPending ? <Loading what="routing gaps" /> : null}
+      {gaps.isError ? <ErrorMessage error={gaps.error} /> : null}
+      {gaps.data && items.length === 0 && cycles.length === 0 ? (
+        <p className="banner banner-ok" role="status">
+          No routing gaps: every reference points at something that exists.
+        </p>
+      ) : null}
+      {items.length > 0 ? (
+        <table className="data">
+          <thead>
+            <tr>
+              <th scope="col">Where</th>
+              <th scope="col">Setting</th>
+              <th scope="col">Points at (deleted)</th>
+              <th scope="col">
+                <span className="muted">Fix</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((g, i) => (
+              <tr
+                key={`${g.holder.kind}-${g.holder.id}-${g.field}-${g.missing.kind}-${g.missing.id}-${i}`}
+              >
+                <td>
+                  {holderKinds[g.holder.kind]} <strong>{g.holder.name}</strong>
+                </td>
+                <td>{fieldLabels[g.field]}</td>
+                <td>
+                  {missingKinds[g.missing.kind]} #{g.missing.id}
+                </td>
+                <td className="actions">
+                  <Link
+                    className="btn"
+                    to={holderUrl(g.holder)}
+                    aria-label={`Fix ${fieldLabels[g.field]} of ${holderKinds[g.holder.kind].toLowerCase()} ${g.holder.name}`}
+                  >
+                    Fix
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {cycles.length > 0 ? (
+        <section className="panel">
+          <h2>Loops of group exits</h2>
+          <p className="muted">
+            Each group&apos;s fallback or closed destination leads, group by group, back to the
+            first. Change one of them.
+          </p>
+          <ul>
+            {cycles.map((c) => (
+              <li key={c.groups.join('-')}>
+                {c.groups.map((id) => (
+                  <span key={id}>
+                    <Link to={`/groups/${id}`}>
+                      <GroupName id={id} />
+                    </Link>{' '}
+                    →{' '}
+                  </span>
+                ))}
+                {c.groups[0] !== undefined ? <GroupName id={c.groups[0]} /> : null}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </section>
+  );
 }
