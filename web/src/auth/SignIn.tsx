@@ -77,7 +77,6 @@ export function SignIn() {
         <FormBanner message={banner} />
         {way === 'password' ? (
           <Form
-            aria-label="Sign in"
             onSubmit={passwordForm.handleSubmit((v) => submit(v, 'password'))}
             validationBehavior="aria"
           >
@@ -105,7 +104,6 @@ export function SignIn() {
           </Form>
         ) : (
           <Form
-            aria-label="Sign in with an API token"
             onSubmit={tokenForm.handleSubmit((v) => submit({ token: v.token }, 'token'))}
             validationBehavior="aria"
           >
