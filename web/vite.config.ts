@@ -23,5 +23,7 @@ export default defineConfig({
     globals: true,
     setupFiles: ['src/test/setup.ts'],
     css: false,
+    // Two cores shared with the C++ build: user-event flows can take seconds.
+    testTimeout: 20_000,
   },
 });
