@@ -11,6 +11,8 @@ packages=(
   libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev
   libhowardhinnant-date-dev tzdata libsndfile1-dev libspandsp-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev sip-tester
+  # console passwords (argon2id)
+  libsodium-dev
   # real SIP peers of the integration tests (TESTING.md)
   baresip-core sipvicious
   # tests and benchmarks

@@ -16,6 +16,8 @@ std::string_view errc_name(Errc code) {
       return "conflict";
     case Errc::kTooLarge:
       return "too_large";
+    case Errc::kTooManyAttempts:
+      return "too_many_attempts";
     case Errc::kUnavailable:
       return "unavailable";
     case Errc::kInternal:

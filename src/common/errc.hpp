@@ -10,14 +10,15 @@
 namespace cohort {
 
 enum class Errc {
-  kInvalid,       ///< the input is malformed or out of range (HTTP 400)
-  kUnauthorized,  ///< no valid credentials (401)
-  kForbidden,     ///< credentials valid, action not allowed (403)
-  kNotFound,      ///< the addressed object does not exist (404)
-  kConflict,      ///< uniqueness or reference conflict (409)
-  kTooLarge,      ///< input larger than the configured limit (413)
-  kUnavailable,   ///< a dependency (store, network) is down (503)
-  kInternal,      ///< a bug or an unexpected failure (500)
+  kInvalid,          ///< the input is malformed or out of range (HTTP 400)
+  kUnauthorized,     ///< no valid credentials (401)
+  kForbidden,        ///< credentials valid, action not allowed (403)
+  kNotFound,         ///< the addressed object does not exist (404)
+  kConflict,         ///< uniqueness or reference conflict (409)
+  kTooLarge,         ///< input larger than the configured limit (413)
+  kTooManyAttempts,  ///< too many failed attempts; wait before retrying (429)
+  kUnavailable,      ///< a dependency (store, network) is down (503)
+  kInternal,         ///< a bug or an unexpected failure (500)
 };
 
 /// Stable machine-readable name, used as the `code` of API errors.

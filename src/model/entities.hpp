@@ -52,6 +52,9 @@ struct User {
   bool paused = false;
   std::string pause_reason;
   DigestCredentials digest;
+  /// The console password as an argon2id string (`$argon2id$v=19$m=…`); empty = none. The
+  /// password itself is never kept.
+  std::string password_hash;
   std::int64_t created_at = 0;  ///< unix seconds
   std::int64_t updated_at = 0;
   bool operator==(const User&) const = default;

@@ -296,6 +296,29 @@ Result<void> check_password(std::string_view field, std::string_view value) {
   return {};
 }
 
+Result<void> check_console_password(std::string_view field, std::string_view value) {
+  // Characters, not bytes: a passphrase in any script counts what the person typed. The
+  // JSON reader has already checked that the text is UTF-8, so counting the bytes that do
+  // not continue a sequence counts code points.
+  std::size_t chars = 0;
+  for (char c : value) {
+    auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      return fail(Error::invalid(std::string(field),
+                                 fmt::format("{} must not contain control characters", field)));
+    }
+    if ((b & 0xc0) != 0x80) {
+      ++chars;
+    }
+  }
+  if (chars < kMinConsolePasswordLength || chars > kMaxConsolePasswordLength) {
+    return fail(Error::invalid(std::string(field),
+                               fmt::format("{} must be {}–{} characters", field,
+                                           kMinConsolePasswordLength, kMaxConsolePasswordLength)));
+  }
+  return {};
+}
+
 Result<void> check_pause_reason(std::string_view field, std::string_view value) {
   if (value.size() > kMaxPauseReasonLength) {
     return fail(Error::invalid(std::string(field), fmt::format("{} must be at most {} bytes", field,

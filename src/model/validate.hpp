@@ -33,6 +33,11 @@ Result<void> check_email(std::string_view field, std::string_view value);
 Result<void> check_name(std::string_view field, std::string_view value, std::size_t max);
 /// Printable ASCII, kMinPasswordLength..kMaxPasswordLength.
 Result<void> check_password(std::string_view field, std::string_view value);
+/// A console password: 12–256 characters (code points of the UTF-8 text), no control
+/// characters. The message never echoes the value.
+inline constexpr std::size_t kMinConsolePasswordLength = 12;
+inline constexpr std::size_t kMaxConsolePasswordLength = 256;
+Result<void> check_console_password(std::string_view field, std::string_view value);
 
 /// Formats, ranges and uniqueness of a user about to be saved (`u.id` 0 = new).
 Result<void> validate_user(const User& u, const Snapshot& s);

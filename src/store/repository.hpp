@@ -4,10 +4,12 @@
 // one transaction per API request, rolled back whole on any error, and on commit a new
 // model::Snapshot is published. Reads go to the snapshot, not to the store.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -253,6 +255,52 @@ class HuntStore {
       std::int64_t since_ms) = 0;
 };
 
+/// How a console session was signed in (issue 10).
+enum class SessionKind { kPassword, kToken, kBootstrap };
+inline std::string_view to_string(SessionKind k) {
+  switch (k) {
+    case SessionKind::kPassword:
+      return "password";
+    case SessionKind::kToken:
+      return "token";
+    case SessionKind::kBootstrap:
+      return "bootstrap";
+  }
+  return "password";
+}
+inline std::optional<SessionKind> parse_session_kind(std::string_view s) {
+  for (SessionKind k : {SessionKind::kPassword, SessionKind::kToken, SessionKind::kBootstrap}) {
+    if (to_string(k) == s) {
+      return k;
+    }
+  }
+  return std::nullopt;
+}
+
+/// A console sign-in (runtime data, outside the snapshot). Times are unix milliseconds.
+struct SessionRecord {
+  std::string id_sha256;              ///< SHA-256 (hex) of the cookie secret
+  std::optional<model::UserId> user;  ///< none for the bootstrap admin
+  SessionKind kind = SessionKind::kPassword;
+  /// What the session stands on, checked at every request: a stamp of the user's password
+  /// hash, or the SHA-256 of the API token (user or bootstrap) it was opened with.
+  std::string credential;
+  std::int64_t created_ms = 0;
+  std::int64_t last_seen_ms = 0;
+  bool operator==(const SessionRecord&) const = default;
+};
+
+class SessionStore {
+ public:
+  virtual ~SessionStore() = default;
+  /// Every stored session. Start-up.
+  virtual Result<std::vector<SessionRecord>> load_sessions() = 0;
+  /// Upserts one session; a session of a user deleted meanwhile is skipped. Any thread.
+  virtual Result<void> save_session(const SessionRecord& s) = 0;
+  /// Deletes the sessions with these ids (absent ones are ignored). Any thread.
+  virtual Result<void> delete_sessions(const std::vector<std::string>& ids) = 0;
+};
+
 /// The repositories of one open transaction. Valid only inside Store::transact.
 class Transaction {
  public:
@@ -290,6 +338,9 @@ class Store {
 
   /// Distribution cursors and history (runtime data, outside the snapshot).
   virtual HuntStore& hunt() = 0;
+
+  /// Console sessions (runtime data, outside the snapshot).
+  virtual SessionStore& sessions() = 0;
 };
 
 }  // namespace cohort::store

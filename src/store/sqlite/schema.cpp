@@ -291,8 +291,29 @@ CREATE INDEX cdrs_group_id    ON cdrs(group_id);
 CREATE INDEX cdrs_answered_by ON cdrs(answered_by);
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4};
+// Migration 5 (the console, issue 10): console passwords and sign-in sessions.
+//
+// users.password_hash is the argon2id string of the console password ('' = none). A session
+// row is keyed by the SHA-256 of the cookie's secret (never the secret); `credential` is what
+// the session stands on and must still hold at each request: a stamp of the password hash
+// (kind 'password'), the SHA-256 of the API token signed in with ('token'), or of the
+// bootstrap admin token ('bootstrap', user_id NULL). A user's sessions go with the user.
+constexpr std::string_view kMigration5 = R"sql(
+ALTER TABLE users ADD COLUMN password_hash TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE sessions (
+  id_sha256    TEXT    PRIMARY KEY,
+  user_id      INTEGER REFERENCES users(id) ON DELETE CASCADE,
+  kind         TEXT    NOT NULL,
+  credential   TEXT    NOT NULL,
+  created_ms   INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL
+);
+CREATE INDEX sessions_user_id ON sessions(user_id);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -35,12 +35,12 @@ constexpr std::int64_t kLastPosition = std::numeric_limits<std::int64_t>::max();
 
 constexpr std::string_view kInsertUser =
     "INSERT INTO users(name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "digest_realm, ha1_md5, ha1_sha256, password_hash, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 constexpr std::string_view kUpdateUser =
     "UPDATE users SET name = ?, email = ?, extension = ?, caller_id = ?, role = ?, active = ?, "
     "paused = ?, pause_reason = ?, digest_realm = ?, ha1_md5 = ?, ha1_sha256 = ?, "
-    "updated_at = ? WHERE id = ?";
+    "password_hash = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = ?";
 constexpr std::string_view kUserExists = "SELECT 1 FROM users WHERE id = ?";
 constexpr std::string_view kTokensOfUser = "SELECT id FROM api_tokens WHERE user_id = ?";
@@ -1072,6 +1072,15 @@ constexpr std::string_view kUpsertBinding =
 constexpr std::string_view kDeleteBinding =
     "DELETE FROM bindings WHERE user_id = ? AND contact = ? AND instance_id = ? AND reg_id = ?";
 
+constexpr std::string_view kSelectSessions =
+    "SELECT id_sha256, user_id, kind, credential, created_ms, last_seen_ms FROM sessions";
+constexpr std::string_view kUpsertSession =
+    "INSERT INTO sessions(id_sha256, user_id, kind, credential, created_ms, last_seen_ms) "
+    "SELECT ?1, ?2, ?3, ?4, ?5, ?6 "
+    "WHERE ?2 IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = ?2) "
+    "ON CONFLICT(id_sha256) DO UPDATE SET last_seen_ms = excluded.last_seen_ms";
+constexpr std::string_view kDeleteSession = "DELETE FROM sessions WHERE id_sha256 = ?";
+
 constexpr std::string_view kUpsertCdr =
     "INSERT INTO cdrs(id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, "
     "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
@@ -1209,7 +1218,11 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   return r;
 }
 
-class SqliteStore final : public Store, public BindingStore, public CdrStore, public HuntStore {
+class SqliteStore final : public Store,
+                          public BindingStore,
+                          public CdrStore,
+                          public HuntStore,
+                          public SessionStore {
  public:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<SQLite::Database> health,
               std::unique_ptr<SQLite::Database> reader, const Clock& clock,
@@ -1447,6 +1460,74 @@ class SqliteStore final : public Store, public BindingStore, public CdrStore, pu
   }
 
   HuntStore& hunt() override { return *this; }
+
+  SessionStore& sessions() override { return *this; }
+
+  Result<std::vector<SessionRecord>> load_sessions() override {
+    std::lock_guard lock(writer_mutex_);
+    std::vector<SessionRecord> out;
+    try {
+      auto q = statements_.get(kSelectSessions);
+      while (q->executeStep()) {
+        SessionRecord r;
+        r.id_sha256 = q->getColumn(0).getString();
+        r.user = optional_id(q->getColumn(1));
+        auto kind = parse_session_kind(q->getColumn(2).getString());
+        if (!kind) {
+          continue;  // written by a newer build: not ours to honour
+        }
+        r.kind = *kind;
+        r.credential = q->getColumn(3).getString();
+        r.created_ms = q->getColumn(4).getInt64();
+        r.last_seen_ms = q->getColumn(5).getInt64();
+        out.push_back(std::move(r));
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "load sessions", {}));
+    }
+    return out;
+  }
+
+  Result<void> save_session(const SessionRecord& r) override {
+    std::lock_guard lock(writer_mutex_);
+    try {
+      auto q = statements_.get(kUpsertSession);
+      q->bind(1, r.id_sha256);
+      if (r.user) {
+        q->bind(2, *r.user);
+      } else {
+        q->bind(2);
+      }
+      q->bind(3, std::string(to_string(r.kind)));
+      q->bind(4, r.credential);
+      q->bind(5, r.created_ms);
+      q->bind(6, r.last_seen_ms);
+      q->exec();
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "save session", {}));
+    }
+    return {};
+  }
+
+  Result<void> delete_sessions(const std::vector<std::string>& ids) override {
+    if (ids.empty()) {
+      return {};
+    }
+    std::lock_guard lock(writer_mutex_);
+    try {
+      writer_->exec("BEGIN IMMEDIATE");
+      for (const std::string& id : ids) {
+        auto q = statements_.get(kDeleteSession);
+        q->bind(1, id);
+        q->exec();
+      }
+      writer_->exec("COMMIT");
+    } catch (const SQLite::Exception& e) {
+      rollback();
+      return fail(map_error(e, "delete sessions", {}));
+    }
+    return {};
+  }
 
   Result<std::vector<std::pair<model::GroupId, model::UserId>>> load_cursors() override {
     std::lock_guard lock(reader_mutex_);

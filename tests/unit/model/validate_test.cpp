@@ -65,6 +65,32 @@ std::vector<CheckCase> check_cases() {
        check_password,
        {"12345678", "correct horse battery staple", std::string(128, 'x'), "p@ss w0rd!~"},
        {"", "1234567", std::string(129, 'x'), "pass\tword", "passwörd1", "password\n"}},
+      // Console passwords count characters (UTF-8 code points), not bytes: 11 é are 22
+      // bytes and still too short; 256 of them (512 bytes) still fit.
+      {"console password",
+       check_console_password,
+       {"twelve chars", "correct horse battery staple", std::string(256, 'x'),
+        [] {
+          std::string s;
+          for (int i = 0; i < 12; ++i)
+            s += "\xc3\xa9";
+          return s;
+        }(),
+        [] {
+          std::string s;
+          for (int i = 0; i < 256; ++i)
+            s += "\xc3\xa9";
+          return s;
+        }(),
+        "пароль-пароль", "p@ss w0rd! ~ ok"},
+       {"", "eleven char", std::string(257, 'x'),
+        [] {
+          std::string s;
+          for (int i = 0; i < 11; ++i)
+            s += "\xc3\xa9";
+          return s;
+        }(),
+        "twelve chars\n", "tab\tinside pw", "del\x7f in it long"}},
   };
 }
 
