@@ -1,10 +1,29 @@
 #include "api/api.hpp"
 
+#include "api/console.hpp"
 #include "api/handlers.hpp"
 
 namespace cohort::api {
 
-Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
+namespace {
+
+// The API's own paths; everything else belongs to the console.
+bool is_api_path(std::string_view path) {
+  return path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/metrics";
+}
+
+}  // namespace
+
+Response Api::handle(const Request& req) const {
+  if (is_api_path(req.path)) {
+    return router_.dispatch(req);
+  }
+  Response r = console_ != nullptr ? console_->serve(req) : console_not_built(req);
+  r.route = "console";
+  return r;
+}
+
+Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) : console_(options.console) {
   // Every route holds the context, so it lives as long as the router.
   auto ctx = std::make_shared<Context>(Context{store, metrics, std::move(options)});
 
@@ -33,6 +52,7 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) {
   add_call_routes(router_, ctx);
   add_inbound_route_routes(router_, ctx);
   add_schedule_routes(router_, ctx);
+  add_session_routes(router_, ctx);
 
   metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
     model::SnapshotPtr s = ctx->store.snapshot();

@@ -8,17 +8,29 @@
 #include "api/http.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
+#include "api/sessions.hpp"
 #include "api/sip_view.hpp"
 #include "common/clock.hpp"
 #include "store/repository.hpp"
 
 namespace cohort::api {
 
+class Console;
+
 struct ApiOptions {
   std::string admin_token_sha256;    ///< SHA-256 (hex) of the bootstrap admin token
   std::string sip_realm = "cohort";  ///< realm of the digest HA1 values
   SipView* sip = nullptr;            ///< the SIP side; null = SIP routes answer 503
   const Clock* clock = nullptr;      ///< "now" for schedule states; null = the system clock
+  /// Console sign-in (issue 10); null = no sessions: only Bearer tokens authenticate and
+  /// /api/v1/session answers 503.
+  Sessions* sessions = nullptr;
+  LoginThrottle* login_throttle = nullptr;  ///< required with `sessions`
+  /// Mark the session cookie Secure: set when clients reach Cohort over TLS (a proxy in
+  /// front), so that the cookie never travels in clear.
+  bool secure_cookies = false;
+  /// The built console served at `/`; null = `/` says how to build it.
+  const Console* console = nullptr;
 };
 
 class Api {
@@ -26,13 +38,14 @@ class Api {
   /// `store` and `metrics` must outlive the Api. Registers the routes; start-up only.
   Api(store::Store& store, Metrics& metrics, ApiOptions options);
 
-  /// Handles one request. Any server thread; reads are lock-free, writes are serialised by
-  /// the store.
-  Response handle(const Request& req) const { return router_.dispatch(req); }
+  /// Handles one request: the API and operator routes, else the console. Any server thread;
+  /// reads are lock-free, writes are serialised by the store.
+  Response handle(const Request& req) const;
   const Router& router() const { return router_; }
 
  private:
   Router router_;
+  const Console* console_ = nullptr;
 };
 
 /// The checked-in OpenAPI document (docs/openapi.json), embedded at build time.

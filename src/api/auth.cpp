@@ -2,19 +2,78 @@
 
 #include "api/handlers.hpp"
 #include "common/crypto.hpp"
+#include "common/password.hpp"
 #include "common/text.hpp"
 
 namespace cohort::api {
 
+namespace {
+
+// A session cookie, when there is no Authorization header (issue 10). A request that
+// changes something must also carry the session's CSRF token: a cookie is sent by the
+// browser on its own, the header only by our scripts (SameSite=Strict is the second wall).
+Result<Principal> authenticate_session(const Request& req, const model::Snapshot& s,
+                                       const ApiOptions& options) {
+  auto secret = req.cookie_value(kSessionCookie);
+  if (!secret || secret->empty() || options.sessions == nullptr) {
+    return fail({Errc::kUnauthorized, "missing bearer token or session cookie", {}});
+  }
+  std::optional<store::SessionRecord> session = options.sessions->find(*secret);
+  if (!session) {
+    return fail({Errc::kUnauthorized, "the session has expired or was signed out", {}});
+  }
+  if (!req.safe_method() &&
+      !crypto::constant_time_equal(req.csrf_token, Sessions::csrf_of(*secret))) {
+    return fail(
+        {Errc::kForbidden, "missing or wrong CSRF token (X-CSRF-Token header)", "X-CSRF-Token"});
+  }
+  // The session holds only while what it was opened with still does.
+  auto revoked = [&](std::string why) -> Result<Principal> {
+    options.sessions->close_id(session->id_sha256);
+    return fail({Errc::kUnauthorized, std::move(why), {}});
+  };
+  if (session->kind == store::SessionKind::kBootstrap) {
+    if (options.admin_token_sha256.empty() ||
+        !crypto::constant_time_equal(session->credential, options.admin_token_sha256)) {
+      return revoked("the admin token of this session was changed");
+    }
+    return Principal{.bootstrap = true, .user = 0, .role = model::Role::kAdmin};
+  }
+  const model::User* user = session->user ? s.user(*session->user) : nullptr;
+  if (user == nullptr || !user->active) {
+    return revoked("the session's user is inactive or deleted");
+  }
+  if (session->kind == store::SessionKind::kToken) {
+    const model::ApiToken* token = s.token_by_secret_hash(session->credential);
+    if (token == nullptr || token->user != user->id) {
+      return revoked("the API token of this session was revoked");
+    }
+  } else if (!crypto::constant_time_equal(session->credential,
+                                          password::stamp(user->password_hash))) {
+    return revoked("the password of this session's user was changed");
+  }
+  return Principal{.bootstrap = false, .user = user->id, .role = user->role};
+}
+
+}  // namespace
+
 Result<Principal> authenticate(const Request& req, const model::Snapshot& s,
                                const ApiOptions& options) {
+  if (req.authorization.empty()) {
+    return authenticate_session(req, s, options);
+  }
   // The scheme name is case-insensitive (RFC 9110 §11.1).
   constexpr std::string_view kScheme = "bearer ";
   std::string_view h = req.authorization;
   if (h.size() <= kScheme.size() || text::ascii_lower(h.substr(0, kScheme.size())) != kScheme) {
     return fail({Errc::kUnauthorized, "missing bearer token", {}});
   }
-  std::string hash = crypto::sha256_hex(h.substr(kScheme.size()));
+  return authenticate_token(h.substr(kScheme.size()), s, options);
+}
+
+Result<Principal> authenticate_token(std::string_view secret, const model::Snapshot& s,
+                                     const ApiOptions& options) {
+  std::string hash = crypto::sha256_hex(secret);
   if (!options.admin_token_sha256.empty() &&
       crypto::constant_time_equal(hash, options.admin_token_sha256)) {
     return Principal{.bootstrap = true, .user = 0, .role = model::Role::kAdmin};

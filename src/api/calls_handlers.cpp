@@ -162,6 +162,147 @@ Result<std::optional<std::int64_t>> id_param(const Request& req, std::string_vie
   return std::optional<std::int64_t>(*id);
 }
 
+// RFC 4180: a field with a comma, a quote or a line break is quoted, quotes doubled.
+void csv_field(std::string& out, std::string_view v) {
+  if (v.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += v;
+    return;
+  }
+  out += '"';
+  for (char c : v) {
+    if (c == '"') {
+      out += '"';
+    }
+    out += c;
+  }
+  out += '"';
+}
+
+// One CSV row of the JSON record: scalars as they are (null → empty), `fallback_to` as its
+// JSON text, `attempts` as their count; then the names of the users and group for people
+// reading the file.
+void csv_row(std::string& out, const json& row, const std::vector<std::string>& columns) {
+  bool first = true;
+  for (const std::string& c : columns) {
+    if (!first) {
+      out += ',';
+    }
+    first = false;
+    const json& v = row.contains(c) ? row.at(c) : json(nullptr);
+    if (v.is_null()) {
+      continue;
+    }
+    if (v.is_string()) {
+      csv_field(out, v.get_ref<const std::string&>());
+    } else if (v.is_array() && c == "attempts") {
+      out += std::to_string(v.size());
+    } else {
+      csv_field(out, v.dump());
+    }
+  }
+  out += "\r\n";
+}
+
+// Records per store query while writing a CSV, and at most how many one CSV carries.
+constexpr std::size_t kCsvBatch = 1000;
+constexpr std::size_t kCsvMaxRows = 100'000;
+
+Result<bool> wants_csv(const Request& req) {
+  if (auto f = req.query_param("format")) {
+    if (*f == "csv") {
+      return true;
+    }
+    if (*f == "json") {
+      return false;
+    }
+    return fail(Error::invalid("format", "format must be json or csv"));
+  }
+  return req.accept.find("text/csv") != std::string::npos;
+}
+
+Response cdrs_csv(Context& ctx, store::CdrQuery q) {
+  model::SnapshotPtr s = ctx.store.snapshot();
+  auto name_of_user = [&](const json& id) -> json {
+    const model::User* u = id.is_number_integer() ? s->user(id.get<std::int64_t>()) : nullptr;
+    return u != nullptr ? json(u->name) : json(nullptr);
+  };
+  auto name_of_group = [&](const json& id) -> json {
+    const model::Group* g = id.is_number_integer() ? s->group(id.get<std::int64_t>()) : nullptr;
+    return g != nullptr ? json(g->name) : json(nullptr);
+  };
+  // The documented order of the JSON record (nlohmann would sort the keys), then the names.
+  const std::vector<std::string> columns = {"id",
+                                            "direction",
+                                            "caller_user",
+                                            "callee_user",
+                                            "caller",
+                                            "dialled",
+                                            "number_sent",
+                                            "caller_id",
+                                            "caller_id_group",
+                                            "trunk",
+                                            "rule",
+                                            "started_at",
+                                            "ringing_at",
+                                            "answered_at",
+                                            "ended_at",
+                                            "disposition",
+                                            "hangup_cause",
+                                            "sip_status",
+                                            "a_leg_call_id",
+                                            "b_leg_call_id",
+                                            "inbound_route",
+                                            "did",
+                                            "group",
+                                            "answered_by",
+                                            "wait_ms",
+                                            "talk_ms",
+                                            "fallback_reason",
+                                            "fallback_to",
+                                            "attempts",
+                                            "caller_user_name",
+                                            "callee_user_name",
+                                            "group_name",
+                                            "answered_by_name"};
+  std::string out;
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    out += (i == 0 ? "" : ",") + columns[i];
+  }
+  out += "\r\n";
+  std::size_t rows = 0;
+  q.limit = kCsvBatch;
+  while (rows < kCsvMaxRows) {
+    auto batch = ctx.store.cdrs().query_cdrs(q);
+    if (!batch) {
+      return error_response(batch.error());
+    }
+    for (const store::CdrRecord& r : *batch) {
+      json row = cdr_json(r);
+      row["caller_user_name"] = name_of_user(row["caller_user"]);
+      row["callee_user_name"] = name_of_user(row["callee_user"]);
+      row["group_name"] = name_of_group(row["group"]);
+      row["answered_by_name"] = name_of_user(row["answered_by"]);
+      csv_row(out, row, columns);
+      if (++rows == kCsvMaxRows) {
+        break;
+      }
+    }
+    if (batch->size() < kCsvBatch) {
+      break;
+    }
+    q.before_seq = batch->back().seq;
+  }
+  Response res;
+  res.content_type = "text/csv; charset=utf-8; header=present";
+  res.body = std::move(out);
+  res.headers.emplace_back("Content-Disposition",
+                           "attachment; filename=\"cohort-call-records.csv\"");
+  if (rows == kCsvMaxRows) {
+    res.headers.emplace_back("X-Cohort-Truncated", std::to_string(kCsvMaxRows));
+  }
+  return res;
+}
+
 Response list_cdrs(Context& ctx, const Request& req) {
   return respond([&]() -> Result<Response> {
     COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
@@ -176,6 +317,7 @@ Response list_cdrs(Context& ctx, const Request& req) {
     COHORT_TRY_ASSIGN(q.direction, one_of(req, "direction", kDirections));
     COHORT_TRY_ASSIGN(q.disposition, one_of(req, "disposition", kDispositions));
     COHORT_TRY_ASSIGN(Page page, page_from_query(req));
+    COHORT_TRY_ASSIGN(bool csv, wants_csv(req));
     if (req.query_param("cursor") && page.after < 1) {
       return fail(Error::invalid("cursor", "cursor must be a next_cursor value from a list"));
     }
@@ -187,6 +329,10 @@ Response list_cdrs(Context& ctx, const Request& req) {
       q.user = p.user;
     }
     q.before_seq = page.after;
+    if (csv) {
+      // Every matching record from the cursor on (limit does not apply): a download.
+      return cdrs_csv(ctx, q);
+    }
     // One more than the page tells whether another page follows.
     q.limit = page.limit + 1;
     COHORT_TRY_ASSIGN(std::vector<store::CdrRecord> records, ctx.store.cdrs().query_cdrs(q));

@@ -16,6 +16,8 @@ int http_status(Errc code) {
       return 409;
     case Errc::kTooLarge:
       return 413;
+    case Errc::kTooManyAttempts:
+      return 429;
     case Errc::kUnavailable:
       return 503;
     case Errc::kInternal:

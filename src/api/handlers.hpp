@@ -30,10 +30,14 @@ struct Context {
   ApiOptions options;
 };
 
-/// Resolves the bearer token against the snapshot: 401 when missing, unknown, revoked, or
-/// when its user is gone or inactive.
+/// Resolves the bearer token, else the console session cookie, against the snapshot: 401
+/// when missing, unknown, revoked or expired, or when its user is gone or inactive; 403 when
+/// a session's request that changes something lacks its CSRF token.
 Result<Principal> authenticate(const Request& req, const model::Snapshot& s,
                                const ApiOptions& options);
+/// Resolves one API token secret (a Bearer value, or one typed on the sign-in page).
+Result<Principal> authenticate_token(std::string_view secret, const model::Snapshot& s,
+                                     const ApiOptions& options);
 Result<void> require_admin(const Principal& p);
 Result<void> require_reads_all(const Principal& p);
 /// Agents read themselves only.
@@ -84,5 +88,6 @@ void add_outbound_rule_routes(Router& r, const ContextPtr& ctx);
 void add_call_routes(Router& r, const ContextPtr& ctx);
 void add_inbound_route_routes(Router& r, const ContextPtr& ctx);
 void add_schedule_routes(Router& r, const ContextPtr& ctx);
+void add_session_routes(Router& r, const ContextPtr& ctx);
 
 }  // namespace cohort::api

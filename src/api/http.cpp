@@ -58,6 +58,38 @@ std::optional<std::string_view> Request::query_param(std::string_view name) cons
   return std::nullopt;
 }
 
+std::optional<std::string_view> Request::cookie_value(std::string_view name) const {
+  // RFC 6265 §4.2.1: cookie-string = cookie-pair *( ";" SP cookie-pair ), cookie-pair =
+  // cookie-name "=" cookie-value, and a value may be wrapped in DQUOTEs. Read leniently
+  // (§5.4 user agents and proxies vary): pairs split on ';', optional whitespace trimmed,
+  // a pair without '=' skipped, the first pair of that name wins.
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) {
+      v.remove_prefix(1);
+    }
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) {
+      v.remove_suffix(1);
+    }
+    return v;
+  };
+  std::string_view rest = cookie;
+  while (!rest.empty()) {
+    auto semi = rest.find(';');
+    std::string_view pair = trim(rest.substr(0, semi));
+    rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+    auto eq = pair.find('=');
+    if (eq == std::string_view::npos || trim(pair.substr(0, eq)) != name) {
+      continue;
+    }
+    std::string_view value = trim(pair.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
 std::optional<ParsedTarget> parse_target(std::string_view target) {
   // RFC 9112 §3.2.1: origin-form is absolute-path ["?" query]; absolute-form, authority-form
   // and asterisk-form are for proxies and CONNECT/OPTIONS *, which this server is not. A

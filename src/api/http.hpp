@@ -18,10 +18,21 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> query;  ///< percent-decoded, in order
   std::string authorization;  ///< the Authorization header, empty when absent
   std::string content_type;
+  std::string cookie;           ///< the Cookie header(s), joined with "; "
+  std::string csrf_token;       ///< the X-CSRF-Token header
+  std::string accept;           ///< the Accept header
+  std::string accept_encoding;  ///< the Accept-Encoding header
+  std::string if_none_match;    ///< the If-None-Match header
+  std::string remote_address;   ///< the peer's IP address (no port), empty when unknown
   std::string body;
 
   /// The first value of query parameter `name`.
   std::optional<std::string_view> query_param(std::string_view name) const;
+  /// The value of cookie `name` (RFC 6265 §5.4 cookie-string), nullopt when absent.
+  std::optional<std::string_view> cookie_value(std::string_view name) const;
+  /// GET, HEAD and OPTIONS change nothing (RFC 9110 §9.2.1); the others need a CSRF token
+  /// when authenticated by a session cookie.
+  bool safe_method() const { return method == "GET" || method == "HEAD" || method == "OPTIONS"; }
 };
 
 struct Response {

@@ -28,6 +28,7 @@
 #include <boost/beast/http.hpp>
 
 #include "api/errors.hpp"
+#include "api/security_headers.hpp"
 
 // g++ 12 inlines Asio's frame allocator (awaitable_frame_base::operator new/delete) and then
 // reports the pair as mismatched on every awaitable function: a known false positive (see
@@ -228,6 +229,26 @@ asio::awaitable<void> Session::serve_one(bool& keep_alive) {
   req.target = std::string(sv(msg.target()));
   req.authorization = std::string(sv(msg[http::field::authorization]));
   req.content_type = std::string(sv(msg[http::field::content_type]));
+  req.csrf_token = std::string(sv(msg["X-CSRF-Token"]));
+  req.accept = std::string(sv(msg[http::field::accept]));
+  req.accept_encoding = std::string(sv(msg[http::field::accept_encoding]));
+  req.if_none_match = std::string(sv(msg[http::field::if_none_match]));
+  // RFC 6265 §5.4: a user agent sends one Cookie header, but HTTP/1.1 intermediaries may
+  // have split it; joined, the pairs read the same.
+  for (auto it = msg.find(http::field::cookie);
+       it != msg.end() && it->name() == http::field::cookie; ++it) {
+    if (!req.cookie.empty()) {
+      req.cookie += "; ";
+    }
+    req.cookie += sv(it->value());
+  }
+  {
+    error_code peer_ec;
+    auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) {
+      req.remote_address = peer.address().to_string();
+    }
+  }
   req.body = std::move(msg.body());
 
   Response res;
@@ -272,9 +293,22 @@ asio::awaitable<void> Session::write(Response& r, unsigned version, bool head, b
   http::response<http::string_body> res;
   res.version(version);
   res.result(static_cast<unsigned>(r.status));
-  res.set(http::field::content_type, r.content_type);
+  if (!r.content_type.empty()) {
+    res.set(http::field::content_type, r.content_type);
+  }
+  bool has_cache_control = false;
   for (const auto& [name, value] : r.headers) {
     res.insert(name, value);
+    has_cache_control = has_cache_control || beast::iequals(name, "Cache-Control");
+  }
+  // Every answer, API or console: no script but our own files, no framing, no sniffing, no
+  // referrer leaking ids in URLs (issue 10). An API answer is never cached by default.
+  for (const auto& [name, value] : security_headers()) {
+    res.set(beast::string_view(name.data(), name.size()),
+            beast::string_view(value.data(), value.size()));
+  }
+  if (!has_cache_control) {
+    res.set(http::field::cache_control, "no-store");
   }
   // RFC 9110 §6.4.1: 1xx, 204 and 304 carry no content; a HEAD response announces the length
   // of the GET body without sending it.

@@ -8,6 +8,7 @@
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
 #include "api/sip_view.hpp"
+#include "common/password.hpp"
 #include "common/text.hpp"
 #include "model/references.hpp"
 #include "model/validate.hpp"
@@ -18,15 +19,34 @@ namespace {
 using nlohmann::json;
 
 const std::initializer_list<std::string_view> kUserFields = {
-    "name", "email", "extension", "caller_id", "role", "active", "sip_password"};
+    "name", "email", "extension", "caller_id", "role", "active", "sip_password", "password"};
 // paused and pause_reason change through PUT /users/{id}/status, which agents may use too.
 const std::initializer_list<std::string_view> kUserReadOnly = {
-    "id", "has_sip_password", "paused", "pause_reason", "created_at", "updated_at"};
+    "id", "has_sip_password", "has_password", "paused", "pause_reason", "created_at", "updated_at"};
+
+/// The console password of `b`, checked and hashed before any transaction (argon2id takes
+/// ~0.1 s, too long to hold the store's writer): nullopt when absent, "" for null (no
+/// console sign-in), else the argon2id string.
+Result<std::optional<std::string>> console_password_hash(const JsonBody& b) {
+  if (!b.has("password")) {
+    return std::optional<std::string>();
+  }
+  COHORT_TRY_ASSIGN(std::optional<std::string> plain, b.nullable_string("password"));
+  if (!plain) {
+    return std::optional<std::string>(std::string());
+  }
+  COHORT_TRY(model::check_console_password("password", *plain));
+  return std::optional<std::string>(password::hash(*plain));
+}
 
 /// Applies the fields present in `b` to `u`. The SIP password becomes digest credentials
 /// under `realm`; the plain text goes no further than this function.
-Result<void> apply_user_fields(const JsonBody& b, model::User& u, const std::string& realm) {
+Result<void> apply_user_fields(const JsonBody& b, model::User& u, const std::string& realm,
+                               const std::optional<std::string>& password_hash) {
   COHORT_TRY(b.check_keys(kUserFields, kUserReadOnly));
+  if (password_hash) {
+    u.password_hash = *password_hash;
+  }
   const std::string old_extension = u.extension;
   if (b.has("name")) {
     COHORT_TRY_ASSIGN(std::string name, b.string("name"));
@@ -120,8 +140,10 @@ Response create_user(Context& ctx, const Request& req) {
         return fail(Error::invalid(required, fmt::format("{} is required", required)));
       }
     }
+    COHORT_TRY(b.check_keys(kUserFields, kUserReadOnly));
+    COHORT_TRY_ASSIGN(std::optional<std::string> password_hash, console_password_hash(b));
     model::User draft;
-    COHORT_TRY(apply_user_fields(b, draft, ctx.options.sip_realm));
+    COHORT_TRY(apply_user_fields(b, draft, ctx.options.sip_realm, password_hash));
     model::User created;
     COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
       COHORT_TRY(model::validate_user(draft, *ctx.store.snapshot()));
@@ -152,6 +174,9 @@ Response patch_user(Context& ctx, const Request& req, const PathParams& params) 
     COHORT_TRY(require_admin(p));
     COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
     COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    COHORT_TRY(b.check_keys(kUserFields, kUserReadOnly));
+    COHORT_TRY_ASSIGN(std::optional<std::string> password_hash, console_password_hash(b));
+    model::User before;
     model::User updated;
     COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
       model::SnapshotPtr s = ctx.store.snapshot();
@@ -159,12 +184,19 @@ Response patch_user(Context& ctx, const Request& req, const PathParams& params) 
       if (current == nullptr) {
         return fail(Error::not_found(fmt::format("no user with id {}", id)));
       }
+      before = *current;
       model::User draft = *current;
-      COHORT_TRY(apply_user_fields(b, draft, ctx.options.sip_realm));
+      COHORT_TRY(apply_user_fields(b, draft, ctx.options.sip_realm, password_hash));
       COHORT_TRY(model::validate_user(draft, *s));
       COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
       return {};
     }));
+    // Deactivating a user or setting its password ends its console sessions (a session also
+    // re-checks both at every request, so a crash between commit and here changes nothing).
+    if (ctx.options.sessions != nullptr &&
+        (!updated.active || updated.password_hash != before.password_hash)) {
+      ctx.options.sessions->close_user(id);
+    }
     return json_response(200, user_to_json(updated));
   });
 }
@@ -186,7 +218,10 @@ Response delete_user(Context& ctx, const Request& req, const PathParams& params)
                           },
                       .remove = [id](store::Transaction& tx) { return tx.users().remove(id); },
                       .done =
-                          [id](const std::vector<model::Referrer>& gaps) {
+                          [id, &ctx](const std::vector<model::Referrer>& gaps) {
+                            if (ctx.options.sessions != nullptr) {
+                              ctx.options.sessions->close_user(id);
+                            }
                             return deleted_response(id, gaps);
                           }});
   });

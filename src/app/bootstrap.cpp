@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "common/crypto.hpp"
+#include "common/password.hpp"
 #include "common/text.hpp"
 #include "model/validate.hpp"
 
@@ -118,6 +119,8 @@ Result<bool> seed_demo_data(store::Store& store, const std::string& realm) {
       // Demo only: the password of extension 1001 is "demo-1001" (docs/operations.md).
       u.digest =
           model::make_digest_credentials(u.extension, realm, fmt::format("demo-{}", u.extension));
+      // And the console password "cohort-demo-1001" (kDemoAdminPassword for the admin).
+      u.password_hash = password::hash(fmt::format("cohort-demo-{}", u.extension));
       COHORT_TRY_ASSIGN(model::User created, tx.users().create(u));
       users.push_back(created.id);
     }

@@ -28,4 +28,9 @@ Result<std::string> load_or_create_secret(const std::string& path);
 /// groups or trunks. Returns whether it seeded.
 Result<bool> seed_demo_data(store::Store& store, const std::string& realm);
 
+/// The demo admin's console sign-in. Every demo user's console password is
+/// "cohort-demo-<extension>" (demo data only; printed by `make run`).
+inline constexpr const char* kDemoAdminEmail = "ana.alvarez@example.com";
+inline constexpr const char* kDemoAdminPassword = "cohort-demo-1001";
+
 }  // namespace cohort::app

@@ -281,6 +281,13 @@ Result<Config> apply_toml(Config c, std::string_view text, std::string_view sour
         return fail(key_error(source, node, key, "expected true or false"));
       }
       c.demo_data = *node.value<bool>();
+    } else if (key == "console_dir") {
+      COHORT_TRY_ASSIGN(c.console_dir, string_value(source, node, key));
+    } else if (key == "secure_cookies") {
+      if (!node.is_boolean()) {
+        return fail(key_error(source, node, key, "expected true or false"));
+      }
+      c.secure_cookies = *node.value<bool>();
     } else if (key == "security") {
       const toml::table* sec = node.as_table();
       if (sec == nullptr) {

@@ -7,6 +7,8 @@
 //   database  = "sqlite:var/cohort.db"       # --database (default sqlite:<data_dir>/cohort.db)
 //   log_level = "info"                       # --log-level: trace debug info warn error
 //   demo_data = false                        # --demo-data: seed an empty database
+//   console_dir = "web/dist"                 # --console-dir: the built console served at /
+//   secure_cookies = false                   # Secure session cookie (behind a TLS proxy)
 //   [sip]
 //   listen = ["127.0.0.1:5060"]              # --sip (repeatable): UDP and TCP on each
 //   realm  = "cohort"                        # digest realm of the users' HA1 values
@@ -82,6 +84,10 @@ struct Config {
   std::string database;  ///< "sqlite:PATH"; empty = sqlite:<data_dir>/cohort.db
   std::string log_level = "info";
   bool demo_data = false;
+  /// The built web console (`make build` writes web/dist of the source tree, the default).
+  std::string console_dir = COHORT_DEFAULT_CONSOLE_DIR;
+  /// Mark the session cookie Secure (set when browsers reach Cohort through a TLS proxy).
+  bool secure_cookies = false;
 
   /// The SQLite file of `database` (or the default under data_dir).
   Result<std::string> sqlite_path() const;

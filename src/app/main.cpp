@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "api/api.hpp"
+#include "api/console.hpp"
 #include "api/http_server.hpp"
 #include "app/bootstrap.hpp"
 #include "app/config.hpp"
@@ -31,6 +32,7 @@ struct Flags {
   std::vector<std::string> sip;
   std::string database;
   std::string log_level;
+  std::string console_dir;
   bool demo_data = false;
 };
 
@@ -80,6 +82,9 @@ cohort::Result<Config> resolve_config(const Flags& f, const CLI::App& serve) {
   }
   if (f.demo_data) {
     c.demo_data = true;
+  }
+  if (serve.count("--console-dir") > 0) {
+    c.console_dir = f.console_dir;
   }
   if (auto p = c.sqlite_path(); !p) {
     return cohort::fail(p.error());
@@ -139,9 +144,33 @@ int serve(const Config& c) {
   }
   auto sip_view = cohort::app::make_sip_view(sip);
 
+  auto console = cohort::api::Console::load(c.console_dir);
+  if (!console) {
+    return fatal(console.error().message);
+  }
+  if (console->built()) {
+    spdlog::info("console dir={} files={}", c.console_dir, console->file_count());
+  } else {
+    spdlog::warn("console not built dir={}: / explains how to build it (make build)",
+                 c.console_dir);
+  }
+  cohort::api::Sessions sessions((*store)->sessions(), clock);
+  if (auto loaded = sessions.load(); !loaded) {
+    return fatal("sessions: " + loaded.error().message);
+  }
+  cohort::api::LoginThrottle login_throttle(clock);
+
   cohort::api::Metrics metrics;
   cohort::app::add_sip_metrics(metrics, sip);
-  cohort::api::Api api(**store, metrics, {token->sha256, c.sip_realm, sip_view.get(), &clock});
+  cohort::api::Api api(**store, metrics,
+                       {.admin_token_sha256 = token->sha256,
+                        .sip_realm = c.sip_realm,
+                        .sip = sip_view.get(),
+                        .clock = &clock,
+                        .sessions = &sessions,
+                        .login_throttle = &login_throttle,
+                        .secure_cookies = c.secure_cookies,
+                        .console = &*console});
   cohort::api::HttpServerOptions options;
   options.host = c.http.host;
   options.port = c.http.port;
@@ -158,10 +187,18 @@ int serve(const Config& c) {
     sip_addresses += fmt::format(" sip_{}={}", cohort::net::to_string(l.protocol),
                                  cohort::net::to_string(l.endpoint));
   }
+  std::printf("cohort: console %s/%s\n", base.c_str(),
+              console->built() ? "" : "  (not built: run make build)");
   std::printf("cohort: listening http=%s%s\n", cohort::app::to_string(bound).c_str(),
               sip_addresses.c_str());
   std::printf("cohort: API %s/api/v1  health %s/healthz  metrics %s/metrics\n", base.c_str(),
               base.c_str(), base.c_str());
+  if (c.demo_data) {
+    std::printf(
+        "cohort: demo sign-in %s (admin) password %s; every demo user: "
+        "cohort-demo-<extension>\n",
+        cohort::app::kDemoAdminEmail, cohort::app::kDemoAdminPassword);
+  }
   if (!token->secret.empty()) {
     std::printf("cohort: generated the admin token (also in %s): %s\n", token->file.c_str(),
                 token->secret.c_str());
@@ -196,6 +233,8 @@ int main(int argc, char** argv) {
                         "Database URL sqlite:PATH (default sqlite:<data-dir>/cohort.db)");
   serve_cmd->add_option("--log-level", f.log_level, "trace, debug, info, warn or error");
   serve_cmd->add_flag("--demo-data", f.demo_data, "Seed demo data into an empty database");
+  serve_cmd->add_option("--console-dir", f.console_dir,
+                        "The built web console served at / (default: web/dist of the source)");
   CLI::App* version_cmd = app.add_subcommand("version", "Print the version");
   CLI11_PARSE(app, argc, argv);
 

@@ -110,3 +110,40 @@ TEST(QueryParam, FromParsedTarget) {
 
 }  // namespace
 }  // namespace cohort::api
+
+namespace cohort::api {
+namespace {
+
+TEST(CookieValue, ReadsTheNamedPairOfACookieString) {
+  Request r;
+  EXPECT_FALSE(r.cookie_value("cohort_session"));
+  r.cookie = "theme=dark; cohort_session=abc123; other=x";
+  EXPECT_EQ(r.cookie_value("cohort_session"), "abc123");
+  EXPECT_EQ(r.cookie_value("theme"), "dark");
+  EXPECT_EQ(r.cookie_value("other"), "x");
+  EXPECT_FALSE(r.cookie_value("cohort"));
+  EXPECT_FALSE(r.cookie_value("session"));
+  // RFC 6265: a quoted value, whitespace around pairs, an empty value, a pair without '='.
+  r.cookie = "  a=\"quoted\" ;b= ;junk; cohort_session = v2 ";
+  EXPECT_EQ(r.cookie_value("a"), "quoted");
+  EXPECT_EQ(r.cookie_value("b"), "");
+  EXPECT_EQ(r.cookie_value("cohort_session"), "v2");
+  EXPECT_FALSE(r.cookie_value("junk"));
+  // The first pair of a name wins; a name is matched whole, not as a prefix or suffix.
+  r.cookie = "xcohort_session=no; cohort_session=first; cohort_session=second";
+  EXPECT_EQ(r.cookie_value("cohort_session"), "first");
+  r.cookie = "cohort_session=a=b";
+  EXPECT_EQ(r.cookie_value("cohort_session"), "a=b");
+}
+
+TEST(SafeMethod, OnlyMethodsThatChangeNothing) {
+  for (const char* m : {"GET", "HEAD", "OPTIONS"}) {
+    EXPECT_TRUE(Request{.method = m}.safe_method()) << m;
+  }
+  for (const char* m : {"POST", "PUT", "PATCH", "DELETE", "get", "TRACE", ""}) {
+    EXPECT_FALSE(Request{.method = m}.safe_method()) << m;
+  }
+}
+
+}  // namespace
+}  // namespace cohort::api
