@@ -13,35 +13,15 @@ import type { CohortServer } from './server';
 // tests provoke on purpose, so 4xx fetch logs are allowed; 5xx answers fail the test below.
 const expectedFetchLog = /^Failed to load resource: the server responded with a status of 4\d\d/;
 
-// Known defects, reported and tested on their own (specs/csp.spec.ts), so that they do not
-// fail every other test. React Aria's usePress prepends a <style id="react-aria-pressable-style">
-// (touch-action for [data-react-aria-pressable]) to <head>; the server's CSP `style-src 'self'`
-// blocks it, and Chromium logs the violation with the hash of that exact text. Any other CSP
-// violation still fails the test.
-export const knownCspViolations = [
-  {
-    hash: "'sha256-38RhXrc7EdReTKsOm23ZPOCUgniTUUcjky8QOOrQx6o='",
-    what: "React Aria's injected <style id=\"react-aria-pressable-style\"> (usePress)",
-  },
-];
-function isKnown(text: string): boolean {
-  return knownCspViolations.some((k) => text.includes(k.hash.replace(/^'|'$/g, '')));
-}
-
 const problemsOf = new WeakMap<Page, string[]>();
-const knownOf = new WeakMap<Page, string[]>();
 
 /** Records the page's console errors, uncaught exceptions and 5xx answers. */
 export function guard(page: Page): void {
   const problems: string[] = [];
-  const known: string[] = [];
   problemsOf.set(page, problems);
-  knownOf.set(page, known);
   page.on('console', (m) => {
     if (m.type() !== 'error' || expectedFetchLog.test(m.text())) return;
-    const line = `console error on ${page.url()}: ${m.text()}`;
-    if (isKnown(m.text())) known.push(line);
-    else problems.push(line);
+    problems.push(`console error on ${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`uncaught ${e.name} on ${page.url()}: ${e.message}`));
   page.on('response', (r) => {
@@ -51,11 +31,6 @@ export function guard(page: Page): void {
 
 export function problems(page: Page): string[] {
   return problemsOf.get(page) ?? [];
-}
-
-/** Console errors of the known defects above (see specs/csp.spec.ts). */
-export function knownProblems(page: Page): string[] {
-  return knownOf.get(page) ?? [];
 }
 
 export function expectNoProblems(page: Page): void {

