@@ -37,12 +37,14 @@ export function ReferrerList(props: { referrers: readonly Referrer[] }) {
 
 export interface DeleteResult {
   routing_gaps?: Referrer[];
+  /** A forced trunk or schedule delete: the groups left without that trunk or schedule. */
+  cleared?: Referrer[];
 }
 
 type Step =
   | { kind: 'confirm' }
   | { kind: 'referred'; referrers: Referrer[] }
-  | { kind: 'done'; gaps: Referrer[] };
+  | { kind: 'done'; gaps: Referrer[]; cleared: Referrer[] };
 
 export function DeleteDialog(props: {
   isOpen: boolean;
@@ -74,8 +76,9 @@ export function DeleteDialog(props: {
     try {
       const result = await props.onDelete(force);
       const gaps = result?.routing_gaps ?? [];
-      if (gaps.length > 0) {
-        setStep({ kind: 'done', gaps });
+      const cleared = result?.cleared ?? [];
+      if (gaps.length > 0 || cleared.length > 0) {
+        setStep({ kind: 'done', gaps, cleared });
       } else {
         setStep({ kind: 'confirm' });
         props.onOpenChange(false);
@@ -124,11 +127,22 @@ export function DeleteDialog(props: {
       ) : null}
       {step.kind === 'done' ? (
         <>
-          <p role="status">Deleted. These now point at nothing (routing gaps):</p>
-          <ReferrerList referrers={step.gaps} />
-          <p>
-            Fix them on the <Link to="/routing-gaps">Routing gaps</Link> page.
-          </p>
+          <p role="status">Deleted.</p>
+          {step.cleared.length > 0 ? (
+            <>
+              <p>These no longer use it (the setting was cleared):</p>
+              <ReferrerList referrers={step.cleared} />
+            </>
+          ) : null}
+          {step.gaps.length > 0 ? (
+            <>
+              <p>These now point at nothing (routing gaps):</p>
+              <ReferrerList referrers={step.gaps} />
+              <p>
+                Fix them on the <Link to="/routing-gaps">Routing gaps</Link> page.
+              </p>
+            </>
+          ) : null}
           <div className="form-actions">
             <Button slot="close">Close</Button>
           </div>

@@ -6,7 +6,6 @@ import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { isApiError } from '../../api/errors';
 import type { Cdr } from '../../api/types';
-import type { components } from '../../api/schema';
 import { EntityPicker } from '../../components/EntityPicker';
 import { Button, ErrorMessage, Loading, PageHeader, Pager } from '../../components/ui';
 import { useCursorPages } from '../../components/useDebounced';
@@ -14,7 +13,6 @@ import { formatDuration, formatTime, localInputToIso } from '../common/format';
 import { GroupName, UserName } from '../common/names';
 import '../common/common.css';
 
-type CdrList = components['schemas']['CdrList'];
 type Direction = NonNullable<Cdr['direction']>;
 type Disposition = NonNullable<Cdr['disposition']>;
 
@@ -218,9 +216,7 @@ export default function CallRecordsPage() {
     queryKey: ['cdrs', filterKey, pages.cursor],
     queryFn: async () => {
       const query = { ...filters, limit: 50, cursor: pages.cursor } as Record<string, unknown>;
-      return (await data(
-        api.GET('/api/v1/cdrs', { params: { query: query as never } }),
-      )) as unknown as CdrList;
+      return await data(api.GET('/api/v1/cdrs', { params: { query: query as never } }));
     },
   });
   const error = records.error;
