@@ -6,6 +6,8 @@ COHORT    := $(BUILD_DIR)/src/app/cohort
 DATA_DIR  ?= var
 HTTP      ?= 127.0.0.1:8080
 SIP       ?= 127.0.0.1:5060
+# Node.js and npm build the web console; without them the server builds and runs alone.
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
 .PHONY: run test deps configure build bench format format-check clean
 
@@ -22,14 +24,17 @@ configure: deps
 
 ## Start one node on embedded SQLite under $(DATA_DIR), with demo data on an empty database.
 ## Builds only the server, so a first `make run` does not wait for the tests.
-run: configure
+run: configure $(if $(HAVE_NODE),web)
 	@cmake --build --preset $(PRESET) --target cohort
 	@mkdir -p $(DATA_DIR)
 	$(COHORT) serve --data-dir $(DATA_DIR) --http $(HTTP) --sip $(SIP) --demo-data
 
-## Check formatting, build, run every test, then fuzz the SIP parser for 60 s (ASan/UBSan).
-test: build format-check
+## Check formatting, build, run every test (C++ unit and integration, the console's lint,
+## types and Vitest, then the console end to end in Chromium), then fuzz the SIP parser for
+## 60 s (ASan/UBSan). The console needs Node.js 20.19+ and npm (preinstalled on CI).
+test: build format-check web-check
 	@ctest --preset $(PRESET)
+	@tests/e2e/run.sh
 	@scripts/fuzz.sh 60
 
 ## Benchmarks: snapshot and SIP parser (Google Benchmark), HTTP API (wrk), REGISTER, calls and
@@ -54,7 +59,6 @@ clean:
 ## then `npm run build` into web/dist. `build` depends on it only where Node and npm exist, so
 ## a machine without Node still builds a server (which then says at / how to build the console).
 WEB_STAMP := web/node_modules/.npm-ci.stamp
-HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
 .PHONY: web web-check
 
