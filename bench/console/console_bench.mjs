@@ -180,7 +180,23 @@ async function coldLoad(browser, i) {
   const after = await page.evaluate(() => {
     const rec = window.__bench;
     const click = [...rec.clicks].reverse().find((c) => c.text === 'Sign in');
-    return { click: click ? click.t : null, firstRows: rec.firstRows, url: location.pathname };
+    // What happened between the click and the rows: the requests, from the click.
+    const steps = performance
+      .getEntriesByType('resource')
+      .filter((e) => click && e.startTime >= click.t)
+      .map((e) => {
+        const u = new URL(e.name);
+        const name = u.pathname.startsWith('/assets/')
+          ? u.pathname.slice(8).replace(/-[\w-]{8}\.js$/, '.js')
+          : u.pathname;
+        return `${name} ${Math.round(e.startTime - click.t)}–${Math.round(e.responseEnd - click.t)}`;
+      });
+    return {
+      click: click ? click.t : null,
+      firstRows: rec.firstRows,
+      url: location.pathname,
+      steps,
+    };
   });
   if (!after.url.startsWith('/users'))
     throw new Error(`load ${i}: signed in to ${after.url}, not /users`);
@@ -198,6 +214,7 @@ async function coldLoad(browser, i) {
     domContentLoaded: nav.domContentLoaded,
     load: nav.load,
     signInToRows: after.firstRows - after.click,
+    signInSteps: after.steps,
   };
 }
 
@@ -381,7 +398,7 @@ try {
       `load ${String(i).padStart(2)}: entry script received ${ms(r.entryScriptEnd)}, DOMContentLoaded ` +
         `${ms(r.domContentLoaded)}, load ${ms(r.load)}, GET /api/v1/session ${ms(r.sessionStart)}–${ms(r.sessionEnd)}, ` +
         `E-mail field shown ${ms(r.emailShown)}, takes typed input ${ms(r.interactive)}; ` +
-        `Sign in → Users rows ${ms(r.signInToRows)}; ` +
+        `Sign in → Users rows ${ms(r.signInToRows)} (${r.signInSteps.join(', ')}); ` +
         `${r.scripts.length} .js responses, ${kb(r.scripts.reduce((a, s) => a + s.wire, 0))} on the wire`,
     );
     out.loads.push({
