@@ -30,6 +30,8 @@ test.describe('as the admin', () => {
       await go(page, cohort.server, '/users');
       await nav(page).getByRole('link', { name: new RegExp(`^${p.label}\\b`) }).click();
       await expect(page).toHaveURL(new RegExp(`${p.path}$`));
+      // The old page stays up while the new one loads: wait for the new heading.
+      await expect(page.getByRole('heading', { level: 1, name: p.label, exact: true })).toBeVisible();
       await expect(page.getByRole('link', { name: new RegExp(`^${p.label}\\b`) })).toHaveAttribute(
         'aria-current',
         'page',
@@ -42,12 +44,14 @@ test.describe('as the admin', () => {
     await go(page, cohort.server, '/users');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     await expect(page).toHaveURL(/\/users\/new$/);
+    await expect(page.getByRole('heading', { level: 1, name: 'Add user' })).toBeVisible();
     await expectAccessible(page, 'admin-users-new');
   });
 
   test("page Users → a member's profile", async ({ page }) => {
     await go(page, cohort.server, '/users');
     await page.getByRole('link', { name: demo.agent.name }).click();
+    await expect(page.getByRole('heading', { level: 1, name: demo.agent.name })).toBeVisible();
     await expect(page.getByRole('heading', { name: 'Groups' })).toBeVisible();
     await expectAccessible(page, 'admin-users-profile');
   });
@@ -101,6 +105,7 @@ test.describe('as an agent', () => {
       await go(page, cohort.server, '/me');
       await nav(page).getByRole('link', { name: p.label }).click();
       await expect(page).toHaveURL(new RegExp(`${p.path}$`));
+      await expect(page.getByRole('heading', { level: 1, name: p.label, exact: true })).toBeVisible();
       await expectAccessible(page, `agent-${p.path.slice(1)}`);
     });
   }

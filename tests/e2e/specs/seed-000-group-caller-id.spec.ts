@@ -23,8 +23,10 @@ function addControl(page: Page) {
   return main.getByRole('button', { name: 'Add', exact: true }).or(main.getByRole('link', { name: 'Add', exact: true }));
 }
 
+/** Clicks a navigation entry and waits for its page (the old page stays up while the new one loads). */
 async function navTo(page: Page, label: string) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^${label}\\b`) }).click();
+  await expect(page.getByRole('heading', { level: 1, name: label, exact: true })).toBeVisible();
 }
 
 /** RFC 4180 CSV → rows of fields. */
@@ -79,6 +81,7 @@ test('Sales Dept presents 010000 in the From of calls out through its Outbound R
   await test.step('Trunks → Add: a provider on 127.0.0.1', async () => {
     await navTo(page, 'Trunks');
     await addControl(page).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Add trunk' })).toBeVisible();
     await page.getByLabel('Name', { exact: true }).fill('Loopback Provider');
     await page.getByLabel('Host', { exact: true }).fill('127.0.0.1');
     await page.getByLabel('Port', { exact: true }).fill(String(providerPort));
@@ -118,6 +121,7 @@ test('Sales Dept presents 010000 in the From of calls out through its Outbound R
     await expect(page.getByRole('table', { name: 'Members' }).getByRole('link', { name: 'Chloe Martin' })).toBeVisible();
 
     await page.getByRole('table', { name: 'Members' }).getByRole('link', { name: 'Chloe Martin' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Chloe Martin' })).toBeVisible();
     await page.getByLabel('SIP password').fill(SIP_PASSWORD);
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect.poll(async () => (await api.get(`/api/v1/users/${chloe.id}`)).has_sip_password).toBe(true);
@@ -128,6 +132,7 @@ test('Sales Dept presents 010000 in the From of calls out through its Outbound R
   await test.step('Outbound Rules → Add with the Caller User Group condition', async () => {
     await navTo(page, 'Outbound Rules');
     await addControl(page).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Add outbound rule' })).toBeVisible();
     await page.getByLabel('Name', { exact: true }).fill('Sales via Loopback');
     const patterns = page.getByRole('group', { name: 'Dial patterns' });
     const first = patterns.getByRole('textbox', { name: 'Pattern 1', exact: true });

@@ -36,6 +36,7 @@ test('create a group, add members both ways, settings, delete it and see the rou
   await test.step('User Groups → Add → Group Name → Save', async () => {
     await go(page, cohort.server, '/users');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'User Groups' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'User Groups' })).toBeVisible();
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     const dialog = page.getByRole('dialog');
     await dialog.getByLabel('Group Name').fill(GROUP);
@@ -73,8 +74,10 @@ test('create a group, add members both ways, settings, delete it and see the rou
 
   await test.step("a member's profile: Groups → add the group", async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Users' })).toBeVisible();
     await page.getByLabel('Search users').fill('elena');
     await page.getByRole('link', { name: 'Elena Rossi' }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Elena Rossi' })).toBeVisible();
     const groups = page.getByRole('region', { name: 'Groups' });
     await pickOption(page, groups.getByRole('combobox', { name: 'Add to group' }), 'East', new RegExp(`^${GROUP}`));
     await groups.getByRole('button', { name: 'Add to group' }).click();
@@ -161,6 +164,7 @@ test('create a group, add members both ways, settings, delete it and see the rou
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(nav.getByLabel(`${gaps.length} routing gaps`)).toBeVisible();
     await nav.getByRole('link', { name: /^Routing gaps/ }).click();
+    await expect(page.getByRole('heading', { level: 1, name: 'Routing gaps' })).toBeVisible();
     const link = page.getByRole('main').getByRole('link', { name: /East line/ });
     await expect(link).toBeVisible();
     await expectAccessible(page, '001-routing-gaps');
@@ -171,6 +175,7 @@ test('create a group, add members both ways, settings, delete it and see the rou
 
 async function groups_link(page: Page) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'User Groups' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'User Groups' })).toBeVisible();
   await page.getByRole('link', { name: GROUP }).click();
   await expect(page.getByRole('heading', { level: 1, name: GROUP })).toBeVisible();
 }
