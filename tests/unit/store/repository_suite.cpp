@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -2129,4 +2130,61 @@ TEST_P(RepositorySuite, ReopenKeepsRoutesSchedulesAndPauses) {
 }
 
 }  // namespace
+}  // namespace cohort::store::testing
+
+namespace cohort::store::testing {
+
+TEST_P(RepositorySuite, ConsolePasswordHashRoundTrips) {
+  model::User draft = make_user("Ann", "ann@example.com", "1001");
+  draft.password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA";
+  auto ann = create_user(draft);
+  ASSERT_TRUE(ann) << ann.error().message;
+  EXPECT_EQ(ann->password_hash, draft.password_hash);
+  model::User cleared = *ann;
+  cleared.password_hash.clear();
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().update(cleared); }));
+  EXPECT_EQ(snap()->user(ann->id)->password_hash, "");
+  reopen();
+  EXPECT_EQ(snap()->user(ann->id)->password_hash, "");
+}
+
+TEST_P(RepositorySuite, SessionsUpsertDeleteSurviveReopenAndGoWithTheirUser) {
+  auto ann = create_user(make_user("Ann", "ann@example.com", "1001"));
+  auto bob = create_user(make_user("Bob", "bob@example.com", "1002"));
+  ASSERT_TRUE(ann && bob);
+  SessionRecord a{"a1", ann->id, SessionKind::kPassword, "stamp", 1000, 1000};
+  SessionRecord b{"b1", bob->id, SessionKind::kToken, "tokenhash", 2000, 2500};
+  SessionRecord boot{"boot", std::nullopt, SessionKind::kBootstrap, "adminhash", 3000, 3000};
+  for (const auto& s : {a, b, boot}) {
+    ASSERT_TRUE(store_->sessions().save_session(s));
+  }
+  // An upsert moves last use only: what a session stands on never changes.
+  SessionRecord touched = a;
+  touched.last_seen_ms = 9000;
+  touched.credential = "other";
+  ASSERT_TRUE(store_->sessions().save_session(touched));
+  // A session of a user deleted meanwhile is not stored.
+  SessionRecord ghost{"ghost", 999, SessionKind::kPassword, "s", 1, 1};
+  ASSERT_TRUE(store_->sessions().save_session(ghost));
+  reopen();
+  auto loaded = store_->sessions().load_sessions();
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  std::map<std::string, SessionRecord> by_id;
+  for (const auto& s : *loaded) {
+    by_id[s.id_sha256] = s;
+  }
+  ASSERT_EQ(by_id.size(), 3u);
+  EXPECT_EQ(by_id["a1"].last_seen_ms, 9000);
+  EXPECT_EQ(by_id["a1"].credential, "stamp");
+  EXPECT_EQ(by_id["b1"], b);
+  EXPECT_EQ(by_id["boot"], boot);
+
+  ASSERT_TRUE(in_tx([&](Transaction& tx) { return tx.users().remove(bob->id); }));
+  ASSERT_TRUE(store_->sessions().delete_sessions({"a1", "not-there"}));
+  loaded = store_->sessions().load_sessions();
+  ASSERT_TRUE(loaded);
+  ASSERT_EQ(loaded->size(), 1u);
+  EXPECT_EQ((*loaded)[0].id_sha256, "boot");
+}
+
 }  // namespace cohort::store::testing

@@ -248,7 +248,8 @@ TEST_F(SqliteStoreTest, Migration4KeepsDataGivesDefaultsAndAddsTables) {
   opened->reset();
 
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(sqlite::detail::applied_version(db), 4);
+  EXPECT_EQ(sqlite::detail::applied_version(db),
+            static_cast<int>(sqlite::detail::migrations().size()));
   std::set<std::string> indexes;
   SQLite::Statement q(db,
                       "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cdrs'");
@@ -343,6 +344,39 @@ TEST_F(SqliteStoreTest, ExtensionsTableFollowsUsersAndGroups) {
   EXPECT_EQ(s.getColumn(1).getString(), "user");
   EXPECT_EQ(s.getColumn(2).getInt64(), uid);
   EXPECT_FALSE(s.executeStep());
+}
+
+}  // namespace
+}  // namespace cohort::store::testing
+
+namespace cohort::store::testing {
+namespace {
+
+TEST_F(SqliteStoreTest, Migration5GivesUsersNoConsolePasswordAndAddsSessions) {
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+    for (int v = 1; v <= 4; ++v) {
+      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)]));
+      SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
+      s.bind(1, v);
+      s.exec();
+    }
+    db.exec(
+        "INSERT INTO users(id, name, email, extension, caller_id, role, active, digest_realm, "
+        "ha1_md5, ha1_sha256, created_at, updated_at) "
+        "VALUES (1, 'Ann', 'ann@example.com', '1001', NULL, 'admin', 1, 'cohort', 'm', 's', 1, 2)");
+  }
+  auto opened = sqlite::open(db_path(), clock_);
+  ASSERT_TRUE(opened) << opened.error().message;
+  ASSERT_NE((*opened)->snapshot()->user(1), nullptr);
+  EXPECT_EQ((*opened)->snapshot()->user(1)->password_hash, "");
+  auto sessions = (*opened)->sessions().load_sessions();
+  ASSERT_TRUE(sessions) << sessions.error().message;
+  EXPECT_TRUE(sessions->empty());
+  ASSERT_TRUE((*opened)->sessions().save_session({"id", 1, SessionKind::kPassword, "stamp", 5, 5}));
+  EXPECT_EQ((*opened)->sessions().load_sessions()->size(), 1u);
 }
 
 }  // namespace
