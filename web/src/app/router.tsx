@@ -1,8 +1,8 @@
-import { Navigate, createBrowserRouter, type RouteObject } from 'react-router';
+import { Link, Navigate, createBrowserRouter, type RouteObject } from 'react-router';
 import { useRole } from '../auth/session';
 import { SignIn } from '../auth/SignIn';
 import { Layout } from './Layout';
-import { homeFor, pages } from './routes';
+import { homeFor, pages, type PageEntry } from './routes';
 
 function Home() {
   const { role } = useRole();
@@ -18,6 +18,25 @@ function NotFound() {
   );
 }
 
+/// A page only for the roles of its entry. The server refuses what the page would change
+/// anyway; this keeps an agent who types an admin address from an admin page that happens
+/// to read data the agent may see (its own row of /users, its own call records).
+function Guarded({ page }: { page: PageEntry }) {
+  const { role } = useRole();
+  if (role && !page.roles.includes(role)) {
+    return (
+      <section>
+        <h1>{page.label}</h1>
+        <p>Your role may not see this.</p>
+        <p>
+          <Link to={homeFor(role)}>Go to your own pages</Link>
+        </p>
+      </section>
+    );
+  }
+  return <page.component />;
+}
+
 export const routes: RouteObject[] = [
   { path: '/sign-in', element: <SignIn /> },
   {
@@ -25,7 +44,7 @@ export const routes: RouteObject[] = [
     element: <Layout />,
     children: [
       { index: true, element: <Home /> },
-      ...pages.map((p) => ({ path: `${p.path}/*`, element: <p.component /> })),
+      ...pages.map((p) => ({ path: `${p.path}/*`, element: <Guarded page={p} /> })),
       { path: '*', element: <NotFound /> },
     ],
   },
