@@ -1,15 +1,16 @@
 // Inbound Routes: the ordered list (Move up / Move down), create / edit, delete.
 import { useState } from 'react';
-import { Link, Route, Routes, useNavigate, useParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { Destination } from '../../api/types';
 import { useRole } from '../../auth/session';
 import { DeleteDialog } from '../../components/DeleteDialog';
+import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
 import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { MoveButtons } from '../common/lists';
 import { GroupName, UserName, useAllTrunks } from '../common/names';
-import { RouteForm, type InboundRoute } from './RouteForm';
+import { RouteForm, type InboundRoute, type InboundRouteInput } from './RouteForm';
 import '../common/common.css';
 
 const routesKey = ['inbound-routes'] as const;
@@ -170,71 +171,46 @@ function RouteList() {
 }
 
 function NewRoute() {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
   return (
-    <section>
-      <PageHeader title="Add inbound route" />
-      <RouteForm
-        readOnly={false}
-        onCancel={() => void navigate('/inbound-routes')}
-        onSave={async (body) => {
-          await data(api.POST('/api/v1/inbound-routes', { body }));
-          await queryClient.invalidateQueries({ queryKey: routesKey });
-          void navigate('/inbound-routes');
-        }}
-      />
-    </section>
+    <NewPage
+      title="Add inbound route"
+      listPath="/inbound-routes"
+      listKey={routesKey}
+      create={(body: InboundRouteInput) => data(api.POST('/api/v1/inbound-routes', { body }))}
+    >
+      {(form) => <RouteForm {...form} />}
+    </NewPage>
   );
 }
 
 function EditRoute() {
-  const id = Number(useParams().id);
   const { admin } = useRole();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const route = useQuery({
-    queryKey: ['inbound-route', id],
-    queryFn: () => data(api.GET('/api/v1/inbound-routes/{id}', { params: { path: { id } } })),
-  });
   return (
-    <section>
-      <PageHeader title={route.data ? `Inbound route ${route.data.name}` : 'Inbound route'} />
-      {route.isPending ? <Loading what="the route" /> : null}
-      {route.isError ? <ErrorMessage error={route.error} /> : null}
-      {route.data ? (
+    <EditPage
+      title="Inbound route"
+      what="the route"
+      listPath="/inbound-routes"
+      listKey={routesKey}
+      itemKey={(id) => ['inbound-route', id]}
+      fetch={(id) => data(api.GET('/api/v1/inbound-routes/{id}', { params: { path: { id } } }))}
+      update={(id, body: InboundRouteInput) =>
+        data(api.PATCH('/api/v1/inbound-routes/{id}', { params: { path: { id } }, body }))
+      }
+    >
+      {(route, form) => (
         <>
           {!admin ? (
             <p>
-              Destination: <DestinationText destination={route.data.destination as Destination} />
+              Destination: <DestinationText destination={route.destination as Destination} />
             </p>
           ) : null}
-          <RouteForm
-            key={route.data.id}
-            route={route.data}
-            readOnly={!admin}
-            onCancel={() => void navigate('/inbound-routes')}
-            onSave={async (body) => {
-              await data(
-                api.PATCH('/api/v1/inbound-routes/{id}', { params: { path: { id } }, body }),
-              );
-              await queryClient.invalidateQueries({ queryKey: routesKey });
-              await queryClient.invalidateQueries({ queryKey: ['inbound-route', id] });
-              void navigate('/inbound-routes');
-            }}
-          />
+          <RouteForm route={route} {...form} />
         </>
-      ) : null}
-    </section>
+      )}
+    </EditPage>
   );
 }
 
 export default function InboundRoutesPage() {
-  return (
-    <Routes>
-      <Route index element={<RouteList />} />
-      <Route path="new" element={<NewRoute />} />
-      <Route path=":id" element={<EditRoute />} />
-    </Routes>
-  );
+  return <ResourceRoutes list={<RouteList />} create={<NewRoute />} edit={<EditRoute />} />;
 }

@@ -1,16 +1,17 @@
 // Outbound Rules: the ordered list (Move up / Move down change `position`), create / edit,
 // delete, and the "Explain a call" form.
 import { useState } from 'react';
-import { Link, Route, Routes, useNavigate, useParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { useRole } from '../../auth/session';
 import { DeleteDialog } from '../../components/DeleteDialog';
+import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
 import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { GroupName, UserName, useAllTrunks } from '../common/names';
 import { MoveButtons } from '../common/lists';
 import { ExplainForm } from './Explain';
-import { RuleForm, type OutboundRule } from './RuleForm';
+import { RuleForm, type OutboundRule, type OutboundRuleInput } from './RuleForm';
 import '../common/common.css';
 
 const rulesKey = ['outbound-rules'] as const;
@@ -172,64 +173,36 @@ function RuleList() {
 }
 
 function NewRule() {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
   return (
-    <section>
-      <PageHeader title="Add outbound rule" />
-      <RuleForm
-        readOnly={false}
-        onCancel={() => void navigate('/outbound-rules')}
-        onSave={async (body) => {
-          await data(api.POST('/api/v1/outbound-rules', { body }));
-          await queryClient.invalidateQueries({ queryKey: rulesKey });
-          void navigate('/outbound-rules');
-        }}
-      />
-    </section>
+    <NewPage
+      title="Add outbound rule"
+      listPath="/outbound-rules"
+      listKey={rulesKey}
+      create={(body: OutboundRuleInput) => data(api.POST('/api/v1/outbound-rules', { body }))}
+    >
+      {(form) => <RuleForm {...form} />}
+    </NewPage>
   );
 }
 
 function EditRule() {
-  const id = Number(useParams().id);
-  const { admin } = useRole();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const rule = useQuery({
-    queryKey: ['outbound-rule', id],
-    queryFn: () => data(api.GET('/api/v1/outbound-rules/{id}', { params: { path: { id } } })),
-  });
   return (
-    <section>
-      <PageHeader title={rule.data ? `Outbound rule ${rule.data.name}` : 'Outbound rule'} />
-      {rule.isPending ? <Loading what="the rule" /> : null}
-      {rule.isError ? <ErrorMessage error={rule.error} /> : null}
-      {rule.data ? (
-        <RuleForm
-          key={rule.data.id}
-          rule={rule.data}
-          readOnly={!admin}
-          onCancel={() => void navigate('/outbound-rules')}
-          onSave={async (body) => {
-            await data(
-              api.PATCH('/api/v1/outbound-rules/{id}', { params: { path: { id } }, body }),
-            );
-            await queryClient.invalidateQueries({ queryKey: rulesKey });
-            await queryClient.invalidateQueries({ queryKey: ['outbound-rule', id] });
-            void navigate('/outbound-rules');
-          }}
-        />
-      ) : null}
-    </section>
+    <EditPage
+      title="Outbound rule"
+      what="the rule"
+      listPath="/outbound-rules"
+      listKey={rulesKey}
+      itemKey={(id) => ['outbound-rule', id]}
+      fetch={(id) => data(api.GET('/api/v1/outbound-rules/{id}', { params: { path: { id } } }))}
+      update={(id, body: OutboundRuleInput) =>
+        data(api.PATCH('/api/v1/outbound-rules/{id}', { params: { path: { id } }, body }))
+      }
+    >
+      {(rule, form) => <RuleForm rule={rule} {...form} />}
+    </EditPage>
   );
 }
 
 export default function OutboundRulesPage() {
-  return (
-    <Routes>
-      <Route index element={<RuleList />} />
-      <Route path="new" element={<NewRule />} />
-      <Route path=":id" element={<EditRule />} />
-    </Routes>
-  );
+  return <ResourceRoutes list={<RuleList />} create={<NewRule />} edit={<EditRule />} />;
 }

@@ -1,14 +1,15 @@
 // Business hours: the schedules with their live state ("Open now until …"), create / edit
 // with the week grid, holidays and override, delete with the groups that use it.
 import { useState } from 'react';
-import { Link, Route, Routes, useNavigate, useParams } from 'react-router';
+import { Link } from 'react-router';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { useRole } from '../../auth/session';
 import { DeleteDialog } from '../../components/DeleteDialog';
+import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
 import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { formatTime } from '../common/format';
-import { ScheduleForm, type Schedule } from './ScheduleForm';
+import { ScheduleForm, type Schedule, type ScheduleInput } from './ScheduleForm';
 import '../common/common.css';
 
 const listKey = ['schedules'] as const;
@@ -146,65 +147,40 @@ function ScheduleList() {
 }
 
 function NewSchedule() {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
   return (
-    <section>
-      <PageHeader title="Add business hours" />
-      <ScheduleForm
-        readOnly={false}
-        onCancel={() => void navigate('/business-hours')}
-        onSave={async (body) => {
-          await data(api.POST('/api/v1/schedules', { body }));
-          await queryClient.invalidateQueries({ queryKey: listKey });
-          void navigate('/business-hours');
-        }}
-      />
-    </section>
+    <NewPage
+      title="Add business hours"
+      listPath="/business-hours"
+      listKey={listKey}
+      create={(body: ScheduleInput) => data(api.POST('/api/v1/schedules', { body }))}
+    >
+      {(form) => <ScheduleForm {...form} />}
+    </NewPage>
   );
 }
 
 function EditSchedule() {
-  const id = Number(useParams().id);
-  const { admin } = useRole();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const schedule = useQuery({
-    queryKey: ['schedule', id],
-    queryFn: () => data(api.GET('/api/v1/schedules/{id}', { params: { path: { id } } })),
-  });
   return (
-    <section>
-      <PageHeader title={schedule.data ? `Business hours ${schedule.data.name}` : 'Business hours'}>
-        {schedule.data ? <ScheduleStateText id={id} /> : null}
-      </PageHeader>
-      {schedule.isPending ? <Loading what="the business hours" /> : null}
-      {schedule.isError ? <ErrorMessage error={schedule.error} /> : null}
-      {schedule.data ? (
-        <ScheduleForm
-          key={schedule.data.id}
-          schedule={schedule.data}
-          readOnly={!admin}
-          onCancel={() => void navigate('/business-hours')}
-          onSave={async (body) => {
-            await data(api.PATCH('/api/v1/schedules/{id}', { params: { path: { id } }, body }));
-            await queryClient.invalidateQueries({ queryKey: listKey });
-            await queryClient.invalidateQueries({ queryKey: ['schedule', id] });
-            await queryClient.invalidateQueries({ queryKey: ['schedule-state', id] });
-            void navigate('/business-hours');
-          }}
-        />
-      ) : null}
-    </section>
+    <EditPage
+      title="Business hours"
+      what="the business hours"
+      listPath="/business-hours"
+      listKey={listKey}
+      itemKey={(id) => ['schedule', id]}
+      fetch={(id) => data(api.GET('/api/v1/schedules/{id}', { params: { path: { id } } }))}
+      update={(id, body: ScheduleInput) =>
+        data(api.PATCH('/api/v1/schedules/{id}', { params: { path: { id } }, body }))
+      }
+      alsoChanged={(id) => [['schedule-state', id]]}
+      header={(schedule) => <ScheduleStateText id={schedule.id} />}
+    >
+      {(schedule, form) => <ScheduleForm schedule={schedule} {...form} />}
+    </EditPage>
   );
 }
 
 export default function SchedulesPage() {
   return (
-    <Routes>
-      <Route index element={<ScheduleList />} />
-      <Route path="new" element={<NewSchedule />} />
-      <Route path=":id" element={<EditSchedule />} />
-    </Routes>
+    <ResourceRoutes list={<ScheduleList />} create={<NewSchedule />} edit={<EditSchedule />} />
   );
 }

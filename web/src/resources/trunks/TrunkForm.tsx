@@ -11,7 +11,7 @@ import { Button } from '../../components/ui';
 import { emptyToNull } from '../common/format';
 import { StringListField, fromRows, rowAliases, toRows } from '../common/lists';
 
-type TrunkInput = components['schemas']['TrunkInput'];
+export type TrunkInput = components['schemas']['TrunkInput'];
 
 const digits = (message: string) => z.string().trim().regex(/^\d+$/, message);
 

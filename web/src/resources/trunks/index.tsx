@@ -1,16 +1,17 @@
 // Trunks: the list with each trunk's live registration state (refetched every 2 s while the
 // page is open), create / edit, and delete with the referrers.
 import { useState } from 'react';
-import { Link, Route, Routes, useNavigate, useParams } from 'react-router';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Link } from 'react-router';
+import { useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { Trunk } from '../../api/types';
 import { useRole } from '../../auth/session';
 import { DeleteDialog } from '../../components/DeleteDialog';
+import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
 import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { formatTime } from '../common/format';
 import { useAllTrunks } from '../common/names';
-import { TrunkForm } from './TrunkForm';
+import { TrunkForm, type TrunkInput } from './TrunkForm';
 import '../common/common.css';
 
 const stateLabels: Record<NonNullable<Trunk['status']>['state'], string> = {
@@ -152,68 +153,44 @@ function TrunkList() {
 }
 
 function NewTrunk() {
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
   return (
-    <section>
-      <PageHeader title="Add trunk" />
-      <TrunkForm
-        readOnly={false}
-        onCancel={() => void navigate('/trunks')}
-        onSave={async (body) => {
-          await data(api.POST('/api/v1/trunks', { body }));
-          await queryClient.invalidateQueries({ queryKey: ['trunks'] });
-          void navigate('/trunks');
-        }}
-      />
-    </section>
+    <NewPage
+      title="Add trunk"
+      listPath="/trunks"
+      listKey={['trunks']}
+      create={(body: TrunkInput) => data(api.POST('/api/v1/trunks', { body }))}
+    >
+      {(form) => <TrunkForm {...form} />}
+    </NewPage>
   );
 }
 
 function EditTrunk() {
-  const id = Number(useParams().id);
-  const { admin } = useRole();
-  const navigate = useNavigate();
-  const queryClient = useQueryClient();
-  const trunk = useQuery({
-    queryKey: ['trunk', id],
-    queryFn: () => data(api.GET('/api/v1/trunks/{id}', { params: { path: { id } } })),
-    refetchInterval: 2000,
-  });
   return (
-    <section>
-      <PageHeader title={trunk.data ? `Trunk ${trunk.data.name}` : 'Trunk'} />
-      {trunk.isPending ? <Loading what="the trunk" /> : null}
-      {trunk.isError ? <ErrorMessage error={trunk.error} /> : null}
-      {trunk.data ? (
+    <EditPage
+      title="Trunk"
+      what="the trunk"
+      listPath="/trunks"
+      listKey={['trunks']}
+      itemKey={(id) => ['trunk', id]}
+      fetch={(id) => data(api.GET('/api/v1/trunks/{id}', { params: { path: { id } } }))}
+      update={(id, body: TrunkInput) =>
+        data(api.PATCH('/api/v1/trunks/{id}', { params: { path: { id } }, body }))
+      }
+      refetchInterval={2000}
+    >
+      {(trunk, form) => (
         <>
           <p>
-            Registration: <RegistrationState status={trunk.data.status} />
+            Registration: <RegistrationState status={trunk.status} />
           </p>
-          <TrunkForm
-            key={trunk.data.id}
-            trunk={trunk.data}
-            readOnly={!admin}
-            onCancel={() => void navigate('/trunks')}
-            onSave={async (body) => {
-              await data(api.PATCH('/api/v1/trunks/{id}', { params: { path: { id } }, body }));
-              await queryClient.invalidateQueries({ queryKey: ['trunks'] });
-              await queryClient.invalidateQueries({ queryKey: ['trunk', id] });
-              void navigate('/trunks');
-            }}
-          />
+          <TrunkForm trunk={trunk} {...form} />
         </>
-      ) : null}
-    </section>
+      )}
+    </EditPage>
   );
 }
 
 export default function TrunksPage() {
-  return (
-    <Routes>
-      <Route index element={<TrunkList />} />
-      <Route path="new" element={<NewTrunk />} />
-      <Route path=":id" element={<EditTrunk />} />
-    </Routes>
-  );
+  return <ResourceRoutes list={<TrunkList />} create={<NewTrunk />} edit={<EditTrunk />} />;
 }
