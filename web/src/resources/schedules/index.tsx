@@ -1,13 +1,10 @@
 // Business hours: the schedules with their live state ("Open now until …"), create / edit
 // with the week grid, holidays and override, delete with the groups that use it.
-import { useState } from 'react';
 import { Link } from 'react-router';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
-import { useRole } from '../../auth/session';
-import { DeleteDialog } from '../../components/DeleteDialog';
-import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
-import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
+import type { Column } from '../../components/DataTable';
+import { EditPage, NewPage, ResourceList, ResourceRoutes } from '../../components/ResourcePages';
 import { formatTime } from '../common/format';
 import { ScheduleForm, type Schedule, type ScheduleInput } from './ScheduleForm';
 import '../common/common.css';
@@ -52,97 +49,39 @@ const overrideLabels: Record<Schedule['override'], string> = {
   closed: 'Held closed',
 };
 
+const columns: Column<Schedule>[] = [
+  { header: 'Name', cell: (s) => <Link to={`/business-hours/${s.id}`}>{s.name}</Link> },
+  { header: 'Time zone', cell: (s) => s.timezone },
+  { header: 'Now', cell: (s) => <ScheduleStateText id={s.id} /> },
+  { header: 'Override', cell: (s) => overrideLabels[s.override] },
+];
+
 function ScheduleList() {
-  const { admin } = useRole();
-  const queryClient = useQueryClient();
   const list = useQuery({
     queryKey: listKey,
     queryFn: () => data(api.GET('/api/v1/schedules', { params: { query: { limit: 1000 } } })),
   });
-  const [deleting, setDeleting] = useState<Schedule | null>(null);
   return (
-    <section>
-      <PageHeader
-        title="Business hours"
-        actions={
-          admin ? (
-            <Link className="btn btn-primary" to="/business-hours/new">
-              Add
-            </Link>
-          ) : null
-        }
-      />
-      {list.isPending ? <Loading what="business hours" /> : null}
-      {list.isError ? <ErrorMessage error={list.error} /> : null}
-      {list.data ? (
-        list.data.items.length === 0 ? (
-          <p className="muted">No business hours yet. A group without them is always open.</p>
-        ) : (
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Time zone</th>
-                <th scope="col">Now</th>
-                <th scope="col">Override</th>
-                <th scope="col">
-                  <span className="muted">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((s) => (
-                <tr key={s.id}>
-                  <td>
-                    <Link to={`/business-hours/${s.id}`}>{s.name}</Link>
-                  </td>
-                  <td>{s.timezone}</td>
-                  <td>
-                    <ScheduleStateText id={s.id} />
-                  </td>
-                  <td>{overrideLabels[s.override]}</td>
-                  <td className="actions">
-                    {admin ? (
-                      <span className="row-actions">
-                        <Link className="btn" to={`/business-hours/${s.id}`}>
-                          Edit
-                        </Link>
-                        <Button
-                          aria-label={`Delete business hours ${s.name}`}
-                          onPress={() => setDeleting(s)}
-                        >
-                          Delete
-                        </Button>
-                      </span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )
-      ) : null}
-      {deleting ? (
-        <DeleteDialog
-          isOpen
-          onOpenChange={(open) => {
-            if (!open) setDeleting(null);
-          }}
-          title={`Delete business hours ${deleting.name}`}
-          explanation={<p>Groups that use these hours are left without them: always open.</p>}
-          onDelete={async (force) => {
-            await api.DELETE('/api/v1/schedules/{id}', {
-              params: { path: { id: deleting.id }, query: force ? { force: 'true' } : {} },
-            });
-            return undefined;
-          }}
-          onDeleted={() => {
-            setDeleting(null);
-            void queryClient.invalidateQueries({ queryKey: listKey });
-          }}
-        />
-      ) : null}
-    </section>
+    <ResourceList
+      title="Business hours"
+      path="/business-hours"
+      what="business hours"
+      query={list}
+      empty="No business hours yet. A group without them is always open."
+      columns={columns}
+      delete={{
+        label: (s) => `Delete business hours ${s.name}`,
+        title: (s) => `Delete business hours ${s.name}`,
+        explanation: () => <p>Groups that use these hours are left without them: always open.</p>,
+        onDelete: async (s, force) => {
+          await api.DELETE('/api/v1/schedules/{id}', {
+            params: { path: { id: s.id }, query: force ? { force: 'true' } : {} },
+          });
+          return undefined;
+        },
+        changed: [listKey],
+      }}
+    />
   );
 }
 

@@ -1,14 +1,10 @@
 // Trunks: the list with each trunk's live registration state (refetched every 2 s while the
 // page is open), create / edit, and delete with the referrers.
-import { useState } from 'react';
 import { Link } from 'react-router';
-import { useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { Trunk } from '../../api/types';
-import { useRole } from '../../auth/session';
-import { DeleteDialog } from '../../components/DeleteDialog';
-import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
-import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
+import type { Column } from '../../components/DataTable';
+import { EditPage, NewPage, ResourceList, ResourceRoutes } from '../../components/ResourcePages';
 import { formatTime } from '../common/format';
 import { useAllTrunks } from '../common/names';
 import { TrunkForm, type TrunkInput } from './TrunkForm';
@@ -48,107 +44,54 @@ export function RegistrationState(props: { status: Trunk['status'] }) {
   );
 }
 
-function TrunkList() {
-  const { admin } = useRole();
-  const trunks = useAllTrunks({ refetchInterval: 2000 });
-  const queryClient = useQueryClient();
-  const [deleting, setDeleting] = useState<Trunk | null>(null);
+const columns: Column<Trunk>[] = [
+  { header: 'Name', cell: (t) => <Link to={`/trunks/${t.id}`}>{t.name}</Link> },
+  {
+    header: 'Host',
+    cell: (t) => (t.host ? `${t.host}:${t.port}` : <span className="muted">none</span>),
+  },
+  { header: 'Transport', cell: (t) => t.transport.toUpperCase() },
+  { header: 'Registration', cell: (t) => <RegistrationState status={t.status} /> },
+  {
+    header: 'Active calls',
+    cell: (t) => (
+      <>
+        {t.status?.active_calls ?? '—'}
+        {t.max_concurrent_calls > 0 ? ` / ${t.max_concurrent_calls}` : ''}
+      </>
+    ),
+  },
+];
 
+function TrunkList() {
+  const trunks = useAllTrunks({ refetchInterval: 2000 });
   return (
-    <section>
-      <PageHeader
-        title="Trunks"
-        actions={
-          admin ? (
-            <Link className="btn btn-primary" to="/trunks/new">
-              Add
-            </Link>
-          ) : null
-        }
-      />
-      {trunks.isPending ? <Loading what="trunks" /> : null}
-      {trunks.isError ? <ErrorMessage error={trunks.error} /> : null}
-      {trunks.data ? (
-        trunks.data.items.length === 0 ? (
-          <p className="muted">No trunks yet.</p>
-        ) : (
-          <table className="data">
-            <caption className="muted">Registration state, live</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Host</th>
-                <th scope="col">Transport</th>
-                <th scope="col">Registration</th>
-                <th scope="col">Active calls</th>
-                <th scope="col">
-                  <span className="muted">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {trunks.data.items.map((t) => (
-                <tr key={t.id}>
-                  <td>
-                    <Link to={`/trunks/${t.id}`}>{t.name}</Link>
-                  </td>
-                  <td>{t.host ? `${t.host}:${t.port}` : <span className="muted">none</span>}</td>
-                  <td>{t.transport.toUpperCase()}</td>
-                  <td>
-                    <RegistrationState status={t.status} />
-                  </td>
-                  <td>
-                    {t.status?.active_calls ?? '—'}
-                    {t.max_concurrent_calls > 0 ? ` / ${t.max_concurrent_calls}` : ''}
-                  </td>
-                  <td className="actions">
-                    {admin ? (
-                      <span className="row-actions">
-                        <Link className="btn" to={`/trunks/${t.id}`}>
-                          Edit
-                        </Link>
-                        <Button
-                          aria-label={`Delete trunk ${t.name}`}
-                          onPress={() => setDeleting(t)}
-                        >
-                          Delete
-                        </Button>
-                      </span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )
-      ) : null}
-      {deleting ? (
-        <DeleteDialog
-          isOpen
-          onOpenChange={(open) => {
-            if (!open) setDeleting(null);
-          }}
-          title={`Delete trunk ${deleting.name}`}
-          explanation={
-            <p>
-              Calls stop going out through <strong>{deleting.name}</strong>. Groups that use it are
-              left without a trunk.
-            </p>
-          }
-          onDelete={async (force) => {
-            const r = await api.DELETE('/api/v1/trunks/{id}', {
-              params: { path: { id: deleting.id }, query: force ? { force: 'true' } : {} },
-            });
-            return r.data;
-          }}
-          onDeleted={() => {
-            setDeleting(null);
-            void queryClient.invalidateQueries({ queryKey: ['trunks'] });
-            void queryClient.invalidateQueries({ queryKey: ['routing-gaps'] });
-          }}
-        />
-      ) : null}
-    </section>
+    <ResourceList
+      title="Trunks"
+      path="/trunks"
+      what="trunks"
+      query={trunks}
+      empty="No trunks yet."
+      caption="Registration state, live"
+      columns={columns}
+      delete={{
+        label: (t) => `Delete trunk ${t.name}`,
+        title: (t) => `Delete trunk ${t.name}`,
+        explanation: (t) => (
+          <p>
+            Calls stop going out through <strong>{t.name}</strong>. Groups that use it are left
+            without a trunk.
+          </p>
+        ),
+        onDelete: async (t, force) => {
+          const r = await api.DELETE('/api/v1/trunks/{id}', {
+            params: { path: { id: t.id }, query: force ? { force: 'true' } : {} },
+          });
+          return r.data;
+        },
+        changed: [['trunks'], ['routing-gaps']],
+      }}
+    />
   );
 }
 
