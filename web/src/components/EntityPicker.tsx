@@ -82,7 +82,11 @@ export function EntityPicker(props: {
     enabled: touched,
     placeholderData: (previous) => previous,
   });
-  const items = (results.data ?? []).filter((o) => !props.exclude?.includes(o.id));
+  // Only the answer for what is typed now is offered: while the search for newer text is
+  // pending, the previous answer (kept to avoid flicker) must not be picked by a quick
+  // ArrowDown + Enter.
+  const settled = q === input.trim() && !results.isPlaceholderData;
+  const items = settled ? (results.data ?? []).filter((o) => !props.exclude?.includes(o.id)) : [];
   const missing = value !== null && current.isError;
 
   return (
@@ -116,7 +120,7 @@ export function EntityPicker(props: {
         <ListBox<Option>
           renderEmptyState={() => (
             <div className="react-aria-ListBoxItem">
-              {results.isFetching ? 'Searching…' : 'Nothing found'}
+              {!settled || results.isFetching ? 'Searching…' : 'Nothing found'}
             </div>
           )}
         >
