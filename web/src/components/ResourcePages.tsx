@@ -126,8 +126,7 @@ export interface DeleteWiring<T> {
   changed: QueryKey[];
 }
 
-/// The list page: Add (for an admin), the table, Edit and Delete on each row (for an admin).
-export function ResourceList<T extends { id: number; name: string }>(props: {
+export interface ResourceListProps<T> {
   title: string;
   /** E.g. "/trunks": Add goes to "/trunks/new", Edit to "/trunks/{id}". */
   path: string;
@@ -147,7 +146,10 @@ export function ResourceList<T extends { id: number; name: string }>(props: {
   delete: DeleteWiring<T>;
   /** Shown below the table. */
   children?: ReactNode;
-}) {
+}
+
+/// The list page: Add (for an admin), the table, Edit and Delete on each row (for an admin).
+export function ResourceList<T extends { id: number; name: string }>(props: ResourceListProps<T>) {
   const { admin } = useRole();
   const queryClient = useQueryClient();
   const [deleting, setDeleting] = useState<T | null>(null);

@@ -1,7 +1,6 @@
 // List editors used by several forms: a list of strings (dial patterns, inbound sources)
 // bound to react-hook-form with an error under each row, a list of ids (groups, users,
-// trunks) with names and an optional order, and the Move up / Move down pair of an ordered
-// table.
+// trunks) with names and an optional order.
 import { useState } from 'react';
 import {
   get,
@@ -216,34 +215,5 @@ export function IdListField(props: {
         </span>
       ) : null}
     </fieldset>
-  );
-}
-
-/// Move up / Move down of one row of an ordered list (outbound rules, inbound routes):
-/// `onMove` gets the new 1-based position.
-export function MoveButtons(props: {
-  name: string;
-  position: number;
-  count: number;
-  onMove: (position: number) => void;
-  isDisabled?: boolean;
-}) {
-  return (
-    <>
-      <Button
-        aria-label={`Move up: ${props.name}`}
-        isDisabled={(props.isDisabled ?? false) || props.position <= 1}
-        onPress={() => props.onMove(props.position - 1)}
-      >
-        Move up
-      </Button>
-      <Button
-        aria-label={`Move down: ${props.name}`}
-        isDisabled={(props.isDisabled ?? false) || props.position >= props.count}
-        onPress={() => props.onMove(props.position + 1)}
-      >
-        Move down
-      </Button>
-    </>
   );
 }

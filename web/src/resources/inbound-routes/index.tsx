@@ -1,14 +1,12 @@
 // Inbound Routes: the ordered list (Move up / Move down), create / edit, delete.
-import { useState } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { Destination } from '../../api/types';
 import { useRole } from '../../auth/session';
-import { DeleteDialog } from '../../components/DeleteDialog';
+import type { Column } from '../../components/DataTable';
+import { OrderedList } from '../../components/OrderedList';
 import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
-import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
-import { MoveButtons } from '../common/lists';
 import { GroupName, UserName, useAllTrunks } from '../common/names';
 import { RouteForm, type InboundRoute, type InboundRouteInput } from './RouteForm';
 import '../common/common.css';
@@ -46,127 +44,60 @@ export function DestinationText(props: { destination: Destination | null }) {
 }
 
 function RouteList() {
-  const { admin } = useRole();
   const routes = useQuery({
     queryKey: routesKey,
     queryFn: () => data(api.GET('/api/v1/inbound-routes')),
   });
   const trunks = useAllTrunks();
-  const queryClient = useQueryClient();
-  const [deleting, setDeleting] = useState<InboundRoute | null>(null);
-  const move = useMutation({
-    mutationFn: (v: { id: number; position: number }) =>
-      data(
-        api.PATCH('/api/v1/inbound-routes/{id}', {
-          params: { path: { id: v.id } },
-          body: { position: v.position },
-        }),
-      ),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: routesKey }),
-  });
-  const items = routes.data?.items ?? [];
   const trunkName = (id: number | null) =>
     id === null ? 'Any' : (trunks.data?.items.find((t) => t.id === id)?.name ?? `#${id} (deleted)`);
-
+  const columns: Column<InboundRoute>[] = [
+    { header: 'Name', cell: (r) => <Link to={`/inbound-routes/${r.id}`}>{r.name}</Link> },
+    { header: 'DID', className: 'mono', cell: (r) => r.did },
+    {
+      header: 'Caller',
+      className: 'mono',
+      cell: (r) => r.caller ?? <span className="muted">any</span>,
+    },
+    { header: 'Trunk', cell: (r) => trunkName(r.trunk) },
+    {
+      header: 'Destination',
+      cell: (r) => <DestinationText destination={r.destination as Destination} />,
+    },
+  ];
   return (
-    <section>
-      <PageHeader
-        title="Inbound Routes"
-        actions={
-          admin ? (
-            <Link className="btn btn-primary" to="/inbound-routes/new">
-              Add
-            </Link>
-          ) : null
-        }
-      />
-      <p className="muted">
-        Routes are tried from the top; the first that matches a trunk call takes it.
-      </p>
-      {routes.isPending ? <Loading what="inbound routes" /> : null}
-      {routes.isError ? <ErrorMessage error={routes.error} /> : null}
-      {move.isError ? <ErrorMessage error={move.error} /> : null}
-      {routes.data ? (
-        items.length === 0 ? (
-          <p className="muted">No inbound routes yet.</p>
-        ) : (
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Name</th>
-                <th scope="col">DID</th>
-                <th scope="col">Caller</th>
-                <th scope="col">Trunk</th>
-                <th scope="col">Destination</th>
-                <th scope="col">
-                  <span className="muted">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <tr key={r.id}>
-                  <td>{r.position}</td>
-                  <td>
-                    <Link to={`/inbound-routes/${r.id}`}>{r.name}</Link>
-                  </td>
-                  <td className="mono">{r.did}</td>
-                  <td className="mono">{r.caller ?? <span className="muted">any</span>}</td>
-                  <td>{trunkName(r.trunk)}</td>
-                  <td>
-                    <DestinationText destination={r.destination as Destination} />
-                  </td>
-                  <td className="actions">
-                    {admin ? (
-                      <span className="row-actions">
-                        <MoveButtons
-                          name={r.name}
-                          position={r.position}
-                          count={items.length}
-                          isDisabled={move.isPending}
-                          onMove={(position) => move.mutate({ id: r.id, position })}
-                        />
-                        <Link className="btn" to={`/inbound-routes/${r.id}`}>
-                          Edit
-                        </Link>
-                        <Button
-                          aria-label={`Delete route ${r.name}`}
-                          onPress={() => setDeleting(r)}
-                        >
-                          Delete
-                        </Button>
-                      </span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+    <OrderedList
+      title="Inbound Routes"
+      path="/inbound-routes"
+      what="inbound routes"
+      query={routes}
+      listKey={routesKey}
+      setPosition={(id, position) =>
+        data(
+          api.PATCH('/api/v1/inbound-routes/{id}', {
+            params: { path: { id } },
+            body: { position },
+          }),
         )
-      ) : null}
-      {deleting ? (
-        <DeleteDialog
-          isOpen
-          onOpenChange={(open) => {
-            if (!open) setDeleting(null);
-          }}
-          title={`Delete inbound route ${deleting.name}`}
-          explanation={<p>Calls it took go to the next matching route, or are refused.</p>}
-          onDelete={async () => {
-            await api.DELETE('/api/v1/inbound-routes/{id}', {
-              params: { path: { id: deleting.id } },
-            });
-            return undefined;
-          }}
-          onDeleted={() => {
-            setDeleting(null);
-            void queryClient.invalidateQueries({ queryKey: routesKey });
-            void queryClient.invalidateQueries({ queryKey: ['routing-gaps'] });
-          }}
-        />
-      ) : null}
-    </section>
+      }
+      empty="No inbound routes yet."
+      intro={
+        <p className="muted">
+          Routes are tried from the top; the first that matches a trunk call takes it.
+        </p>
+      }
+      columns={columns}
+      delete={{
+        label: (r) => `Delete route ${r.name}`,
+        title: (r) => `Delete inbound route ${r.name}`,
+        explanation: () => <p>Calls it took go to the next matching route, or are refused.</p>,
+        onDelete: async (r) => {
+          await api.DELETE('/api/v1/inbound-routes/{id}', { params: { path: { id: r.id } } });
+          return undefined;
+        },
+        changed: [routesKey, ['routing-gaps']],
+      }}
+    />
   );
 }
 

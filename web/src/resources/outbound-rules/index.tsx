@@ -1,15 +1,12 @@
 // Outbound Rules: the ordered list (Move up / Move down change `position`), create / edit,
 // delete, and the "Explain a call" form.
-import { useState } from 'react';
 import { Link } from 'react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
-import { useRole } from '../../auth/session';
-import { DeleteDialog } from '../../components/DeleteDialog';
+import type { Column } from '../../components/DataTable';
+import { OrderedList } from '../../components/OrderedList';
 import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
-import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { GroupName, UserName, useAllTrunks } from '../common/names';
-import { MoveButtons } from '../common/lists';
 import { ExplainForm } from './Explain';
 import { RuleForm, type OutboundRule, type OutboundRuleInput } from './RuleForm';
 import '../common/common.css';
@@ -29,146 +26,77 @@ function callerIdText(r: OutboundRule): string {
   return p === 'group' ? "Group's" : "User's";
 }
 
+function CallersText(props: { rule: OutboundRule }) {
+  const r = props.rule;
+  if (r.caller_groups.length === 0 && r.caller_users.length === 0) {
+    return <span className="muted">Every caller</span>;
+  }
+  return (
+    <>
+      {r.caller_groups.map((g, i) => (
+        <span key={`g${g}`}>
+          {i > 0 ? ', ' : ''}
+          <GroupName id={g} />
+        </span>
+      ))}
+      {r.caller_groups.length > 0 && r.caller_users.length > 0 ? '; ' : ''}
+      {r.caller_users.map((u, i) => (
+        <span key={`u${u}`}>
+          {i > 0 ? ', ' : ''}
+          <UserName id={u} />
+        </span>
+      ))}
+    </>
+  );
+}
+
 function RuleList() {
-  const { admin } = useRole();
   const rules = useRules();
   const trunks = useAllTrunks();
-  const queryClient = useQueryClient();
-  const [deleting, setDeleting] = useState<OutboundRule | null>(null);
-  const [moveError, setMoveError] = useState<unknown>(null);
-
-  const move = useMutation({
-    mutationFn: (v: { id: number; position: number }) =>
-      data(
-        api.PATCH('/api/v1/outbound-rules/{id}', {
-          params: { path: { id: v.id } },
-          body: { position: v.position },
-        }),
-      ),
-    onMutate: () => setMoveError(null),
-    onError: (e) => setMoveError(e),
-    onSettled: () => queryClient.invalidateQueries({ queryKey: rulesKey }),
-  });
-
   const trunkName = (id: number) =>
     trunks.data?.items.find((t) => t.id === id)?.name ?? `#${id} (deleted)`;
-  const items = rules.data?.items ?? [];
-
+  const columns: Column<OutboundRule>[] = [
+    { header: 'Name', cell: (r) => <Link to={`/outbound-rules/${r.id}`}>{r.name}</Link> },
+    { header: 'Dial patterns', className: 'mono cell-wrap', cell: (r) => r.patterns.join(', ') },
+    { header: 'Caller User Group / users', cell: (r) => <CallersText rule={r} /> },
+    { header: 'Trunks', cell: (r) => r.trunks.map(trunkName).join(' → ') },
+    { header: 'Caller ID', cell: (r) => callerIdText(r) },
+  ];
   return (
-    <section>
-      <PageHeader
-        title="Outbound Rules"
-        actions={
-          admin ? (
-            <Link className="btn btn-primary" to="/outbound-rules/new">
-              Add
-            </Link>
-          ) : null
-        }
-      />
-      <p className="muted">
-        Rules are tried from the top; the first that matches the number and the caller is used.
-      </p>
-      {rules.isPending ? <Loading what="outbound rules" /> : null}
-      {rules.isError ? <ErrorMessage error={rules.error} /> : null}
-      {moveError ? <ErrorMessage error={moveError} /> : null}
-      {rules.data ? (
-        items.length === 0 ? (
-          <p className="muted">No outbound rules yet.</p>
-        ) : (
-          <table className="data">
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Name</th>
-                <th scope="col">Dial patterns</th>
-                <th scope="col">Caller User Group / users</th>
-                <th scope="col">Trunks</th>
-                <th scope="col">Caller ID</th>
-                <th scope="col">
-                  <span className="muted">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((r) => (
-                <tr key={r.id}>
-                  <td>{r.position}</td>
-                  <td>
-                    <Link to={`/outbound-rules/${r.id}`}>{r.name}</Link>
-                  </td>
-                  <td className="mono cell-wrap">{r.patterns.join(', ')}</td>
-                  <td>
-                    {r.caller_groups.length === 0 && r.caller_users.length === 0 ? (
-                      <span className="muted">Every caller</span>
-                    ) : (
-                      <>
-                        {r.caller_groups.map((g, i) => (
-                          <span key={`g${g}`}>
-                            {i > 0 ? ', ' : ''}
-                            <GroupName id={g} />
-                          </span>
-                        ))}
-                        {r.caller_groups.length > 0 && r.caller_users.length > 0 ? '; ' : ''}
-                        {r.caller_users.map((u, i) => (
-                          <span key={`u${u}`}>
-                            {i > 0 ? ', ' : ''}
-                            <UserName id={u} />
-                          </span>
-                        ))}
-                      </>
-                    )}
-                  </td>
-                  <td>{r.trunks.map(trunkName).join(' → ')}</td>
-                  <td>{callerIdText(r)}</td>
-                  <td className="actions">
-                    {admin ? (
-                      <span className="row-actions">
-                        <MoveButtons
-                          name={r.name}
-                          position={r.position}
-                          count={items.length}
-                          isDisabled={move.isPending}
-                          onMove={(position) => move.mutate({ id: r.id, position })}
-                        />
-                        <Link className="btn" to={`/outbound-rules/${r.id}`}>
-                          Edit
-                        </Link>
-                        <Button aria-label={`Delete rule ${r.name}`} onPress={() => setDeleting(r)}>
-                          Delete
-                        </Button>
-                      </span>
-                    ) : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+    <OrderedList
+      title="Outbound Rules"
+      path="/outbound-rules"
+      what="outbound rules"
+      query={rules}
+      listKey={rulesKey}
+      setPosition={(id, position) =>
+        data(
+          api.PATCH('/api/v1/outbound-rules/{id}', {
+            params: { path: { id } },
+            body: { position },
+          }),
         )
-      ) : null}
+      }
+      empty="No outbound rules yet."
+      intro={
+        <p className="muted">
+          Rules are tried from the top; the first that matches the number and the caller is used.
+        </p>
+      }
+      columns={columns}
+      delete={{
+        label: (r) => `Delete rule ${r.name}`,
+        title: (r) => `Delete outbound rule ${r.name}`,
+        explanation: () => <p>The rules after it move up by one.</p>,
+        onDelete: async (r) => {
+          await api.DELETE('/api/v1/outbound-rules/{id}', { params: { path: { id: r.id } } });
+          return undefined;
+        },
+        changed: [rulesKey, ['routing-gaps']],
+      }}
+    >
       <ExplainForm />
-      {deleting ? (
-        <DeleteDialog
-          isOpen
-          onOpenChange={(open) => {
-            if (!open) setDeleting(null);
-          }}
-          title={`Delete outbound rule ${deleting.name}`}
-          explanation={<p>The rules after it move up by one.</p>}
-          onDelete={async () => {
-            await api.DELETE('/api/v1/outbound-rules/{id}', {
-              params: { path: { id: deleting.id } },
-            });
-            return undefined;
-          }}
-          onDeleted={() => {
-            setDeleting(null);
-            void queryClient.invalidateQueries({ queryKey: rulesKey });
-            void queryClient.invalidateQueries({ queryKey: ['routing-gaps'] });
-          }}
-        />
-      ) : null}
-    </section>
+    </OrderedList>
   );
 }
 
