@@ -1,4 +1,4 @@
-import { Suspense, useEffect } from 'react';
+import { Suspense, useEffect, useRef } from 'react';
 import { NavLink, Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, data, setUnauthorizedHandler } from '../api/client';
@@ -37,6 +37,18 @@ export function Layout() {
     });
     return () => setUnauthorizedHandler(null);
   }, [clear, navigate]);
+
+  // After a navigation that unmounted the focused control (a link inside a page), focus
+  // would fall back to the top of the document; a keyboard user continues from the new
+  // page's content instead. Links that stay (the navigation) keep their focus.
+  const main = useRef<HTMLElement>(null);
+  const firstPath = useRef(location.pathname);
+  useEffect(() => {
+    if (location.pathname === firstPath.current) return;
+    firstPath.current = '';
+    const active = document.activeElement;
+    if (active === null || active === document.body) main.current?.focus();
+  }, [location.pathname]);
 
   if (!session) {
     const next = location.pathname + location.search;
@@ -87,7 +99,7 @@ export function Layout() {
           </Button>
         </div>
       </aside>
-      <main id="main" className="content" tabIndex={-1}>
+      <main id="main" className="content" tabIndex={-1} ref={main}>
         <Suspense fallback={<Loading />}>
           <Outlet />
         </Suspense>
