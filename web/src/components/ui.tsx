@@ -8,6 +8,7 @@ import {
   type ButtonProps,
 } from 'react-aria-components';
 import { isApiError } from '../api/errors';
+import type { CursorPages } from './useDebounced';
 
 export function Button(
   props: ButtonProps & { variant?: 'primary' | 'danger' | 'plain'; children: ReactNode },
@@ -88,20 +89,25 @@ export function ErrorMessage(props: { error: unknown }) {
   );
 }
 
-/// Next / previous over the API's opaque cursors: keeps the cursors of the pages before.
+/// Next / previous over the API's opaque cursors: `pages` keeps the cursors of the pages
+/// before, `nextCursor` is the shown page's `next_cursor`.
 export function Pager(props: {
-  hasPrevious: boolean;
-  hasNext: boolean;
-  onPrevious: () => void;
-  onNext: () => void;
+  pages: Pick<CursorPages, 'hasPrevious' | 'previous' | 'next'>;
+  nextCursor: string | null | undefined;
   label: string;
 }) {
+  const { pages, nextCursor } = props;
   return (
     <nav className="pager" aria-label={props.label}>
-      <Button isDisabled={!props.hasPrevious} onPress={props.onPrevious}>
+      <Button isDisabled={!pages.hasPrevious} onPress={pages.previous}>
         Previous page
       </Button>
-      <Button isDisabled={!props.hasNext} onPress={props.onNext}>
+      <Button
+        isDisabled={!nextCursor}
+        onPress={() => {
+          if (nextCursor) pages.next(nextCursor);
+        }}
+      >
         Next page
       </Button>
     </nav>

@@ -25,3 +25,5 @@ export function useCursorPages(resetKey: unknown) {
     previous: () => setState({ key: resetKey, stack: stack.slice(0, -1) }),
   };
 }
+
+export type CursorPages = ReturnType<typeof useCursorPages>;

@@ -163,16 +163,7 @@ export function GroupsList() {
           ) : null}
         </tbody>
       </table>
-      <Pager
-        label="User Groups pages"
-        hasPrevious={pages.hasPrevious}
-        hasNext={Boolean(groups.data?.next_cursor)}
-        onPrevious={pages.previous}
-        onNext={() => {
-          const next = groups.data?.next_cursor;
-          if (next) pages.next(next);
-        }}
-      />
+      <Pager label="User Groups pages" pages={pages} nextCursor={groups.data?.next_cursor} />
       {admin ? <AddGroupDialog isOpen={adding} onOpenChange={setAdding} /> : null}
     </section>
   );

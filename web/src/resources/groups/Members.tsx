@@ -353,16 +353,7 @@ export function Members(props: { group: Group }) {
           </tbody>
         </table>
       ) : null}
-      <Pager
-        label="Members pages"
-        hasPrevious={pages.hasPrevious}
-        hasNext={Boolean(members.data?.next_cursor)}
-        onPrevious={pages.previous}
-        onNext={() => {
-          const next = members.data?.next_cursor;
-          if (next) pages.next(next);
-        }}
-      />
+      <Pager label="Members pages" pages={pages} nextCursor={members.data?.next_cursor} />
       <AddMembersDialog group={group} isOpen={adding} onOpenChange={setAdding} onAdded={refresh} />
       <PauseDialog
         member={pausing}

@@ -63,16 +63,7 @@ export default function MyCalls() {
           </tbody>
         </table>
       ) : null}
-      <Pager
-        label="My calls pages"
-        hasPrevious={pages.hasPrevious}
-        hasNext={Boolean(calls.data?.next_cursor)}
-        onPrevious={pages.previous}
-        onNext={() => {
-          const next = calls.data?.next_cursor;
-          if (next) pages.next(next);
-        }}
-      />
+      <Pager label="My calls pages" pages={pages} nextCursor={calls.data?.next_cursor} />
     </section>
   );
 }

@@ -179,13 +179,7 @@ export default function ApiTokensPage() {
           </tbody>
         </table>
       ) : null}
-      <Pager
-        label="Token pages"
-        hasPrevious={pages.hasPrevious}
-        hasNext={Boolean(tokens.data?.next_cursor)}
-        onPrevious={pages.previous}
-        onNext={() => tokens.data?.next_cursor && pages.next(tokens.data.next_cursor)}
-      />
+      <Pager label="Token pages" pages={pages} nextCursor={tokens.data?.next_cursor} />
       <IssueTokenDialog
         isOpen={issuing}
         onOpenChange={setIssuing}

@@ -300,13 +300,7 @@ export default function CallRecordsPage() {
           </tbody>
         </table>
       ) : null}
-      <Pager
-        label="Call record pages"
-        hasPrevious={pages.hasPrevious}
-        hasNext={Boolean(records.data?.next_cursor)}
-        onPrevious={pages.previous}
-        onNext={() => records.data?.next_cursor && pages.next(records.data.next_cursor)}
-      />
+      <Pager label="Call record pages" pages={pages} nextCursor={records.data?.next_cursor} />
     </section>
   );
 }

@@ -102,16 +102,7 @@ export function UsersList() {
           ) : null}
         </tbody>
       </table>
-      <Pager
-        label="Users pages"
-        hasPrevious={pages.hasPrevious}
-        hasNext={Boolean(users.data?.next_cursor)}
-        onPrevious={pages.previous}
-        onNext={() => {
-          const next = users.data?.next_cursor;
-          if (next) pages.next(next);
-        }}
-      />
+      <Pager label="Users pages" pages={pages} nextCursor={users.data?.next_cursor} />
     </section>
   );
 }
