@@ -1,9 +1,11 @@
 // Active calls: live, refetched every second so that a change shows within 2 s.
 import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
+import type { components } from '../../api/schema';
+import { DataTable, type Column } from '../../components/DataTable';
 import { ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { formatTime } from '../common/format';
-import { GroupName, UserName } from '../common/names';
+import { partyColumns } from './call-columns';
 import '../common/common.css';
 
 const stateClass = {
@@ -12,6 +14,18 @@ const stateClass = {
   answered: 'pill-ok',
   ending: 'pill-off',
 } as const;
+
+type Call = components['schemas']['Call'];
+
+const columns: Column<Call>[] = [
+  { header: 'Direction', cell: (c) => c.direction },
+  {
+    header: 'State',
+    cell: (c) => <span className={`pill ${stateClass[c.state]}`}>{c.state}</span>,
+  },
+  ...partyColumns,
+  { header: 'Started', className: 'nowrap', cell: (c) => formatTime(c.started_at) },
+];
 
 export default function ActiveCallsPage() {
   const calls = useQuery({
@@ -36,52 +50,7 @@ export default function ActiveCallsPage() {
           </p>
         ) : null}
       </div>
-      {items.length > 0 ? (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Direction</th>
-              <th scope="col">State</th>
-              <th scope="col">Caller</th>
-              <th scope="col">Dialled</th>
-              <th scope="col">Group</th>
-              <th scope="col">Answered by</th>
-              <th scope="col">Started</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((c) => (
-              <tr key={c.id}>
-                <td>{c.direction}</td>
-                <td>
-                  <span className={`pill ${stateClass[c.state]}`}>{c.state}</span>
-                </td>
-                <td>
-                  {c.caller}
-                  {c.caller_user !== null ? (
-                    <span className="muted">
-                      {' '}
-                      (<UserName id={c.caller_user} />)
-                    </span>
-                  ) : null}
-                </td>
-                <td className="mono">{c.dialled}</td>
-                <td>
-                  {c.group !== null ? <GroupName id={c.group} /> : <span className="muted">—</span>}
-                </td>
-                <td>
-                  {c.answered_by !== null ? (
-                    <UserName id={c.answered_by} />
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td className="nowrap">{formatTime(c.started_at)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {items.length > 0 ? <DataTable columns={columns} rows={items} rowKey={(c) => c.id} /> : null}
     </section>
   );
 }

@@ -6,11 +6,12 @@ import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { isApiError } from '../../api/errors';
 import type { Cdr } from '../../api/types';
+import { DataTable, type Column } from '../../components/DataTable';
 import { EntityPicker } from '../../components/EntityPicker';
 import { Button, ErrorMessage, Loading, PageHeader, Pager } from '../../components/ui';
 import { useCursorPages } from '../../components/useDebounced';
 import { formatDuration, formatTime, localInputToIso } from '../common/format';
-import { GroupName, UserName } from '../common/names';
+import { partyColumns } from './call-columns';
 import '../common/common.css';
 
 type Direction = NonNullable<Cdr['direction']>;
@@ -207,6 +208,19 @@ function FilterForm(props: {
   );
 }
 
+const columns: Column<Cdr>[] = [
+  { header: 'Started', className: 'nowrap', cell: (c) => formatTime(c.started_at) },
+  { header: 'Direction', cell: (c) => c.direction },
+  ...partyColumns,
+  {
+    header: 'Disposition',
+    cell: (c) =>
+      c.disposition ? label(c.disposition) : <span className="muted">in progress</span>,
+  },
+  { header: 'Wait', className: 'nowrap', cell: (c) => formatDuration(c.wait_ms) },
+  { header: 'Talk', className: 'nowrap', cell: (c) => formatDuration(c.talk_ms) },
+];
+
 export default function CallRecordsPage() {
   const [params, setParams] = useSearchParams();
   const filters = filtersFrom(params);
@@ -246,60 +260,7 @@ export default function CallRecordsPage() {
       {records.isPending ? <Loading what="call records" /> : null}
       {records.isError && !errorField ? <ErrorMessage error={error} /> : null}
       {records.data && items.length === 0 ? <p className="muted">No call records match.</p> : null}
-      {items.length > 0 ? (
-        <table className="data">
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Direction</th>
-              <th scope="col">Caller</th>
-              <th scope="col">Dialled</th>
-              <th scope="col">Group</th>
-              <th scope="col">Answered by</th>
-              <th scope="col">Disposition</th>
-              <th scope="col">Wait</th>
-              <th scope="col">Talk</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((c) => (
-              <tr key={c.id}>
-                <td className="nowrap">{formatTime(c.started_at)}</td>
-                <td>{c.direction}</td>
-                <td>
-                  {c.caller}
-                  {c.caller_user !== null ? (
-                    <span className="muted">
-                      {' '}
-                      (<UserName id={c.caller_user} />)
-                    </span>
-                  ) : null}
-                </td>
-                <td className="mono">{c.dialled}</td>
-                <td>
-                  {c.group !== null ? <GroupName id={c.group} /> : <span className="muted">—</span>}
-                </td>
-                <td>
-                  {c.answered_by !== null ? (
-                    <UserName id={c.answered_by} />
-                  ) : (
-                    <span className="muted">—</span>
-                  )}
-                </td>
-                <td>
-                  {c.disposition ? (
-                    label(c.disposition)
-                  ) : (
-                    <span className="muted">in progress</span>
-                  )}
-                </td>
-                <td className="nowrap">{formatDuration(c.wait_ms)}</td>
-                <td className="nowrap">{formatDuration(c.talk_ms)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      {items.length > 0 ? <DataTable columns={columns} rows={items} rowKey={(c) => c.id} /> : null}
       <Pager label="Call record pages" pages={pages} nextCursor={records.data?.next_cursor} />
     </section>
   );
