@@ -43,6 +43,7 @@ describe('DeleteDialog', () => {
     expect(await screen.findByText('Sales Dept')).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: 'Delete anyway' }));
     expect(await screen.findByText(/no longer use it/)).toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('It left routing gaps (1)');
     expect(screen.getByText('Main number')).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Routing gaps' })).toBeInTheDocument();
     expect(calls).toEqual([false, true]);

@@ -127,7 +127,11 @@ export function DeleteDialog(props: {
       ) : null}
       {step.kind === 'done' ? (
         <>
-          <p role="status">Deleted.</p>
+          <p role="status">
+            {step.gaps.length > 0
+              ? `Deleted. It left routing gaps (${step.gaps.length}):`
+              : 'Deleted.'}
+          </p>
           {step.cleared.length > 0 ? (
             <>
               <p>These no longer use it (the setting was cleared):</p>

@@ -82,17 +82,30 @@ export function EntityPicker(props: {
     enabled: touched,
     placeholderData: (previous) => previous,
   });
-  // Only the answer for what is typed now is offered: while the search for newer text is
-  // pending, the previous answer (kept to avoid flicker) must not be picked by a quick
-  // ArrowDown + Enter.
+  const items = (results.data ?? []).filter((o) => !props.exclude?.includes(o.id));
+  // While the search for newer text is pending, the previous answer stays on screen (no
+  // flicker, and the chosen item stays in the collection), but its entries that do not match
+  // what is typed now are disabled: a quick ArrowDown + Enter after typing "Tier 2" must not
+  // pick "Sales Dept" from the answer to "S".
   const settled = q === input.trim() && !results.isPlaceholderData;
-  const items = settled ? (results.data ?? []).filter((o) => !props.exclude?.includes(o.id)) : [];
+  const needle = input.trim().toLowerCase();
+  const disabledKeys = settled
+    ? []
+    : items
+        .filter(
+          (o) =>
+            o.id !== value &&
+            !o.name.toLowerCase().includes(needle) &&
+            !o.detail.toLowerCase().includes(needle),
+        )
+        .map((o) => o.id);
   const missing = value !== null && current.isError;
 
   return (
     <ComboBox
       className="field react-aria-ComboBox"
       items={items}
+      disabledKeys={disabledKeys}
       inputValue={input}
       onInputChange={(text) => {
         setTouched(true);
