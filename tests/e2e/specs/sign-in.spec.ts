@@ -77,7 +77,8 @@ test("signs in with a user's API token, with that user's role", async ({ page })
   await page.getByLabel('API token', { exact: true }).fill(issued.token);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await expect(page).toHaveURL(/\/users$/);
-  await expect(page.getByText('Ben Okafor')).toBeVisible();
+  // The signed-in user's name by the Sign out button (the Users list below names Ben too).
+  await expect(page.locator('.whoami-name')).toHaveText('Ben Okafor');
   const s = await sessionOf(page);
   expect(s.body).toMatchObject({ role: 'supervisor', bootstrap: false });
   expect(s.body.user.id).toBe(ben.id);
