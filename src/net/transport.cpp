@@ -93,12 +93,18 @@ thread_local const Impl* t_impl = nullptr;
 thread_local Shard* t_shard = nullptr;
 
 struct Shard {
-  Shard() : work(asio::make_work_guard(ioc)) {}
+  explicit Shard(std::size_t i) : index(i), work(asio::make_work_guard(ioc)) {}
 
+  const std::size_t index;
   // Declared before the I/O objects so that they are destroyed before it.
   asio::io_context ioc{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::thread thread;
+  // The shard's one wake-up timer (Transports::wake_at): when it is due and which arming is
+  // current (a handler of an earlier arming that was already queued is ignored).
+  asio::steady_timer wake{ioc};
+  std::optional<Clock::time_point> wake_armed;
+  std::uint64_t wake_generation = 0;
   // One per UDP listen address, in Impl::udp_listen order.
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
   std::vector<char> scratch = std::vector<char>(kScratchBytes);
@@ -186,7 +192,7 @@ struct Impl {
   Impl(TransportOptions o, Transports::Handler h) : options(std::move(o)), handler(std::move(h)) {
     std::size_t n = static_cast<std::size_t>(std::max(1, options.threads));
     for (std::size_t i = 0; i < n; ++i) {
-      shards.push_back(std::make_unique<Shard>());
+      shards.push_back(std::make_unique<Shard>(i));
     }
     bound = options.listen;
   }
@@ -223,6 +229,7 @@ struct Impl {
   }
 
   void deliver(Inbound&& in);
+  void wake_at(Shard& shard, Clock::time_point at);
   // Registers a connection (Table + caps). Nullptr when a cap is reached.
   std::shared_ptr<Connection> add_connection(Shard& shard, tcp::socket socket, Endpoint remote,
                                              bool outbound);
@@ -230,6 +237,7 @@ struct Impl {
 
   const TransportOptions options;
   const Transports::Handler handler;
+  Transports::WakeHandler wake_handler;  // set before start()
   std::vector<std::unique_ptr<Shard>> shards;
   std::vector<ListenAddress> bound;
   // UDP listen addresses in socket-slot order, with their bound endpoints.
@@ -259,6 +267,28 @@ void Impl::deliver(Inbound&& in) {
   } catch (...) {
     spdlog::error("sip transport handler failed error=unknown");
   }
+}
+
+void Impl::wake_at(Shard& shard, Clock::time_point at) {
+  if (stopping || (shard.wake_armed && *shard.wake_armed <= at)) {
+    return;
+  }
+  shard.wake_armed = at;
+  const std::uint64_t generation = ++shard.wake_generation;
+  shard.wake.expires_at(at);  // the earlier wait, if any, completes with operation_aborted
+  shard.wake.async_wait([this, &shard, generation](const error_code& ec) {
+    if (ec || generation != shard.wake_generation || stopping) {
+      return;
+    }
+    shard.wake_armed.reset();
+    if (wake_handler) {
+      try {
+        wake_handler(shard.index);
+      } catch (const std::exception& e) {
+        spdlog::error("sip wake handler failed error=\"{}\"", e.what());
+      }
+    }
+  });
 }
 
 std::shared_ptr<Connection> Impl::add_connection(Shard& shard, tcp::socket socket, Endpoint remote,
@@ -841,6 +871,8 @@ Result<void> Impl::start() {
 
 void Impl::close_shard(Shard& shard) {
   error_code ignored;
+  ++shard.wake_generation;
+  shard.wake.cancel();
   for (auto& a : acceptors) {
     if (a.shard == &shard) {
       a.acceptor->close(ignored);
@@ -1054,6 +1086,40 @@ void Transports::send(Outbound out) {
 
 void Transports::stop() {
   impl_->stop();
+}
+
+std::size_t Transports::shards() const {
+  return impl_->shards.size();
+}
+
+std::optional<std::size_t> Transports::current_shard() const {
+  if (t_impl == impl_.get() && t_shard != nullptr) {
+    return t_shard->index;
+  }
+  return std::nullopt;
+}
+
+void Transports::post(std::size_t shard, std::function<void()> task) {
+  Impl& impl = *impl_;
+  if (impl.stopping || shard >= impl.shards.size()) {
+    return;
+  }
+  asio::post(impl.shards[shard]->ioc, [task = std::move(task)] {
+    try {
+      task();
+    } catch (const std::exception& e) {
+      spdlog::error("sip shard task failed error=\"{}\"", e.what());
+    }
+  });
+}
+
+void Transports::set_wake_handler(WakeHandler handler) {
+  impl_->wake_handler = std::move(handler);
+}
+
+void Transports::wake_at(std::chrono::steady_clock::time_point at) {
+  assert(t_impl == impl_.get() && t_shard != nullptr && "wake_at() off a transport thread");
+  impl_->wake_at(*t_shard, at);
 }
 
 Transports::Stats Transports::stats() const {

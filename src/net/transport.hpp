@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "common/errc.hpp"
@@ -72,6 +73,23 @@ class Transports {
   /// Closes every socket and connection and joins the threads; messages still queued are
   /// dropped. Idempotent. Not from a transport thread (it joins them).
   void stop();
+
+  // ---- the shards as event loops for the SIP core (STYLE.md practice 8) ----
+  /// How many shards (threads) run: options.threads, at least 1. Any thread.
+  std::size_t shards() const;
+  /// The shard of the calling thread; nullopt off the transport threads.
+  std::optional<std::size_t> current_shard() const;
+  /// Runs `task` on shard `shard`'s thread, after what is already queued there (never
+  /// inline). Any thread. Dropped once stop() has begun.
+  void post(std::size_t shard, std::function<void()> task);
+  /// Called on shard `shard`'s thread when the time given to wake_at() has come.
+  using WakeHandler = std::function<void(std::size_t shard)>;
+  /// Before start().
+  void set_wake_handler(WakeHandler handler);
+  /// On a transport thread only: call the wake handler of this thread's shard at `at` (or
+  /// soon after). Each shard has one pending wake-up: an earlier `at` replaces the pending
+  /// one, a later one is ignored (the handler re-arms for what is due next).
+  void wake_at(std::chrono::steady_clock::time_point at);
 
   struct Stats {
     std::uint64_t udp_in = 0;           ///< datagrams delivered
