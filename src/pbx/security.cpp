@@ -232,6 +232,12 @@ bool RateLimiter::allow(std::string_view ip, std::int64_t now_ms, double cost) {
   return true;
 }
 
+void RateLimiter::refund(std::string_view ip, double cost) {
+  if (Bucket* b = table_.find(ip)) {
+    b->tokens = std::min(policy_.burst, b->tokens + cost);
+  }
+}
+
 double RateLimiter::tokens(std::string_view ip, std::int64_t now_ms) const {
   const Bucket* b = table_.peek(ip);
   return b == nullptr ? policy_.burst : refilled(*b, now_ms);

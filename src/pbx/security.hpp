@@ -121,6 +121,9 @@ class RateLimiter {
   /// Takes `cost` tokens from the bucket of `ip`; false (over the limit) when it holds
   /// fewer, and then nothing is taken.
   bool allow(std::string_view ip, std::int64_t now_ms, double cost = 1.0);
+  /// Gives back `cost` tokens taken by allow() (never above the burst): a request that
+  /// turned out to be authenticated does not pay.
+  void refund(std::string_view ip, double cost = 1.0);
   /// The tokens `ip` has at `now_ms`.
   double tokens(std::string_view ip, std::int64_t now_ms) const;
   /// Forgets buckets idle long enough to be full again; returns how many.

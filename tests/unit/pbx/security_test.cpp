@@ -212,6 +212,24 @@ TEST(RateLimiter, RefillIsCappedAtTheBurst) {
   EXPECT_FALSE(limiter.allow("x", kT0 + 3600 * kSec));
 }
 
+TEST(RateLimiter, ARefundGivesBackWhatWasTakenUpToTheBurst) {
+  RateLimiter limiter({.rate_per_s = 10, .burst = 3});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(limiter.allow("x", kT0));
+  }
+  EXPECT_FALSE(limiter.allow("x", kT0));
+  limiter.refund("x");  // an authenticated request does not pay
+  EXPECT_DOUBLE_EQ(limiter.tokens("x", kT0), 1.0);
+  EXPECT_TRUE(limiter.allow("x", kT0));
+  EXPECT_FALSE(limiter.allow("x", kT0));
+  for (int i = 0; i < 10; ++i) {
+    limiter.refund("x");
+  }
+  EXPECT_DOUBLE_EQ(limiter.tokens("x", kT0), 3.0) << "never above the burst";
+  limiter.refund("unknown");  // nothing to give back to
+  EXPECT_EQ(limiter.size(), 1u);
+}
+
 TEST(RateLimiter, SustainedRateIsHeld) {
   RateLimiter limiter({.rate_per_s = 50, .burst = 100});
   int allowed = 0;
