@@ -209,6 +209,7 @@ struct Call {
   std::string caller_user_part;  ///< From user sent to the callee
   // the 2xx to A, retransmitted until A's ACK (RFC 3261 §13.3.1.4)
   std::string a_ok;
+  bool a_ok_sent = false;  ///< the 2xx left (after its answer record was committed)
   std::chrono::milliseconds ok_interval{0};
   TimePoint ok_next{};
   TimePoint ok_deadline{};
@@ -371,7 +372,7 @@ struct CallController::Impl {
       return false;
     }
     Call* c = find(shard, it->second);
-    if (c == nullptr || c->a_invite_cseq != inv.cseq() || c->a_ok.empty()) {
+    if (c == nullptr || c->a_invite_cseq != inv.cseq() || !c->a_ok_sent) {
       return false;
     }
     // The caller did not get our 2xx yet: the new server transaction answers with the
@@ -1082,6 +1083,9 @@ struct CallController::Impl {
     if (leg.state == LegState::kTerminated) {
       return;
     }
+    if (i < 0 && !c.a_ok_sent && !c.a_ok.empty()) {
+      send_a_ok(shard, c, now);  // answered and ended before the record was committed
+    }
     leg.state = LegState::kTerminated;
     leg.cseq += 1;
     std::string bytes = request_on(
@@ -1332,16 +1336,35 @@ struct CallController::Impl {
         b.body(ctype, body);
       }
     });
+    c.end_deadline = now + opts.max_duration;
+    // The caller is told the call was answered only once the answer is on disk: a crash
+    // from then on leaves a record that start-up closes as "interrupted" (on_record_durable
+    // sends the 200 OK).
+    core.write_cdr_durable(shard, c.cdr, c.key);
+  }
+
+  void on_record_durable(std::size_t shard, std::uint64_t key, bool durable, TimePoint now) {
+    Call* c = find(shard, key);
+    if (c == nullptr || c->a_ok_sent || c->a_ok.empty()) {
+      return;  // ended meanwhile (the 200 OK went out before its BYE)
+    }
+    if (!durable) {
+      // The call goes on: a phone conversation matters more than its record.
+      spdlog::error("call event=answer_not_recorded call={}", c->id);
+    }
+    send_a_ok(shard, *c, now);
+  }
+
+  /// Sends the caller the 2xx built at the answer, then retransmits it until the ACK
+  /// (RFC 3261 §13.3.1.4).
+  void send_a_ok(std::size_t shard, Call& c, TimePoint now) {
+    c.a_ok_sent = true;
     core.respond(shard, c.a_txn, 200, c.a_ok, now);
     shards[shard].by_server_txn.erase(c.a_txn);
     c.ok_interval = opts.t1;
     c.ok_next = now + c.ok_interval;
     c.ok_deadline = now + 64 * opts.t1;
-    c.end_deadline = now + opts.max_duration;
     core.arm(shard, c.key, c.a.route.protocol == net::Protocol::kUdp ? c.ok_next : c.ok_deadline);
-    // The answer is on disk before anything else can happen to the call: a crash from here
-    // on leaves a record that start-up closes as "interrupted".
-    core.write_cdr(c.cdr);
   }
 
   // ---- ending -------------------------------------------------------------------------
@@ -1509,12 +1532,14 @@ struct CallController::Impl {
         return true;
       }
       case Method::kBye:
-        respond(200, "OK");
         // Only the caller or the answering callee ends the call: a losing fork that we
         // ACKed and hung up may send its own BYE meanwhile.
         if (c.state != CallState::kEnding && (from < 0 || from == c.winner)) {
-          hang_up(shard, c, from, now);
+          hang_up(shard, c, from, now);  // `c` may be gone after this line
+          // The 200 OK acknowledges the end: it leaves once the end record is committed.
+          core.respond_durable(shard, txn, 200, response_to(answer, 200, "OK", {}));
         } else {
+          respond(200, "OK");
           origin.state = LegState::kTerminated;
         }
         return true;
@@ -1795,7 +1820,7 @@ struct CallController::Impl {
       end_answered(shard, c, "max_duration", now);
       return;
     }
-    if (c.state != CallState::kAnswered || c.a_acked) {
+    if (c.state != CallState::kAnswered || c.a_acked || !c.a_ok_sent) {
       return;
     }
     if (now >= c.ok_deadline) {
@@ -1879,6 +1904,11 @@ bool CallController::on_response(std::size_t shard, TxnId txn, const sip::Messag
 
 void CallController::on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now) {
   impl_->on_client_failure(shard, txn, status, now);
+}
+
+void CallController::on_record_durable(std::size_t shard, std::uint64_t call, bool durable,
+                                       TimePoint now) {
+  impl_->on_record_durable(shard, call, durable, now);
 }
 
 void CallController::on_stray_response(std::size_t shard, const sip::Message& response,

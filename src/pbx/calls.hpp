@@ -6,10 +6,10 @@
 // forwarded as text. SDP is passed through unchanged (media flows between the endpoints);
 // `relay_body()` is the seam where a media anchor will rewrite it.
 //
-// Threading: the SipServer owns one CallController per process and calls it with the lock
-// of the shard that owns the call held; every Call-ID the controller mints for a B leg
-// hashes to the same shard as its A leg (SipCore::mint_call_id), so a call's state is only
-// ever touched under one lock. The controller never blocks.
+// Threading: the SipServer owns one CallController per process and calls it on the thread
+// of the shard that owns the call (STYLE.md practice 8): every Call-ID the controller mints
+// for a B leg hashes to the same shard as its A leg (SipCore::mint_call_id), so a call's
+// state is only ever touched by one thread, without a lock. The controller never blocks.
 
 #include <atomic>
 #include <cstdint>
@@ -41,8 +41,8 @@ struct CallTarget {
   std::vector<std::string> path;  ///< RFC 3327 Path → Route headers
 };
 
-/// What the controller needs from the server around it. Every method is called with the
-/// lock of `shard` held, on whichever thread holds it.
+/// What the controller needs from the server around it. Every method is called on the
+/// thread of shard `shard`.
 class SipCore {
  public:
   virtual ~SipCore() = default;
@@ -83,6 +83,14 @@ class SipCore {
   virtual void save_cursor(model::GroupId group, model::UserId user) = 0;
   /// Queues a CDR write (batched off the SIP threads).
   virtual void write_cdr(store::CdrRecord record) = 0;
+  /// Queues a CDR write and, once it is committed, calls
+  /// CallController::on_record_durable(shard, call, ok, now) on `shard`: what the record
+  /// acknowledges (the 200 OK of an answer) waits for it.
+  virtual void write_cdr_durable(std::size_t shard, store::CdrRecord record,
+                                 std::uint64_t call) = 0;
+  /// Sends a response through server transaction `txn` once every CDR queued before it is
+  /// committed (the 200 OK to a BYE acknowledges the end of the call).
+  virtual void respond_durable(std::size_t shard, TxnId txn, int status, std::string bytes) = 0;
   /// Wall clock, unix milliseconds.
   virtual std::int64_t now_ms() const = 0;
 };
@@ -177,13 +185,16 @@ class CallController {
   void on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now);
   /// A 2xx retransmission that no transaction matched (our ACK got lost).
   void on_stray_response(std::size_t shard, const sip::Message& response, TimePoint now);
+  /// The record queued by SipCore::write_cdr_durable for `call` was committed (`durable`)
+  /// or failed to be: sends what waited for it.
+  void on_record_durable(std::size_t shard, std::uint64_t call, bool durable, TimePoint now);
   /// A timer armed through SipCore::arm fired.
   void on_timer(std::size_t shard, std::uint64_t call, TimePoint now);
   /// About once a second: ends the calls of `shard` past their ring timeout or maximum
   /// duration (those deadlines are swept, not armed one heap entry per call).
   void sweep(std::size_t shard, TimePoint now);
 
-  /// Any thread; locks nothing itself: the caller holds shard `shard`'s lock.
+  /// On shard `shard`'s thread (the server asks it for the API).
   std::vector<CallInfo> calls(std::size_t shard) const;
   CallStats stats() const;
 

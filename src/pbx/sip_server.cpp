@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <queue>
@@ -22,7 +23,8 @@
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "net/route.hpp"
-#include "pbx/registrar_core.hpp"
+#include "pbx/call_records.hpp"
+#include "pbx/registrar.hpp"
 #include "pbx/security.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
@@ -51,51 +53,6 @@ std::int64_t steady_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-store::BindingRecord to_record(const Binding& b) {
-  store::BindingRecord r;
-  r.user = b.user;
-  r.contact = b.contact;
-  r.instance_id = b.instance_id;
-  r.reg_id = b.reg_id.value_or(-1);
-  r.q_milli = b.q;
-  r.call_id = b.call_id;
-  r.cseq = b.cseq;
-  r.expires_at = b.expires_at;
-  r.source = b.source;
-  r.transport = b.transport;
-  r.local = b.local;
-  r.user_agent = b.user_agent;
-  r.path = b.path;
-  r.updated_at = b.updated_at;
-  return r;
-}
-
-Binding from_record(const store::BindingRecord& r, const std::string& aor) {
-  Binding b;
-  b.user = r.user;
-  b.aor = aor;
-  b.contact = r.contact;
-  b.instance_id = r.instance_id;
-  if (r.reg_id >= 0) {
-    b.reg_id = r.reg_id;
-  }
-  b.q = r.q_milli;
-  b.call_id = r.call_id;
-  b.cseq = r.cseq;
-  b.expires_at = r.expires_at;
-  b.source = r.source;
-  b.transport = r.transport;
-  b.local = r.local;
-  b.user_agent = r.user_agent;
-  b.path = r.path;
-  b.updated_at = r.updated_at;
-  return b;
-}
-
-/// Binding changes are written at least this often, in one transaction per batch.
-constexpr std::chrono::milliseconds kPersistInterval{50};
-constexpr std::size_t kPersistBatch = 2000;
-
 /// What the request handlers answer: a status and the wire form of the response. Status 0:
 /// the handler has answered (or will answer) through the transaction itself.
 struct Reply {
@@ -111,9 +68,6 @@ struct Here {
   TimePoint now{};
   const net::Outbound* reply_route = nullptr;
 };
-
-/// CDRs are written at least this often, in one transaction per batch.
-constexpr std::chrono::milliseconds kCdrInterval{100};
 
 /// A trunk's registration with its provider (RFC 3261 §10.2, Cohort as the UA).
 struct TrunkReg {
@@ -134,6 +88,20 @@ struct TrunkReg {
   bool unregistering = false;
 };
 
+RegistrarLimits registrar_limits(const SipServerOptions& o) {
+  RegistrarLimits limits;
+  limits.default_expires = o.default_expires;
+  limits.min_expires = o.min_expires;
+  limits.max_expires = o.max_expires;
+  limits.max_contacts = static_cast<std::size_t>(o.max_contacts);
+  return limits;
+}
+
+/// The host part of our AORs and URIs: the configured domain, else the realm.
+std::string aor_host(const SipServerOptions& o) {
+  return o.domain.empty() ? o.realm : o.domain;
+}
+
 bool is_ip_literal(const std::string& host) {
   unsigned char buf[16];
   return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
@@ -152,11 +120,9 @@ struct SipServer::Impl final : SipCore {
         failures(AuthFailurePolicy{opts.ban_after_failures, opts.ban_window_s * 1000,
                                    opts.ban_duration_s * 1000}),
         limiter(RateLimitPolicy{static_cast<double>(opts.rate_per_second),
-                                static_cast<double>(opts.rate_burst)}) {
-    limits.default_expires = opts.default_expires;
-    limits.min_expires = opts.min_expires;
-    limits.max_expires = opts.max_expires;
-    limits.max_contacts = static_cast<std::size_t>(opts.max_contacts);
+                                static_cast<double>(opts.rate_burst)}),
+        registrar(registrar_limits(opts), s.bindings(), aor_host(opts)),
+        records(s.cdrs(), s.hunt()) {
     for (int i = 0; i < std::max(1, opts.threads); ++i) {
       shards.push_back(std::make_unique<Shard>(opts.timers));
     }
@@ -175,34 +141,30 @@ struct SipServer::Impl final : SipCore {
   const Clock& clock;
   const std::string secret;  ///< nonce HMAC key (random per process when none is configured)
   std::vector<digest::Algorithm> algorithms;
-  RegistrarLimits limits;
   std::unique_ptr<net::Transports> transports;
 
-  // ---- transactions: one table per shard, chosen by Call-ID ----
-  struct Shard {
-    explicit Shard(const sip::txn::TimerConfig& t) : table(t) {}
-    std::mutex mu;
-    sip::txn::TransactionTable table;
-    std::unordered_map<TxnId, net::Outbound> routes;          ///< where each transaction sends
-    std::unordered_map<TxnId, model::TrunkId> registrations;  ///< our REGISTERs to trunks
-    std::uint64_t minted = 0;
-  };
-  std::vector<std::unique_ptr<Shard>> shards;
-
-  // ---- timers: one thread, a heap of due times ----
+  // ---- shards: transactions, calls and timers, each owned by one transport thread ----
+  /// A due time on a shard: a transaction's timer, a call's timer, or the shard's sweep.
   struct Timer {
     TimePoint at;
-    std::size_t shard = 0;
     TxnId id = 0;
     sip::txn::TimerFired fired;
     std::uint64_t call = 0;  ///< non-zero: a call timer (CallController::on_timer)
+    bool sweep = false;      ///< the once-a-second sweep of this shard
     bool operator>(const Timer& o) const { return at > o.at; }
   };
-  std::mutex timer_mu;
-  std::condition_variable timer_cv;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
-  bool stopping = false;
-  std::thread timer_thread;
+  /// Everything here is touched only on the shard's thread (STYLE.md practice 8): requests
+  /// and responses are posted to the shard their Call-ID hashes to, and the shard's timers
+  /// fire on it (Transports::wake_at). No lock.
+  struct Shard {
+    explicit Shard(const sip::txn::TimerConfig& t) : table(t) {}
+    sip::txn::TransactionTable table;
+    std::unordered_map<TxnId, net::Outbound> routes;          ///< where each transaction sends
+    std::unordered_map<TxnId, model::TrunkId> registrations;  ///< our REGISTERs to trunks
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers;
+    std::atomic<std::size_t> transactions{0};  ///< table.size(), published for /metrics
+  };
+  std::vector<std::unique_ptr<Shard>> shards;
 
   // ---- security ----
   mutable std::mutex security_mu;
@@ -213,18 +175,9 @@ struct SipServer::Impl final : SipCore {
   std::mutex nonce_mu;
   digest::NonceCounts counts;
 
-  // ---- registrar: bindings per user, persisted by a writer thread ----
-  mutable std::mutex reg_mu;
-  std::unordered_map<model::UserId, std::vector<Binding>> bindings;
-  std::mutex persist_mu;
-  std::condition_variable persist_cv;
-  /// The latest state of every binding changed since the last write, per key: a record to
-  /// upsert, or nullopt to delete. Last write wins, so a batch needs no ordering.
-  std::map<std::tuple<model::UserId, std::string, std::string, int>,
-           std::optional<store::BindingRecord>>
-      pending;
-  bool persist_stopping = false;
-  std::thread persist_thread;
+  // ---- registrar and call records: in memory, committed by group-commit writers ----
+  Registrar registrar;
+  CallRecords records;
 
   // ---- counters ----
   std::atomic<std::uint64_t> n_requests{0}, n_responses{0}, n_parse_errors{0}, n_dropped{0},
@@ -241,15 +194,6 @@ struct SipServer::Impl final : SipCore {
   std::mutex sources_mu;
   std::uint64_t sources_version = ~0ull;
   std::vector<std::pair<TrustedNetworks, model::TrunkId>> sources;
-
-  // ---- CDRs: queued by the shards, written in batches by one thread ----
-  std::mutex cdr_mu;
-  std::condition_variable cdr_cv;
-  std::vector<store::CdrRecord> cdr_queue;
-  /// Round-robin cursors to persist (group → member), written with the CDR batches.
-  std::unordered_map<model::GroupId, model::UserId> cursor_queue;
-  bool cdr_stopping = false;
-  std::thread cdr_thread;
 
   // ---- trunks: registrations, call slots, resolved addresses ----
   mutable std::mutex trunk_mu;
@@ -271,12 +215,83 @@ struct SipServer::Impl final : SipCore {
     return *shards[*index];
   }
 
+  /// Runs `fn` on shard `index`'s thread: inline when already there, else posted.
+  template <class Fn>
+  void run_on(std::size_t index, Fn&& fn) {
+    if (transports->current_shard() == index) {
+      std::forward<Fn>(fn)();
+    } else {
+      transports->post(index, std::forward<Fn>(fn));
+    }
+  }
+
+  /// Runs `fn()` on shard `index` and waits for its result: another thread (the API) asking
+  /// a shard about its state. The empty result when the shards are not running (before
+  /// start, once stop began) or do not answer within 2 s.
+  template <class Fn>
+  auto ask(std::size_t index, Fn fn) -> decltype(fn()) {
+    using R = decltype(fn());
+    if (!serving) {
+      return R{};
+    }
+    auto promise = std::make_shared<std::promise<R>>();
+    std::future<R> answer = promise->get_future();
+    transports->post(index, [promise, fn] { promise->set_value(fn()); });
+    try {
+      if (answer.wait_for(std::chrono::seconds(2)) == std::future_status::ready) {
+        return answer.get();
+      }
+    } catch (const std::future_error&) {
+      // the task was dropped: the transports are stopping
+    }
+    return R{};
+  }
+  std::atomic<bool> serving{false};  ///< the shards' threads run (between start and stop)
+
+  /// Queues a due time on shard `index` (its thread) and makes sure the shard wakes for it.
+  void schedule(std::size_t index, Timer t) {
+    Shard& shard = *shards[index];
+    shard.timers.push(t);
+    transports->wake_at(t.at);  // ignored when an earlier wake-up is pending
+  }
+
+  /// The shard's wake-up (its thread): runs what is due, then asks to wake for the next.
+  void on_wake(std::size_t index) {
+    Shard& shard = *shards[index];
+    TimePoint now = Steady::now();
+    while (!shard.timers.empty() && shard.timers.top().at <= now) {
+      Timer t = shard.timers.top();
+      shard.timers.pop();
+      if (t.sweep) {
+        sweep(index, now);
+        t.at = now + std::chrono::seconds(1);
+        shard.timers.push(t);
+      } else if (t.call != 0) {
+        calls->on_timer(index, t.call, now);
+      } else {
+        sip::txn::Actions actions = shard.table.on_timer(t.id, t.fired, now);
+        execute(shard, index, t.id, actions);
+      }
+      now = Steady::now();
+    }
+    published(index);
+    if (!shard.timers.empty()) {
+      transports->wake_at(shard.timers.top().at);
+    }
+  }
+
+  /// Publishes the shard's counters for other threads (after each event on it).
+  void published(std::size_t index) {
+    Shard& shard = *shards[index];
+    shard.transactions.store(shard.table.size(), std::memory_order_relaxed);
+  }
+
   void send(net::Outbound out) {
     ++n_responses;
     transports->send(std::move(out));
   }
 
-  /// Carries out a transaction's actions. Caller holds `shard.mu`.
+  /// Carries out a transaction's actions. On the shard's thread.
   void execute(Shard& shard, std::size_t index, TxnId id, sip::txn::Actions& actions) {
     for (sip::txn::Action& a : actions) {
       if (auto* s = std::get_if<sip::txn::Send>(&a)) {
@@ -287,14 +302,7 @@ struct SipServer::Impl final : SipCore {
           send(std::move(out));
         }
       } else if (auto* t = std::get_if<sip::txn::StartTimer>(&a)) {
-        std::lock_guard lock(timer_mu);
-        // Wake the timer thread only when this timer is due before everything it waits for:
-        // most timers (J, 32 s) are not, and a wake-up per response costs a context switch.
-        const bool earliest = timers.empty() || t->at < timers.top().at;
-        timers.push(Timer{t->at, index, id, sip::txn::TimerFired{t->timer, t->generation}});
-        if (earliest) {
-          timer_cv.notify_one();
-        }
+        schedule(index, Timer{t->at, id, sip::txn::TimerFired{t->timer, t->generation}});
       } else if (std::holds_alternative<sip::txn::TransactionTimeout>(a)) {
         client_failed(shard, index, id, 408);
       } else if (std::holds_alternative<sip::txn::TransportError>(a)) {
@@ -336,30 +344,70 @@ struct SipServer::Impl final : SipCore {
       return;
     }
     sip::Message& msg = *parsed;
+    std::size_t index = 0;
+    shard_of(msg.call_id(), &index);
     if (!msg.is_request()) {
-      on_response(msg, now);
+      // To the shard that owns the Call-ID (every id we mint hashes to its call's shard).
+      hop(index, std::move(in), std::move(msg), is_trusted,
+          [this](std::size_t i, const net::Inbound&, const sip::Message& m, bool) {
+            on_response(i, m, Steady::now());
+          });
       return;
     }
     ++n_requests;
-    // Unauthenticated traffic is rate limited per source: a source whose bucket is empty is
-    // dropped here, and every request that does not end up authenticated pays a token after
-    // handling (below). Carrying an Authorization header buys nothing by itself.
+    // Unauthenticated traffic is rate limited per source: every request from an untrusted
+    // source takes a token here (a source whose bucket is empty is dropped), and gets it
+    // back once it turned out to be authenticated (on_request). Carrying an Authorization
+    // header buys nothing by itself. Taken before the hop to the owning shard, so a burst
+    // is limited even while its requests wait in the shard's queue.
     if (!is_trusted) {
       std::lock_guard lock(security_mu);
-      if (limiter.tokens(ip, now_ms) < 1.0) {
+      if (!limiter.allow(ip, now_ms)) {
         ++n_rate_limited;
         return;
       }
     }
+    hop(index, std::move(in), std::move(msg), is_trusted,
+        [this](std::size_t i, const net::Inbound& inbound, const sip::Message& m, bool trust) {
+          on_request(i, inbound, m, trust);
+        });
+  }
+
+  /// Runs `handler(index, in, msg, trusted)` on shard `index`: inline when this transport
+  /// thread is that shard (no copy, no hop), else posted with the message moved along.
+  template <class Handler>
+  void hop(std::size_t index, net::Inbound&& in, sip::Message&& msg, bool trusted,
+           Handler handler) {
+    if (transports->current_shard() == index) {
+      handler(index, in, msg, trusted);
+      published(index);
+      return;
+    }
+    struct Arrival {
+      net::Inbound in;
+      sip::Message msg;
+    };
+    auto arrival = std::make_shared<Arrival>(Arrival{std::move(in), std::move(msg)});
+    transports->post(index, [this, index, arrival, trusted, handler] {
+      handler(index, arrival->in, arrival->msg, trusted);
+      published(index);
+    });
+  }
+
+  /// A request on the shard that owns its Call-ID: to its server transaction (§17.2.3),
+  /// then, when new, to the handlers (the TU).
+  void on_request(std::size_t index, const net::Inbound& in, const sip::Message& msg,
+                  bool is_trusted) {
+    const TimePoint now = Steady::now();
+    const std::int64_t now_ms = steady_ms(now);
+    const std::string& ip = in.source.address;
+    Shard& shard = *shards[index];
     bool authenticated = false;
     const std::string top_via = sip::stamp_via(msg.top_via(), ip, in.source.port);
     auto via = sip::parse_via(top_via);
     if (!via) {
       return;  // cannot route a response; parse() already vetted the Via
     }
-    std::size_t index = 0;
-    Shard& shard = shard_of(msg.call_id(), &index);
-    std::lock_guard lock(shard.mu);
     const bool reliable = in.protocol == net::Protocol::kTcp;
     sip::txn::Dispatch d = shard.table.on_request(msg, reliable, now, top_via);
     switch (d.disposition) {
@@ -404,18 +452,16 @@ struct SipServer::Impl final : SipCore {
         }
         break;
     }
-    if (!is_trusted && !authenticated) {
+    if (!is_trusted && authenticated) {
       std::lock_guard security_lock(security_mu);
-      limiter.allow(ip, now_ms);
+      limiter.refund(ip);
     }
   }
 
   /// A response from the transport: to its client transaction (§17.1.3), then to the
   /// trunk registration or the call that sent the request.
-  void on_response(const sip::Message& msg, TimePoint now) {
-    std::size_t index = 0;
-    Shard& shard = shard_of(msg.call_id(), &index);
-    std::lock_guard lock(shard.mu);
+  void on_response(std::size_t index, const sip::Message& msg, TimePoint now) {
+    Shard& shard = *shards[index];
     sip::txn::Dispatch d = shard.table.on_response(msg, now);
     if (d.disposition == sip::txn::Disposition::kUnmatched) {
       calls->on_stray_response(index, msg, now);
@@ -444,7 +490,7 @@ struct SipServer::Impl final : SipCore {
     calls->on_response(index, d.id, msg, now);
   }
 
-  // ---- SipCore: what the call controller uses (shard lock held) -------------------------
+  // ---- SipCore: what the call controller uses (on the shard's thread) -------------------
 
   TxnId start_client(std::size_t index, std::string bytes, const net::Outbound& route,
                      TimePoint now) override {
@@ -473,17 +519,12 @@ struct SipServer::Impl final : SipCore {
   void send_direct(net::Outbound out) override { send(std::move(out)); }
 
   void arm(std::size_t index, std::uint64_t call, TimePoint at) override {
-    std::lock_guard lock(timer_mu);
-    const bool earliest = timers.empty() || at < timers.top().at;
-    timers.push(Timer{at, index, 0, {}, call});
-    if (earliest) {
-      timer_cv.notify_one();
-    }
+    schedule(index, Timer{at, 0, {}, call});
   }
 
   std::string mint_call_id(std::size_t index) override {
     // STYLE.md practice 8: a B leg's Call-ID hashes to its A leg's shard, so the whole call
-    // lives under one lock. With n shards a random id lands right 1 time in n.
+    // lives on one thread. With n shards a random id lands right 1 time in n.
     for (;;) {
       std::string id = crypto::random_hex(16) + "@cohort";
       std::size_t got = 0;
@@ -522,21 +563,8 @@ struct SipServer::Impl final : SipCore {
   std::vector<net::ListenAddress> bound_cache;  ///< set once after the transports start
 
   std::vector<CallTarget> targets_of(model::UserId user) const override {
-    const std::int64_t now = now_s();
     std::vector<CallTarget> out;
-    std::vector<Binding> list;
-    {
-      std::lock_guard lock(reg_mu);
-      if (auto it = bindings.find(user); it != bindings.end()) {
-        list = it->second;
-      }
-    }
-    std::stable_sort(list.begin(), list.end(),
-                     [](const Binding& a, const Binding& b) { return a.q > b.q; });
-    for (const Binding& b : list) {
-      if (b.expires_at <= now) {
-        continue;
-      }
+    for (const Binding& b : registrar.bindings_of(user, now_s())) {
       CallTarget t;
       t.contact = b.contact;
       t.path = b.path;
@@ -625,24 +653,30 @@ struct SipServer::Impl final : SipCore {
   AgentBoard& agents() override { return agent_board; }
 
   void save_cursor(model::GroupId group, model::UserId user) override {
-    std::lock_guard lock(cdr_mu);
-    cursor_queue[group] = user;
+    records.save_cursor(group, user);
   }
 
   bool has_binding(model::UserId user) const override {
-    const std::int64_t now = now_s();
-    std::lock_guard lock(reg_mu);
-    auto it = bindings.find(user);
-    if (it == bindings.end()) {
-      return false;
-    }
-    return std::any_of(it->second.begin(), it->second.end(),
-                       [&](const Binding& b) { return b.expires_at > now; });
+    return registrar.has_binding(user, now_s());
   }
 
-  void write_cdr(store::CdrRecord record) override {
-    std::lock_guard lock(cdr_mu);
-    cdr_queue.push_back(std::move(record));
+  void write_cdr(store::CdrRecord record) override { records.write(std::move(record)); }
+
+  void write_cdr_durable(std::size_t index, store::CdrRecord record, std::uint64_t call) override {
+    records.write(std::move(record), [this, index, call](bool durable) {
+      on_shard(index, [this, index, call, durable](TimePoint now) {
+        calls->on_record_durable(index, call, durable, now);
+      });
+    });
+  }
+
+  void respond_durable(std::size_t index, TxnId txn, int status, std::string bytes) override {
+    records.after_queued([this, index, txn, status, bytes = std::move(bytes)](bool) mutable {
+      // The BYE is answered either way: a failed write is logged, and the call is over.
+      on_shard(index, [this, index, txn, status, bytes = std::move(bytes)](TimePoint now) mutable {
+        respond(index, txn, status, std::move(bytes), now);
+      });
+    });
   }
 
   std::int64_t now_ms() const override {
@@ -650,39 +684,13 @@ struct SipServer::Impl final : SipCore {
         .count();
   }
 
-  /// Writes queued CDRs in batches, one transaction each, off the SIP threads. Records of
-  /// one call are kept in order (answer, then end), so the last write wins.
-  void cdr_loop() {
-    std::unique_lock lock(cdr_mu);
-    for (;;) {
-      cdr_cv.wait_for(lock, kCdrInterval, [&] { return cdr_stopping; });
-      if (cdr_queue.empty() && cursor_queue.empty()) {
-        if (cdr_stopping) {
-          return;
-        }
-        continue;
-      }
-      std::vector<store::CdrRecord> batch = std::move(cdr_queue);
-      cdr_queue.clear();
-      std::vector<std::pair<model::GroupId, model::UserId>> cursors(cursor_queue.begin(),
-                                                                    cursor_queue.end());
-      cursor_queue.clear();
-      lock.unlock();
-      if (!cursors.empty()) {
-        if (auto saved = store.hunt().save_cursors(cursors); !saved) {
-          spdlog::error("hunt event=cursor_write_failed error=\"{}\"", saved.error().message);
-        }
-      }
-      if (batch.empty()) {
-        lock.lock();
-        continue;
-      }
-      if (auto saved = store.cdrs().save_cdrs(batch); !saved) {
-        spdlog::error("cdr event=write_failed error=\"{}\" records={}", saved.error().message,
-                      batch.size());
-      }
-      lock.lock();
-    }
+  /// Posts `fn(now)` to shard `index` (the writers' continuations, off the shards).
+  template <class Fn>
+  void on_shard(std::size_t index, Fn&& fn) {
+    transports->post(index, [this, index, fn = std::forward<Fn>(fn)]() mutable {
+      fn(Steady::now());
+      published(index);
+    });
   }
 
   // ---- trunk registrations ------------------------------------------------------------
@@ -746,24 +754,23 @@ struct SipServer::Impl final : SipCore {
     }
   }
 
+  /// Starts the REGISTER transaction on the shard its Call-ID hashes to.
   void send_register(model::TrunkId id, std::string bytes, const net::Outbound& route,
                      std::size_t index) {
-    TxnId txn = 0;
-    {
+    run_on(index, [this, id, index, route, bytes = std::move(bytes)]() mutable {
       Shard& shard = *shards[index];
-      std::lock_guard lock(shard.mu);
-      txn = start_client(index, std::move(bytes), route, Steady::now());
+      const TxnId txn = start_client(index, std::move(bytes), route, Steady::now());
       if (txn != 0) {
         shard.registrations[txn] = id;
       }
-    }
-    std::lock_guard lock(trunk_mu);
-    if (auto it = trunk_regs.find(id); it != trunk_regs.end()) {
-      it->second.txn = txn;
-      if (txn == 0) {
-        it->second.next_attempt = Steady::now() + std::chrono::seconds(5);
+      std::lock_guard lock(trunk_mu);
+      if (auto it = trunk_regs.find(id); it != trunk_regs.end()) {
+        it->second.txn = txn;
+        if (txn == 0) {
+          it->second.next_attempt = Steady::now() + std::chrono::seconds(5);
+        }
       }
-    }
+    });
   }
 
   static net::Protocol protocol_of(const model::Trunk& t) {
@@ -1030,7 +1037,7 @@ struct SipServer::Impl final : SipCore {
     }
     switch (req.method()) {
       case Method::kRegister:
-        return on_register(req, in, top_via, now_ms, is_trusted);
+        return on_register(req, in, top_via, now_ms, is_trusted, here);
       case Method::kOptions:
         return on_options(req, in, top_via, now_ms, is_trusted);
       case Method::kInvite:
@@ -1255,20 +1262,20 @@ struct SipServer::Impl final : SipCore {
   }
 
   Reply on_register(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
-                    std::int64_t now_ms, bool is_trusted) {
+                    std::int64_t now_ms, bool is_trusted, const Here& here) {
     model::SnapshotPtr snap = store.snapshot();
     Auth auth = authenticate(req, in, top_via, *snap, now_ms, is_trusted);
     if (auth.reply) {
       return std::move(*auth.reply);
     }
-    Reply r = register_user(req, in, top_via, *auth.user);
+    Reply r = register_user(req, in, top_via, *auth.user, here);
     r.authenticated = true;
     return r;
   }
 
   /// §10.3 steps 2–8 for an authenticated user.
   Reply register_user(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
-                      const model::User& user) {
+                      const model::User& user, const Here& here) {
     // §10.3 steps 2–3: the AOR in To must be the authenticated user's (no third-party
     // registrations yet) and in our domain.
     auto to = sip::parse_name_addr(*req.header(HeaderId::kTo));
@@ -1304,10 +1311,36 @@ struct SipServer::Impl final : SipCore {
     std::vector<std::string_view> path_values = req.header_values(HeaderId::kPath);
     rr.path.assign(path_values.begin(), path_values.end());
 
-    const std::int64_t now = now_s();
-    std::unique_lock lock(reg_mu);
-    std::vector<Binding>& current = bindings[user.id];
-    auto result = apply_register(current, rr, limits, now);
+    auto ok = [&](const RegisterSuccess& result) {
+      return reply(req, top_via, 200, {}, [&](sip::MessageBuilder& b) {
+        for (const std::string& c : result.contacts) {
+          b.header(HeaderId::kContact, c);
+        }
+        // RFC 3327 §5.3: the registrar echoes the Path it stored.
+        for (std::string_view p : rr.path) {
+          b.header(HeaderId::kPath, p);
+        }
+        b.header(HeaderId::kSupported, kSupported);
+      });
+    };
+    // §10.3 step 7: the 200 OK leaves once the changes are committed; a store failure gets a
+    // 500 (the phone retries) instead of an acknowledgement that a restart would forget.
+    bool queued = false;
+    auto acknowledge = [&](const RegisterSuccess& result) -> Registrar::Done {
+      queued = true;
+      Reply done = ok(result);
+      Reply failed = reply(req, top_via, 500, "Server Internal Error: bindings not stored",
+                           [](sip::MessageBuilder& b) { b.header("Retry-After", "5"); });
+      return [this, index = here.shard, txn = here.txn, done = std::move(done),
+              failed = std::move(failed)](bool durable) mutable {
+        Reply& r = durable ? done : failed;
+        on_shard(index, [this, index, txn, status = r.status,
+                         bytes = std::move(r.bytes)](TimePoint now) mutable {
+          respond(index, txn, status, std::move(bytes), now);
+        });
+      };
+    };
+    auto result = registrar.apply(rr, now_s(), acknowledge);
     if (!result) {
       const RegisterError& e = result.error();
       return reply(req, top_via, e.status, e.reason, [&](sip::MessageBuilder& b) {
@@ -1316,148 +1349,26 @@ struct SipServer::Impl final : SipCore {
         }
       });
     }
-    current = result->bindings;
-    if (current.empty()) {
-      bindings.erase(user.id);
-    }
-    lock.unlock();
-    persist(result->changes);
     ++n_registrations;
-    return reply(req, top_via, 200, {}, [&](sip::MessageBuilder& b) {
-      for (const std::string& c : result->contacts) {
-        b.header(HeaderId::kContact, c);
-      }
-      // RFC 3327 §5.3: the registrar echoes the Path it stored.
-      for (std::string_view p : rr.path) {
-        b.header(HeaderId::kPath, p);
-      }
-      b.header(HeaderId::kSupported, kSupported);
-    });
-  }
-
-  // ---- persistence of bindings ----------------------------------------------------------
-
-  void persist(const std::vector<BindingChange>& changes) {
-    if (changes.empty()) {
-      return;
+    if (queued) {
+      return Reply{0, {}, true};  // answered by the acknowledgement
     }
-    auto tuple_of = [](const Binding& b) {
-      return std::tuple(b.user, b.contact, b.instance_id, b.reg_id.value_or(-1));
-    };
-    std::lock_guard lock(persist_mu);
-    for (const BindingChange& c : changes) {
-      if (c.kind == ChangeKind::kRemoved) {
-        pending[tuple_of(c.binding)] = std::nullopt;
-        continue;
-      }
-      if (c.previous && tuple_of(*c.previous) != tuple_of(c.binding)) {
-        pending[tuple_of(*c.previous)] = std::nullopt;
-      }
-      pending[tuple_of(c.binding)] = to_record(c.binding);
-    }
-    // The writer wakes by itself every kPersistInterval; a wake-up per REGISTER would cost a
-    // context switch each. Only a large backlog calls it early.
-    if (pending.size() >= kPersistBatch) {
-      persist_cv.notify_one();
-    }
-  }
-
-  /// Writes queued binding changes in batches, one transaction each, off the SIP threads.
-  void persist_loop() {
-    std::unique_lock lock(persist_mu);
-    for (;;) {
-      persist_cv.wait_for(lock, kPersistInterval,
-                          [&] { return persist_stopping || pending.size() >= kPersistBatch; });
-      if (pending.empty() && !persist_stopping) {
-        continue;
-      }
-      if (pending.empty() && persist_stopping) {
-        return;
-      }
-      auto batch = std::move(pending);
-      pending.clear();
-      lock.unlock();
-      std::vector<store::BindingRecord> put;
-      std::vector<store::BindingKey> removed;
-      for (auto& [key, record] : batch) {
-        if (record) {
-          put.push_back(std::move(*record));
-        } else {
-          removed.push_back(store::BindingKey{std::get<0>(key), std::get<1>(key), std::get<2>(key),
-                                              std::get<3>(key)});
-        }
-      }
-      if (auto saved = store.bindings().save_bindings(put, removed); !saved) {
-        spdlog::error("registrar event=persist_failed error=\"{}\" bindings={}",
-                      saved.error().message, put.size() + removed.size());
-      }
-      lock.lock();
-    }
+    return ok(*result);
   }
 
   // ---- timers and sweeps ----------------------------------------------------------------
 
-  void timer_loop() {
-    auto next_sweep = Steady::now();
-    std::unique_lock lock(timer_mu);
-    while (!stopping) {
-      const auto now = Steady::now();
-      if (now >= next_sweep) {
-        lock.unlock();
-        sweep();
-        lock.lock();
-        next_sweep = now + std::chrono::seconds(1);
-        continue;
-      }
-      if (timers.empty() || timers.top().at > now) {
-        auto until = timers.empty() ? next_sweep : std::min(next_sweep, timers.top().at);
-        timer_cv.wait_until(lock, until);
-        continue;
-      }
-      Timer t = timers.top();
-      timers.pop();
-      lock.unlock();
-      {
-        Shard& shard = *shards[t.shard];
-        std::lock_guard shard_lock(shard.mu);
-        if (t.call != 0) {
-          calls->on_timer(t.shard, t.call, Steady::now());
-        } else {
-          sip::txn::Actions actions = shard.table.on_timer(t.id, t.fired, Steady::now());
-          execute(shard, t.shard, t.id, actions);
-        }
-      }
-      lock.lock();
+  /// Once a second on each shard: its calls past their deadlines. Shard 0 also drops the
+  /// expired bindings (memory and store), drives the trunk registrations and forgets idle
+  /// security entries.
+  void sweep(std::size_t index, TimePoint now) {
+    calls->sweep(index, now);
+    if (index != 0) {
+      return;
     }
-  }
-
-  /// Once a second: expired bindings go (and are deleted from the store), idle security
-  /// entries are forgotten.
-  void sweep() {
-    const std::int64_t now = now_s();
-    std::vector<BindingChange> removed;
-    {
-      std::lock_guard lock(reg_mu);
-      for (auto it = bindings.begin(); it != bindings.end();) {
-        ExpireResult r = expire(it->second, now);
-        for (Binding& b : r.expired) {
-          removed.push_back(BindingChange{ChangeKind::kRemoved, std::move(b), std::nullopt});
-        }
-        if (r.kept.empty()) {
-          it = bindings.erase(it);
-        } else {
-          it->second = std::move(r.kept);
-          ++it;
-        }
-      }
-    }
-    persist(removed);
+    registrar.expire(now_s());
     trunk_tick();
-    for (std::size_t i = 0; i < shards.size(); ++i) {
-      std::lock_guard lock(shards[i]->mu);
-      calls->sweep(i, Steady::now());
-    }
-    const std::int64_t now_ms = steady_ms(Steady::now());
+    const std::int64_t now_ms = steady_ms(now);
     {
       std::lock_guard lock(security_mu);
       bans.prune(now_ms);
@@ -1471,29 +1382,6 @@ struct SipServer::Impl final : SipCore {
     }
   }
   std::uint64_t sweeps = 0;
-
-  Result<void> load_bindings() {
-    COHORT_TRY_ASSIGN(auto stored, store.bindings().load_bindings());
-    const std::int64_t now = now_s();
-    model::SnapshotPtr snap = store.snapshot();
-    std::vector<BindingChange> expired;
-    std::size_t loaded = 0;
-    for (const store::BindingRecord& r : stored) {
-      const model::User* u = snap->user(r.user);
-      std::string aor = fmt::format("sip:{}@{}", u ? u->extension : "",
-                                    opts.domain.empty() ? opts.realm : opts.domain);
-      Binding b = from_record(r, aor);
-      if (u == nullptr || r.expires_at <= now) {
-        expired.push_back(BindingChange{ChangeKind::kRemoved, std::move(b), std::nullopt});
-        continue;
-      }
-      bindings[r.user].push_back(std::move(b));
-      ++loaded;
-    }
-    persist(expired);
-    spdlog::info("registrar bindings_loaded={} expired_dropped={}", loaded, expired.size());
-    return {};
-  }
 };
 
 SipServer::SipServer(SipServerOptions options, store::Store& store, const Clock& clock)
@@ -1517,7 +1405,7 @@ Result<void> SipServer::start() {
     return fail(Error::invalid("sip.digest_algorithms", "at least one digest algorithm"));
   }
   COHORT_TRY_ASSIGN(s.trusted, TrustedNetworks::parse(s.opts.trusted_networks));
-  COHORT_TRY(s.load_bindings());
+  COHORT_TRY(s.registrar.start(*s.store.snapshot(), s.now_s()));
 
   net::TransportOptions t;
   t.listen = s.opts.listen;
@@ -1527,6 +1415,7 @@ Result<void> SipServer::start() {
   t.max_tcp_connections_per_source = s.opts.tcp_connections_per_source;
   s.transports = std::make_unique<net::Transports>(
       t, [&s](net::Inbound&& in) { s.on_inbound(std::move(in)); });
+  s.transports->set_wake_handler([&s](std::size_t shard) { s.on_wake(shard); });
   if (auto closed = s.store.cdrs().close_interrupted(s.now_ms()); !closed) {
     return fail(closed.error());
   } else if (*closed > 0) {
@@ -1541,47 +1430,34 @@ Result<void> SipServer::start() {
                       s.store.hunt().answered_since(s.now_ms() - AgentBoard::kAnswerMemoryMs));
     s.agent_board.load(cursors, last_calls, answers);
   }
-  s.persist_thread = std::thread([&s] { s.persist_loop(); });
-  s.cdr_thread = std::thread([&s] { s.cdr_loop(); });
+  s.records.start();
   s.dns_thread = std::thread([&s] { s.dns_loop(); });
   if (auto started = s.transports->start(); !started) {
     stop();
     return started;
   }
   s.bound_cache = s.transports->bound();
-  s.timer_thread = std::thread([&s] { s.timer_loop(); });
+  s.serving = true;
+  for (std::size_t i = 0; i < s.shards.size(); ++i) {
+    // Each shard's once-a-second sweep, armed on its own thread.
+    s.transports->post(i, [&s, i] {
+      Impl::Timer sweep;
+      sweep.at = Steady::now();
+      sweep.sweep = true;
+      s.schedule(i, sweep);
+    });
+  }
   return {};
 }
 
 void SipServer::stop() {
   Impl& s = *impl_;
   if (s.transports) {
-    s.transports->stop();
+    s.serving = false;
+    s.transports->stop();  // joins the shards' threads: no shard runs after this line
   }
-  {
-    std::lock_guard lock(s.timer_mu);
-    s.stopping = true;
-    s.timer_cv.notify_all();
-  }
-  if (s.timer_thread.joinable()) {
-    s.timer_thread.join();
-  }
-  {
-    std::lock_guard lock(s.persist_mu);
-    s.persist_stopping = true;
-    s.persist_cv.notify_all();
-  }
-  if (s.persist_thread.joinable()) {
-    s.persist_thread.join();  // writes what is still queued
-  }
-  {
-    std::lock_guard lock(s.cdr_mu);
-    s.cdr_stopping = true;
-    s.cdr_cv.notify_all();
-  }
-  if (s.cdr_thread.joinable()) {
-    s.cdr_thread.join();  // writes what is still queued
-  }
+  s.registrar.stop();  // commits what is still queued
+  s.records.stop();
   {
     std::lock_guard lock(s.trunk_mu);
     s.dns_stopping = true;
@@ -1598,22 +1474,10 @@ std::vector<net::ListenAddress> SipServer::bound() const {
 
 std::vector<RegistrationInfo> SipServer::registrations(std::optional<model::UserId> user) const {
   const Impl& s = *impl_;
-  const std::int64_t now = s.now_s();
   std::vector<RegistrationInfo> out;
-  std::lock_guard lock(s.reg_mu);
-  for (const auto& [id, list] : s.bindings) {
-    if (user && id != *user) {
-      continue;
-    }
-    for (const Binding& b : list) {
-      if (b.expires_at > now) {
-        out.push_back(RegistrationInfo{id, to_record(b)});
-      }
-    }
+  for (auto& [id, record] : s.registrar.list(user, s.now_s())) {
+    out.push_back(RegistrationInfo{id, std::move(record)});
   }
-  std::sort(out.begin(), out.end(), [](const RegistrationInfo& a, const RegistrationInfo& b) {
-    return std::tie(a.user, a.binding.contact) < std::tie(b.user, b.binding.contact);
-  });
   return out;
 }
 
@@ -1656,15 +1520,9 @@ SipStats SipServer::stats() const {
   st.banned_drops = s.n_banned_drops;
   st.rate_limited = s.n_rate_limited;
   st.registrations = s.n_registrations;
-  {
-    std::lock_guard lock(s.reg_mu);
-    for (const auto& [id, list] : s.bindings) {
-      st.bindings += list.size();
-    }
-  }
+  st.bindings = s.registrar.count();
   for (const auto& shard : s.shards) {
-    std::lock_guard lock(shard->mu);
-    st.transactions += shard->table.size();
+    st.transactions += shard->transactions.load(std::memory_order_relaxed);
   }
   return st;
 }
@@ -1681,8 +1539,7 @@ std::vector<CallInfo> SipServer::calls() const {
   const Impl& s = *impl_;
   std::vector<CallInfo> out;
   for (std::size_t i = 0; i < s.shards.size(); ++i) {
-    std::lock_guard lock(s.shards[i]->mu);
-    std::vector<CallInfo> part = s.calls->calls(i);
+    std::vector<CallInfo> part = const_cast<Impl&>(s).ask(i, [&s, i] { return s.calls->calls(i); });
     std::move(part.begin(), part.end(), std::back_inserter(out));
   }
   std::sort(out.begin(), out.end(),

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <utility>
 
 #include "sip/headers.hpp"
 
@@ -91,6 +92,15 @@ class FakeCore final : public SipCore {
     saved_cursors.emplace_back(group, user);
   }
   void write_cdr(store::CdrRecord r) override { cdrs.push_back(std::move(r)); }
+  // The records' writer: a record waiting to be committed holds back what it acknowledges
+  // until the test commits (CallsTest::commit).
+  void write_cdr_durable(std::size_t, store::CdrRecord r, std::uint64_t call) override {
+    cdrs.push_back(std::move(r));
+    uncommitted_calls.push_back(call);
+  }
+  void respond_durable(std::size_t, TxnId txn, int status, std::string bytes) override {
+    uncommitted_responses.push_back({txn, status, std::move(bytes)});
+  }
   std::int64_t now_ms() const override { return ++clock_ms; }
 
   struct Response {
@@ -106,6 +116,8 @@ class FakeCore final : public SipCore {
   std::vector<net::Outbound> direct;
   std::vector<std::pair<std::uint64_t, TimePoint>> timers;
   std::vector<store::CdrRecord> cdrs;
+  std::vector<std::uint64_t> uncommitted_calls;
+  std::vector<Response> uncommitted_responses;
   AgentBoard board;
   std::vector<std::pair<model::GroupId, model::UserId>> saved_cursors;
   TxnId last_txn = 1000;
@@ -233,6 +245,16 @@ class CallsTest : public ::testing::Test {
   void feed(const Sent& req, const std::string& response) {
     sip::Message m = parse(response);
     calls_->on_response(0, req.txn, m, now_);
+    commit();
+  }
+  /// The records' writer commits what is queued: the acknowledgements waiting for it go.
+  void commit(bool durable = true) {
+    for (std::uint64_t call : std::exchange(core_.uncommitted_calls, {})) {
+      calls_->on_record_durable(0, call, durable, now_);
+    }
+    for (auto& r : std::exchange(core_.uncommitted_responses, {})) {
+      core_.responses.push_back(std::move(r));
+    }
   }
 
   FakeCore core_;
@@ -310,6 +332,7 @@ TEST_F(CallsTest, AnswerIsRelayedAndTheAckGoesEndToEnd) {
                   "Call-ID: {}\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n",
                   b.msg().from_tag(), b.msg().call_id()));
   EXPECT_TRUE(calls_->on_in_dialog(0, 77, bye, {}, now_));
+  commit();
   EXPECT_EQ(core_.responses.back().txn, 77u);
   EXPECT_EQ(core_.responses.back().status, 200);
   sip::Message a_bye = core_.requests.back().msg();
@@ -643,6 +666,56 @@ TEST_F(AnsweredCallTest, UnknownDialogIsNotOurs) {
 namespace cohort::pbx {
 namespace {
 
+bool contains(const std::vector<int>& v, int x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// DESIGN.md: a crash loses nothing acknowledged. The caller's 200 OK waits until the
+// answer's record is committed, the 200 OK to a BYE until the ended record is; a record that
+// fails to commit still connects the call (the failure is logged).
+TEST_F(CallsTest, AcknowledgementsWaitForTheRecordsTheyAcknowledge) {
+  for (const bool durable : {true, false}) {
+    SCOPED_TRACE(durable ? "committed" : "commit failed");
+    core_.responses.clear();
+    core_.requests.clear();
+    core_.cdrs.clear();
+    invite_.reset();
+    calls_ = std::make_unique<CallController>(CallOptions{}, core_, 1);
+    call("2125551234", user(1));
+    const Sent b = core_.requests.at(0);
+    sip::Message ok = parse(answer(b, 200, "tb", true));
+    calls_->on_response(0, b.txn, ok, now_);
+    ASSERT_EQ(core_.cdrs.size(), 1u) << "the answer's record is queued";
+    EXPECT_NE(core_.cdrs[0].answer_ms, 0);
+    EXPECT_FALSE(contains(to_caller(), 200)) << "no 200 OK before the record is committed";
+    for (const auto& [key, at] : core_.timers) {
+      calls_->on_timer(0, key, at + std::chrono::seconds(1));  // no early retransmission
+    }
+    EXPECT_TRUE(core_.direct.empty() ||
+                parse(core_.direct.back().bytes).method() == sip::Method::kAck)
+        << "only the callee's ACK left";
+    commit(durable);
+    ASSERT_TRUE(contains(to_caller(), 200)) << "the 200 OK leaves after the commit";
+    const std::string a_tag(parse(core_.responses.back().bytes).to_tag());
+
+    sip::Message bye =
+        parse(fmt::format("BYE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                          "10.0.0.1:5062;branch=z9hG4bK-bye\r\n"
+                          "From: <sip:1001@cohort>;tag=fa\r\nTo: <sip:2125551234@cohort>;tag={}\r\n"
+                          "Call-ID: a-call@10.0.0.1\r\nCSeq: 3 BYE\r\nContent-Length: 0\r\n\r\n",
+                          a_tag));
+    const std::size_t responses = core_.responses.size();
+    ASSERT_TRUE(calls_->on_in_dialog(0, 78, bye, {}, now_));
+    EXPECT_EQ(core_.requests.back().msg().method(), sip::Method::kBye) << "relayed at once";
+    EXPECT_NE(core_.cdrs.back().end_ms, 0) << "the ended record is queued";
+    EXPECT_EQ(core_.responses.size(), responses) << "no 200 OK to the BYE before the commit";
+    commit();
+    ASSERT_EQ(core_.responses.size(), responses + 1);
+    EXPECT_EQ(core_.responses.back().txn, 78u);
+    EXPECT_EQ(core_.responses.back().status, 200);
+  }
+}
+
 // A fork that answered after the winner is ACKed and hung up; its own BYE crossing ours
 // must not end the call between the caller and the winner.
 TEST_F(CallsTest, ByeFromALosingForkDoesNotEndTheCall) {
@@ -861,6 +934,7 @@ class GroupCallsTest : public CallsTest {
         "Content-Length: 0\r\n\r\n",
         core_.requests.size(), member_of(offer), inv.from_tag(), inv.call_id()));
     ASSERT_TRUE(calls_->on_in_dialog(0, 900, bye, {}, now_));
+    commit();
   }
 
   model::Group support_;
