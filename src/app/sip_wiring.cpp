@@ -70,8 +70,12 @@ class SipViewAdapter final : public api::SipView {
     if (!st) {
       return std::nullopt;
     }
-    return api::TrunkStatusView{st->state,      st->last_status, st->last_reason,
-                                st->expires_at, st->updated_at,  st->active_calls};
+    return api::TrunkStatusView{std::string(pbx::to_string(st->state)),
+                                st->last_status,
+                                st->last_reason,
+                                st->expires_at,
+                                st->updated_at,
+                                st->active_calls};
   }
 
   std::vector<api::CallView> calls() const override {

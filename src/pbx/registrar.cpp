@@ -153,6 +153,13 @@ void Registrar::expire(std::int64_t now_s) {
   std::vector<BindingChange> removed;
   std::lock_guard lock(mu_);
   for (auto it = bindings_.begin(); it != bindings_.end();) {
+    // Most users have nothing expired: look before copying (this runs every second over
+    // every binding).
+    if (std::none_of(it->second.begin(), it->second.end(),
+                     [&](const Binding& b) { return b.expires_at <= now_s; })) {
+      ++it;
+      continue;
+    }
     ExpireResult r = pbx::expire(it->second, now_s);
     for (Binding& b : r.expired) {
       removed.push_back(BindingChange{ChangeKind::kRemoved, std::move(b), std::nullopt});

@@ -3,29 +3,26 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <arpa/inet.h>
 #include <malloc.h>
-#include <netdb.h>
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <future>
-#include <map>
 #include <mutex>
 #include <queue>
-#include <thread>
-#include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "net/route.hpp"
+#include "pbx/authenticator.hpp"
 #include "pbx/call_records.hpp"
 #include "pbx/registrar.hpp"
-#include "pbx/security.hpp"
+#include "pbx/resolver.hpp"
+#include "pbx/source_guard.hpp"
+#include "pbx/trunk_registrations.hpp"
+#include "pbx/trunk_slots.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
 #include "sip/txn/branch.hpp"
@@ -69,25 +66,6 @@ struct Here {
   const net::Outbound* reply_route = nullptr;
 };
 
-/// A trunk's registration with its provider (RFC 3261 §10.2, Cohort as the UA).
-struct TrunkReg {
-  model::Trunk config;
-  std::string state = "registering";
-  int last_status = 0;
-  std::string last_reason;
-  std::int64_t expires_at = 0;
-  std::int64_t updated_at = 0;
-  std::string call_id;
-  std::string from_tag;
-  std::uint32_t cseq = 0;
-  Steady::time_point next_attempt{};
-  std::chrono::seconds backoff{0};
-  TxnId txn = 0;
-  std::size_t shard = 0;
-  bool challenged = false;  ///< the REGISTER in flight answers a challenge
-  bool unregistering = false;
-};
-
 RegistrarLimits registrar_limits(const SipServerOptions& o) {
   RegistrarLimits limits;
   limits.default_expires = o.default_expires;
@@ -102,12 +80,6 @@ std::string aor_host(const SipServerOptions& o) {
   return o.domain.empty() ? o.realm : o.domain;
 }
 
-bool is_ip_literal(const std::string& host) {
-  unsigned char buf[16];
-  return ::inet_pton(AF_INET, host.c_str(), buf) == 1 ||
-         ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
-
 }  // namespace
 
 struct SipServer::Impl final : SipCore {
@@ -115,14 +87,20 @@ struct SipServer::Impl final : SipCore {
       : opts(std::move(o)),
         store(s),
         clock(c),
-        secret(opts.nonce_secret.empty() ? crypto::random_hex(32) : opts.nonce_secret),
-        bans(),
-        failures(AuthFailurePolicy{opts.ban_after_failures, opts.ban_window_s * 1000,
-                                   opts.ban_duration_s * 1000}),
-        limiter(RateLimitPolicy{static_cast<double>(opts.rate_per_second),
-                                static_cast<double>(opts.rate_burst)}),
+        guard(SourceGuardOptions{opts.ban_after_failures, opts.ban_window_s, opts.ban_duration_s,
+                                 opts.rate_per_second, opts.rate_burst, opts.trusted_networks}),
+        auth(AuthenticatorOptions{opts.realm, opts.nonce_secret, opts.nonce_ttl_s,
+                                  opts.digest_algorithms}),
         registrar(registrar_limits(opts), s.bindings(), aor_host(opts)),
-        records(s.cdrs(), s.hunt()) {
+        records(s.cdrs(), s.hunt()),
+        trunks(resolver,
+               TrunkRegistrations::Addressing{
+                   [this](net::Protocol p) { return via_address(p); },
+                   [this](net::Protocol p) { return local_endpoint(p); },
+                   [this](std::size_t shard) { return mint_branch(shard); },
+                   [this](std::string_view call_id) { return shard_index(call_id); },
+                   [this] { return now_s(); }},
+               std::string(kUserAgent)) {
     for (int i = 0; i < std::max(1, opts.threads); ++i) {
       shards.push_back(std::make_unique<Shard>(opts.timers));
     }
@@ -139,8 +117,6 @@ struct SipServer::Impl final : SipCore {
   SipServerOptions opts;
   store::Store& store;
   const Clock& clock;
-  const std::string secret;  ///< nonce HMAC key (random per process when none is configured)
-  std::vector<digest::Algorithm> algorithms;
   std::unique_ptr<net::Transports> transports;
 
   // ---- shards: transactions, calls and timers, each owned by one transport thread ----
@@ -166,23 +142,18 @@ struct SipServer::Impl final : SipCore {
   };
   std::vector<std::unique_ptr<Shard>> shards;
 
-  // ---- security ----
-  mutable std::mutex security_mu;
-  BanList bans;
-  AuthFailureTracker failures;
-  RateLimiter limiter;
-  TrustedNetworks trusted;
-  std::mutex nonce_mu;
-  digest::NonceCounts counts;
-
-  // ---- registrar and call records: in memory, committed by group-commit writers ----
-  Registrar registrar;
-  CallRecords records;
+  // ---- components shared by the shards, each behind its own small API ----
+  SourceGuard guard;          ///< trusted networks, rate limits, failures, bans
+  Authenticator auth;         ///< digest verification and challenges
+  Registrar registrar;        ///< bindings, committed by a group-commit writer
+  CallRecords records;        ///< CDRs and cursors, committed by a group-commit writer
+  Resolver resolver;          ///< trunk host names, off the SIP threads
+  TrunkRegistrations trunks;  ///< our REGISTERs to providers
+  TrunkSlots trunk_slots;     ///< calls in progress per trunk (max_concurrent_calls)
 
   // ---- counters ----
   std::atomic<std::uint64_t> n_requests{0}, n_responses{0}, n_parse_errors{0}, n_dropped{0},
-      n_challenges{0}, n_auth_failures{0}, n_bans{0}, n_banned_drops{0}, n_rate_limited{0},
-      n_registrations{0};
+      n_challenges{0}, n_auth_failures{0}, n_registrations{0};
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;
@@ -195,24 +166,11 @@ struct SipServer::Impl final : SipCore {
   std::uint64_t sources_version = ~0ull;
   std::vector<std::pair<TrustedNetworks, model::TrunkId>> sources;
 
-  // ---- trunks: registrations, call slots, resolved addresses ----
-  mutable std::mutex trunk_mu;
-  std::unordered_map<model::TrunkId, TrunkReg> trunk_regs;
-  std::unordered_map<model::TrunkId, int> trunk_calls;
-  std::unordered_map<std::string, net::Endpoint> resolved;  ///< host name → address
-  /// Host names a call or a registration has needed: only those are looked up (a trunk
-  /// nobody uses never causes a DNS query).
-  std::unordered_set<std::string> wanted_hosts;
-  std::condition_variable dns_cv;
-  bool dns_stopping = false;
-  std::thread dns_thread;
-
   // ------------------------------------------------------------------------------------
   std::int64_t now_s() const { return unix_seconds(clock.now()); }
 
-  Shard& shard_of(std::string_view call_id, std::size_t* index) {
-    *index = std::hash<std::string_view>{}(call_id) % shards.size();
-    return *shards[*index];
+  std::size_t shard_index(std::string_view call_id) const {
+    return std::hash<std::string_view>{}(call_id) % shards.size();
   }
 
   /// Runs `fn` on shard `index`'s thread: inline when already there, else posted.
@@ -318,7 +276,8 @@ struct SipServer::Impl final : SipCore {
     if (auto it = shard.registrations.find(id); it != shard.registrations.end()) {
       const model::TrunkId trunk = it->second;
       shard.registrations.erase(it);
-      registration_failed(trunk, id, status, status == 408 ? "timeout" : "transport error");
+      trunks.on_failure(trunk, id, status, status == 408 ? "timeout" : "transport error",
+                        Steady::now());
       return;
     }
     calls->on_client_failure(index, id, status, Steady::now());
@@ -330,13 +289,9 @@ struct SipServer::Impl final : SipCore {
     const TimePoint now = Steady::now();
     const std::int64_t now_ms = steady_ms(now);
     const std::string& ip = in.source.address;
-    const bool is_trusted = trusted.contains(ip);
-    if (!is_trusted) {
-      std::lock_guard lock(security_mu);
-      if (bans.is_banned(ip, now_ms)) {
-        ++n_banned_drops;
-        return;
-      }
+    const bool is_trusted = guard.trusted(ip);
+    if (!is_trusted && !guard.admit(ip, now_ms)) {
+      return;  // banned
     }
     auto parsed = sip::parse(std::move(in.bytes), opts.limits);
     if (!parsed) {
@@ -344,8 +299,7 @@ struct SipServer::Impl final : SipCore {
       return;
     }
     sip::Message& msg = *parsed;
-    std::size_t index = 0;
-    shard_of(msg.call_id(), &index);
+    const std::size_t index = shard_index(msg.call_id());
     if (!msg.is_request()) {
       // To the shard that owns the Call-ID (every id we mint hashes to its call's shard).
       hop(index, std::move(in), std::move(msg), is_trusted,
@@ -360,12 +314,8 @@ struct SipServer::Impl final : SipCore {
     // back once it turned out to be authenticated (on_request). Carrying an Authorization
     // header buys nothing by itself. Taken before the hop to the owning shard, so a burst
     // is limited even while its requests wait in the shard's queue.
-    if (!is_trusted) {
-      std::lock_guard lock(security_mu);
-      if (!limiter.allow(ip, now_ms)) {
-        ++n_rate_limited;
-        return;
-      }
+    if (!is_trusted && !guard.take_token(ip, now_ms)) {
+      return;
     }
     hop(index, std::move(in), std::move(msg), is_trusted,
         [this](std::size_t i, const net::Inbound& inbound, const sip::Message& m, bool trust) {
@@ -453,8 +403,7 @@ struct SipServer::Impl final : SipCore {
         break;
     }
     if (!is_trusted && authenticated) {
-      std::lock_guard security_lock(security_mu);
-      limiter.refund(ip);
+      guard.refund(ip);
     }
   }
 
@@ -483,7 +432,9 @@ struct SipServer::Impl final : SipCore {
     if (reg) {
       if (msg.status() >= 200) {
         shard.registrations.erase(d.id);
-        registration_response(*reg, d.id, msg);
+        if (auto resend = trunks.on_response(*reg, d.id, msg, Steady::now())) {
+          send_register(std::move(*resend));
+        }
       }
       return;
     }
@@ -527,9 +478,7 @@ struct SipServer::Impl final : SipCore {
     // lives on one thread. With n shards a random id lands right 1 time in n.
     for (;;) {
       std::string id = crypto::random_hex(16) + "@cohort";
-      std::size_t got = 0;
-      shard_of(id, &got);
-      if (got == index) {
+      if (shard_index(id) == index) {
         return id;
       }
     }
@@ -595,42 +544,16 @@ struct SipServer::Impl final : SipCore {
   }
 
   std::optional<net::Endpoint> trunk_address(const model::Trunk& trunk) override {
-    std::lock_guard lock(trunk_mu);
-    return trunk_address_locked(trunk);
+    auto address = resolver.address(trunk.host);
+    if (!address) {
+      return std::nullopt;  // resolved off the SIP threads; this call fails over meanwhile
+    }
+    return net::Endpoint{std::move(*address), static_cast<std::uint16_t>(trunk.port)};
   }
 
-  std::optional<net::Endpoint> trunk_address_locked(const model::Trunk& trunk) {
-    const auto port = static_cast<std::uint16_t>(trunk.port);
-    if (is_ip_literal(trunk.host)) {
-      return net::Endpoint{trunk.host, port};
-    }
-    if (auto it = resolved.find(trunk.host); it != resolved.end()) {
-      return net::Endpoint{it->second.address, port};
-    }
-    // Resolved off the SIP threads; this call fails over meanwhile. A name that does not
-    // resolve is tried again every 60 s, not once per call.
-    if (wanted_hosts.insert(trunk.host).second) {
-      dns_cv.notify_one();
-    }
-    return std::nullopt;
-  }
+  bool acquire_trunk(const model::Trunk& trunk) override { return trunk_slots.acquire(trunk); }
 
-  bool acquire_trunk(const model::Trunk& trunk) override {
-    std::lock_guard lock(trunk_mu);
-    int& n = trunk_calls[trunk.id];
-    if (trunk.max_concurrent_calls > 0 && n >= trunk.max_concurrent_calls) {
-      return false;
-    }
-    ++n;
-    return true;
-  }
-
-  void release_trunk(model::TrunkId trunk) override {
-    std::lock_guard lock(trunk_mu);
-    if (auto it = trunk_calls.find(trunk); it != trunk_calls.end() && it->second > 0) {
-      --it->second;
-    }
-  }
+  void release_trunk(model::TrunkId trunk) override { trunk_slots.release(trunk); }
 
   std::shared_ptr<const routing::OutboundTable> outbound_table() override {
     model::SnapshotPtr snap = store.snapshot();
@@ -695,279 +618,17 @@ struct SipServer::Impl final : SipCore {
 
   // ---- trunk registrations ------------------------------------------------------------
 
-  /// Once a second (timer thread): start, refresh, retry or drop trunk registrations as the
-  /// snapshot and the clock say.
-  void trunk_tick() {
-    model::SnapshotPtr snap = store.snapshot();
-    const auto now = Steady::now();
-    struct Send {
-      model::TrunkId id;
-      std::string bytes;
-      net::Outbound route;
-      std::size_t shard;
-    };
-    std::vector<Send> out;
-    {
-      std::lock_guard lock(trunk_mu);
-      for (auto it = trunk_regs.begin(); it != trunk_regs.end();) {
-        const model::Trunk* t = snap->trunk(it->first);
-        if (t == nullptr || !t->register_enabled || t->host.empty()) {
-          it = trunk_regs.erase(it);  // the provider lets the registration expire
-        } else {
-          ++it;
-        }
-      }
-      for (model::TrunkId id : snap->trunk_ids()) {
-        const model::Trunk* t = snap->trunk(id);
-        if (t == nullptr || !t->register_enabled || t->host.empty()) {
-          continue;
-        }
-        TrunkReg& r = trunk_regs[id];
-        if (r.call_id.empty() || !(r.config == *t)) {
-          // New, or reconfigured: a fresh registration (new Call-ID, RFC 3261 §10.2.4).
-          r = TrunkReg{};
-          r.config = *t;
-          r.call_id = crypto::random_hex(16) + "@cohort";
-          r.from_tag = crypto::random_hex(6);
-          r.updated_at = now_s();
-          shard_of(r.call_id, &r.shard);
-        }
-        if (r.txn != 0 || now < r.next_attempt) {
-          continue;
-        }
-        auto address = trunk_address_locked(*t);
-        if (!address) {
-          r.state = "failed";
-          r.last_status = 0;
-          r.last_reason = "host does not resolve";
-          r.next_attempt = now + std::chrono::seconds(5);
-          continue;
-        }
-        r.challenged = false;
-        std::string bytes = register_request(r, {}, HeaderId::kAuthorization);
-        r.txn = ~0ull;  // in flight; the real id is set below
-        out.push_back(Send{id, std::move(bytes), trunk_route(*t, *address), r.shard});
-      }
-    }
-    for (Send& m : out) {
-      send_register(m.id, std::move(m.bytes), m.route, m.shard);
-    }
-  }
-
-  /// Starts the REGISTER transaction on the shard its Call-ID hashes to.
-  void send_register(model::TrunkId id, std::string bytes, const net::Outbound& route,
-                     std::size_t index) {
-    run_on(index, [this, id, index, route, bytes = std::move(bytes)]() mutable {
-      Shard& shard = *shards[index];
-      const TxnId txn = start_client(index, std::move(bytes), route, Steady::now());
+  /// Starts the client transaction of a REGISTER to a provider on the shard its Call-ID
+  /// hashes to.
+  void send_register(RegisterSend send) {
+    const std::size_t index = send.shard;
+    run_on(index, [this, index, send = std::move(send)]() mutable {
+      const TxnId txn = start_client(index, std::move(send.bytes), send.route, Steady::now());
       if (txn != 0) {
-        shard.registrations[txn] = id;
+        shards[index]->registrations[txn] = send.trunk;
       }
-      std::lock_guard lock(trunk_mu);
-      if (auto it = trunk_regs.find(id); it != trunk_regs.end()) {
-        it->second.txn = txn;
-        if (txn == 0) {
-          it->second.next_attempt = Steady::now() + std::chrono::seconds(5);
-        }
-      }
+      trunks.sent(send.trunk, txn, Steady::now());
     });
-  }
-
-  static net::Protocol protocol_of(const model::Trunk& t) {
-    return t.transport == model::TrunkTransport::kTcp ? net::Protocol::kTcp : net::Protocol::kUdp;
-  }
-  static std::string host_port_of(const model::Trunk& t) {
-    return t.port == 5060 ? t.host : fmt::format("{}:{}", t.host, t.port);
-  }
-  /// The registrar's URI: the Request-URI of REGISTER and the `uri` of its credentials.
-  static std::string registrar_uri(const model::Trunk& t) {
-    return fmt::format("sip:{}{}", host_port_of(t),
-                       protocol_of(t) == net::Protocol::kTcp ? ";transport=tcp" : "");
-  }
-  /// Where requests to trunk `t` go, its host resolved to `address`.
-  net::Outbound trunk_route(const model::Trunk& t, const net::Endpoint& address) const {
-    net::Outbound route;
-    route.protocol = protocol_of(t);
-    route.destination = net::Endpoint{address.address, static_cast<std::uint16_t>(t.port)};
-    route.local = local_endpoint(route.protocol);
-    return route;
-  }
-
-  /// The REGISTER of `r` (trunk_mu held). RFC 3261 §10.2: To = From = the AOR, one Call-ID
-  /// per registration and a CSeq that grows.
-  std::string register_request(TrunkReg& r, const std::string& authorization, HeaderId auth) {
-    const model::Trunk& t = r.config;
-    const net::Protocol p = protocol_of(t);
-    const std::string domain = t.from_domain.empty() ? host_port_of(t) : t.from_domain;
-    const std::string aor = fmt::format("sip:{}@{}", t.username, domain);
-    const std::string ruri = registrar_uri(t);
-    r.cseq += 1;
-    sip::MessageBuilder b = sip::MessageBuilder::request(Method::kRegister, ruri);
-    b.header(HeaderId::kVia,
-             fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
-                         via_address(p), mint_branch(r.shard)));
-    b.header(HeaderId::kMaxForwards, "70");
-    b.header(HeaderId::kFrom, fmt::format("<{}>;tag={}", aor, r.from_tag));
-    b.header(HeaderId::kTo, fmt::format("<{}>", aor));
-    b.header(HeaderId::kCallId, r.call_id);
-    b.header(HeaderId::kCSeq, fmt::format("{} REGISTER", r.cseq));
-    b.header(HeaderId::kContact, fmt::format("<sip:{}@{}{}>", t.username, via_address(p),
-                                             p == net::Protocol::kTcp ? ";transport=tcp" : ""));
-    b.header(HeaderId::kExpires, std::to_string(r.unregistering ? 0 : t.register_expires_s));
-    if (!authorization.empty()) {
-      b.header(auth, authorization);
-    }
-    b.header(HeaderId::kUserAgent, kUserAgent);
-    return b.str();
-  }
-
-  void registration_failed(model::TrunkId id, TxnId txn, int status, std::string_view reason) {
-    std::lock_guard lock(trunk_mu);
-    auto it = trunk_regs.find(id);
-    if (it == trunk_regs.end() || it->second.txn != txn) {
-      return;
-    }
-    TrunkReg& r = it->second;
-    r.txn = 0;
-    r.state = "failed";
-    r.last_status = status;
-    r.last_reason = std::string(reason);
-    r.expires_at = 0;
-    r.updated_at = now_s();
-    // Retry with exponential backoff: 5 s, 10 s, 20 s … 5 min.
-    r.backoff = std::clamp(r.backoff * 2, std::chrono::seconds(5), std::chrono::seconds(300));
-    r.next_attempt = Steady::now() + r.backoff;
-    spdlog::warn("trunk event=register_failed trunk={} status={} reason=\"{}\" retry_s={}",
-                 r.config.name, status, reason, r.backoff.count());
-  }
-
-  void registration_response(model::TrunkId id, TxnId txn, const sip::Message& msg) {
-    const int status = msg.status();
-    std::string resend;
-    net::Outbound route;
-    std::size_t index = 0;
-    {
-      std::lock_guard lock(trunk_mu);
-      auto it = trunk_regs.find(id);
-      if (it == trunk_regs.end() || it->second.txn != txn) {
-        return;
-      }
-      TrunkReg& r = it->second;
-      if ((status == 401 || status == 407) && !r.challenged && !r.config.username.empty()) {
-        const bool proxy = status == 407;
-        auto value = msg.header(proxy ? HeaderId::kProxyAuthenticate : HeaderId::kWwwAuthenticate);
-        std::optional<sip::digest::ReceivedChallenge> challenge;
-        if (value) {
-          if (auto parsed = sip::digest::parse_challenge(*value)) {
-            challenge = std::move(*parsed);
-          }
-        }
-        if (challenge && (!r.config.auth_realm || *r.config.auth_realm == challenge->realm)) {
-          const model::Trunk& t = r.config;
-          if (auto address = trunk_address_locked(t)) {
-            r.challenged = true;
-            resend = register_request(
-                r,
-                sip::digest::authorization_value(*challenge, t.username, t.password, "REGISTER",
-                                                 registrar_uri(t), crypto::random_hex(8), 1),
-                proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization);
-            route = trunk_route(t, *address);
-            index = r.shard;
-            r.txn = ~0ull;
-          }
-        }
-      }
-      if (resend.empty()) {
-        r.txn = 0;
-        r.last_status = status;
-        r.last_reason = std::string(msg.reason());
-        r.updated_at = now_s();
-        if (status >= 200 && status < 300) {
-          std::int64_t expires = r.config.register_expires_s;
-          if (auto e = msg.header(HeaderId::kExpires)) {
-            expires = std::strtol(std::string(*e).c_str(), nullptr, 10);
-          }
-          if (auto contacts = sip::parse_contacts(msg); contacts) {
-            for (const sip::NameAddr& c : contacts->contacts) {
-              if (c.uri.user == r.config.username) {
-                if (auto e = sip::find_param(c.params, "expires")) {
-                  expires = std::strtol(std::string(*e).c_str(), nullptr, 10);
-                }
-              }
-            }
-          }
-          expires = std::max<std::int64_t>(expires, 1);
-          r.state = "registered";
-          r.expires_at = now_s() + expires;
-          r.backoff = std::chrono::seconds(0);
-          // Refresh well before expiry: half-way for short grants, a minute early for long.
-          const std::int64_t refresh = std::max<std::int64_t>(expires / 2, expires - 60);
-          r.next_attempt = Steady::now() + std::chrono::seconds(refresh);
-          spdlog::info("trunk event=registered trunk={} expires_s={}", r.config.name, expires);
-        } else {
-          r.state = "failed";
-          r.expires_at = 0;
-          r.backoff = std::clamp(r.backoff * 2, std::chrono::seconds(5), std::chrono::seconds(300));
-          r.next_attempt = Steady::now() + r.backoff;
-          spdlog::warn("trunk event=register_failed trunk={} status={} reason=\"{}\" retry_s={}",
-                       r.config.name, status, msg.reason(), r.backoff.count());
-        }
-      }
-    }
-    if (!resend.empty()) {
-      // Called with the shard lock held (from on_response): start the transaction directly.
-      Shard& shard = *shards[index];
-      const TxnId next = start_client(index, std::move(resend), route, Steady::now());
-      if (next != 0) {
-        shard.registrations[next] = id;
-      }
-      std::lock_guard lock(trunk_mu);
-      if (auto it = trunk_regs.find(id); it != trunk_regs.end()) {
-        it->second.txn = next;
-      }
-    }
-  }
-
-  /// Resolves trunk host names off the SIP threads: every 60 s, and at once when a call or
-  /// registration found a name missing.
-  void dns_loop() {
-    std::unique_lock lock(trunk_mu);
-    while (!dns_stopping) {
-      const std::unordered_set<std::string> wanted = wanted_hosts;
-      lock.unlock();
-      model::SnapshotPtr snap = store.snapshot();
-      std::unordered_map<std::string, net::Endpoint> found;
-      for (model::TrunkId id : snap->trunk_ids()) {
-        const model::Trunk* t = snap->trunk(id);
-        if (t == nullptr || t->host.empty() || is_ip_literal(t->host) || found.count(t->host) ||
-            !wanted.count(t->host)) {
-          continue;
-        }
-        addrinfo hints{};
-        hints.ai_family = AF_UNSPEC;
-        hints.ai_socktype = SOCK_DGRAM;
-        addrinfo* res = nullptr;
-        if (::getaddrinfo(t->host.c_str(), nullptr, &hints, &res) == 0 && res != nullptr) {
-          char buf[INET6_ADDRSTRLEN] = {};
-          if (res->ai_family == AF_INET) {
-            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr, buf,
-                        sizeof buf);
-          } else {
-            ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr, buf,
-                        sizeof buf);
-          }
-          found[t->host] = net::Endpoint{buf, 0};
-          ::freeaddrinfo(res);
-        } else {
-          spdlog::warn("trunk event=resolve_failed trunk={} host={}", t->name, t->host);
-        }
-      }
-      lock.lock();
-      resolved = std::move(found);
-      if (wanted_hosts.size() == wanted.size()) {
-        dns_cv.wait_for(lock, std::chrono::seconds(60));
-      }
-    }
   }
 
   /// RFC 3261 §21.4 / RFC 4475: answer what can be answered, drop the rest.
@@ -1070,76 +731,33 @@ struct SipServer::Impl final : SipCore {
 
   Reply challenge(const sip::Message& req, std::string_view top_via, bool stale) {
     ++n_challenges;
-    const std::string nonce = digest::make_nonce(secret, opts.realm, now_s());
     // The same status and header set whatever went wrong (unknown user, wrong password,
     // no credentials): nothing tells an attacker which extensions exist.
     return reply(req, top_via, 401, {}, [&](sip::MessageBuilder& b) {
-      for (digest::Algorithm a : algorithms) {
-        b.header(HeaderId::kWwwAuthenticate,
-                 digest::challenge_value(digest::Challenge{opts.realm, nonce, {}, a, stale}));
+      for (const std::string& value : auth.challenges(stale, now_s())) {
+        b.header(HeaderId::kWwwAuthenticate, value);
       }
     });
   }
 
   Auth authenticate(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
                     const model::Snapshot& snap, std::int64_t now_ms, bool is_trusted) {
-    auto found = digest::find_credentials(req.headers(), HeaderId::kAuthorization, opts.realm);
-    if (!found || !*found) {
-      return Auth{nullptr, challenge(req, top_via, false)};
-    }
-    const digest::Credentials& creds = **found;
-    const model::User* user = snap.user_by_extension(creds.username);
-    if (user != nullptr && !user->active) {
-      user = nullptr;  // an inactive user looks exactly like an unknown one
-    }
-    digest::StoredHa1 stored;
-    const digest::StoredHa1* stored_ptr = nullptr;
-    if (user != nullptr && !user->digest.empty()) {
-      stored = {user->digest.realm, user->digest.ha1_md5, user->digest.ha1_sha256};
-      stored_ptr = &stored;
-    }
-    digest::VerifyOptions vo;
-    vo.realm = opts.realm;
-    vo.secret = secret;
-    vo.nonce_ttl = opts.nonce_ttl_s;
-    // Hash outside any lock; the replay check below is the only shared state.
-    digest::Verdict v = digest::verify(creds, req.method_token(), stored_ptr, vo, now_s());
+    AuthVerdict v = auth.verify(req, snap, now_s());
     switch (v.outcome) {
-      case digest::Outcome::kOk: {
-        auto nc = digest::parse_nonce_count(creds.nc.value_or(""));
-        std::lock_guard lock(nonce_mu);
-        if (!nc || !counts.accept(creds.nonce, *nc)) {
-          return Auth{nullptr, challenge(req, top_via, false)};  // a replay
-        }
-        return Auth{user, std::nullopt};
-      }
-      case digest::Outcome::kStale:
+      case AuthOutcome::kAuthenticated:
+        return Auth{v.user, std::nullopt};
+      case AuthOutcome::kStale:
         return Auth{nullptr, challenge(req, top_via, true)};
-      case digest::Outcome::kBadCredentials:
-        record_failure(in, creds.username, now_ms, is_trusted);
+      case AuthOutcome::kFailed:
+        ++n_auth_failures;
+        if (!is_trusted) {  // never banned; the failure is still counted
+          guard.record_failure(in.source.address, v.username, now_ms);
+        }
         return Auth{nullptr, challenge(req, top_via, false)};
-      default:
-        return Auth{nullptr, challenge(req, top_via, false)};
+      case AuthOutcome::kChallenge:
+        break;
     }
-  }
-
-  void record_failure(const net::Inbound& in, std::string_view username, std::int64_t now_ms,
-                      bool is_trusted) {
-    ++n_auth_failures;
-    if (is_trusted) {
-      return;  // never banned; the failure is still counted
-    }
-    bool banned = false;
-    {
-      std::lock_guard lock(security_mu);
-      banned = failures.record_failure(in.source.address, now_ms, bans);
-    }
-    if (banned) {
-      ++n_bans;
-      spdlog::warn("security event=ban source={} last_username={} failures={} window_s={} ban_s={}",
-                   in.source.address, username, opts.ban_after_failures, opts.ban_window_s,
-                   opts.ban_duration_s);
-    }
+    return Auth{nullptr, challenge(req, top_via, false)};
   }
 
   Reply on_options(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
@@ -1367,14 +985,10 @@ struct SipServer::Impl final : SipCore {
       return;
     }
     registrar.expire(now_s());
-    trunk_tick();
-    const std::int64_t now_ms = steady_ms(now);
-    {
-      std::lock_guard lock(security_mu);
-      bans.prune(now_ms);
-      failures.prune(now_ms);
-      limiter.prune(now_ms);
+    for (RegisterSend& send : trunks.tick(*store.snapshot(), now)) {
+      send_register(std::move(send));
     }
+    guard.prune(steady_ms(now));
     // A burst of REGISTERs leaves ~32 s of transactions (Timer J) behind; once they are gone,
     // give the freed heap back to the system instead of keeping the peak resident.
     if (++sweeps % 10 == 0) {
@@ -1393,18 +1007,8 @@ SipServer::~SipServer() {
 
 Result<void> SipServer::start() {
   Impl& s = *impl_;
-  for (const std::string& name : s.opts.digest_algorithms) {
-    auto a = sip::digest::parse_algorithm(name);
-    if (!a) {
-      return fail(Error::invalid("sip.digest_algorithms",
-                                 fmt::format("unsupported digest algorithm '{}'", name)));
-    }
-    s.algorithms.push_back(*a);
-  }
-  if (s.algorithms.empty()) {
-    return fail(Error::invalid("sip.digest_algorithms", "at least one digest algorithm"));
-  }
-  COHORT_TRY_ASSIGN(s.trusted, TrustedNetworks::parse(s.opts.trusted_networks));
+  COHORT_TRY(s.auth.start());
+  COHORT_TRY(s.guard.start());
   COHORT_TRY(s.registrar.start(*s.store.snapshot(), s.now_s()));
 
   net::TransportOptions t;
@@ -1431,7 +1035,7 @@ Result<void> SipServer::start() {
     s.agent_board.load(cursors, last_calls, answers);
   }
   s.records.start();
-  s.dns_thread = std::thread([&s] { s.dns_loop(); });
+  s.resolver.start();
   if (auto started = s.transports->start(); !started) {
     stop();
     return started;
@@ -1458,14 +1062,7 @@ void SipServer::stop() {
   }
   s.registrar.stop();  // commits what is still queued
   s.records.stop();
-  {
-    std::lock_guard lock(s.trunk_mu);
-    s.dns_stopping = true;
-    s.dns_cv.notify_all();
-  }
-  if (s.dns_thread.joinable()) {
-    s.dns_thread.join();
-  }
+  s.resolver.stop();
 }
 
 std::vector<net::ListenAddress> SipServer::bound() const {
@@ -1486,8 +1083,7 @@ std::vector<BanInfo> SipServer::bans() const {
   const std::int64_t now_ms = steady_ms(Steady::now());
   const std::int64_t wall_ms = unix_seconds(s.clock.now()) * 1000;
   std::vector<BanInfo> out;
-  std::lock_guard lock(s.security_mu);
-  for (const Ban& b : s.bans.list(now_ms)) {
+  for (const Ban& b : s.guard.bans(now_ms)) {
     // Bans are kept on the steady clock; shown in wall-clock time.
     out.push_back(BanInfo{b.ip, (wall_ms - (now_ms - b.since_ms)) / 1000,
                           (wall_ms + (b.until_ms - now_ms)) / 1000,
@@ -1497,14 +1093,7 @@ std::vector<BanInfo> SipServer::bans() const {
 }
 
 bool SipServer::lift_ban(const std::string& address) {
-  Impl& s = *impl_;
-  std::lock_guard lock(s.security_mu);
-  s.failures.forget(address);
-  bool lifted = s.bans.lift(address);
-  if (lifted) {
-    spdlog::warn("security event=ban_lifted source={}", address);
-  }
-  return lifted;
+  return impl_->guard.lift_ban(address);
 }
 
 SipStats SipServer::stats() const {
@@ -1516,9 +1105,9 @@ SipStats SipServer::stats() const {
   st.dropped_unparseable = s.n_dropped;
   st.auth_challenges = s.n_challenges;
   st.auth_failures = s.n_auth_failures;
-  st.bans = s.n_bans;
-  st.banned_drops = s.n_banned_drops;
-  st.rate_limited = s.n_rate_limited;
+  st.bans = s.guard.bans_started();
+  st.banned_drops = s.guard.banned_drops();
+  st.rate_limited = s.guard.rate_limited();
   st.registrations = s.n_registrations;
   st.bindings = s.registrar.count();
   for (const auto& shard : s.shards) {
@@ -1554,21 +1143,8 @@ std::optional<TrunkStatus> SipServer::trunk_status(model::TrunkId id) const {
   if (t == nullptr) {
     return std::nullopt;
   }
-  TrunkStatus st;
-  std::lock_guard lock(s.trunk_mu);
-  if (auto it = s.trunk_calls.find(id); it != s.trunk_calls.end()) {
-    st.active_calls = it->second;
-  }
-  if (auto it = s.trunk_regs.find(id); it != s.trunk_regs.end() && t->register_enabled) {
-    const TrunkReg& r = it->second;
-    st.state = r.state;
-    st.last_status = r.last_status;
-    st.last_reason = r.last_reason;
-    st.expires_at = r.expires_at;
-    st.updated_at = r.updated_at;
-  } else if (t->register_enabled) {
-    st.state = "registering";
-  }
+  TrunkStatus st = s.trunks.status(*t);
+  st.active_calls = s.trunk_slots.active(id);
   return st;
 }
 

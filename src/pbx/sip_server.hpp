@@ -16,6 +16,7 @@
 #include "common/errc.hpp"
 #include "net/transport.hpp"
 #include "pbx/calls.hpp"
+#include "pbx/trunk_registrations.hpp"
 #include "sip/txn/types.hpp"
 #include "store/repository.hpp"
 
@@ -57,16 +58,6 @@ struct SipServerOptions {
 struct RegistrationInfo {
   model::UserId user = 0;
   store::BindingRecord binding;
-};
-
-/// A trunk's registration with its provider.
-struct TrunkStatus {
-  std::string state = "disabled";  ///< disabled | registering | registered | failed
-  int last_status = 0;
-  std::string last_reason;
-  std::int64_t expires_at = 0;
-  std::int64_t updated_at = 0;
-  int active_calls = 0;
 };
 
 struct BanInfo {
