@@ -9,10 +9,14 @@
 #include "net/transport.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cassert>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -627,38 +631,87 @@ asio::awaitable<void> serve(std::shared_ptr<Connection> c) {
 // ---------------------------------------------------------------------------------------
 // UDP
 
+// Datagrams read per recvmmsg(2) call: one wake-up and one system call for a burst.
+constexpr int kUdpBatch = 16;
+
+// Handles one datagram read into `data` (`truncated`: it was larger than the buffer).
+void on_datagram(Impl& impl, std::string_view data, bool truncated, const udp::endpoint& from,
+                 const Endpoint& local) {
+  if (truncated) {
+    // A 513 would need the message parsed, and the sender cannot be told reliably about a
+    // datagram we only saw part of: drop and count (RFC 3261 §18.1.1 has senders switch to
+    // TCP long before this).
+    bump(impl.counters.oversize);
+    spdlog::debug("sip udp datagram too large source={}", to_string(to_endpoint(from)));
+    return;
+  }
+  if (sip::skip_keepalives(data) == data.size()) {
+    // Empty or CRLF-only: a keep-alive (RFC 5626 §4.4.1, STUN is not offered), dropped.
+    return;
+  }
+  bump(impl.counters.udp_in);
+  Inbound in{Protocol::kUdp, to_endpoint(from), local, 0, std::string(data)};
+  impl.deliver(std::move(in));
+}
+
+// Waits until the socket is readable, then drains it with recvmmsg(2), kUdpBatch datagrams
+// per call, yielding to the shard's other work after each full batch.
 asio::awaitable<void> udp_loop(Impl& impl, udp::socket& socket, Endpoint local) {
   const std::size_t max = impl.options.limits.max_message_bytes;
-  // One byte more than allowed: a datagram that fills it was larger (and truncated).
-  std::vector<char> buffer(max + 1);
-  udp::endpoint from;
+  // One byte more than allowed per slot: a datagram that fills it was larger (truncated).
+  const std::size_t slot = max + 1;
+  std::vector<char> buffer(slot * kUdpBatch);
+  std::array<mmsghdr, kUdpBatch> msgs{};
+  std::array<iovec, kUdpBatch> iov{};
+  std::array<sockaddr_storage, kUdpBatch> from{};
   while (socket.is_open()) {
     error_code ec;
-    std::size_t n = co_await socket.async_receive_from(asio::buffer(buffer), from, token(ec));
+    co_await socket.async_wait(udp::socket::wait_read, token(ec));
     if (ec) {
       if (ec == asio::error::operation_aborted || !socket.is_open()) {
         break;
       }
-      // E.g. ECONNREFUSED from an earlier send's ICMP error: not fatal for a datagram socket.
-      spdlog::debug("sip udp receive error local={} error=\"{}\"", to_string(local), ec.message());
+      spdlog::debug("sip udp wait error local={} error=\"{}\"", to_string(local), ec.message());
       continue;
     }
-    if (n > max) {
-      // A 513 would need the message parsed, and the sender cannot be told reliably about a
-      // datagram we only saw part of: drop and count (RFC 3261 §18.1.1 has senders switch to
-      // TCP long before this).
-      bump(impl.counters.oversize);
-      spdlog::debug("sip udp datagram too large source={}", to_string(to_endpoint(from)));
-      continue;
+    for (;;) {
+      for (int i = 0; i < kUdpBatch; ++i) {
+        iov[i] = iovec{buffer.data() + static_cast<std::size_t>(i) * slot, slot};
+        msgs[i].msg_hdr = msghdr{};
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        msgs[i].msg_hdr.msg_name = &from[i];
+        msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+        msgs[i].msg_len = 0;
+      }
+      const int n =
+          ::recvmmsg(socket.native_handle(), msgs.data(), kUdpBatch, MSG_DONTWAIT, nullptr);
+      if (n < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+          // E.g. ECONNREFUSED from an earlier send's ICMP error: not fatal for a datagram
+          // socket.
+          spdlog::debug("sip udp receive error local={} errno={}", to_string(local), errno);
+        }
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        udp::endpoint peer;
+        std::memcpy(peer.data(), &from[i], msgs[i].msg_hdr.msg_namelen);
+        peer.resize(msgs[i].msg_hdr.msg_namelen);
+        const std::size_t len = msgs[i].msg_len;
+        const bool truncated = len > max || (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+        const char* data = buffer.data() + static_cast<std::size_t>(i) * slot;
+        on_datagram(impl, std::string_view(data, std::min(len, max)), truncated, peer, local);
+      }
+      if (n < kUdpBatch || !socket.is_open()) {
+        break;
+      }
+      // A full batch: let the shard's timers and other sockets run before the next one.
+      co_await asio::post(socket.get_executor(), asio::use_awaitable);
     }
-    std::string_view data(buffer.data(), n);
-    if (sip::skip_keepalives(data) == n) {
-      // Empty or CRLF-only: a keep-alive (RFC 5626 §4.4.1, STUN is not offered), dropped.
-      continue;
-    }
-    bump(impl.counters.udp_in);
-    Inbound in{Protocol::kUdp, to_endpoint(from), local, 0, std::string(data)};
-    impl.deliver(std::move(in));
   }
 }
 

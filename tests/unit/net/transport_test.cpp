@@ -466,6 +466,38 @@ TEST(UdpTransport, DropsKeepalivesAndCountsOversizeDatagrams) {
   EXPECT_EQ(t.stats().udp_in, 1u);
 }
 
+// A burst larger than one recvmmsg batch (16) arrives whole, in order, from its sources,
+// with the oversize datagram in the middle of a batch dropped alone.
+TEST(UdpTransport, ABurstIsReadInBatchesWholeAndInOrder) {
+  Collector got;
+  auto o = options_for({udp_on("127.0.0.1")});
+  o.threads = 1;  // one socket: the order of arrival is the order of delivery
+  o.limits.max_message_bytes = 1000;
+  Transports t(o, got.handler());
+  ASSERT_TRUE(t.start());
+  auto to = t.bound()[0].endpoint;
+  Fd a = udp_peer("127.0.0.1");
+  Fd b = udp_peer("127.0.0.1");
+  std::vector<std::string> sent;
+  for (int i = 0; i < 50; ++i) {
+    std::string m = sip_request("", "burst-" + std::to_string(i) + "@test", "UDP");
+    ASSERT_TRUE(send_datagram(i % 2 == 0 ? a : b, to, m));
+    sent.push_back(std::move(m));
+    if (i == 20) {
+      ASSERT_TRUE(send_datagram(a, to, sip_request(std::string(1200, 'x'))));  // oversize
+    }
+  }
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    auto in = got.at(i);
+    ASSERT_TRUE(in) << "datagram " << i << " of the burst was not delivered";
+    EXPECT_EQ(in->bytes, sent[i]) << i;
+    EXPECT_EQ(in->source, local_of(i % 2 == 0 ? a : b)) << i;
+  }
+  EXPECT_FALSE(got.at(sent.size(), kQuiet));
+  EXPECT_EQ(t.stats().udp_in, 50u);
+  EXPECT_EQ(t.stats().oversize, 1u);
+}
+
 // ---------------------------------------------------------------------------------------
 // TCP framing
 
