@@ -294,64 +294,85 @@ Expected<ContactList, ParseError> parse_contacts(const Message& m) {
 MessageBuilder MessageBuilder::request(Method method, std::string_view request_uri) {
   assert(method != Method::kUnknown);
   MessageBuilder b;
-  b.start_line_.reserve(request_uri.size() + 20);
-  b.start_line_ += to_string(method);
-  b.start_line_ += ' ';
-  b.start_line_ += request_uri;
-  b.start_line_ += " SIP/2.0";
+  b.method_ = method;
+  const std::string_view token = to_string(method);
+  b.head_.reserve(512);
+  b.head_ += token;
+  b.head_ += ' ';
+  b.first_len_ = static_cast<std::uint32_t>(token.size());
+  b.second_at_ = static_cast<std::uint32_t>(b.head_.size());
+  b.second_len_ = static_cast<std::uint32_t>(request_uri.size());
+  b.head_ += request_uri;
+  b.head_ += " SIP/2.0\r\n";
+  b.entries_.reserve(12);
   return b;
 }
 
 MessageBuilder MessageBuilder::response(int status, std::string_view reason) {
   assert(status >= 100 && status <= 699);
   MessageBuilder b;
-  b.start_line_ = "SIP/2.0 ";
-  b.start_line_ += std::to_string(status);
-  b.start_line_ += ' ';
-  b.start_line_ += reason;
+  b.status_ = status;
+  b.head_.reserve(512);
+  b.head_ += "SIP/2.0 ";
+  b.first_at_ = static_cast<std::uint32_t>(b.head_.size());
+  b.head_ += std::to_string(status);
+  b.first_len_ = 3;
+  b.head_ += ' ';
+  b.second_at_ = static_cast<std::uint32_t>(b.head_.size());
+  b.second_len_ = static_cast<std::uint32_t>(reason.size());
+  b.head_ += reason;
+  b.head_ += "\r\n";
+  b.entries_.reserve(12);
   return b;
+}
+
+void MessageBuilder::append(HeaderId id, std::string_view name, std::string_view value) {
+  if (id == HeaderId::kContentLength) {
+    return;  // written by str()/message() from the body: a caller's copy would contradict it
+  }
+  if (id == HeaderId::kContentType) {
+    content_type_ = value;
+    has_content_type_ = true;
+    return;
+  }
+  Entry e;
+  e.id = id;
+  e.name_at = static_cast<std::uint32_t>(head_.size());
+  e.name_len = static_cast<std::uint32_t>(name.size());
+  head_ += name;
+  head_ += ": ";
+  e.value_at = static_cast<std::uint32_t>(head_.size());
+  e.value_len = static_cast<std::uint32_t>(value.size());
+  head_ += value;
+  head_ += "\r\n";
+  entries_.push_back(e);
 }
 
 MessageBuilder& MessageBuilder::header(HeaderId id, std::string_view value) {
   assert(id != HeaderId::kOther);
-  headers_.emplace_back(header_name(id), value);
+  append(id, header_name(id), value);
   return *this;
 }
 
 MessageBuilder& MessageBuilder::header(std::string_view name, std::string_view value) {
-  headers_.emplace_back(name, value);
+  append(header_id(name), name, value);
   return *this;
 }
 
 MessageBuilder& MessageBuilder::body(std::string_view content_type, std::string_view body) {
   body_ = body;
-  for (auto& [name, value] : headers_) {
-    if (header_id(name) == HeaderId::kContentType) {
-      value = content_type;
-      return *this;
-    }
-  }
-  headers_.emplace_back(header_name(HeaderId::kContentType), content_type);
+  content_type_ = content_type;
+  has_content_type_ = true;
   return *this;
 }
 
 std::string MessageBuilder::str() const {
-  std::size_t size = start_line_.size() + body_.size() + 40;
-  for (const auto& [name, value] : headers_) {
-    size += name.size() + value.size() + 4;
-  }
   std::string out;
-  out.reserve(size);
-  out += start_line_;
-  out += "\r\n";
-  for (const auto& [name, value] : headers_) {
-    // str() owns Content-Length (RFC 3261 §20.14): a caller's copy would contradict it.
-    if (header_id(name) == HeaderId::kContentLength) {
-      continue;
-    }
-    out += name;
-    out += ": ";
-    out += value;
+  out.reserve(head_.size() + content_type_.size() + body_.size() + 48);
+  out += head_;
+  if (has_content_type_) {
+    out += "Content-Type: ";
+    out += content_type_;
     out += "\r\n";
   }
   out += "Content-Length: ";
@@ -359,6 +380,93 @@ std::string MessageBuilder::str() const {
   out += "\r\n\r\n";
   out += body_;
   return out;
+}
+
+Message MessageBuilder::message() && {
+  Message m;
+  std::vector<Entry> entries = std::move(entries_);
+  const std::size_t content_type_at = head_.size();
+  m.buffer_ = str();
+  const std::string_view buf = m.buffer_;
+  auto view = [&](std::uint32_t at, std::uint32_t len) { return buf.substr(at, len); };
+  if (status_ == 0) {
+    m.method_ = method_;
+    m.method_token_ = view(first_at_, first_len_);
+    m.request_uri_ = view(second_at_, second_len_);
+  } else {
+    m.status_ = status_;
+    m.reason_ = view(second_at_, second_len_);
+  }
+  // The two headers written last, where str() put them.
+  std::size_t at = content_type_at;
+  if (has_content_type_) {
+    entries.push_back(Entry{HeaderId::kContentType, static_cast<std::uint32_t>(at), 12,
+                            static_cast<std::uint32_t>(at + 14),
+                            static_cast<std::uint32_t>(content_type_.size())});
+    at += 14 + content_type_.size() + 2;
+  }
+  const std::string length = std::to_string(body_.size());
+  entries.push_back(Entry{HeaderId::kContentLength, static_cast<std::uint32_t>(at), 14,
+                          static_cast<std::uint32_t>(at + 16),
+                          static_cast<std::uint32_t>(length.size())});
+  m.body_ = buf.substr(buf.size() - body_.size());
+  m.headers_.reserve(entries.size());
+  bool have_via = false, have_from = false, have_to = false, have_call_id = false,
+       have_cseq = false, have_max_forwards = false;
+  for (const Entry& e : entries) {
+    Header h{e.id, view(e.name_at, e.name_len), view(e.value_at, e.value_len)};
+    m.headers_.push_back(h);
+    // The eager part, from the values as given (the first of each, as parse() does).
+    switch (h.id) {
+      case HeaderId::kVia:
+        if (!have_via) {
+          have_via = true;
+          m.top_via_ = detail::first_element(h.value);
+          if (auto via = detail::scan_via(m.top_via_)) {
+            m.branch_ = via->branch;
+          }
+        }
+        break;
+      case HeaderId::kFrom:
+      case HeaderId::kTo: {
+        bool& have = h.id == HeaderId::kFrom ? have_from : have_to;
+        if (!have) {
+          have = true;
+          if (auto na = detail::scan_name_addr(h.value, header_name(h.id))) {
+            (h.id == HeaderId::kFrom ? m.from_tag_ : m.to_tag_) = detail::find_tag(na->params);
+          }
+        }
+        break;
+      }
+      case HeaderId::kCallId:
+        if (!have_call_id) {
+          have_call_id = true;
+          m.call_id_ = h.value;
+        }
+        break;
+      case HeaderId::kCSeq:
+        if (!have_cseq) {
+          have_cseq = true;
+          if (auto cseq = detail::scan_cseq(h.value)) {
+            m.cseq_ = cseq->number;
+            m.cseq_method_token_ = cseq->method;
+            m.cseq_method_ = parse_method(cseq->method);
+          }
+        }
+        break;
+      case HeaderId::kMaxForwards:
+        if (!have_max_forwards) {
+          have_max_forwards = true;
+          if (auto mf = detail::parse_decimal(h.value, 255)) {
+            m.max_forwards_ = static_cast<int>(*mf);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return m;
 }
 
 // --- responses -----------------------------------------------------------------------------

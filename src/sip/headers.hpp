@@ -90,10 +90,30 @@ class MessageBuilder {
   MessageBuilder& body(std::string_view content_type, std::string_view body);
   /// The wire form with a correct Content-Length.
   std::string str() const;
+  /// The message as a value, without parsing its wire form again (issue 11: what Cohort
+  /// builds is sent, matched and stored as the value it was built as): the headers are
+  /// indexed as they were added, and the eager fields (top Via and branch, tags, Call-ID,
+  /// CSeq, Max-Forwards) read from the values given. The wire form is str()'s.
+  Message message() &&;
 
  private:
-  std::string start_line_;
-  std::vector<std::pair<std::string, std::string>> headers_;
+  // Appended as they come: one buffer, no allocation per header. Content-Type and
+  // Content-Length are kept aside and written last (the builder owns Content-Length,
+  // RFC 3261 §20.14; body() may set Content-Type after the headers).
+  struct Entry {
+    HeaderId id = HeaderId::kOther;
+    std::uint32_t name_at = 0, name_len = 0, value_at = 0, value_len = 0;
+  };
+  void append(HeaderId id, std::string_view name, std::string_view value);
+
+  std::string head_;  ///< start line, CRLF, then "Name: value" CRLF per header
+  std::vector<Entry> entries_;
+  Method method_ = Method::kUnknown;
+  int status_ = 0;
+  std::uint32_t first_at_ = 0, first_len_ = 0;    ///< method token / status code
+  std::uint32_t second_at_ = 0, second_len_ = 0;  ///< Request-URI / reason phrase
+  std::string content_type_;
+  bool has_content_type_ = false;
   std::string body_;
 };
 

@@ -143,6 +143,7 @@ class Message {
 
  private:
   friend Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limits);
+  friend class MessageBuilder;
   Message() = default;
 
   std::string buffer_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "sip/headers.hpp"
 #include "unit/sip/corpus.hpp"
@@ -56,6 +57,78 @@ TEST(MessageBuilder, BodyReplacesContentType) {
   EXPECT_EQ(wire.find("text/plain"), std::string::npos);
   EXPECT_NE(wire.find("Content-Type: application/sdp\r\nContent-Length: 5\r\n\r\nv=0\r\n"),
             std::string::npos);
+}
+
+/// Every accessor of a Message, for comparing the built value with the parsed wire form.
+void expect_same(const Message& built, const Message& parsed) {
+  EXPECT_EQ(built.bytes(), parsed.bytes());
+  EXPECT_EQ(built.is_request(), parsed.is_request());
+  EXPECT_EQ(built.method(), parsed.method());
+  EXPECT_EQ(built.method_token(), parsed.method_token());
+  EXPECT_EQ(built.request_uri(), parsed.request_uri());
+  EXPECT_EQ(built.status(), parsed.status());
+  EXPECT_EQ(built.reason(), parsed.reason());
+  ASSERT_EQ(built.headers().size(), parsed.headers().size()) << built.bytes();
+  for (std::size_t i = 0; i < built.headers().size(); ++i) {
+    EXPECT_EQ(built.headers()[i].id, parsed.headers()[i].id) << i;
+    EXPECT_EQ(built.headers()[i].name, parsed.headers()[i].name) << i;
+    EXPECT_EQ(built.headers()[i].value, parsed.headers()[i].value) << i;
+  }
+  EXPECT_EQ(built.body(), parsed.body());
+  EXPECT_EQ(built.call_id(), parsed.call_id());
+  EXPECT_EQ(built.cseq(), parsed.cseq());
+  EXPECT_EQ(built.cseq_method(), parsed.cseq_method());
+  EXPECT_EQ(built.cseq_method_token(), parsed.cseq_method_token());
+  EXPECT_EQ(built.from_tag(), parsed.from_tag());
+  EXPECT_EQ(built.to_tag(), parsed.to_tag());
+  EXPECT_EQ(built.top_via(), parsed.top_via());
+  EXPECT_EQ(built.branch(), parsed.branch());
+  EXPECT_EQ(built.max_forwards(), parsed.max_forwards());
+}
+
+// message() is the value parse(str()) would give, without the parse: requests and
+// responses, with and without a body, several Vias, a Via list in one header, Content-Type
+// given as a header, compact and unknown header names.
+TEST(MessageBuilder, MessageIsTheValueTheWireFormParsesTo) {
+  auto base = [](MessageBuilder b) {
+    b.header(HeaderId::kVia,
+             "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKfirst;rport, "
+             "SIP/2.0/TCP 192.0.2.9;branch=z9hG4bKsecond")
+        .header(HeaderId::kVia, "SIP/2.0/UDP 192.0.2.7;branch=z9hG4bKthird")
+        .header(HeaderId::kMaxForwards, "69")
+        .header(HeaderId::kFrom, "\"A, B\" <sip:a@example.com;x=y>;tag=ft")
+        .header(HeaderId::kTo, "sip:b@example.com;tag=tt")
+        .header(HeaderId::kCallId, "c1@192.0.2.1")
+        .header(HeaderId::kCSeq, "42 BYE")
+        .header("X-Other", "v")
+        .header("m", "<sip:a@192.0.2.1>");
+    return b;
+  };
+  std::vector<MessageBuilder> cases;
+  cases.push_back(base(MessageBuilder::request(Method::kBye, "sip:b@192.0.2.2;transport=tcp")));
+  cases.push_back(base(MessageBuilder::response(486, "Busy Here")));
+  cases.push_back(base(MessageBuilder::request(Method::kBye, "sip:b@example.com"))
+                      .body("application/sdp", "v=0\r\ns=-\r\n"));
+  cases.push_back(base(MessageBuilder::response(200, "OK"))
+                      .header(HeaderId::kContentType, "text/plain")
+                      .body("application/sdp", "v=0\r\n"));
+  cases.push_back(MessageBuilder::request(Method::kOptions, "sip:x@y")
+                      .header(HeaderId::kVia, "SIP/2.0/UDP h;branch=z9hG4bKo")
+                      .header(HeaderId::kFrom, "<sip:x@y>;tag=1")
+                      .header(HeaderId::kTo, "<sip:x@y>")
+                      .header(HeaderId::kCallId, "o@h")
+                      .header(HeaderId::kCSeq, "1 OPTIONS"));
+  for (MessageBuilder& b : cases) {
+    const std::string wire = b.str();
+    auto parsed = parse(wire);
+    ASSERT_TRUE(parsed.has_value()) << parsed.error().reason << "\n" << wire;
+    Message built = std::move(b).message();
+    SCOPED_TRACE(wire);
+    expect_same(built, *parsed);
+    // The views point into the value's own buffer, which survives a move.
+    Message moved = std::move(built);
+    expect_same(moved, *parsed);
+  }
 }
 
 TEST(MakeResponse, CopiesTheTransactionHeaders) {
