@@ -1,0 +1,109 @@
+#pragma once
+// PURE: where a call goes next (docs/routing.md "Destinations and fallbacks"). Given the
+// snapshot the call started with, a destination (an inbound route's, or a group's fallback
+// or closed destination) and the groups the call has been through, it returns one step for
+// the shell to carry out: distribute over a group, ring a user, dial a number, or end the
+// call with a status — following closed groups, fallback chains, loops and the hop limit on
+// the way, so that the shell decides none of it. The caller ID a number is dialled with is
+// decided here too (present_caller_id).
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "model/destination.hpp"
+#include "model/snapshot.hpp"
+#include "routing/outbound.hpp"
+
+namespace cohort::routing {
+
+/// Why a call leaves a group for its fallback (or closed) destination.
+enum class LeaveReason : std::uint8_t {
+  kClosed,    ///< outside the group's business hours (its closed destination)
+  kNoAgents,  ///< nobody could be offered the call
+  kNoAnswer,  ///< members were offered it and max_wait_s passed without an answer
+};
+/// "closed", "no_agents", "no_answer": the CDR's fallback_reason.
+std::string_view to_string(LeaveReason r);
+
+/// Why a call ends without reaching anyone.
+enum class EndCause : std::uint8_t {
+  kRoutingGap,            ///< the destination no longer exists
+  kInactiveUser,          ///< a deactivated user
+  kVoicemailUnavailable,  ///< voicemail is not built yet
+  kHangup,                ///< a `hangup` destination, or a group with nowhere to go
+  kFallbackLoop,          ///< the chain came back to a group it had left
+  kHopLimit,              ///< more groups than FlowState::max_hops
+};
+std::string_view to_string(EndCause c);
+
+/// Distribute the call over `group`'s members (the group is open now).
+struct EnterGroup {
+  model::GroupId group = 0;
+  std::string timezone = "UTC";  ///< its schedule's, for day boundaries (fewest_calls)
+  bool operator==(const EnterGroup&) const = default;
+};
+/// Ring every binding of `user`.
+struct RingUser {
+  model::UserId user = 0;
+  bool operator==(const RingUser&) const = default;
+};
+/// Dial an outside number through the outbound rules, as `as_group`'s call when set.
+struct DialNumber {
+  std::string number;
+  std::optional<model::GroupId> as_group;
+  bool operator==(const DialNumber&) const = default;
+};
+/// End the call: the caller gets `status` `reason_phrase`.
+struct EndCall {
+  EndCause cause = EndCause::kHangup;
+  int status = 480;
+  std::string reason_phrase;
+  bool operator==(const EndCall&) const = default;
+};
+using Action = std::variant<EnterGroup, RingUser, DialNumber, EndCall>;
+
+/// The groups a call has been distributed by, in order (each at most once), and the limit.
+struct FlowState {
+  std::span<const model::GroupId> visited;
+  int max_hops = 8;
+};
+
+/// One step and what it went through to get there.
+struct Step {
+  Action action;
+  /// Groups the step passed through or enters, in order, to add to FlowState::visited
+  /// (a closed group counts: the call was offered to it).
+  std::vector<model::GroupId> entered;
+  /// The last group the call left on the way, why, and the destination it took there (the
+  /// CDR's fallback fields); unset when no group was left.
+  std::optional<model::GroupId> left_group;
+  std::optional<LeaveReason> left_because;
+  std::optional<model::Destination> left_to;
+  /// Whether the user or number reached is a group's fallback (answered_by, disposition).
+  bool via_fallback = false;
+};
+
+/// Where a call for `destination` goes at `now_ms` (unix ms). `from_group`: the group whose
+/// fallback or closed destination it is (nullopt for an inbound route's destination).
+Step route(const model::Snapshot& snapshot, const model::Destination& destination,
+           std::optional<model::GroupId> from_group, const FlowState& state, std::int64_t now_ms);
+
+/// Where a call goes when it leaves group `group` for `reason`: the closed destination
+/// (default: the group's voicemail) when closed, else the fallback; the end when none.
+Step leave(const model::Snapshot& snapshot, model::GroupId group, LeaveReason reason,
+           const FlowState& state, std::int64_t now_ms);
+
+/// The caller ID an outside call presents (the From user part): the rule's choice, else
+/// `as_group`'s outbound caller ID, else the caller's own user part. `group` is set to the
+/// group whose ID it is, if any.
+std::string present_caller_id(const model::Snapshot& snapshot, const OutboundPlan& plan,
+                              std::optional<model::GroupId> as_group,
+                              std::string_view caller_user_part,
+                              std::optional<model::GroupId>* group);
+
+}  // namespace cohort::routing
