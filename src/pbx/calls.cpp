@@ -11,6 +11,7 @@
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 #include "routing/distribution.hpp"
+#include "routing/flow.hpp"
 #include "routing/schedule.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
@@ -473,13 +474,14 @@ struct CallController::Impl {
     c.direction = nc.from_trunk ? "inbound" : "outbound";
     c.cdr.direction = c.direction;
     if (nc.from_trunk) {
-      std::shared_ptr<const routing::InboundTable> inbound = core.inbound_table();
+      std::shared_ptr<const routing::InboundTable> inbound = core.inbound_table(c.snap);
       if (const model::InboundRoute* r = inbound->match(*nc.from_trunk, dialled, c.cdr.caller)) {
         c.cdr.inbound_route = r->id;
         c.cdr.did = dialled;
         spdlog::info("call event=inbound call={} trunk={} did={} caller={} route=\"{}\"", c.id,
                      *nc.from_trunk, dialled, c.cdr.caller, r->name);
-        route_to(nc.shard, c, r->destination, std::nullopt, now);
+        take(nc.shard, c,
+             routing::route(snap, r->destination, std::nullopt, flow(c), core.now_ms()), now);
         return;
       }
     }
@@ -496,11 +498,14 @@ struct CallController::Impl {
         }
         c.direction = "internal";
         c.cdr.direction = c.direction;
-        enter_group(nc.shard, c, owner->id, now);
+        take(
+            nc.shard, c,
+            routing::route(snap, model::DestGroup{owner->id}, std::nullopt, flow(c), core.now_ms()),
+            now);
         return;
       }
     }
-    std::shared_ptr<const routing::OutboundTable> table = core.outbound_table();
+    std::shared_ptr<const routing::OutboundTable> table = core.outbound_table(c.snap);
     routing::OutboundRequest req;
     req.caller = nc.caller;
     req.from_trunk = nc.from_trunk;
@@ -588,65 +593,82 @@ struct CallController::Impl {
 
   // ---- destinations and groups (issue 5) --------------------------------------------
 
-  /// Sends the call on to `d`. `from_group`: the group whose fallback or closed destination
-  /// `d` is (nullopt for an inbound route's destination).
-  void route_to(std::size_t shard, Call& c, const model::Destination& d,
-                std::optional<model::GroupId> from_group, TimePoint now) {
-    const model::Snapshot& snap = *c.snap;
-    if (const auto* g = std::get_if<model::DestGroup>(&d)) {
-      enter_group(shard, c, g->id, now);
+  /// The groups the call has been through, for routing::route / leave.
+  routing::FlowState flow(const Call& c) const {
+    return routing::FlowState{c.visited, opts.max_fallback_hops};
+  }
+
+  /// Carries out where routing:: says the call goes next: records the groups it passed
+  /// through and the fallback it took, then enters a group, rings a user, dials a number or
+  /// ends the call.
+  void take(std::size_t shard, Call& c, const routing::Step& step, TimePoint now) {
+    for (model::GroupId g : step.entered) {
+      c.visited.push_back(g);
+      if (!c.cdr.group) {
+        c.cdr.group = g;
+        ++n_group_calls;
+      }
+    }
+    if (step.left_because) {
+      const model::Group* g = step.left_group ? c.snap->group(*step.left_group) : nullptr;
+      const std::string_view group_name = g != nullptr ? std::string_view(g->name) : "-";
+      c.cdr.fallback_reason = std::string(routing::to_string(*step.left_because));
+      if (step.left_to) {
+        c.cdr.fallback_to = model::destination_to_json(*step.left_to).dump();
+        spdlog::info("call event=fallback call={} group={} reason={} to={}", c.id, group_name,
+                     c.cdr.fallback_reason, c.cdr.fallback_to);
+      } else {
+        spdlog::info("call event=group_gave_up call={} group={} reason={}", c.id, group_name,
+                     c.cdr.fallback_reason);
+      }
+    }
+    if (const auto* e = std::get_if<routing::EnterGroup>(&step.action)) {
+      start_hunt(shard, c, e->group, e->timezone, now);
       return;
     }
     c.ring_deadline = now + opts.ring_timeout;
-    if (const auto* u = std::get_if<model::DestUser>(&d)) {
-      const model::User* user = snap.user(u->id);
-      if (user == nullptr) {
-        routing_gap(shard, c, "user", u->id, now);
-        return;
-      }
-      c.via_fallback = from_group.has_value();
-      if (!user->active) {
-        fail_call(shard, c, 480, "Temporarily Unavailable", "failed", now);
-        return;
-      }
-      ring_user(shard, c, *user, now);
+    if (const auto* u = std::get_if<routing::RingUser>(&step.action)) {
+      c.via_fallback = step.via_fallback;
+      ring_user(shard, c, *c.snap->user(u->user), now);
       return;
     }
-    if (const auto* v = std::get_if<model::DestVoicemail>(&d)) {
-      const bool exists = v->box == model::DestVoicemail::Box::kUser ? snap.user(v->id) != nullptr
-                                                                     : snap.group(v->id) != nullptr;
-      if (!exists) {
-        routing_gap(shard, c, v->box == model::DestVoicemail::Box::kUser ? "user" : "group", v->id,
-                    now);
-        return;
-      }
-      // Voicemail is carried out by the media issue; until then the caller is told so.
-      fail_call(shard, c, 480, "Temporarily Unavailable: voicemail not available yet",
-                "voicemail_unavailable", now);
+    if (const auto* n = std::get_if<routing::DialNumber>(&step.action)) {
+      c.via_fallback = step.via_fallback;
+      dial_number(shard, c, n->number, n->as_group, now);
       return;
     }
-    if (const auto* n = std::get_if<model::DestNumber>(&d)) {
-      c.via_fallback = from_group.has_value();
-      dial_number(shard, c, n->number, from_group, now);
-      return;
+    const auto& end = std::get<routing::EndCall>(step.action);
+    // How the call ended: the reason it left its group, when it left one.
+    std::string disposition =
+        c.cdr.fallback_reason.empty() ? std::string("failed") : c.cdr.fallback_reason;
+    switch (end.cause) {
+      case routing::EndCause::kRoutingGap:
+        spdlog::warn("call event=routing_gap call={}", c.id);
+        disposition = "routing_gap";
+        break;
+      case routing::EndCause::kInactiveUser:
+        disposition = "failed";
+        break;
+      case routing::EndCause::kVoicemailUnavailable:
+        disposition = "voicemail_unavailable";
+        break;
+      case routing::EndCause::kFallbackLoop:
+      case routing::EndCause::kHopLimit:
+        spdlog::warn("call event={} call={} visited={}", routing::to_string(end.cause), c.id,
+                     c.visited.size());
+        c.cdr.hangup_cause = std::string(routing::to_string(end.cause));
+        break;
+      case routing::EndCause::kHangup:
+        break;
     }
-    // hangup: the reason the call left its group is how it ended.
-    fail_call(shard, c, 480, "Temporarily Unavailable",
-              c.cdr.fallback_reason.empty() ? "failed" : c.cdr.fallback_reason, now);
-  }
-
-  void routing_gap(std::size_t shard, Call& c, std::string_view kind, std::int64_t id,
-                   TimePoint now) {
-    spdlog::warn("call event=routing_gap call={} missing={} id={}", c.id, kind, id);
-    fail_call(shard, c, 480, "Temporarily Unavailable: destination no longer exists", "routing_gap",
-              now);
+    fail_call(shard, c, end.status, end.reason_phrase, disposition, now);
   }
 
   /// An outside number as a destination: through the outbound rules, as the group's own
   /// call (its caller ID presented) or, for an inbound route, as the trunk caller's.
   void dial_number(std::size_t shard, Call& c, const std::string& number,
                    std::optional<model::GroupId> as_group, TimePoint now) {
-    std::shared_ptr<const routing::OutboundTable> table = core.outbound_table();
+    std::shared_ptr<const routing::OutboundTable> table = core.outbound_table(c.snap);
     routing::OutboundRequest req;
     req.number = number;
     req.as_group = as_group;
@@ -662,20 +684,10 @@ struct CallController::Impl {
       return;
     }
     c.cdr.rule = plan.rule;
-    c.cdr.caller_id_group = plan.group;
     c.number = plan.number;
     c.cdr.number_sent = plan.number;
-    c.caller_id = plan.caller_id;
-    if (c.caller_id.empty() && as_group) {
-      const model::Group* g = c.snap->group(*as_group);
-      if (g != nullptr && g->outbound_caller_id && !g->outbound_caller_id->empty()) {
-        c.caller_id = *g->outbound_caller_id;
-        c.cdr.caller_id_group = g->id;
-      }
-    }
-    if (c.caller_id.empty()) {
-      c.caller_id = c.caller_user_part;
-    }
+    c.caller_id = routing::present_caller_id(*c.snap, plan, as_group, c.caller_user_part,
+                                             &c.cdr.caller_id_group);
     c.cdr.caller_id = c.caller_id;
     c.trunks.clear();
     c.next_trunk = 0;
@@ -705,49 +717,12 @@ struct CallController::Impl {
     });
   }
 
-  void enter_group(std::size_t shard, Call& c, model::GroupId id, TimePoint now) {
-    const model::Snapshot& snap = *c.snap;
-    const model::Group* g = snap.group(id);
-    if (g == nullptr) {
-      routing_gap(shard, c, "group", id, now);
-      return;
-    }
-    const std::string_view ended_as =
-        c.cdr.fallback_reason.empty() ? std::string_view("failed") : c.cdr.fallback_reason;
-    if (std::find(c.visited.begin(), c.visited.end(), id) != c.visited.end()) {
-      spdlog::warn("call event=fallback_loop call={} group={} visited={}", c.id, g->name,
-                   c.visited.size());
-      c.cdr.hangup_cause = "fallback_loop";
-      fail_call(shard, c, 480, "Temporarily Unavailable: fallback loop", std::string(ended_as),
-                now);
-      return;
-    }
-    if (static_cast<int>(c.visited.size()) >= opts.max_fallback_hops) {
-      spdlog::warn("call event=hop_limit call={} group={} hops={}", c.id, g->name,
-                   c.visited.size());
-      fail_call(shard, c, 480, "Temporarily Unavailable: too many fallback hops",
-                std::string(ended_as), now);
-      return;
-    }
-    c.visited.push_back(id);
-    if (!c.cdr.group) {
-      c.cdr.group = id;
-      ++n_group_calls;
-    }
+  /// Distributes the call over group `id` (open: routing::route checked), its day
+  /// boundaries in `timezone`.
+  void start_hunt(std::size_t shard, Call& c, model::GroupId id, const std::string& timezone,
+                  TimePoint now) {
+    const model::Group* g = c.snap->group(id);
     const std::int64_t now_ms = core.now_ms();
-    std::string timezone = "UTC";
-    if (g->schedule) {
-      if (const model::Schedule* sched = snap.schedule(*g->schedule)) {
-        timezone = sched->timezone;
-        const routing::ScheduleState state = routing::schedule_state(*sched, now_ms);
-        if (!state.open) {
-          spdlog::info("call event=group_closed call={} group={} schedule={} reason={}", c.id,
-                       g->name, sched->name, state.reason);
-          leave_group(shard, c, *g, "closed", now);
-          return;
-        }
-      }
-    }
     Hunt& h = c.hunt.emplace();
     h.group = id;
     h.group_name = g->name;
@@ -761,7 +736,7 @@ struct CallController::Impl {
     c.ring_deadline = std::max(c.ring_deadline, h.max_deadline + opts.ring_timeout);
     if (!plan_round(c, *g, timezone, now_ms)) {
       spdlog::info("call event=no_agents call={} group={}", c.id, g->name);
-      leave_group(shard, c, *g, "no_agents", now);
+      leave_group(shard, c, *g, routing::LeaveReason::kNoAgents, now);
       return;
     }
     send_ringback(shard, c, now);
@@ -856,7 +831,9 @@ struct CallController::Impl {
     h.attempt_deadline = now + opts.hunt_retry;
     if (h.attempt_deadline >= h.max_deadline) {
       const model::Group* g = snap.group(h.group);
-      leave_group(shard, c, *g, h.offered ? "no_answer" : "no_agents", now);
+      leave_group(shard, c, *g,
+                  h.offered ? routing::LeaveReason::kNoAnswer : routing::LeaveReason::kNoAgents,
+                  now);
       return;
     }
     core.arm(shard, c.key, h.attempt_deadline);
@@ -939,31 +916,15 @@ struct CallController::Impl {
 
   /// The call leaves group `g` for its closed destination (reason "closed") or its fallback
   /// ("no_answer", "no_agents"); without one it ends with the reason as its disposition.
-  void leave_group(std::size_t shard, Call& c, const model::Group& g, std::string_view reason,
+  /// The call leaves the group distributing it for `reason`: its attempts end, and
+  /// routing::leave says where it goes.
+  void leave_group(std::size_t shard, Call& c, const model::Group& g, routing::LeaveReason reason,
                    TimePoint now) {
     if (c.hunt) {
       end_attempt(shard, c, "cancelled", now);
       c.hunt.reset();
     }
-    c.cdr.fallback_reason = std::string(reason);
-    std::optional<model::Destination> dest;
-    if (reason == "closed") {
-      dest =
-          g.closed_destination
-              ? *g.closed_destination
-              : model::Destination{model::DestVoicemail{model::DestVoicemail::Box::kGroup, g.id}};
-    } else {
-      dest = g.fallback;
-    }
-    if (!dest) {
-      spdlog::info("call event=group_gave_up call={} group={} reason={}", c.id, g.name, reason);
-      fail_call(shard, c, 480, "Temporarily Unavailable", std::string(reason), now);
-      return;
-    }
-    c.cdr.fallback_to = model::destination_to_json(*dest).dump();
-    spdlog::info("call event=fallback call={} group={} reason={} to={}", c.id, g.name, reason,
-                 c.cdr.fallback_to);
-    route_to(shard, c, *dest, g.id, now);
+    take(shard, c, routing::leave(*c.snap, g.id, reason, flow(c), core.now_ms()), now);
   }
 
   void try_next_trunk(std::size_t shard, Call& c, TimePoint now) {
@@ -1781,7 +1742,9 @@ struct CallController::Impl {
         spdlog::info("call event=max_wait call={} group={}", c.id, h.group_name);
         end_attempt(shard, c, "no_answer", now);
         const model::Group* g = c.snap->group(h.group);
-        leave_group(shard, c, *g, h.offered ? "no_answer" : "no_agents", now);
+        leave_group(shard, c, *g,
+                    h.offered ? routing::LeaveReason::kNoAnswer : routing::LeaveReason::kNoAgents,
+                    now);
         return;
       }
       if (now >= h.attempt_deadline) {
@@ -1794,7 +1757,9 @@ struct CallController::Impl {
             }
           }
           if (!plan_round(c, *g, timezone, core.now_ms())) {
-            leave_group(shard, c, *g, h.offered ? "no_answer" : "no_agents", now);
+            leave_group(
+                shard, c, *g,
+                h.offered ? routing::LeaveReason::kNoAnswer : routing::LeaveReason::kNoAgents, now);
             return;
           }
         } else {

@@ -73,10 +73,13 @@ class SipCore {
   /// Takes one of the trunk's call slots; false when it is at max_concurrent_calls.
   virtual bool acquire_trunk(const model::Trunk& trunk) = 0;
   virtual void release_trunk(model::TrunkId trunk) = 0;
-  /// The outbound rules of the current snapshot, compiled.
-  virtual std::shared_ptr<const routing::OutboundTable> outbound_table() = 0;
-  /// The inbound routes of the current snapshot, compiled.
-  virtual std::shared_ptr<const routing::InboundTable> inbound_table() = 0;
+  /// The outbound rules of `snapshot` (the call's: one snapshot decides the whole call),
+  /// compiled once per snapshot version.
+  virtual std::shared_ptr<const routing::OutboundTable> outbound_table(
+      const model::SnapshotPtr& snapshot) = 0;
+  /// The inbound routes of `snapshot`, compiled once per snapshot version.
+  virtual std::shared_ptr<const routing::InboundTable> inbound_table(
+      const model::SnapshotPtr& snapshot) = 0;
   /// Who is ringing, busy, when each member's last group call ended; round-robin cursors.
   virtual AgentBoard& agents() = 0;
   /// Queues a round-robin cursor write (batched off the SIP threads, with the CDRs).

@@ -109,22 +109,30 @@ std::optional<net::Endpoint> SipServer::Impl::trunk_address(const model::Trunk& 
   return net::Endpoint{std::move(*address), static_cast<std::uint16_t>(trunk.port)};
 }
 
-std::shared_ptr<const routing::OutboundTable> SipServer::Impl::outbound_table() {
-  model::SnapshotPtr snap = store.snapshot();
+std::shared_ptr<const routing::OutboundTable> SipServer::Impl::outbound_table(
+    const model::SnapshotPtr& snap) {
   std::lock_guard lock(outbound_mu);
-  if (!outbound || outbound->version() != snap->version()) {
-    outbound = std::make_shared<const routing::OutboundTable>(snap);
+  if (outbound && outbound->version() == snap->version()) {
+    return outbound;
   }
-  return outbound;
+  auto table = std::make_shared<const routing::OutboundTable>(snap);
+  if (!outbound || outbound->version() < snap->version()) {
+    outbound = table;  // the cache follows the newest snapshot; an older call's is its own
+  }
+  return table;
 }
 
-std::shared_ptr<const routing::InboundTable> SipServer::Impl::inbound_table() {
-  model::SnapshotPtr snap = store.snapshot();
+std::shared_ptr<const routing::InboundTable> SipServer::Impl::inbound_table(
+    const model::SnapshotPtr& snap) {
   std::lock_guard lock(outbound_mu);
-  if (!inbound || inbound->version() != snap->version()) {
-    inbound = std::make_shared<const routing::InboundTable>(snap);
+  if (inbound && inbound->version() == snap->version()) {
+    return inbound;
   }
-  return inbound;
+  auto table = std::make_shared<const routing::InboundTable>(snap);
+  if (!inbound || inbound->version() < snap->version()) {
+    inbound = table;
+  }
+  return table;
 }
 
 void SipServer::Impl::save_cursor(model::GroupId group, model::UserId user) {

@@ -302,9 +302,11 @@ struct SipServer::Impl final : SipCore {
 
   void release_trunk(model::TrunkId trunk) override { trunk_slots.release(trunk); }
 
-  std::shared_ptr<const routing::OutboundTable> outbound_table() override;
+  std::shared_ptr<const routing::OutboundTable> outbound_table(
+      const model::SnapshotPtr& snapshot) override;
 
-  std::shared_ptr<const routing::InboundTable> inbound_table() override;
+  std::shared_ptr<const routing::InboundTable> inbound_table(
+      const model::SnapshotPtr& snapshot) override;
 
   AgentBoard& agents() override { return agent_board; }
 

@@ -77,14 +77,14 @@ class FakeCore final : public SipCore {
     return true;
   }
   void release_trunk(model::TrunkId id) override { --slots[id]; }
-  std::shared_ptr<const routing::OutboundTable> outbound_table() override {
+  std::shared_ptr<const routing::OutboundTable> outbound_table(const model::SnapshotPtr&) override {
     return std::make_shared<const routing::OutboundTable>(snapshot);
   }
   bool has_binding(model::UserId user) const override {
     auto it = bindings.find(user);
     return it != bindings.end() && !it->second.empty();
   }
-  std::shared_ptr<const routing::InboundTable> inbound_table() override {
+  std::shared_ptr<const routing::InboundTable> inbound_table(const model::SnapshotPtr&) override {
     return std::make_shared<const routing::InboundTable>(snapshot);
   }
   AgentBoard& agents() override { return board; }
