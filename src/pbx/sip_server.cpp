@@ -157,9 +157,20 @@ void SipServer::Impl::on_request(std::size_t index, const net::Inbound& in, cons
       }
       break;
     }
-    case sip::txn::Disposition::kMatched:
+    case sip::txn::Disposition::kMatched: {
+      const bool deliver =
+          std::any_of(d.actions.begin(), d.actions.end(), [](const sip::txn::Action& a) {
+            return std::holds_alternative<sip::txn::DeliverToTu>(a);
+          });
       execute(shard, index, d.id, d.actions);
+      if (deliver && msg.method() == Method::kAck) {
+        // RFC 6026 §7.1: an ACK for our 2xx that reused the INVITE's branch (RFC 2543) and
+        // so matched the Accepted transaction: the dialog takes it like any 2xx ACK.
+        const net::Outbound route = net::response_route(in, *via, {});
+        authenticated = calls->on_in_dialog(index, 0, msg, route, now);
+      }
       break;
+    }
     case sip::txn::Disposition::kMerged: {
       shard.routes[d.id] = net::response_route(in, *via, {});
       // RFC 3261 §8.2.2.2: the same request arrived by two paths.
@@ -212,7 +223,11 @@ void SipServer::Impl::on_response(std::size_t index, const sip::Message& msg, Ti
     }
     return;
   }
-  calls->on_response(index, d.id, msg, now);
+  if (!calls->on_response(index, d.id, msg, now)) {
+    // A 2xx passed up by an INVITE transaction in Accepted (RFC 6026 §7.2) after the call
+    // took its first one: a retransmission (our ACK was lost) or another fork's answer.
+    calls->on_stray_response(index, msg, now);
+  }
 }
 
 void SipServer::Impl::send_register(RegisterSend send) {

@@ -85,6 +85,14 @@ Actions InviteClient::on(const Event& event, TimePoint now) {
 Actions InviteClient::on_response(const sip::Message& response, TimePoint now) {
   const int status = response.status();
   Actions out;
+  if (state_ == State::kAccepted) {
+    // RFC 6026 §7.2: every further 2xx (a retransmission, or another fork's answer) goes to
+    // the TU, which ACKs it (and hangs up a second dialog); anything else is dropped.
+    if (success(status)) {
+      out.emplace_back(DeliverToTu{status});
+    }
+    return out;
+  }
   if (state_ == State::kCompleted) {
     // §17.1.1.2: a retransmitted final response re-sends the ACK and is not passed up.
     if (final_non2xx(status)) {
@@ -105,9 +113,17 @@ Actions InviteClient::on_response(const sip::Message& response, TimePoint now) {
     return out;
   }
   if (success(status)) {
-    // §17.1.1.2: a 2xx ends the transaction; the TU ACKs it and absorbs retransmissions.
+    // RFC 6026 §7.2 (updating §17.1.1.2): a 2xx goes to the TU, which ACKs it; the
+    // transaction waits in Accepted for Timer M (64·T1) to pass later 2xx up as well.
+    timers_.disarm(TimerName::kA, out);
+    timers_.disarm(TimerName::kB, out);
     out.emplace_back(DeliverToTu{status});
-    return terminate(std::move(out));
+    state_ = State::kAccepted;
+    out.emplace_back(timers_.arm(TimerName::kM, 64 * config_.t1, now));
+    // No retransmission and no ACK of ours from here: free what was kept for them.
+    std::string().swap(request_);
+    std::vector<std::string>().swap(routes_);
+    return out;
   }
   if (!final_non2xx(status)) {
     return out;
@@ -142,6 +158,7 @@ Actions InviteClient::on_timer(const TimerFired& fired, TimePoint now) {
       out.emplace_back(TransactionTimeout{});
       return terminate(std::move(out));
     case TimerName::kD:
+    case TimerName::kM:
       return terminate(std::move(out));
     default:
       return out;

@@ -66,6 +66,14 @@ Actions InviteServer::on(const Event& event, TimePoint now) {
 
 Actions InviteServer::on_request(const sip::Message& request, TimePoint now) {
   Actions out;
+  if (state_ == State::kAccepted) {
+    // RFC 6026 §7.1: a retransmitted INVITE is absorbed (the TU retransmits its 2xx); an
+    // ACK that matches (an RFC 2543 peer reusing the INVITE's branch) goes to the TU.
+    if (request.method() == sip::Method::kAck) {
+      out.emplace_back(DeliverToTu{0});
+    }
+    return out;
+  }
   if (request.method() == sip::Method::kAck) {
     // §17.2.1: the ACK for a non-2xx final response confirms it; later ACKs are absorbed.
     if (state_ != State::kCompleted) {
@@ -91,6 +99,10 @@ Actions InviteServer::on_request(const sip::Message& request, TimePoint now) {
 
 Actions InviteServer::respond(int status, std::string bytes, TimePoint now) {
   Actions out;
+  if (state_ == State::kAccepted && status >= 200 && status < 300) {
+    out.emplace_back(Send{std::move(bytes)});  // RFC 6026 §7.1: the TU's 2xx retransmission
+    return out;
+  }
   // §17.2.1: only Proceeding takes responses from the TU; a response in another state, or
   // a status outside 100–699, is a TU bug and is dropped.
   if (state_ != State::kProceeding || status < 100 || status > 699) {
@@ -103,10 +115,16 @@ Actions InviteServer::respond(int status, std::string bytes, TimePoint now) {
     return out;
   }
   if (status < 300) {
-    // §17.2.1: a 2xx goes out and the transaction is destroyed; the TU owns 2xx
-    // retransmission and the ACK for it.
+    // RFC 6026 §7.1 (updating §17.2.1): a 2xx goes out and the transaction waits in
+    // Accepted for Timer L (64·T1), absorbing retransmitted INVITEs so that they are never
+    // taken for new requests; the TU owns 2xx retransmission and the ACK for it.
     out.emplace_back(Send{std::move(bytes)});
-    return terminate(std::move(out));
+    state_ = State::kAccepted;
+    out.emplace_back(timers_.arm(TimerName::kL, 64 * config_.t1, now));
+    // Nothing it kept is sent again: free it for the 32 s the transaction waits.
+    std::string().swap(trying_);
+    std::string().swap(last_response_);
+    return out;
   }
   last_response_ = std::move(bytes);
   out.emplace_back(Send{last_response_});
@@ -142,6 +160,7 @@ Actions InviteServer::on_timer(const TimerFired& fired, TimePoint now) {
       out.emplace_back(TransactionTimeout{});
       return terminate(std::move(out));
     case TimerName::kI:
+    case TimerName::kL:
       return terminate(std::move(out));
     default:
       return out;

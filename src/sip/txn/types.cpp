@@ -24,6 +24,10 @@ std::string_view to_string(TimerName t) {
       return "I";
     case TimerName::kJ:
       return "J";
+    case TimerName::kL:
+      return "L";
+    case TimerName::kM:
+      return "M";
     case TimerName::kTrying:
       return "Trying";
   }
@@ -42,6 +46,8 @@ std::string_view to_string(State s) {
       return "Completed";
     case State::kConfirmed:
       return "Confirmed";
+    case State::kAccepted:
+      return "Accepted";
     case State::kTerminated:
       return "Terminated";
   }

@@ -33,18 +33,20 @@ struct TimerConfig {
   std::optional<Duration> auto_trying = Duration{200};
 };
 
-/// The timers of Table 4, plus kTrying: the §17.2.1 200 ms wait before a 100 Trying.
-enum class TimerName : std::uint8_t { kA, kB, kD, kE, kF, kK, kG, kH, kI, kJ, kTrying };
-inline constexpr std::size_t kTimerCount = 11;
+/// The timers of Table 4, kL and kM of RFC 6026 (how long an INVITE transaction stays
+/// Accepted after a 2xx), plus kTrying: the §17.2.1 200 ms wait before a 100 Trying.
+enum class TimerName : std::uint8_t { kA, kB, kD, kE, kF, kK, kG, kH, kI, kJ, kL, kM, kTrying };
+inline constexpr std::size_t kTimerCount = 13;
 std::string_view to_string(TimerName t);
 
-/// The states of Figures 5–8 (each machine uses a subset).
+/// The states of Figures 5–8 (each machine uses a subset), and RFC 6026's Accepted.
 enum class State : std::uint8_t {
   kCalling,     ///< INVITE client
   kTrying,      ///< non-INVITE client and server
   kProceeding,  ///< all four
   kCompleted,   ///< all four
   kConfirmed,   ///< INVITE server
+  kAccepted,    ///< INVITE client and server after a 2xx (RFC 6026 §7.1, §7.2)
   kTerminated,  ///< all four; no further event produces an action
 };
 std::string_view to_string(State s);

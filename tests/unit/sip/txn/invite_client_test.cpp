@@ -91,6 +91,8 @@ TEST_P(InviteClientScenario, Runs) {
       got = h.fire(TimerName::kB);
     } else if (what == "D") {
       got = h.fire(TimerName::kD);
+    } else if (what == "M") {
+      got = h.fire(TimerName::kM);
     } else if (what == "transport") {
       got = h.on(TransportFailed{});
     } else {
@@ -109,13 +111,27 @@ INSTANTIATE_TEST_SUITE_P(
                  {{"100", "cancel:A cancel:B deliver:100", State::kProceeding},
                   {"180", "deliver:180", State::kProceeding},
                   {"183", "deliver:183", State::kProceeding},
-                  {"200", "deliver:200 terminated", State::kTerminated},
+                  // RFC 6026 §7.2: a 2xx moves to Accepted; later 2xx (retransmissions,
+                  // other forks) go to the TU too, other responses are dropped; Timer M
+                  // (64·T1) ends it.
+                  {"200", "deliver:200 M=32000", State::kAccepted},
+                  {"200", "deliver:200", State::kAccepted},
+                  {"180", "", State::kAccepted},
+                  {"486", "", State::kAccepted},
+                  {"M", "terminated", State::kTerminated},
                   {"200", "", State::kTerminated}}},
-        Scenario{"calling_2xx", false, {{"200", "deliver:200 terminated", State::kTerminated}}},
+        Scenario{"calling_2xx",
+                 false,
+                 {{"200", "cancel:A cancel:B deliver:200 M=32000", State::kAccepted}}},
         Scenario{"calling_2xx_after_retransmit",
                  false,
                  {{"A", "send:INVITE A=1000", State::kCalling},
-                  {"202", "deliver:202 terminated", State::kTerminated}}},
+                  {"202", "cancel:A cancel:B deliver:202 M=32000", State::kAccepted}}},
+        Scenario{"reliable_2xx_accepted_too",
+                 true,
+                 {{"200", "cancel:B deliver:200 M=32000", State::kAccepted},
+                  {"200", "deliver:200", State::kAccepted},
+                  {"M", "terminated", State::kTerminated}}},
         Scenario{"calling_3xx_completed_d",
                  false,
                  {{"302", "cancel:A cancel:B send:ACK deliver:302 D=32000", State::kCompleted},

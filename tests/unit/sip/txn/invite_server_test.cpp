@@ -88,16 +88,25 @@ TEST(InviteServer, RetransmittedInviteResendsTheLastProvisional) {
   EXPECT_EQ(h.machine().state(), State::kProceeding);
 }
 
-TEST(InviteServer, TwoXxLeavesTheTransaction) {
+TEST(InviteServer, TwoXxMovesToAcceptedWhichAbsorbsRetransmittedInvites) {
   Fixture f;
   H h = f.make(false);
   h.start();
   h.respond(180, f.resp(180));
-  // §17.2.1: the 2xx is sent and the transaction is destroyed; the TU retransmits 2xx and
-  // takes the ACK (the table reports that ACK as unmatched).
-  EXPECT_EQ(h.respond(200, f.resp(200)), "send:200 terminated");
+  // RFC 6026 §7.1: the 2xx is sent and the transaction waits in Accepted for Timer L
+  // (64·T1): a retransmitted INVITE is absorbed (not taken for a new request, not answered
+  // with the 180), the TU's 2xx retransmissions go out through it, a matching ACK goes to
+  // the TU, other responses are dropped.
+  EXPECT_EQ(h.respond(200, f.resp(200)), "send:200 L=32000");
+  EXPECT_EQ(h.machine().state(), State::kAccepted);
   EXPECT_EQ(h.receive(f.invite_again), "");
-  EXPECT_EQ(h.receive(f.ack), "");
+  EXPECT_EQ(h.receive(f.invite_again), "");
+  EXPECT_EQ(h.respond(200, f.resp(200)), "send:200");
+  EXPECT_EQ(h.respond(486, f.resp(486)), "");
+  EXPECT_EQ(h.receive(f.ack), "deliver:req");
+  EXPECT_EQ(h.machine().state(), State::kAccepted);
+  EXPECT_EQ(h.fire(TimerName::kL), "terminated");
+  EXPECT_EQ(h.receive(f.invite_again), "");
   EXPECT_EQ(h.respond(200, f.resp(200)), "");
 }
 
@@ -105,7 +114,7 @@ TEST(InviteServer, TwoXxBeforeTheTryingTimer) {
   Fixture f;
   H h = f.make(true);
   h.start();
-  EXPECT_EQ(h.respond(200, f.resp(200)), "cancel:Trying send:200 terminated");
+  EXPECT_EQ(h.respond(200, f.resp(200)), "cancel:Trying send:200 L=32000");
 }
 
 TEST(InviteServer, TimerGDoublesUpToT2UntilTimerH) {
@@ -201,7 +210,8 @@ INSTANTIATE_TEST_SUITE_P(
         Scenario{"proceeding_2xx",
                  false,
                  {{"tu:183", "cancel:Trying send:183", State::kProceeding},
-                  {"tu:200", "send:200 terminated", State::kTerminated}}},
+                  {"tu:200", "send:200 L=32000", State::kAccepted},
+                  {"INVITE", "", State::kAccepted}}},
         Scenario{"proceeding_transport_error",
                  false,
                  {{"tu:180", "cancel:Trying send:180", State::kProceeding},

@@ -309,8 +309,13 @@ TEST(TransactionTable, AckFor2xxGoesToTheTu) {
   const std::string invite = request_bytes(r);
   const Dispatch d = t.request(invite);
   EXPECT_EQ(t.respond(d.id, 200, response_bytes(parse_ok(invite), 200)),
-            "cancel:Trying send:200 terminated");
-  EXPECT_EQ(t.table.size(), 0u) << "§17.2.1: a 2xx ends the INVITE server transaction";
+            "cancel:Trying send:200 L=32000");
+  EXPECT_EQ(t.table.size(), 1u) << "RFC 6026: Accepted until Timer L";
+  // A retransmission of the INVITE is absorbed by it, never a new request for the TU.
+  const Dispatch again = t.request(invite);
+  EXPECT_EQ(again.disposition, Disposition::kMatched);
+  EXPECT_EQ(again.id, d.id);
+  EXPECT_EQ(describe(again.actions), "");
   Req ack = r;
   ack.method = sip::Method::kAck;
   ack.to_tag = "tt1";
@@ -319,7 +324,9 @@ TEST(TransactionTable, AckFor2xxGoesToTheTu) {
   EXPECT_EQ(a.disposition, Disposition::kUnmatched);
   EXPECT_EQ(a.id, 0u);
   EXPECT_TRUE(a.actions.empty());
-  EXPECT_EQ(t.table.size(), 0u) << "an ACK never creates a transaction";
+  EXPECT_EQ(t.table.size(), 1u) << "an ACK never creates a transaction";
+  EXPECT_EQ(t.fire(d.id, TimerName::kL), "terminated");
+  EXPECT_EQ(t.table.size(), 0u);
 }
 
 TEST(TransactionTable, CancelHasItsOwnTransactionAndFindsItsInvite) {
@@ -355,13 +362,16 @@ TEST(TransactionTable, CancelWithoutItsInvite) {
   o.method = sip::Method::kOptions;
   t.request(request_bytes(o));
   EXPECT_EQ(t.table.find_cancel_target(parse_ok(request_bytes(c))), std::nullopt);
-  // Nor is an INVITE whose transaction already ended.
+  // An INVITE answered 2xx is still found while Accepted (RFC 6026; §9.2: the CANCEL then
+  // has no effect and gets 200), and no longer once its transaction ended.
   Req i;
   i.branch = "z9hG4bK-ended";
   const std::string invite = request_bytes(i);
   const Dispatch d = t.request(invite);
   t.respond(d.id, 200, response_bytes(parse_ok(invite), 200));
   c.branch = i.branch;
+  EXPECT_EQ(t.table.find_cancel_target(parse_ok(request_bytes(c))), d.id);
+  EXPECT_EQ(t.fire(d.id, TimerName::kL), "terminated");
   EXPECT_EQ(t.table.find_cancel_target(parse_ok(request_bytes(c))), std::nullopt);
 }
 
@@ -453,7 +463,7 @@ TEST(TransactionTable, ClientTransactionsMatchByBranchAndCSeqMethod) {
   EXPECT_EQ(t.table.size(), 0u);
 }
 
-TEST(TransactionTable, TwoXxRetransmissionAfterTheInviteClientEndedIsUnmatched) {
+TEST(TransactionTable, TwoXxRetransmissionsGoToTheTuWhileAcceptedThenAreUnmatched) {
   TableHarness t;
   Req r;
   r.branch = make_branch(0, 99);
@@ -461,11 +471,15 @@ TEST(TransactionTable, TwoXxRetransmissionAfterTheInviteClientEndedIsUnmatched) 
   const Started s = t.start(invite, /*reliable=*/true);
   const std::string ok = response_bytes(parse_ok(invite), 200);
   const Dispatch first = t.response(ok);
-  EXPECT_EQ(describe(first.actions), "deliver:200 terminated");
-  EXPECT_EQ(t.table.size(), 0u);
+  EXPECT_EQ(describe(first.actions), "cancel:B deliver:200 M=32000");
+  EXPECT_EQ(t.table.size(), 1u);
   const Dispatch again = t.response(ok);
-  EXPECT_EQ(again.disposition, Disposition::kUnmatched) << "§17.1.1.2: the TU handles it";
-  (void)s;
+  EXPECT_EQ(again.disposition, Disposition::kMatched) << "RFC 6026 §7.2: to the TU";
+  EXPECT_EQ(again.id, s.id);
+  EXPECT_EQ(describe(again.actions), "deliver:200");
+  EXPECT_EQ(t.fire(s.id, TimerName::kM), "terminated");
+  EXPECT_EQ(t.table.size(), 0u);
+  EXPECT_EQ(t.response(ok).disposition, Disposition::kUnmatched) << "the TU handles it alone";
 }
 
 TEST(TransactionTable, ClientTimeoutAndTransportError) {
