@@ -316,9 +316,10 @@ struct CallController::Impl {
   }
 
   /// A request on `leg` (in-dialog, or the INVITE that creates a B leg).
-  std::string request_on(const Leg& leg, std::string_view method, std::string_view request_uri,
-                         std::uint32_t cseq, std::string_view branch, int max_forwards,
-                         const std::function<void(sip::MessageBuilder&)>& extra = {}) {
+  sip::MessageBuilder request_on(const Leg& leg, std::string_view method,
+                                 std::string_view request_uri, std::uint32_t cseq,
+                                 std::string_view branch, int max_forwards,
+                                 const std::function<void(sip::MessageBuilder&)>& extra = {}) {
     const net::Protocol p = leg.route.protocol;
     sip::MessageBuilder b = sip::MessageBuilder::request(sip::parse_method(method), request_uri);
     b.header(HeaderId::kVia,
@@ -335,7 +336,7 @@ struct CallController::Impl {
     if (extra) {
       extra(b);
     }
-    return b.str();
+    return b;
   }
 
   /// SDP (and any other body) crosses from one leg to the other unchanged. The seam where a
@@ -348,10 +349,12 @@ struct CallController::Impl {
             std::string(m.body())};
   }
 
-  TxnId send_on(std::size_t shard, Call& call, int leg_index, std::string bytes, OwnerKind kind,
-                TimePoint now) {
+  /// Sends `request` on the leg through a new client transaction: the value as built, never
+  /// serialized and parsed again.
+  TxnId send_on(std::size_t shard, Call& call, int leg_index, sip::MessageBuilder request,
+                OwnerKind kind, TimePoint now) {
     Leg& leg = leg_index < 0 ? call.a : call.b[static_cast<std::size_t>(leg_index)];
-    const TxnId id = core.start_client(shard, std::move(bytes), leg.route, now);
+    const TxnId id = core.start_client(shard, std::move(request).message(), leg.route, now);
     if (id != 0) {
       shards[shard].owners[id] = Owner{kind, call.key, leg_index};
     }
@@ -992,7 +995,7 @@ struct CallController::Impl {
     leg.invite_cseq = leg.cseq;
     leg.branch = core.mint_branch(shard);
     const model::Trunk* trunk = trunk_of(c, leg);
-    std::string bytes = request_on(
+    sip::MessageBuilder bytes = request_on(
         leg, "INVITE", leg.request_uri, leg.cseq, leg.branch, c.max_forwards - 1,
         [&](sip::MessageBuilder& b) {
           b.header(HeaderId::kContact, contact_of(leg.route.protocol));
@@ -1033,7 +1036,7 @@ struct CallController::Impl {
     Leg copy = leg;
     copy.remote_hdr = without_tag(leg.remote_hdr);
     copy.route_set.clear();
-    std::string bytes = request_on(
+    sip::MessageBuilder bytes = request_on(
         copy, "CANCEL", leg.request_uri, leg.invite_cseq, leg.branch, 70,
         [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
     send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
@@ -1049,7 +1052,7 @@ struct CallController::Impl {
     }
     leg.state = LegState::kTerminated;
     leg.cseq += 1;
-    std::string bytes = request_on(
+    sip::MessageBuilder bytes = request_on(
         leg, "BYE", leg.remote_target, leg.cseq, core.mint_branch(shard), 70,
         [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
     send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
@@ -1066,7 +1069,8 @@ struct CallController::Impl {
                                  if (!body.empty()) {
                                    b.body(ctype, body);
                                  }
-                               });
+                               })
+                        .str();
     leg.ack_cseq = cseq;
     net::Outbound out = leg.route;
     out.bytes = leg.ack_bytes;
@@ -1075,7 +1079,8 @@ struct CallController::Impl {
 
   void ack_to_a(std::size_t shard, Call& c, std::uint32_t cseq) {
     // ACK toward the caller (a re-INVITE the callee sent us, relayed to A).
-    c.a.ack_bytes = request_on(c.a, "ACK", c.a.remote_target, cseq, core.mint_branch(shard), 70);
+    c.a.ack_bytes =
+        request_on(c.a, "ACK", c.a.remote_target, cseq, core.mint_branch(shard), 70).str();
     c.a.ack_cseq = cseq;
     net::Outbound out = c.a.route;
     out.bytes = c.a.ack_bytes;
@@ -1526,7 +1531,7 @@ struct CallController::Impl {
         far.cseq += 1;
         const std::uint32_t far_cseq = far.cseq;
         auto [ctype, body] = relay_body(req);
-        std::string bytes = request_on(
+        sip::MessageBuilder bytes = request_on(
             far, req.method_token(), far.remote_target, far_cseq, core.mint_branch(shard),
             req.max_forwards() < 0 ? 70 : std::max(0, req.max_forwards() - 1),
             [&](sip::MessageBuilder& b) {

@@ -46,9 +46,9 @@ struct CallTarget {
 class SipCore {
  public:
   virtual ~SipCore() = default;
-  /// Sends `bytes` (a request, not ACK) through a new client transaction; 0 when it could
-  /// not be parsed (a bug). Responses come back through CallController::on_response.
-  virtual TxnId start_client(std::size_t shard, std::string bytes, const net::Outbound& route,
+  /// Sends `request` (not ACK), the value as it was built, through a new client
+  /// transaction. Responses come back through CallController::on_response.
+  virtual TxnId start_client(std::size_t shard, sip::Message request, const net::Outbound& route,
                              TimePoint now) = 0;
   /// Sends a response through server transaction `txn`.
   virtual void respond(std::size_t shard, TxnId txn, int status, std::string bytes,

@@ -4,16 +4,11 @@
 
 namespace cohort::pbx {
 
-TxnId SipServer::Impl::start_client(std::size_t index, std::string bytes,
+TxnId SipServer::Impl::start_client(std::size_t index, sip::Message request,
                                     const net::Outbound& route, TimePoint now) {
-  auto msg = sip::parse(std::move(bytes), opts.limits);
-  if (!msg) {
-    spdlog::error("sip event=bad_own_request reason=\"{}\"", msg.error().reason);
-    return 0;
-  }
   Shard& shard = *shards[index];
   sip::txn::Started started =
-      shard.table.start_client(*msg, route.protocol == net::Protocol::kTcp, now);
+      shard.table.start_client(request, route.protocol == net::Protocol::kTcp, now);
   net::Outbound r = route;
   r.bytes.clear();
   shard.routes[started.id] = std::move(r);

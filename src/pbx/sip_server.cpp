@@ -232,12 +232,14 @@ void SipServer::Impl::on_response(std::size_t index, const sip::Message& msg, Ti
 
 void SipServer::Impl::send_register(RegisterSend send) {
   const std::size_t index = send.shard;
-  run_on(index, [this, index, send = std::move(send)]() mutable {
-    const TxnId txn = start_client(index, std::move(send.bytes), send.route, Steady::now());
+  // Shared: a posted task must be copyable, and the request is a move-only value.
+  auto held = std::make_shared<RegisterSend>(std::move(send));
+  run_on(index, [this, index, held] {
+    const TxnId txn = start_client(index, std::move(held->request), held->route, Steady::now());
     if (txn != 0) {
-      shards[index]->registrations[txn] = send.trunk;
+      shards[index]->registrations[txn] = held->trunk;
     }
-    trunks.sent(send.trunk, txn, Steady::now());
+    trunks.sent(held->trunk, txn, Steady::now());
   });
 }
 

@@ -276,7 +276,7 @@ struct SipServer::Impl final : SipCore {
 
   // ---- SipCore: what the call controller uses (on the shard's thread) -------------------
 
-  TxnId start_client(std::size_t index, std::string bytes, const net::Outbound& route,
+  TxnId start_client(std::size_t index, sip::Message request, const net::Outbound& route,
                      TimePoint now) override;
 
   void respond(std::size_t index, TxnId txn, int status, std::string bytes, TimePoint now) override;

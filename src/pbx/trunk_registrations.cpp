@@ -94,15 +94,9 @@ std::vector<RegisterSend> TrunkRegistrations::tick(const model::Snapshot& snap,
       continue;
     }
     r.challenged = false;
-    RegisterSend send;
-    send.trunk = id;
-    send.bytes = request(r, {}, HeaderId::kAuthorization);
-    send.route.protocol = protocol_of(*t);
-    send.route.destination = net::Endpoint{*address, static_cast<std::uint16_t>(t->port)};
-    send.route.local = addressing_.local_endpoint(send.route.protocol);
-    send.shard = r.shard;
+    out.push_back(RegisterSend{id, request(r, {}, HeaderId::kAuthorization), route_to(*t, *address),
+                               r.shard});
     r.txn = ~0ull;  // in flight; the real id comes with sent()
-    out.push_back(std::move(send));
   }
   return out;
 }
@@ -117,8 +111,17 @@ void TrunkRegistrations::sent(model::TrunkId trunk, sip::txn::TxnId txn, Steady:
   }
 }
 
-std::string TrunkRegistrations::request(Registration& r, const std::string& authorization,
-                                        HeaderId auth) {
+net::Outbound TrunkRegistrations::route_to(const model::Trunk& t,
+                                           const std::string& address) const {
+  net::Outbound route;
+  route.protocol = protocol_of(t);
+  route.destination = net::Endpoint{address, static_cast<std::uint16_t>(t.port)};
+  route.local = addressing_.local_endpoint(route.protocol);
+  return route;
+}
+
+sip::Message TrunkRegistrations::request(Registration& r, const std::string& authorization,
+                                         HeaderId auth) {
   // RFC 3261 §10.2: To = From = the AOR, one Call-ID per registration, a CSeq that grows.
   const model::Trunk& t = r.config;
   const net::Protocol p = protocol_of(t);
@@ -142,7 +145,7 @@ std::string TrunkRegistrations::request(Registration& r, const std::string& auth
     b.header(auth, authorization);
   }
   b.header(HeaderId::kUserAgent, user_agent_);
-  return b.str();
+  return std::move(b).message();
 }
 
 void TrunkRegistrations::failed(Registration& r, int status, std::string_view reason,
@@ -193,19 +196,13 @@ std::optional<RegisterSend> TrunkRegistrations::on_response(model::TrunkId trunk
     if (challenge && (!t.auth_realm || *t.auth_realm == challenge->realm)) {
       if (auto address = resolver_.address(t.host)) {
         r.challenged = true;
-        RegisterSend send;
-        send.trunk = trunk;
-        send.bytes =
+        sip::Message req =
             request(r,
                     sip::digest::authorization_value(*challenge, t.username, t.password, "REGISTER",
                                                      registrar_uri(t), crypto::random_hex(8), 1),
                     proxy ? HeaderId::kProxyAuthorization : HeaderId::kAuthorization);
-        send.route.protocol = protocol_of(t);
-        send.route.destination = net::Endpoint{*address, static_cast<std::uint16_t>(t.port)};
-        send.route.local = addressing_.local_endpoint(send.route.protocol);
-        send.shard = r.shard;
         r.txn = ~0ull;
-        return send;
+        return RegisterSend{trunk, std::move(req), route_to(t, *address), r.shard};
       }
     }
   }

@@ -43,7 +43,7 @@ struct TrunkStatus {
 /// What the server needs to send a REGISTER: the request, where, on which shard.
 struct RegisterSend {
   model::TrunkId trunk = 0;
-  std::string bytes;
+  sip::Message request;  ///< the value as built (never serialized and parsed again)
   net::Outbound route;
   std::size_t shard = 0;
 };
@@ -96,7 +96,9 @@ class TrunkRegistrations {
     bool challenged = false;  ///< the REGISTER in flight answers a challenge
   };
 
-  std::string request(Registration& r, const std::string& authorization, sip::HeaderId auth);
+  sip::Message request(Registration& r, const std::string& authorization, sip::HeaderId auth);
+  /// Where requests to trunk `t` at `address` go.
+  net::Outbound route_to(const model::Trunk& t, const std::string& address) const;
   void failed(Registration& r, int status, std::string_view reason, Steady::time_point now);
 
   Resolver& resolver_;

@@ -40,10 +40,10 @@ struct Sent {
 
 class FakeCore final : public SipCore {
  public:
-  TxnId start_client(std::size_t, std::string bytes, const net::Outbound& route,
+  TxnId start_client(std::size_t, sip::Message request, const net::Outbound& route,
                      TimePoint) override {
     const TxnId id = ++last_txn;
-    requests.push_back(Sent{id, route, std::move(bytes)});
+    requests.push_back(Sent{id, route, std::string(request.bytes())});
     return id;
   }
   void respond(std::size_t, TxnId txn, int status, std::string bytes, TimePoint) override {
