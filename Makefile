@@ -9,7 +9,7 @@ SIP       ?= 127.0.0.1:5060
 # Node.js and npm build the web console; without them the server builds and runs alone.
 HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 
-.PHONY: run test deps configure build bench format format-check clean
+.PHONY: run test deps configure build bench format format-check layers-check clean
 
 ## Install missing Debian packages (non-interactive, --no-install-recommends).
 deps:
@@ -32,7 +32,7 @@ run: configure $(if $(HAVE_NODE),web)
 ## Check formatting, build, run every test (C++ unit and integration, the console's lint,
 ## types and Vitest, then the console end to end in Chromium), then fuzz the SIP parser for
 ## 60 s (ASan/UBSan). The console needs Node.js 20.19+ and npm (preinstalled on CI).
-test: build format-check web-check
+test: build format-check layers-check web-check
 	@ctest --preset $(PRESET)
 	@tests/e2e/run.sh
 	@scripts/fuzz.sh 60
@@ -47,6 +47,11 @@ bench: build
 ## Fail on sources that clang-format would change.
 format-check:
 	@scripts/format.sh --check
+
+## Fail when a pure folder (common/, model/, sip/, routing/) includes Asio, Beast, SQLite or
+## threads, reads a clock, or includes a layer above it (also a ctest test).
+layers-check:
+	@scripts/check-layers.sh
 
 ## Reformat every C++ source in place.
 format:

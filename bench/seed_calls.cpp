@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "common/clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/system_clock.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 5) {

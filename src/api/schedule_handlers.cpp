@@ -9,6 +9,7 @@
 #include "common/text.hpp"
 #include "model/validate.hpp"
 #include "routing/schedule.hpp"
+#include "store/system_clock.hpp"
 
 namespace cohort::api {
 namespace {

@@ -12,6 +12,7 @@
 #include "common/text.hpp"
 #include "model/references.hpp"
 #include "model/validate.hpp"
+#include "store/system_clock.hpp"
 
 namespace cohort::api {
 namespace {

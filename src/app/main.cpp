@@ -18,8 +18,8 @@
 #include "app/bootstrap.hpp"
 #include "app/config.hpp"
 #include "app/sip_wiring.hpp"
-#include "common/clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/system_clock.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #pragma once
 // Time is an input: pure code takes a Clock (or a TimePoint) instead of reading the
-// system clock, so tests can drive it.
+// system clock, so tests can drive it. The real clock is store/system_clock.hpp (shell).
 
 #include <chrono>
 #include <cstdint>
@@ -14,12 +14,6 @@ class Clock {
   virtual ~Clock() = default;
   /// Wall-clock time. Thread-safe.
   virtual SystemTime now() const = 0;
-};
-
-/// The real clock; the only place the system clock is read for domain timestamps.
-class SystemClock final : public Clock {
- public:
-  SystemTime now() const override { return std::chrono::system_clock::now(); }
 };
 
 /// A clock that tests set by hand.

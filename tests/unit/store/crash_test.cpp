@@ -19,8 +19,8 @@
 #include <system_error>
 #include <vector>
 
-#include "common/clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/system_clock.hpp"
 #include "unit/store/temp_dir.hpp"
 
 namespace cohort::store::testing {

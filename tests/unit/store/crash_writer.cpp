@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <string>
 
-#include "common/clock.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/system_clock.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) {
