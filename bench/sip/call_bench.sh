@@ -123,7 +123,7 @@ pids+=("$cohort_pid")
 # and BYE transaction (~8 KB) for its wait timer after the final reply, and with 256 MB
 # (enough for REGISTER) it ran out at ~1,800 calls/s and answered the rest 500.
 sed "s#DIR#$dir#g" "$here/kamailio.cfg" > "$dir/kamailio.cfg"
-taskset -c 0 /usr/sbin/kamailio -f "$dir/kamailio.cfg" -DD -E -n 2 -m 1024 -M 16 -A WITH_TRUNK \
+taskset -c 0 /usr/sbin/kamailio -f "$dir/kamailio.cfg" -DD -E -x tlsf -X tlsf -n 2 -m 1024 -M 16 -A WITH_TRUNK \
   -P "$dir/kamailio.pid" -w "$dir" > "$dir/kamailio.out" 2>&1 &
 kamailio_pid=$!
 pids+=("$kamailio_pid")

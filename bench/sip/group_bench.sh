@@ -226,7 +226,7 @@ pids+=("$cohort_pid")
 
 # Kamailio 5.6, as in call_bench.sh: two workers, 1 GB of shared memory for tm.
 sed "s#DIR#$dir#g" "$here/kamailio.cfg" > "$dir/kamailio.cfg"
-taskset -c 0 /usr/sbin/kamailio -f "$dir/kamailio.cfg" -DD -E -n 2 -m 1024 -M 16 -A WITH_FORK \
+taskset -c 0 /usr/sbin/kamailio -f "$dir/kamailio.cfg" -DD -E -x tlsf -X tlsf -n 2 -m 1024 -M 16 -A WITH_FORK \
   -P "$dir/kamailio.pid" -w "$dir" > "$dir/kamailio.out" 2>&1 &
 kamailio_pid=$!
 pids+=("$kamailio_pid")

@@ -79,7 +79,7 @@ pids+=("$cohort_pid")
 
 # Kamailio 5.6 with auth (any user, password benchpw), in-memory usrloc.
 sed "s#DIR#$dir#g" "$here/kamailio.cfg" > "$dir/kamailio.cfg"
-taskset -c 0 /usr/sbin/kamailio -f "$dir/kamailio.cfg" -DD -E -n 2 -m 256 -M 16 -A WITH_AUTH \
+taskset -c 0 /usr/sbin/kamailio -f "$dir/kamailio.cfg" -DD -E -x tlsf -X tlsf -n 2 -m 256 -M 16 -A WITH_AUTH \
   -P "$dir/kamailio.pid" -w "$dir" > "$dir/kamailio.out" 2>&1 &
 kamailio_pid=$!
 pids+=("$kamailio_pid")
