@@ -42,7 +42,7 @@ trap cleanup EXIT
 source "$here/lib.sh"
 
 # Runs one step: the trunk UAS, then the caller at RATE calls/s for `seconds` against PORT;
-# prints "ok failed server_cpu_us_per_call sipp_cpu_us_per_call uas_failed drops seconds" (how
+# prints "ok failed server_cpu_us_per_call (clean-up included, idle subtracted: lib.sh) sipp_cpu_us_per_call uas_failed drops seconds" (how
 # long the caller took: more than `seconds` when SIPp could not keep the rate) and leaves the
 # failure reasons in $dir/reasons.NAME.
 load() {
@@ -56,6 +56,7 @@ load() {
   uas=$!
   echo "$uas" > "$dir/step.pids"
   sleep 0.3
+  idle_rate "$server_pid"
   before=$(cpu_ticks "$server_pid")
   drops_before=$(udp_drops "$port")
   start_ns=$(date +%s%N)
@@ -66,7 +67,6 @@ load() {
   uac=$!
   echo "$uac" >> "$dir/step.pids"
   wait "$uac" || true
-  after=$(cpu_ticks "$server_pid")
   local took_ms=$((($(date +%s%N) - start_ns) / 1000000))
   local drops=$(($(udp_drops "$port") - drops_before))
   sleep 2.5  # the trunk's last calls leave their 2 s timewait
@@ -76,6 +76,8 @@ load() {
   rm -f "$dir/step.pids"
   reaped_ticks
   sipp_after=$reaped
+  settled_ticks "$server_pid" "$start_ns" "$before"
+  after=$((before + settled))
   local ok failed uas_failed
   ok=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $16}')          # SuccessfulCall(C)
   failed=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $18}')      # FailedCall(C)

@@ -11,6 +11,28 @@ cpu_ticks() {
   echo "$total"
 }
 
+# CPU per operation as issue 11 counts it: everything the operation causes, clean-up included
+# (transactions linger 32 s: Timer J, L, M), minus what the process burns at rest.
+#   idle_rate PID          → sets `idle_per_s`: ticks/s over BENCH_IDLE_SECONDS (3) at rest
+#   settled_ticks PID T0NS → sleeps until BENCH_SETTLE_SECONDS (35) after the load, then sets
+#                            `settled` to the ticks since then minus idle_per_s × elapsed
+# The caller takes `cpu_ticks` at T0 itself (as `before`).
+idle_rate() {
+  local a b s=${BENCH_IDLE_SECONDS:-3}
+  a=$(cpu_ticks "$1")
+  sleep "$s"
+  b=$(cpu_ticks "$1")
+  idle_per_s=$(awk -v d=$((b - a)) -v s="$s" 'BEGIN{printf "%.3f", d / s}')
+}
+settled_ticks() {
+  local pid=$1 t0=$2 before=$3 now
+  sleep "${BENCH_SETTLE_SECONDS:-35}"
+  now=$(cpu_ticks "$pid")
+  local elapsed_ns=$(($(date +%s%N) - t0))
+  settled=$(awk -v d=$((now - before)) -v i="$idle_per_s" -v e="$elapsed_ns" \
+    'BEGIN{v = d - i * e / 1e9; printf "%d", (v < 0 ? 0 : v)}')
+}
+
 # Datagrams the kernel dropped on the server's UDP socket(s) on PORT since they were opened
 # (receive buffer full: the server is not keeping up).
 udp_drops() {

@@ -26,27 +26,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# CPU ticks (user + system) of a process and its children, e.g. Kamailio's workers.
-cpu_ticks() {
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    [ -r "/proc/$p/stat" ] || continue
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
+# cpu_ticks, idle_rate, settled_ticks
+source "$here/lib.sh"
 
 # Runs one SIPp load at RATE against PORT (COUNT registrations, default rate × seconds);
 # prints "ok failed cpu_us_per_registration".
 load() {
   local port=$1 rate=$2 server_pid=$3 count=${4:-$(( $2 * seconds ))}
-  local before after out
+  local before after out start_ns
+  idle_rate "$server_pid"
   before=$(cpu_ticks "$server_pid")
+  start_ns=$(date +%s%N)
   out=$(taskset -c 1 sipp -sf "$here/reg_auth.xml" -inf "$dir/users.csv" -r "$rate" -m "$count" \
         -key contact_hostport 127.0.0.1:5999 -i 127.0.0.1 -p 0 -buff_size 4194304 \
         -timeout $((seconds * 4 + 20))s -recv_timeout 5000 -nostdin -trace_stat -stf "$dir/stat.csv" \
         "127.0.0.1:$port" 2>&1 || true)
-  after=$(cpu_ticks "$server_pid")
+  settled_ticks "$server_pid" "$start_ns" "$before"
+  after=$((before + settled))
   local ok failed
   ok=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $16}')  # SuccessfulCall(C)
   failed=$(tail -1 "$dir/stat.csv" | awk -F';' '{print $18}')  # FailedCall(C)
