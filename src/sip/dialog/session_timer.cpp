@@ -2,6 +2,8 @@
 
 namespace cohort::sip::dialog {
 
-std::string_view to_string(Refresher r) { return r == Refresher::kUac ? "uac" : "uas"; }
+std::string_view to_string(Refresher r) {
+  return r == Refresher::kUac ? "uac" : "uas";
+}
 
 }  // namespace cohort::sip::dialog

@@ -56,11 +56,11 @@ struct Negotiated {
 /// accessors (Session-Expires, its compact form x, Min-SE, Supported: timer); a malformed
 /// Session-Expires or Min-SE is a 400 naming the header.
 struct UasAnswer {
-  int reject_status = 0;        ///< 0, 400 (malformed header) or 422 (interval too small)
-  std::string reject_reason;    ///< for 400: names the header and the problem
-  std::uint32_t min_se = 0;     ///< for 422: the Min-SE header value to send
+  int reject_status = 0;      ///< 0, 400 (malformed header) or 422 (interval too small)
+  std::string reject_reason;  ///< for 400: names the header and the problem
+  std::uint32_t min_se = 0;   ///< for 422: the Min-SE header value to send
   std::optional<SessionExpires> session_expires;  ///< put in the 2xx (always with refresher)
-  bool require_timer = false;   ///< add "Require: timer" to the 2xx (refresher is the UAC)
+  bool require_timer = false;            ///< add "Require: timer" to the 2xx (refresher is the UAC)
   std::optional<Negotiated> negotiated;  ///< nullopt: no session timer on this dialog
 };
 UasAnswer uas_answer(const Message& request, const SessionTimerConfig& config);
