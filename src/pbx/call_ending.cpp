@@ -8,7 +8,7 @@
 namespace cohort::pbx {
 
 void CallController::Impl::fail_call(std::size_t shard, Call& c, int status,
-                                     std::string_view reason, std::string_view disposition,
+                                     std::string_view reason, Disposition disposition,
                                      TimePoint now) {
   if (c.state == CallState::kEnding) {
     return;
@@ -17,24 +17,24 @@ void CallController::Impl::fail_call(std::size_t shard, Call& c, int status,
   shards[shard].by_server_txn.erase(c.a_txn);
   c.cdr.sip_status = status;
   c.cdr.hangup_cause = fmt::format("{} {}", status, reason);
-  finish(shard, c, std::string(disposition), now);
+  finish(shard, c, disposition, now);
 }
 
 /// The call is over for the caller: CDR, counters; the call object stays until no leg
 /// needs it any more (maybe_reap).
-void CallController::Impl::finish(std::size_t shard, Call& c, std::string disposition,
+void CallController::Impl::finish(std::size_t shard, Call& c, Disposition disposition,
                                   TimePoint now) {
   c.state = CallState::kEnding;
   c.cdr.end_ms = core.now_ms();
   if (c.hunt) {
-    end_attempt(shard, c, "cancelled", now);
+    end_attempt(shard, c, AttemptResult::kCancelled, now);
     c.hunt.reset();
   }
-  if (disposition == "cancelled" && c.cdr.group) {
-    disposition = "abandoned";  // the caller hung up while waiting for a group
-  } else if (c.via_fallback && disposition != "routing_gap" &&
-             disposition != "voicemail_unavailable") {
-    disposition = "fallback";
+  if (disposition == Disposition::kCancelled && c.cdr.group) {
+    disposition = Disposition::kAbandoned;  // the caller hung up while waiting for a group
+  } else if (c.via_fallback && disposition != Disposition::kRoutingGap &&
+             disposition != Disposition::kVoicemailUnavailable) {
+    disposition = Disposition::kFallback;
   }
   c.cdr.disposition = disposition;
   const std::int64_t answered = c.cdr.answer_ms;
@@ -51,29 +51,9 @@ void CallController::Impl::finish(std::size_t shard, Call& c, std::string dispos
     }
     c.busy_member.reset();
   }
-  if (disposition == "busy") {
-    ++n_busy;
-  } else if (disposition == "no_answer") {
-    ++n_no_answer;
-  } else if (disposition == "cancelled") {
-    ++n_cancelled;
-  } else if (disposition == "failed") {
-    ++n_failed;
-  } else if (disposition == "abandoned") {
-    ++n_abandoned;
-  } else if (disposition == "closed") {
-    ++n_closed;
-  } else if (disposition == "no_agents") {
-    ++n_no_agents;
-  } else if (disposition == "fallback") {
-    ++n_fallback;
-  } else if (disposition == "routing_gap") {
-    ++n_routing_gap;
-  } else if (disposition == "voicemail_unavailable") {
-    ++n_voicemail_unavailable;
-  }
+  ++n_ended[static_cast<std::size_t>(disposition)];
   --n_active;
-  if (disposition != "answered" && c.cdr.sip_status >= 300 && c.cdr.sip_status < 700) {
+  if (disposition != Disposition::kAnswered && c.cdr.sip_status >= 300 && c.cdr.sip_status < 700) {
     ++n_status[static_cast<std::size_t>(c.cdr.sip_status)];
   }
   core.write_cdr(c.cdr);
@@ -116,7 +96,7 @@ void CallController::Impl::end_answered(std::size_t shard, Call& c, std::string 
   for (Leg& leg : c.b) {
     release_slot(leg);
   }
-  finish(shard, c, "answered", now);
+  finish(shard, c, Disposition::kAnswered, now);
 }
 
 /// The caller (`from_leg` -1) or the answering callee sent BYE.

@@ -14,6 +14,22 @@
 #include "routing/schedule.hpp"
 
 namespace cohort::pbx {
+namespace {
+
+/// The record's word for why the call left its group.
+FallbackReason fallback_reason_of(routing::LeaveReason reason) {
+  switch (reason) {
+    case routing::LeaveReason::kClosed:
+      return FallbackReason::kClosed;
+    case routing::LeaveReason::kNoAgents:
+      return FallbackReason::kNoAgents;
+    case routing::LeaveReason::kNoAnswer:
+      return FallbackReason::kNoAnswer;
+  }
+  return FallbackReason::kNoAgents;
+}
+
+}  // namespace
 
 /// The groups the call has been through, for routing::route / leave.
 routing::FlowState CallController::Impl::flow(const Call& c) const {
@@ -35,14 +51,14 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
   if (step.left_because) {
     const model::Group* g = step.left_group ? c.snap->group(*step.left_group) : nullptr;
     const std::string_view group_name = g != nullptr ? std::string_view(g->name) : "-";
-    c.cdr.fallback_reason = std::string(routing::to_string(*step.left_because));
+    c.cdr.fallback_reason = fallback_reason_of(*step.left_because);
     if (step.left_to) {
       c.cdr.fallback_to = model::destination_to_json(*step.left_to).dump();
       spdlog::info("call event=fallback call={} group={} reason={} to={}", c.id, group_name,
-                   c.cdr.fallback_reason, c.cdr.fallback_to);
+                   model::to_string(*c.cdr.fallback_reason), c.cdr.fallback_to);
     } else {
       spdlog::info("call event=group_gave_up call={} group={} reason={}", c.id, group_name,
-                   c.cdr.fallback_reason);
+                   model::to_string(*c.cdr.fallback_reason));
     }
   }
   if (const auto* e = std::get_if<routing::EnterGroup>(&step.action)) {
@@ -62,18 +78,18 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
   }
   const auto& end = std::get<routing::EndCall>(step.action);
   // How the call ended: the reason it left its group, when it left one.
-  std::string disposition =
-      c.cdr.fallback_reason.empty() ? std::string("failed") : c.cdr.fallback_reason;
+  Disposition disposition =
+      c.cdr.fallback_reason ? model::disposition_of(*c.cdr.fallback_reason) : Disposition::kFailed;
   switch (end.cause) {
     case routing::EndCause::kRoutingGap:
       spdlog::warn("call event=routing_gap call={}", c.id);
-      disposition = "routing_gap";
+      disposition = Disposition::kRoutingGap;
       break;
     case routing::EndCause::kInactiveUser:
-      disposition = "failed";
+      disposition = Disposition::kFailed;
       break;
     case routing::EndCause::kVoicemailUnavailable:
-      disposition = "voicemail_unavailable";
+      disposition = Disposition::kVoicemailUnavailable;
       break;
     case routing::EndCause::kFallbackLoop:
     case routing::EndCause::kHopLimit:
@@ -196,7 +212,7 @@ void CallController::Impl::next_attempt(std::size_t shard, Call& c, TimePoint no
       if (targets.empty()) {
         core.agents().release_ring(user);
         c.cdr.attempts.back().end_ms = c.cdr.attempts.back().start_ms;
-        c.cdr.attempts.back().result = "unreachable";
+        c.cdr.attempts.back().result = AttemptResult::kUnreachable;
         continue;
       }
       h.claimed.push_back(user);
@@ -225,7 +241,7 @@ void CallController::Impl::next_attempt(std::size_t shard, Call& c, TimePoint no
 
 /// The current attempt is over: its legs still ringing are cancelled, its members freed
 /// and their attempts closed with `result` (those not closed already).
-void CallController::Impl::end_attempt(std::size_t shard, Call& c, std::string_view result,
+void CallController::Impl::end_attempt(std::size_t shard, Call& c, AttemptResult result,
                                        TimePoint now) {
   Hunt& h = *c.hunt;
   for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
@@ -241,14 +257,14 @@ void CallController::Impl::end_attempt(std::size_t shard, Call& c, std::string_v
   h.claimed.clear();
 }
 
-void CallController::Impl::close_member_attempt(Call& c, int index, std::string_view result) {
+void CallController::Impl::close_member_attempt(Call& c, int index, AttemptResult result) {
   if (index < 0 || static_cast<std::size_t>(index) >= c.cdr.attempts.size()) {
     return;
   }
   store::CdrRecord::Attempt& a = c.cdr.attempts[static_cast<std::size_t>(index)];
   if (a.end_ms == 0) {
     a.end_ms = core.now_ms();
-    a.result = std::string(result);
+    a.result = result;
   }
 }
 
@@ -289,14 +305,14 @@ void CallController::Impl::on_member_leg_failed(std::size_t shard, Call& c, int 
   }
 }
 
-std::string_view CallController::Impl::attempt_result(int status) {
+AttemptResult CallController::Impl::attempt_result(int status) {
   if (status == 486 || status == 600) {
-    return "busy";
+    return AttemptResult::kBusy;
   }
   if (status == 408 || status == 480 || status == 487) {
-    return "no_answer";
+    return AttemptResult::kNoAnswer;
   }
-  return status >= 400 ? "declined" : "failed";
+  return status >= 400 ? AttemptResult::kDeclined : AttemptResult::kFailed;
 }
 
 /// The call leaves group `g` for its closed destination (reason "closed") or its fallback
@@ -306,7 +322,7 @@ std::string_view CallController::Impl::attempt_result(int status) {
 void CallController::Impl::leave_group(std::size_t shard, Call& c, const model::Group& g,
                                        routing::LeaveReason reason, TimePoint now) {
   if (c.hunt) {
-    end_attempt(shard, c, "cancelled", now);
+    end_attempt(shard, c, AttemptResult::kCancelled, now);
     c.hunt.reset();
   }
   take(shard, c, routing::leave(*c.snap, g.id, reason, flow(c), core.now_ms()), now);

@@ -193,19 +193,19 @@ void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, 
   }
   int status = best ? best->final_status : 500;
   std::string reason = best ? best->final_reason : std::string();
-  std::string disposition = "failed";
+  Disposition disposition = Disposition::kFailed;
   if (c.caller_cancelled) {
     status = 487;
     reason = "Request Terminated";
-    disposition = "cancelled";
+    disposition = Disposition::kCancelled;
   } else if (leg.trunk && (fails_over(status) || status == 401 || status == 407)) {
     // Every trunk failed (or refused our credentials): the network is down, not the callee.
     status = 503;
     reason = "Service Unavailable";
   } else if (status == 486 || status == 600 || status == 603) {
-    disposition = "busy";
+    disposition = Disposition::kBusy;
   } else if (status == 408 || status == 480 || status == 487) {
-    disposition = "no_answer";
+    disposition = Disposition::kNoAnswer;
     status = status == 487 ? 480 : status;  // our own CANCEL on ring timeout
     if (status == 480) {
       reason = "Temporarily Unavailable";
@@ -245,11 +245,11 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
     c.busy_member = member;
     c.cdr.callee_user = member;
     if (c.hunt) {
-      close_member_attempt(c, leg.attempt, "answered");
+      close_member_attempt(c, leg.attempt, AttemptResult::kAnswered);
       Hunt& h = *c.hunt;
       for (Leg& other : c.b) {
         if (other.hunt_gen == h.gen && other.member != leg.member) {
-          close_member_attempt(c, other.attempt, "cancelled");
+          close_member_attempt(c, other.attempt, AttemptResult::kCancelled);
         }
       }
       for (model::UserId user : h.claimed) {

@@ -101,11 +101,11 @@ void CallController::Impl::on_invite(const NewCall& nc, TimePoint now) {
   st.calls.emplace(key, std::move(call));
 
   reply_a(nc.shard, c, 100, "Trying", now);
-  c.direction = nc.from_trunk ? "inbound" : "internal";
+  c.direction = nc.from_trunk ? CallDirection::kInbound : CallDirection::kInternal;
   c.cdr.direction = c.direction;
   c.cdr.trunk = nc.from_trunk;
   if (c.max_forwards <= 0) {
-    fail_call(nc.shard, c, 483, "Too Many Hops", "failed", now);
+    fail_call(nc.shard, c, 483, "Too Many Hops", Disposition::kFailed, now);
     return;
   }
   route(nc, c, dialled, now);
@@ -117,7 +117,7 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
   // A call from a trunk is inbound; a local caller's call to a number nobody here owns is
   // outbound (refused or not) — so a blocked toll-fraud attempt is found under
   // direction=inbound, and a mistyped outside number under outbound.
-  c.direction = nc.from_trunk ? "inbound" : "outbound";
+  c.direction = nc.from_trunk ? CallDirection::kInbound : CallDirection::kOutbound;
   c.cdr.direction = c.direction;
   if (nc.from_trunk) {
     std::shared_ptr<const routing::InboundTable> inbound = core.inbound_table(c.snap);
@@ -136,13 +136,13 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
       if (owner->kind == model::ExtensionOwner::Kind::kUser) {
         const model::User* callee = snap.user(owner->id);
         if (callee == nullptr || !callee->active) {
-          fail_call(nc.shard, c, 404, "Not Found", "failed", now);
+          fail_call(nc.shard, c, 404, "Not Found", Disposition::kFailed, now);
           return;
         }
         ring_user(nc.shard, c, *callee, now);
         return;
       }
-      c.direction = "internal";
+      c.direction = CallDirection::kInternal;
       c.cdr.direction = c.direction;
       take(nc.shard, c,
            routing::route(snap, model::DestGroup{owner->id}, std::nullopt, flow(c), core.now_ms()),
@@ -162,12 +162,13 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
                  c.id, c.cdr.caller, nc.from_trunk ? std::to_string(*nc.from_trunk) : "-", dialled,
                  plan.reason);
     if (nc.caller != nullptr) {
-      fail_call(nc.shard, c, 404, "Not Found: no user or outbound rule for this number", "failed",
-                now);
+      fail_call(nc.shard, c, 404, "Not Found: no user or outbound rule for this number",
+                Disposition::kFailed, now);
     } else {
       spdlog::warn("call event=no_inbound_route call={} trunk={} did={} caller={}", c.id,
                    nc.from_trunk ? std::to_string(*nc.from_trunk) : "-", dialled, c.cdr.caller);
-      fail_call(nc.shard, c, 404, "Not Found: no inbound route for this number", "failed", now);
+      fail_call(nc.shard, c, 404, "Not Found: no inbound route for this number",
+                Disposition::kFailed, now);
     }
     return;
   }
@@ -196,14 +197,14 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
 
 void CallController::Impl::ring_user(std::size_t shard, Call& c, const model::User& callee,
                                      TimePoint now) {
-  if (c.direction != "inbound") {
-    c.direction = "internal";
-    c.cdr.direction = "internal";
+  if (c.direction != CallDirection::kInbound) {
+    c.direction = CallDirection::kInternal;
+    c.cdr.direction = CallDirection::kInternal;
   }
   c.cdr.callee_user = callee.id;
   std::vector<CallTarget> targets = core.targets_of(callee.id);
   if (targets.empty()) {
-    fail_call(shard, c, 480, "Temporarily Unavailable", "failed", now);
+    fail_call(shard, c, 480, "Temporarily Unavailable", Disposition::kFailed, now);
     return;
   }
   add_user_legs(shard, c, callee, targets, c.caller_display, -1, -1, now);

@@ -27,6 +27,7 @@
 #include <utility>
 #include <vector>
 
+#include "model/call_record.hpp"
 #include "pbx/calls.hpp"
 #include "routing/distribution.hpp"
 #include "routing/flow.hpp"
@@ -34,6 +35,10 @@
 
 namespace cohort::pbx {
 
+using model::AttemptResult;
+using model::CallDirection;
+using model::Disposition;
+using model::FallbackReason;
 using sip::HeaderId;
 using sip::Method;
 
@@ -158,7 +163,7 @@ struct Owner {
 struct Call {
   std::uint64_t key = 0;
   std::string id;
-  std::string direction;
+  CallDirection direction = CallDirection::kInternal;
   CallState state = CallState::kTrying;
   Leg a;
   TxnId a_txn = 0;
@@ -243,10 +248,8 @@ struct CallController::Impl {
   SipCore& core;
   std::vector<ShardState> shards;
   std::atomic<std::uint64_t> next_key{0};
-  std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_busy{0}, n_no_answer{0},
-      n_failed{0}, n_cancelled{0};
-  std::atomic<std::uint64_t> n_group_calls{0}, n_abandoned{0}, n_closed{0}, n_no_agents{0},
-      n_fallback{0}, n_routing_gap{0}, n_voicemail_unavailable{0};
+  std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_group_calls{0};
+  std::array<std::atomic<std::uint64_t>, model::kDispositionCount> n_ended{};  ///< by disposition
   std::array<std::atomic<std::uint64_t>, 700> n_status{};  ///< final status of unanswered
 
   // calls.cpp: lookup and the entry points
@@ -291,10 +294,10 @@ struct CallController::Impl {
                   TimePoint now);
   bool plan_round(Call& c, const model::Group& g, const std::string& timezone, std::int64_t now_ms);
   void next_attempt(std::size_t shard, Call& c, TimePoint now);
-  void end_attempt(std::size_t shard, Call& c, std::string_view result, TimePoint now);
-  void close_member_attempt(Call& c, int index, std::string_view result);
+  void end_attempt(std::size_t shard, Call& c, AttemptResult result, TimePoint now);
+  void close_member_attempt(Call& c, int index, AttemptResult result);
   void on_member_leg_failed(std::size_t shard, Call& c, int i, TimePoint now);
-  static std::string_view attempt_result(int status);
+  static AttemptResult attempt_result(int status);
   void leave_group(std::size_t shard, Call& c, const model::Group& g, routing::LeaveReason reason,
                    TimePoint now);
 
@@ -330,8 +333,8 @@ struct CallController::Impl {
 
   // call_ending.cpp
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,
-                 std::string_view disposition, TimePoint now);
-  void finish(std::size_t shard, Call& c, std::string disposition, TimePoint now);
+                 Disposition disposition, TimePoint now);
+  void finish(std::size_t shard, Call& c, Disposition disposition, TimePoint now);
   void maybe_reap(std::size_t shard, Call& c);
   void end_answered(std::size_t shard, Call& c, std::string cause, TimePoint now);
   void hang_up(std::size_t shard, Call& c, int from_leg, TimePoint now);

@@ -20,7 +20,7 @@ void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::st
   routing::OutboundRequest req;
   req.number = number;
   req.as_group = as_group;
-  if (!as_group && c.direction == "inbound") {
+  if (!as_group && c.direction == CallDirection::kInbound) {
     req.from_trunk = c.cdr.trunk;
   }
   routing::OutboundPlan plan = table->plan(req);
@@ -28,7 +28,7 @@ void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::st
     spdlog::warn("call event=refused call={} dialled={} group={} reason=\"{}\"", c.id, number,
                  as_group ? std::to_string(*as_group) : "-", plan.reason);
     fail_call(shard, c, 404, "Not Found: no outbound rule for the destination number",
-              c.via_fallback ? "fallback" : "failed", now);
+              c.via_fallback ? Disposition::kFallback : Disposition::kFailed, now);
     return;
   }
   c.cdr.rule = plan.rule;
@@ -84,14 +84,15 @@ void CallController::Impl::try_next_trunk(std::size_t shard, Call& c, TimePoint 
     leg.trunk = t.id;
     leg.trunk_slot = true;
     leg.peer = leg.request_uri;
-    if (c.direction != "inbound") {
+    if (c.direction != CallDirection::kInbound) {
       c.cdr.trunk = t.id;  // an inbound call's record keeps the trunk it came from
     }
     c.b.push_back(std::move(leg));
     send_invite(shard, c, static_cast<int>(c.b.size()) - 1, {}, now);
     return;
   }
-  fail_call(shard, c, 503, "Service Unavailable: no trunk could take the call", "failed", now);
+  fail_call(shard, c, 503, "Service Unavailable: no trunk could take the call",
+            Disposition::kFailed, now);
 }
 
 const model::Trunk* CallController::Impl::trunk_of(const Call& c, const Leg& leg) const {

@@ -127,7 +127,7 @@ bool CallController::Impl::on_cancel(std::size_t shard, TxnId invite_txn, TimePo
   reply_a(shard, *c, 487, "Request Terminated", now);
   st.by_server_txn.erase(c->a_txn);
   c->cdr.sip_status = 487;
-  finish(shard, *c, "cancelled", now);
+  finish(shard, *c, Disposition::kCancelled, now);
   return true;
 }
 
@@ -158,7 +158,7 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
     Hunt& h = *c.hunt;
     if (now >= h.max_deadline) {
       spdlog::info("call event=max_wait call={} group={}", c.id, h.group_name);
-      end_attempt(shard, c, "no_answer", now);
+      end_attempt(shard, c, AttemptResult::kNoAnswer, now);
       const model::Group* g = c.snap->group(h.group);
       leave_group(shard, c, *g,
                   h.offered ? routing::LeaveReason::kNoAnswer : routing::LeaveReason::kNoAgents,
@@ -181,7 +181,7 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
           return;
         }
       } else {
-        end_attempt(shard, c, "no_answer", now);
+        end_attempt(shard, c, AttemptResult::kNoAnswer, now);
       }
       next_attempt(shard, c, now);
       return;
@@ -194,7 +194,7 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
       reply_a(shard, c, 480, "Temporarily Unavailable", now);
       shards[shard].by_server_txn.erase(c.a_txn);
       c.cdr.sip_status = 480;
-      finish(shard, c, "no_answer", now);
+      finish(shard, c, Disposition::kNoAnswer, now);
     }
     return;
   }
@@ -234,7 +234,7 @@ std::vector<CallInfo> CallController::Impl::calls(std::size_t shard) const {
     }
     CallInfo info;
     info.id = c.id;
-    info.direction = c.direction.empty() ? "internal" : c.direction;
+    info.direction = c.direction;
     info.state = std::string(to_string(c.state));
     info.caller_user = c.cdr.caller_user;
     info.caller = c.cdr.caller;
@@ -315,17 +315,10 @@ CallStats CallController::stats() const {
   s.active = impl_->n_active;
   s.attempted = impl_->n_attempted;
   s.answered = impl_->n_answered;
-  s.busy = impl_->n_busy;
-  s.no_answer = impl_->n_no_answer;
-  s.failed = impl_->n_failed;
-  s.cancelled = impl_->n_cancelled;
   s.group_calls = impl_->n_group_calls;
-  s.abandoned = impl_->n_abandoned;
-  s.closed = impl_->n_closed;
-  s.no_agents = impl_->n_no_agents;
-  s.fallback = impl_->n_fallback;
-  s.routing_gap = impl_->n_routing_gap;
-  s.voicemail_unavailable = impl_->n_voicemail_unavailable;
+  for (std::size_t i = 0; i < s.ended.size(); ++i) {
+    s.ended[i] = impl_->n_ended[i];
+  }
   for (std::size_t i = 300; i < impl_->n_status.size(); ++i) {
     if (const std::uint64_t n = impl_->n_status[i]; n > 0) {
       s.by_status.emplace_back(static_cast<int>(i), n);
