@@ -4,19 +4,15 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <array>
+#include <span>
 
 #include "api/handlers.hpp"
+#include "model/call_record.hpp"
 
 namespace cohort::api {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::array<std::string_view, 3> kDirections = {"internal", "outbound", "inbound"};
-constexpr std::array<std::string_view, 12> kDispositions = {
-    "answered",  "busy",   "no_answer", "failed",   "cancelled",   "interrupted",
-    "abandoned", "closed", "no_agents", "fallback", "routing_gap", "voicemail_unavailable"};
 
 template <class T>
 json id_or_null(const std::optional<T>& id) {
@@ -31,6 +27,12 @@ json text_or_null(const std::string& s) {
   return s.empty() ? json(nullptr) : json(s);
 }
 
+/// The word of a call record's enum (model/call_record.hpp), null when there is none.
+template <class E>
+json word_or_null(const std::optional<E>& value) {
+  return value ? json(std::string(model::to_string(*value))) : json(nullptr);
+}
+
 json call_json(const CallView& c) {
   json legs = json::array();
   for (const LegView& l : c.legs) {
@@ -38,7 +40,7 @@ json call_json(const CallView& c) {
         {{"role", l.role}, {"call_id", l.call_id}, {"peer", l.peer}, {"state", l.state}});
   }
   return {{"id", c.id},
-          {"direction", c.direction},
+          {"direction", std::string(model::to_string(c.direction))},
           {"state", c.state},
           {"caller_user", id_or_null(c.caller_user)},
           {"caller", c.caller},
@@ -67,14 +69,14 @@ json attempts_json(const std::vector<store::CdrRecord::Attempt>& attempts) {
                    {"group", id_or_null(a.group)},
                    {"started_at", time_ms_or_null(a.start_ms)},
                    {"ended_at", time_ms_or_null(a.end_ms)},
-                   {"result", text_or_null(a.result)}});
+                   {"result", word_or_null(a.result)}});
   }
   return out;
 }
 
 json cdr_json(const store::CdrRecord& r) {
   return {{"id", r.id},
-          {"direction", r.direction},
+          {"direction", std::string(model::to_string(r.direction))},
           {"caller_user", id_or_null(r.caller_user)},
           {"callee_user", id_or_null(r.callee_user)},
           {"caller", r.caller},
@@ -88,7 +90,7 @@ json cdr_json(const store::CdrRecord& r) {
           {"ringing_at", time_ms_or_null(r.ringing_ms)},
           {"answered_at", time_ms_or_null(r.answer_ms)},
           {"ended_at", time_ms_or_null(r.end_ms)},
-          {"disposition", text_or_null(r.disposition)},
+          {"disposition", word_or_null(r.disposition)},
           {"hangup_cause", text_or_null(r.hangup_cause)},
           {"sip_status", r.sip_status > 0 ? json(r.sip_status) : json(nullptr)},
           {"a_leg_call_id", r.a_leg_call_id},
@@ -99,7 +101,7 @@ json cdr_json(const store::CdrRecord& r) {
           {"answered_by", id_or_null(r.answered_by)},
           {"wait_ms", r.wait_ms},
           {"talk_ms", r.talk_ms},
-          {"fallback_reason", text_or_null(r.fallback_reason)},
+          {"fallback_reason", word_or_null(r.fallback_reason)},
           {"fallback_to", stored_json(r.fallback_to)},
           {"attempts", attempts_json(r.attempts)}};
 }
@@ -119,20 +121,24 @@ Response list_calls(Context& ctx, const Request& req) {
   });
 }
 
-template <std::size_t N>
-Result<std::optional<std::string>> one_of(const Request& req, std::string_view param,
-                                          const std::array<std::string_view, N>& allowed) {
+/// Query parameter `param` as one of `allowed` (a call record's enum), spelt as the records
+/// spell it; absent = nullopt.
+template <class E, class Parse>
+Result<std::optional<E>> one_of(const Request& req, std::string_view param,
+                                std::span<const E> allowed, Parse parse) {
   auto v = req.query_param(param);
   if (!v) {
-    return std::optional<std::string>();
+    return std::optional<E>();
   }
-  for (std::string_view a : allowed) {
-    if (*v == a) {
-      return std::optional<std::string>(std::string(a));
-    }
+  if (std::optional<E> value = parse(*v)) {
+    return value;
+  }
+  std::vector<std::string_view> words;
+  for (E a : allowed) {
+    words.push_back(model::to_string(a));
   }
   return fail(Error::invalid(std::string(param),
-                             fmt::format("{} must be one of {}", param, fmt::join(allowed, ", "))));
+                             fmt::format("{} must be one of {}", param, fmt::join(words, ", "))));
 }
 
 Result<std::optional<std::int64_t>> time_param(const Request& req, std::string_view param) {
@@ -314,8 +320,10 @@ Response list_cdrs(Context& ctx, const Request& req) {
     }
     COHORT_TRY_ASSIGN(q.user, id_param(req, "user"));
     COHORT_TRY_ASSIGN(q.group, id_param(req, "group"));
-    COHORT_TRY_ASSIGN(q.direction, one_of(req, "direction", kDirections));
-    COHORT_TRY_ASSIGN(q.disposition, one_of(req, "disposition", kDispositions));
+    COHORT_TRY_ASSIGN(q.direction, one_of(req, "direction", model::call_directions(),
+                                          model::parse_call_direction));
+    COHORT_TRY_ASSIGN(q.disposition,
+                      one_of(req, "disposition", model::dispositions(), model::parse_disposition));
     COHORT_TRY_ASSIGN(Page page, page_from_query(req));
     COHORT_TRY_ASSIGN(bool csv, wants_csv(req));
     if (req.query_param("cursor") && page.after < 1) {

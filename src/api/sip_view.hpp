@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "model/call_record.hpp"
 #include "model/ids.hpp"
 
 namespace cohort::api {
@@ -51,9 +52,9 @@ struct LegView {
 };
 
 struct CallView {
-  std::string id;         ///< Cohort's call id (also the CDR id)
-  std::string direction;  ///< "internal" | "outbound" | "inbound"
-  std::string state;      ///< "trying" | "ringing" | "answered" | "ending"
+  std::string id;  ///< Cohort's call id (also the CDR id)
+  model::CallDirection direction = model::CallDirection::kInternal;
+  std::string state;  ///< "trying" | "ringing" | "answered" | "ending"
   std::optional<model::UserId> caller_user;
   std::string caller;   ///< the caller's number
   std::string dialled;  ///< the number dialled

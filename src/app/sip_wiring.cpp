@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "model/call_record.hpp"
+
 namespace cohort::app {
 
 pbx::SipServerOptions sip_options(const Config& c) {
@@ -148,26 +150,25 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
   metrics.add_gauge("cohort_calls", "Calls in progress.", [&sip] {
     return Values{{"", static_cast<double>(sip.call_stats().active)}};
   });
-  metrics.add_gauge("cohort_calls_total",
-                    "Calls since start: attempted, answered, and the "
-                    "unanswered ones by outcome.",
-                    [&sip] {
-                      pbx::CallStats s = sip.call_stats();
-                      auto d = [](std::uint64_t v) { return static_cast<double>(v); };
-                      return Values{
-                          {"outcome=\"attempted\"", d(s.attempted)},
-                          {"outcome=\"answered\"", d(s.answered)},
-                          {"outcome=\"busy\"", d(s.busy)},
-                          {"outcome=\"no_answer\"", d(s.no_answer)},
-                          {"outcome=\"failed\"", d(s.failed)},
-                          {"outcome=\"cancelled\"", d(s.cancelled)},
-                          {"outcome=\"abandoned\"", d(s.abandoned)},
-                          {"outcome=\"closed\"", d(s.closed)},
-                          {"outcome=\"no_agents\"", d(s.no_agents)},
-                          {"outcome=\"fallback\"", d(s.fallback)},
-                          {"outcome=\"routing_gap\"", d(s.routing_gap)},
-                          {"outcome=\"voicemail_unavailable\"", d(s.voicemail_unavailable)}};
-                    });
+  metrics.add_gauge(
+      "cohort_calls_total",
+      "Calls since start: attempted, answered, and the "
+      "unanswered ones by outcome.",
+      [&sip] {
+        pbx::CallStats s = sip.call_stats();
+        auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+        Values v{{"outcome=\"attempted\"", d(s.attempted)},
+                 {"outcome=\"answered\"", d(s.answered)}};
+        // The unanswered, by disposition: answered calls are counted above
+        // when answered, and only start-up gives "interrupted".
+        for (model::Disposition disp : model::dispositions()) {
+          if (disp != model::Disposition::kAnswered && disp != model::Disposition::kInterrupted) {
+            v.emplace_back(fmt::format("outcome=\"{}\"", model::to_string(disp)),
+                           d(s.ended_as(disp)));
+          }
+        }
+        return v;
+      });
   metrics.add_gauge("cohort_group_calls_total",
                     "Calls distributed to a group (by inbound route, extension or fallback) "
                     "since start.",

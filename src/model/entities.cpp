@@ -4,23 +4,24 @@
 #include <utility>
 
 #include "common/crypto.hpp"
+#include "model/enum_table.hpp"
 
 namespace cohort::model {
 namespace {
 
-// One table per enum: to_string and parse read the same rows, so they cannot disagree.
-constexpr std::array<std::pair<Role, std::string_view>, 3> kRoles{{
+// One table per enum (enum_table.hpp): to_string and parse read the same rows.
+constexpr EnumTable<Role, 3> kRoles{{
     {Role::kAdmin, "admin"},
     {Role::kSupervisor, "supervisor"},
     {Role::kAgent, "agent"},
 }};
 
-constexpr std::array<std::pair<ScheduleOverride, std::string_view>, 3> kOverrides{{
+constexpr EnumTable<ScheduleOverride, 3> kOverrides{{
     {ScheduleOverride::kAuto, "auto"},
     {ScheduleOverride::kOpen, "open"},
     {ScheduleOverride::kClosed, "closed"},
 }};
-constexpr std::array<std::pair<RingStrategy, std::string_view>, 6> kStrategies{{
+constexpr EnumTable<RingStrategy, 6> kStrategies{{
     {RingStrategy::kSimultaneous, "simultaneous"},
     {RingStrategy::kRoundRobin, "round_robin"},
     {RingStrategy::kLeastRecent, "least_recent"},
@@ -29,37 +30,16 @@ constexpr std::array<std::pair<RingStrategy, std::string_view>, 6> kStrategies{{
     {RingStrategy::kRandom, "random"},
 }};
 
-constexpr std::array<std::pair<TrunkTransport, std::string_view>, 2> kTransports{{
+constexpr EnumTable<TrunkTransport, 2> kTransports{{
     {TrunkTransport::kUdp, "udp"},
     {TrunkTransport::kTcp, "tcp"},
 }};
 
-constexpr std::array<std::pair<CallerIdPolicy, std::string_view>, 3> kCallerIdPolicies{{
+constexpr EnumTable<CallerIdPolicy, 3> kCallerIdPolicies{{
     {CallerIdPolicy::kGroup, "group"},
     {CallerIdPolicy::kUser, "user"},
     {CallerIdPolicy::kFixed, "fixed"},
 }};
-
-template <class E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E value) {
-  for (const auto& [e, name] : table) {
-    if (e == value) {
-      return name;
-    }
-  }
-  return "unknown";  // only reachable with a value cast from an out-of-range integer
-}
-
-template <class E, std::size_t N>
-std::optional<E> value_of(const std::array<std::pair<E, std::string_view>, N>& table,
-                          std::string_view s) {
-  for (const auto& [e, name] : table) {
-    if (name == s) {
-      return e;
-    }
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 

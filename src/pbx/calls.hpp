@@ -11,6 +11,7 @@
 // for a B leg hashes to the same shard as its A leg (SipCore::mint_call_id), so a call's
 // state is only ever touched by one thread, without a lock. The controller never blocks.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -20,6 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "model/call_record.hpp"
 #include "model/snapshot.hpp"
 #include "net/endpoint.hpp"
 #include "pbx/agents.hpp"
@@ -115,11 +117,12 @@ struct CallStats {
   std::uint64_t active = 0;  ///< a gauge
   std::uint64_t attempted = 0;
   std::uint64_t answered = 0;
-  /// Calls that ended unanswered, by CDR disposition.
-  std::uint64_t busy = 0, no_answer = 0, failed = 0, cancelled = 0;
-  /// Group calls (issue 5): distributed to a group, and how those ended unanswered.
-  std::uint64_t group_calls = 0, abandoned = 0, closed = 0, no_agents = 0, fallback = 0,
-                routing_gap = 0, voicemail_unavailable = 0;
+  /// Group calls (issue 5): distributed to a group.
+  std::uint64_t group_calls = 0;
+  /// Calls that ended, by CDR disposition (indexed by model::Disposition). Answered calls
+  /// count here when they end, in `answered` when they are answered.
+  std::array<std::uint64_t, model::kDispositionCount> ended{};
+  std::uint64_t ended_as(model::Disposition d) const { return ended[static_cast<std::size_t>(d)]; }
   /// Unanswered calls by the final status the caller got (486, 404, 503 …).
   std::vector<std::pair<int, std::uint64_t>> by_status;
 };
@@ -127,7 +130,7 @@ struct CallStats {
 /// An active call, for GET /calls.
 struct CallInfo {
   std::string id;
-  std::string direction;
+  model::CallDirection direction = model::CallDirection::kInternal;
   std::string state;
   std::optional<model::UserId> caller_user;
   std::string caller;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/errc.hpp"
+#include "model/call_record.hpp"
 #include "model/snapshot.hpp"
 
 namespace cohort::store {
@@ -162,7 +163,7 @@ struct CdrRecord {
   std::string id;        ///< Cohort's call id, unique
   std::string a_leg_call_id;
   std::string b_leg_call_id;
-  std::string direction;  ///< "internal" | "outbound" | "inbound"
+  model::CallDirection direction = model::CallDirection::kInternal;
   std::optional<model::UserId> caller_user;
   std::optional<model::UserId> callee_user;
   std::string caller;       ///< the caller's number as received (From user part)
@@ -176,14 +177,12 @@ struct CdrRecord {
   std::int64_t ringing_ms = 0;
   std::int64_t answer_ms = 0;
   std::int64_t end_ms = 0;
-  /// "answered" | "busy" | "no_answer" | "failed" | "cancelled" | "interrupted"; empty while
-  /// an answered call is still up.
-  std::string disposition;
+  /// How the call ended; none while an answered call is still up.
+  std::optional<model::Disposition> disposition;
   std::string hangup_cause;  ///< "caller_bye", "callee_bye", "486 Busy Here", "timeout" …
   int sip_status = 0;        ///< final status of the B leg (0 = none)
 
-  // Inbound routing and group distribution (issue 5). Dispositions added: "abandoned",
-  // "closed", "no_agents", "fallback", "routing_gap", "voicemail_unavailable" (see
+  // Inbound routing and group distribution (issue 5; the dispositions they end with are in
   // docs/life-of-a-call.md "Group calls").
   std::optional<model::InboundRouteId> inbound_route;
   std::string did;                           ///< the number dialled on the trunk (inbound)
@@ -191,20 +190,16 @@ struct CdrRecord {
   std::optional<model::UserId> answered_by;  ///< the member (or user) who answered
   std::int64_t wait_ms = 0;  ///< arrival → answer (answered), arrival → end (otherwise)
   std::int64_t talk_ms = 0;  ///< answer → end
-  /// Why the call left a group for its fallback or closed destination: "no_answer",
-  /// "no_agents", "closed"; empty when it did not.
-  std::string fallback_reason;
+  /// Why the call left a group for its fallback or closed destination; none when it did not.
+  std::optional<model::FallbackReason> fallback_reason;
   std::string fallback_to;  ///< that destination as JSON text; empty when none
   /// One offer of the call to one member.
   struct Attempt {
     model::UserId user = 0;
     std::optional<model::GroupId> group;
     std::int64_t start_ms = 0;
-    std::int64_t end_ms = 0;  ///< 0 while ringing
-    /// "answered", "no_answer" (ring timeout), "busy", "declined" (other 4xx-6xx),
-    /// "cancelled" (another member answered, the caller left or max_wait), "failed"
-    /// (no response / transport error), "unreachable" (no binding).
-    std::string result;
+    std::int64_t end_ms = 0;                     ///< 0 while ringing
+    std::optional<model::AttemptResult> result;  ///< none while ringing
     bool operator==(const Attempt&) const = default;
   };
   std::vector<Attempt> attempts;  ///< in the order offered
@@ -216,8 +211,8 @@ struct CdrQuery {
   std::optional<std::int64_t> to_ms;    ///< start_ms < to_ms
   std::optional<model::UserId> user;    ///< caller_user or callee_user
   std::optional<model::GroupId> group;  ///< caller_id_group or group
-  std::optional<std::string> direction;
-  std::optional<std::string> disposition;
+  std::optional<model::CallDirection> direction;
+  std::optional<model::Disposition> disposition;
   std::int64_t before_seq = 0;  ///< newest first: only seq < before_seq (0 = from the newest)
   std::size_t limit = 100;
 };

@@ -1126,6 +1126,34 @@ constexpr std::string_view kSelectAnsweredSince =
     "SELECT answered_by, answer_ms FROM cdrs "
     "WHERE answered_by IS NOT NULL AND answer_ms > 0 AND answer_ms >= ? ORDER BY answer_ms, seq";
 
+// A call record's enums are stored as their words (model/call_record.hpp), none as ''.
+template <class E>
+std::string word_or_empty(const std::optional<E>& value) {
+  return value ? std::string(model::to_string(*value)) : std::string();
+}
+
+/// The value of the word stored in `column` of cdrs row `seq`; another word is a corrupt
+/// row.
+template <class E>
+E word_of(const std::string& text, std::optional<E> (*parse)(std::string_view),
+          std::string_view column, std::int64_t seq) {
+  if (std::optional<E> value = parse(text)) {
+    return *value;
+  }
+  throw detail::CorruptRow(fmt::format("cdrs.{} of row {} is '{}'", column, seq, text));
+}
+
+/// As word_of, with '' for none.
+template <class E>
+std::optional<E> optional_word_of(const std::string& text,
+                                  std::optional<E> (*parse)(std::string_view),
+                                  std::string_view column, std::int64_t seq) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  return word_of(text, parse, column, seq);
+}
+
 std::string attempts_text(const std::vector<CdrRecord::Attempt>& attempts) {
   auto out = nlohmann::json::array();
   for (const CdrRecord::Attempt& a : attempts) {
@@ -1133,7 +1161,7 @@ std::string attempts_text(const std::vector<CdrRecord::Attempt>& attempts) {
                            {"group", nullptr},
                            {"start_ms", a.start_ms},
                            {"end_ms", a.end_ms},
-                           {"result", a.result}};
+                           {"result", word_or_empty(a.result)}};
     if (a.group) {
       item["group"] = *a.group;
     }
@@ -1162,7 +1190,8 @@ std::vector<CdrRecord::Attempt> attempts_of(const std::string& text, std::int64_
     }
     a.start_ms = item["start_ms"].get<std::int64_t>();
     a.end_ms = item["end_ms"].get<std::int64_t>();
-    a.result = item["result"].get<std::string>();
+    a.result = optional_word_of(item["result"].get<std::string>(), model::parse_attempt_result,
+                                "attempts[].result", seq);
     out.push_back(std::move(a));
   }
   return out;
@@ -1189,7 +1218,8 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.id = s.getColumn(1).getString();
   r.a_leg_call_id = s.getColumn(2).getString();
   r.b_leg_call_id = s.getColumn(3).getString();
-  r.direction = s.getColumn(4).getString();
+  r.direction =
+      word_of(s.getColumn(4).getString(), model::parse_call_direction, "direction", r.seq);
   r.caller_user = optional_id(s.getColumn(5));
   r.callee_user = optional_id(s.getColumn(6));
   r.caller = s.getColumn(7).getString();
@@ -1203,7 +1233,8 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.ringing_ms = s.getColumn(15).getInt64();
   r.answer_ms = s.getColumn(16).getInt64();
   r.end_ms = s.getColumn(17).getInt64();
-  r.disposition = s.getColumn(18).getString();
+  r.disposition =
+      optional_word_of(s.getColumn(18).getString(), model::parse_disposition, "disposition", r.seq);
   r.hangup_cause = s.getColumn(19).getString();
   r.sip_status = s.getColumn(20).getInt();
   r.inbound_route = optional_id(s.getColumn(21));
@@ -1212,7 +1243,8 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.answered_by = optional_id(s.getColumn(24));
   r.wait_ms = s.getColumn(25).getInt64();
   r.talk_ms = s.getColumn(26).getInt64();
-  r.fallback_reason = s.getColumn(27).getString();
+  r.fallback_reason = optional_word_of(s.getColumn(27).getString(), model::parse_fallback_reason,
+                                       "fallback_reason", r.seq);
   r.fallback_to = s.getColumn(28).getString();
   r.attempts = attempts_of(s.getColumn(29).getString(), r.seq);
   return r;
@@ -1342,7 +1374,7 @@ class SqliteStore final : public Store,
         q->bind(1, r.id);
         q->bind(2, r.a_leg_call_id);
         q->bind(3, r.b_leg_call_id);
-        q->bind(4, r.direction);
+        q->bind(4, std::string(model::to_string(r.direction)));
         bind_optional_id(*q, 5, r.caller_user);
         bind_optional_id(*q, 6, r.callee_user);
         q->bind(7, r.caller);
@@ -1356,7 +1388,7 @@ class SqliteStore final : public Store,
         q->bind(15, r.ringing_ms);
         q->bind(16, r.answer_ms);
         q->bind(17, r.end_ms);
-        q->bind(18, r.disposition);
+        q->bind(18, word_or_empty(r.disposition));
         q->bind(19, r.hangup_cause);
         q->bind(20, r.sip_status);
         bind_optional_id(*q, 21, r.inbound_route);
@@ -1365,7 +1397,7 @@ class SqliteStore final : public Store,
         bind_optional_id(*q, 24, r.answered_by);
         q->bind(25, r.wait_ms);
         q->bind(26, r.talk_ms);
-        q->bind(27, r.fallback_reason);
+        q->bind(27, word_or_empty(r.fallback_reason));
         q->bind(28, r.fallback_to);
         q->bind(29, attempts_text(r.attempts));
         q->exec();
@@ -1438,10 +1470,10 @@ class SqliteStore final : public Store,
         q.bind(":group", *query.group);
       }
       if (query.direction) {
-        q.bind(":direction", *query.direction);
+        q.bind(":direction", std::string(model::to_string(*query.direction)));
       }
       if (query.disposition) {
-        q.bind(":disposition", *query.disposition);
+        q.bind(":disposition", std::string(model::to_string(*query.disposition)));
       }
       if (query.before_seq > 0) {
         q.bind(":before", query.before_seq);

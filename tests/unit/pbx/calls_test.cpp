@@ -18,6 +18,10 @@ namespace cohort::pbx {
 namespace {
 
 using namespace std::chrono_literals;
+using model::AttemptResult;
+using model::CallDirection;
+using model::Disposition;
+using model::FallbackReason;
 using sip::HeaderId;
 
 sip::Message parse(std::string text) {
@@ -304,7 +308,7 @@ TEST_F(CallsTest, AnswerIsRelayedAndTheAckGoesEndToEnd) {
   EXPECT_EQ(ok.body(), "v=0\r\no=b 2 2 IN IP4 10.0.0.9\r\ns=-\r\n");
   EXPECT_TRUE(core_.direct.empty()) << "the callee is ACKed when the caller ACKs";
   ASSERT_EQ(core_.cdrs.size(), 1u) << "the answer is recorded at once";
-  EXPECT_EQ(core_.cdrs[0].disposition, "");
+  EXPECT_FALSE(core_.cdrs[0].disposition.has_value());
   EXPECT_EQ(core_.cdrs[0].caller_id, "010000");
   EXPECT_EQ(core_.cdrs[0].caller_id_group, 10);
   EXPECT_EQ(core_.cdrs[0].trunk, 20);
@@ -342,7 +346,7 @@ TEST_F(CallsTest, AnswerIsRelayedAndTheAckGoesEndToEnd) {
   EXPECT_EQ(a_bye.from_tag(), ok.to_tag());
   EXPECT_EQ(a_bye.to_tag(), "fa");
   ASSERT_EQ(core_.cdrs.size(), 2u);
-  EXPECT_EQ(core_.cdrs[1].disposition, "answered");
+  EXPECT_EQ(core_.cdrs[1].disposition, Disposition::kAnswered);
   EXPECT_EQ(core_.cdrs[1].hangup_cause, "callee_bye");
   EXPECT_GT(core_.cdrs[1].end_ms, core_.cdrs[1].answer_ms);
   EXPECT_EQ(core_.slots[20], 0) << "the trunk's call slot is given back";
@@ -359,11 +363,11 @@ TEST_F(CallsTest, TrunkFailsOverOn503ButNotOn486) {
   feed(second, answer(second, 486, "t2"));
   EXPECT_EQ(core_.requests.size(), 2u) << "busy is an answer, not a trunk failure";
   EXPECT_EQ(to_caller(), (std::vector<int>{100, 486}));
-  EXPECT_EQ(core_.cdrs.back().disposition, "busy");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kBusy);
   EXPECT_EQ(core_.cdrs.back().trunk, 21);
   const CallStats st = calls_->stats();
   EXPECT_EQ(st.attempted, 1u);
-  EXPECT_EQ(st.busy, 1u);
+  EXPECT_EQ(st.ended_as(Disposition::kBusy), 1u);
   EXPECT_EQ(st.active, 0u);
   EXPECT_EQ(st.by_status, (std::vector<std::pair<int, std::uint64_t>>{{486, 1}}));
 }
@@ -374,7 +378,7 @@ TEST_F(CallsTest, TrunkTimeoutFailsOverAndAllTrunksDownIs503) {
   ASSERT_EQ(core_.requests.size(), 2u);
   calls_->on_client_failure(0, core_.requests.at(1).txn, 503, now_);
   EXPECT_EQ(to_caller(), (std::vector<int>{100, 503}));
-  EXPECT_EQ(core_.cdrs.back().disposition, "failed");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kFailed);
 }
 
 TEST_F(CallsTest, CallLimitSkipsAFullTrunk) {
@@ -438,7 +442,7 @@ TEST_F(CallsTest, InternalCallForksAndCancelsTheLosers) {
   EXPECT_EQ(cancel.cseq(), d.msg().cseq());
   EXPECT_EQ(cancel.call_id(), d.msg().call_id());
   EXPECT_EQ(to_caller(), (std::vector<int>{100, 180, 200}));
-  EXPECT_EQ(core_.cdrs.back().direction, "internal");
+  EXPECT_EQ(core_.cdrs.back().direction, CallDirection::kInternal);
   EXPECT_EQ(core_.cdrs.back().callee_user, 2);
   EXPECT_EQ(core_.cdrs.back().b_leg_call_id, m.msg().call_id());
 }
@@ -456,7 +460,7 @@ TEST_F(CallsTest, CancelWaitsForAProvisionalResponse) {
   feed(d, answer(d, 180, "td"));
   ASSERT_EQ(core_.requests.size(), 2u);
   EXPECT_EQ(core_.requests[1].msg().method(), sip::Method::kCancel);
-  EXPECT_EQ(core_.cdrs.back().disposition, "cancelled");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kCancelled);
   feed(d, answer(d, 487, "td"));
   EXPECT_TRUE(calls_->calls(0).empty());
 }
@@ -506,7 +510,7 @@ TEST_F(CallsTest, RingTimeoutGivesUpWith480) {
   calls_->sweep(0, now_ + std::chrono::seconds(121));
   EXPECT_EQ(to_caller().back(), 480);
   EXPECT_EQ(core_.requests.back().msg().method(), sip::Method::kCancel);
-  EXPECT_EQ(core_.cdrs.back().disposition, "no_answer");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kNoAnswer);
 }
 
 }  // namespace
@@ -546,7 +550,7 @@ TEST_F(CallsTest, AnsweredCallIsEndedAfterTheMaximumDuration) {
   }
   EXPECT_EQ(std::count(sent.begin(), sent.end(), sip::Method::kBye), 2) << "both legs";
   EXPECT_EQ(core_.cdrs.back().hangup_cause, "max_duration");
-  EXPECT_EQ(core_.cdrs.back().disposition, "answered");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kAnswered);
   EXPECT_EQ(core_.slots[20], 0);
   EXPECT_TRUE(calls_->calls(0).empty());
 }
@@ -967,13 +971,13 @@ TEST_F(GroupCallsTest, SimultaneousRingsEveryMemberAndCancelsTheOthersOnAnswer) 
   EXPECT_EQ(cdr.inbound_route, 50);
   EXPECT_EQ(cdr.did, "5550100");
   EXPECT_EQ(cdr.trunk, 20);
-  EXPECT_EQ(cdr.direction, "inbound");
+  EXPECT_EQ(cdr.direction, CallDirection::kInbound);
   ASSERT_EQ(cdr.attempts.size(), 3u);
-  EXPECT_EQ(cdr.attempts[0].result, "cancelled");
-  EXPECT_EQ(cdr.attempts[1].result, "answered");
+  EXPECT_EQ(cdr.attempts[0].result, AttemptResult::kCancelled);
+  EXPECT_EQ(cdr.attempts[1].result, AttemptResult::kAnswered);
   EXPECT_EQ(cdr.attempts[1].user, 4);
   EXPECT_EQ(cdr.attempts[1].group, 40);
-  EXPECT_EQ(cdr.attempts[2].result, "cancelled");
+  EXPECT_EQ(cdr.attempts[2].result, AttemptResult::kCancelled);
   EXPECT_EQ(calls_->stats().group_calls, 1u);
 }
 
@@ -1030,9 +1034,9 @@ TEST_F(GroupCallsTest, RingTimeoutMovesToTheNextMember) {
   feed(offers()[2], answer(offers()[2], 200, "m5"));
   const store::CdrRecord& cdr = core_.cdrs.back();
   ASSERT_EQ(cdr.attempts.size(), 3u);
-  EXPECT_EQ(cdr.attempts[0].result, "no_answer");
-  EXPECT_EQ(cdr.attempts[1].result, "busy");
-  EXPECT_EQ(cdr.attempts[2].result, "answered");
+  EXPECT_EQ(cdr.attempts[0].result, AttemptResult::kNoAnswer);
+  EXPECT_EQ(cdr.attempts[1].result, AttemptResult::kBusy);
+  EXPECT_EQ(cdr.attempts[2].result, AttemptResult::kAnswered);
   EXPECT_FALSE(core_.board.live(3).ringing);
 }
 
@@ -1044,8 +1048,8 @@ TEST_F(GroupCallsTest, BusyPausedAndUnregisteredMembersAreSkipped) {
   trunk_call();
   EXPECT_TRUE(offers().empty());
   EXPECT_EQ(to_caller().back(), 480) << "nobody available and no fallback";
-  EXPECT_EQ(core_.cdrs.back().disposition, "no_agents");
-  EXPECT_EQ(core_.cdrs.back().fallback_reason, "no_agents");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kNoAgents);
+  EXPECT_EQ(core_.cdrs.back().fallback_reason, FallbackReason::kNoAgents);
 
   support_.ring_in_use = true;  // now the busy member may be offered the call
   put_group(support_);
@@ -1083,7 +1087,7 @@ TEST_F(GroupCallsTest, NobodyAvailableFallsBackAtOnceToAnotherGroup) {
   feed(offers()[0], answer(offers()[0], 200, "m6"));
   const store::CdrRecord& cdr = core_.cdrs.back();
   EXPECT_EQ(cdr.group, 40) << "the first group the call reached";
-  EXPECT_EQ(cdr.fallback_reason, "no_agents");
+  EXPECT_EQ(cdr.fallback_reason, FallbackReason::kNoAgents);
   EXPECT_EQ(cdr.fallback_to, R"({"id":41,"type":"group"})");
   EXPECT_EQ(cdr.answered_by, 6);
   EXPECT_EQ(cdr.attempts.at(0).group, 41);
@@ -1106,14 +1110,14 @@ TEST_F(GroupCallsTest, MaxWaitFallsBackToAnOutsideNumberWithTheGroupCallerId) {
   EXPECT_EQ(user_of(*inv.header(HeaderId::kFrom)), "5554000") << "the group's caller ID";
   feed(out, answer(out, 200, "p1"));
   const store::CdrRecord& cdr = core_.cdrs.back();
-  EXPECT_EQ(cdr.fallback_reason, "no_answer");
+  EXPECT_EQ(cdr.fallback_reason, FallbackReason::kNoAnswer);
   EXPECT_EQ(cdr.caller_id, "5554000");
   EXPECT_EQ(cdr.trunk, 20) << "the trunk the call came in on";
   for (model::UserId u : {3, 4, 5}) {
     EXPECT_FALSE(core_.board.live(u).ringing);
   }
   answer_and_hang_up(out);  // the far end hangs up (not a member: no member to free)
-  EXPECT_EQ(core_.cdrs.back().disposition, "fallback");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kFallback);
 }
 
 TEST_F(GroupCallsTest, ClosedGroupGoesToItsClosedDestination) {
@@ -1130,13 +1134,14 @@ TEST_F(GroupCallsTest, ClosedGroupGoesToItsClosedDestination) {
   trunk_call();
   EXPECT_TRUE(offers().empty());
   EXPECT_EQ(to_caller().back(), 480);
-  EXPECT_EQ(core_.cdrs.back().disposition, "voicemail_unavailable") << "default: voicemail";
-  EXPECT_EQ(core_.cdrs.back().fallback_reason, "closed");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kVoicemailUnavailable)
+      << "default: voicemail";
+  EXPECT_EQ(core_.cdrs.back().fallback_reason, FallbackReason::kClosed);
 
   support_.closed_destination = model::DestHangup{};
   put_group(support_);
   trunk_call();
-  EXPECT_EQ(core_.cdrs.back().disposition, "closed");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kClosed);
 
   support_.closed_destination = model::DestGroup{41};
   put_group(support_);
@@ -1152,13 +1157,13 @@ TEST_F(GroupCallsTest, CallerHangingUpWhileWaitingIsAbandoned) {
   }
   EXPECT_TRUE(calls_->on_cancel(0, 1, now_));
   EXPECT_EQ(to_caller().back(), 487);
-  EXPECT_EQ(core_.cdrs.back().disposition, "abandoned");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kAbandoned);
   EXPECT_EQ(cancelled(), (std::vector<model::UserId>{3, 4, 5}));
   for (const auto& a : core_.cdrs.back().attempts) {
-    EXPECT_EQ(a.result, "cancelled");
+    EXPECT_EQ(a.result, AttemptResult::kCancelled);
   }
   EXPECT_FALSE(core_.board.live(4).ringing);
-  EXPECT_EQ(calls_->stats().abandoned, 1u);
+  EXPECT_EQ(calls_->stats().ended_as(Disposition::kAbandoned), 1u);
 }
 
 TEST_F(GroupCallsTest, FallbackLoopsAndRoutingGapsEndTheCallClearly) {
@@ -1171,13 +1176,13 @@ TEST_F(GroupCallsTest, FallbackLoopsAndRoutingGapsEndTheCallClearly) {
   }
   trunk_call();
   EXPECT_EQ(to_caller().back(), 480);
-  EXPECT_EQ(core_.cdrs.back().disposition, "no_agents");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kNoAgents);
   EXPECT_EQ(core_.cdrs.back().hangup_cause, "480 Temporarily Unavailable: fallback loop");
 
   support_.fallback = model::DestGroup{99};  // deleted since
   put_group(support_);
   trunk_call();
-  EXPECT_EQ(core_.cdrs.back().disposition, "routing_gap");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kRoutingGap);
 
   core_.responses.clear();
   trunk_call("5559999");
@@ -1218,9 +1223,9 @@ TEST_F(GroupCallsTest, LateAnswersToTheFirstGroupsCancelsDoNotDisturbTheNextGrou
   const store::CdrRecord& cdr = core_.cdrs.back();
   EXPECT_EQ(cdr.answered_by, 5);
   ASSERT_EQ(cdr.attempts.size(), 5u);
-  EXPECT_EQ(cdr.attempts[0].result, "no_answer");
-  EXPECT_EQ(cdr.attempts[3].result, "busy");
-  EXPECT_EQ(cdr.attempts[4].result, "answered");
+  EXPECT_EQ(cdr.attempts[0].result, AttemptResult::kNoAnswer);
+  EXPECT_EQ(cdr.attempts[3].result, AttemptResult::kBusy);
+  EXPECT_EQ(cdr.attempts[4].result, AttemptResult::kAnswered);
   EXPECT_EQ(cdr.attempts[4].group, 41);
 }
 
@@ -1247,7 +1252,7 @@ TEST_F(GroupCallsTest, FallbackChainsStopAtTheHopLimit) {
   EXPECT_EQ(to_caller().back(), 480);
   const store::CdrRecord& cdr = core_.cdrs.back();
   EXPECT_EQ(cdr.hangup_cause, "480 Temporarily Unavailable: too many fallback hops");
-  EXPECT_EQ(cdr.disposition, "no_agents");
+  EXPECT_EQ(cdr.disposition, Disposition::kNoAgents);
   EXPECT_EQ(cdr.group, 70);
   EXPECT_EQ(cdr.fallback_to, R"({"id":78,"type":"group"})") << "the ninth group is not entered";
 }
@@ -1258,7 +1263,7 @@ TEST_F(GroupCallsTest, InternalCallersReachAGroupByItsExtension) {
   EXPECT_EQ(core_.board.live(1).calls, 1) << "the caller is busy while it calls";
   EXPECT_TRUE(calls_->on_cancel(0, 1, now_));
   EXPECT_EQ(core_.board.live(1).calls, 0);
-  EXPECT_EQ(core_.cdrs.back().direction, "internal");
+  EXPECT_EQ(core_.cdrs.back().direction, CallDirection::kInternal);
 }
 
 }  // namespace

@@ -1438,7 +1438,7 @@ CdrRecord make_cdr(std::string id, std::int64_t start_ms) {
   r.id = std::move(id);
   r.a_leg_call_id = "a-" + r.id + "@10.0.0.5";
   r.b_leg_call_id = "b-" + r.id + "@cohort";
-  r.direction = "outbound";
+  r.direction = model::CallDirection::kOutbound;
   r.caller_user = 3;
   r.caller = "1003";
   r.dialled = "915551234";
@@ -1451,7 +1451,7 @@ CdrRecord make_cdr(std::string id, std::int64_t start_ms) {
   r.ringing_ms = start_ms + 800;
   r.answer_ms = start_ms + 4'000;
   r.end_ms = start_ms + 64'000;
-  r.disposition = "answered";
+  r.disposition = model::Disposition::kAnswered;
   r.hangup_cause = "caller_bye";
   r.sip_status = 200;
   return r;
@@ -1468,14 +1468,14 @@ std::vector<std::string> ids_of(const std::vector<CdrRecord>& records) {
 TEST_P(RepositorySuite, CdrsUpsertKeepsTheirSeqAndSurviveReopen) {
   CdrRecord a = make_cdr("call-a", kMs0);
   a.end_ms = 0;  // answered, still up
-  a.disposition.clear();
+  a.disposition.reset();
   a.hangup_cause.clear();
   CdrRecord b = make_cdr("call-b", kMs0 + 1'000);
   b.caller_user.reset();
   b.caller_id_group.reset();
   b.trunk.reset();
   b.rule.reset();
-  b.direction = "internal";
+  b.direction = model::CallDirection::kInternal;
   b.callee_user = 4;
   ASSERT_TRUE(store_->cdrs().save_cdrs({a, b}));
   const auto v = version();
@@ -1495,7 +1495,7 @@ TEST_P(RepositorySuite, CdrsUpsertKeepsTheirSeqAndSurviveReopen) {
 
   // The end of call a arrives after b was written: same row, same seq, new fields.
   a.end_ms = kMs0 + 90'000;
-  a.disposition = "answered";
+  a.disposition = model::Disposition::kAnswered;
   a.hangup_cause = "callee_bye";
   a.seq = 0;  // ignored on write
   CdrRecord c = make_cdr("call-c", kMs0 + 2'000);
@@ -1518,10 +1518,10 @@ TEST_P(RepositorySuite, CdrsUpsertKeepsTheirSeqAndSurviveReopen) {
 TEST_P(RepositorySuite, CdrsLeftOpenByACrashAreClosedAsInterrupted) {
   CdrRecord up = make_cdr("up", kMs0);
   up.end_ms = 0;
-  up.disposition.clear();
+  up.disposition.reset();
   CdrRecord up2 = make_cdr("up2", kMs0 + 5);
   up2.end_ms = 0;
-  up2.disposition.clear();
+  up2.disposition.reset();
   CdrRecord done = make_cdr("done", kMs0 + 10);
   ASSERT_TRUE(store_->cdrs().save_cdrs({up, done, up2}));
   reopen();
@@ -1533,10 +1533,10 @@ TEST_P(RepositorySuite, CdrsLeftOpenByACrashAreClosedAsInterrupted) {
   ASSERT_EQ(all->size(), 3u);
   for (const CdrRecord& r : *all) {
     if (r.id == "done") {
-      EXPECT_EQ(r.disposition, "answered");
+      EXPECT_EQ(r.disposition, model::Disposition::kAnswered);
       EXPECT_EQ(r.end_ms, done.end_ms);
     } else {
-      EXPECT_EQ(r.disposition, "interrupted") << r.id;
+      EXPECT_EQ(r.disposition, model::Disposition::kInterrupted) << r.id;
       EXPECT_EQ(r.end_ms, kMs0 + 500'000) << r.id;
       EXPECT_EQ(r.answer_ms, (r.id == "up" ? up : up2).answer_ms) << r.id;
     }
@@ -1554,8 +1554,8 @@ TEST_P(RepositorySuite, CdrQueriesFilterAndPageNewestFirst) {
     r.caller_user = 1 + i % 3;
     r.callee_user = i % 4 == 0 ? std::optional<model::UserId>(1) : std::nullopt;
     r.caller_id_group = i % 2 == 0 ? std::optional<model::GroupId>(7) : std::nullopt;
-    r.direction = i % 4 == 0 ? "internal" : "outbound";
-    r.disposition = i % 3 == 0 ? "busy" : "answered";
+    r.direction = i % 4 == 0 ? model::CallDirection::kInternal : model::CallDirection::kOutbound;
+    r.disposition = i % 3 == 0 ? model::Disposition::kBusy : model::Disposition::kAnswered;
     batch.push_back(r);
   }
   ASSERT_TRUE(store_->cdrs().save_cdrs(batch));
@@ -1573,11 +1573,13 @@ TEST_P(RepositorySuite, CdrQueriesFilterAndPageNewestFirst) {
   EXPECT_EQ(q({.user = 1}), (Ids{"c09", "c08", "c06", "c04", "c03", "c00"}));
   EXPECT_EQ(q({.user = 2}), (Ids{"c10", "c07", "c04", "c01"}));
   EXPECT_EQ(q({.group = 7}), (Ids{"c10", "c08", "c06", "c04", "c02", "c00"}));
-  EXPECT_EQ(q({.direction = "internal"}), (Ids{"c08", "c04", "c00"}));
-  EXPECT_EQ(q({.disposition = "busy"}), (Ids{"c09", "c06", "c03", "c00"}));
-  EXPECT_EQ(q({.direction = "internal", .disposition = "busy"}), (Ids{"c00"}));
+  EXPECT_EQ(q({.direction = model::CallDirection::kInternal}), (Ids{"c08", "c04", "c00"}));
+  EXPECT_EQ(q({.disposition = model::Disposition::kBusy}), (Ids{"c09", "c06", "c03", "c00"}));
+  EXPECT_EQ(
+      q({.direction = model::CallDirection::kInternal, .disposition = model::Disposition::kBusy}),
+      (Ids{"c00"}));
   EXPECT_EQ(q({.user = 3, .group = 7}), (Ids{"c08", "c02"}));
-  EXPECT_TRUE(q({.direction = "inbound"}).empty());
+  EXPECT_TRUE(q({.direction = model::CallDirection::kInbound}).empty());
   EXPECT_TRUE(q({.user = 99}).empty());
 
   // Pages of 5 by seq cursor: every record once, in order.
@@ -1601,10 +1603,11 @@ TEST_P(RepositorySuite, CdrQueriesFilterAndPageNewestFirst) {
   }
   EXPECT_EQ(walked, expected);
   // A cursor combines with the filters.
-  auto busy = store_->cdrs().query_cdrs({.disposition = "busy", .limit = 2});
+  auto busy = store_->cdrs().query_cdrs({.disposition = model::Disposition::kBusy, .limit = 2});
   ASSERT_TRUE(busy);
   EXPECT_EQ(ids_of(*busy), (Ids{"c09", "c06"}));
-  EXPECT_EQ(q({.disposition = "busy", .before_seq = busy->back().seq}), (Ids{"c03", "c00"}));
+  EXPECT_EQ(q({.disposition = model::Disposition::kBusy, .before_seq = busy->back().seq}),
+            (Ids{"c03", "c00"}));
 }
 
 // ---- inbound routes, schedules, pauses and hunt state (issue 5) ---------------------------
@@ -1965,7 +1968,7 @@ TEST_P(RepositorySuite, MembershipPauseIsPerGroupAndClearedOnResume) {
 
 CdrRecord make_group_cdr(std::string id, std::int64_t start_ms) {
   CdrRecord r = make_cdr(std::move(id), start_ms);
-  r.direction = "inbound";
+  r.direction = model::CallDirection::kInbound;
   r.caller_user.reset();
   r.caller_id_group.reset();
   r.rule.reset();
@@ -1976,11 +1979,11 @@ CdrRecord make_group_cdr(std::string id, std::int64_t start_ms) {
   r.answered_by = 5;
   r.wait_ms = 4'000;
   r.talk_ms = 60'000;
-  r.fallback_reason = "no_answer";
+  r.fallback_reason = model::FallbackReason::kNoAnswer;
   r.fallback_to = R"({"type":"voicemail","box":"group","id":7})";
-  r.attempts = {{4, 7, start_ms + 100, start_ms + 2'000, "no_answer"},
-                {5, 7, start_ms + 2'000, start_ms + 4'000, "answered"},
-                {6, std::nullopt, start_ms + 2'000, 0, "cancelled"}};
+  r.attempts = {{4, 7, start_ms + 100, start_ms + 2'000, model::AttemptResult::kNoAnswer},
+                {5, 7, start_ms + 2'000, start_ms + 4'000, model::AttemptResult::kAnswered},
+                {6, std::nullopt, start_ms + 2'000, 0, model::AttemptResult::kCancelled}};
   return r;
 }
 
@@ -2010,6 +2013,8 @@ TEST_P(RepositorySuite, CdrGroupFieldsRoundTripAndTheGroupFilterMatchesEitherCol
   // An update rewrites the new fields too.
   full.answered_by.reset();
   full.attempts.pop_back();
+  full.attempts.push_back({8, 7, kMs0 + 5'000, 0, std::nullopt});  // ringing: no result yet
+  full.fallback_reason.reset();
   full.fallback_to.clear();
   ASSERT_TRUE(store_->cdrs().save_cdrs({full}));
   reopen();

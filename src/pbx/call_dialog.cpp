@@ -1,0 +1,167 @@
+// Requests inside an established dialog (RFC 3261 §12.2): ACK and BYE handled here, the
+// rest (re-INVITE, UPDATE, INFO …) relayed to the other leg with their responses relayed
+// back.
+
+#include "pbx/call_state.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "common/text.hpp"
+
+namespace cohort::pbx {
+
+bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip::Message& req,
+                                        const net::Outbound& reply_route, TimePoint now) {
+  ShardState& st = shards[shard];
+  auto it = st.dialogs.find(dialog_key(req.call_id(), req.to_tag()));
+  if (it == st.dialogs.end()) {
+    return false;
+  }
+  Call* cp = find(shard, it->second.first);
+  if (cp == nullptr) {
+    return false;
+  }
+  Call& c = *cp;
+  const int from = it->second.second;
+  Leg& origin = from < 0 ? c.a : c.b[static_cast<std::size_t>(from)];
+  (void)reply_route;
+  const ResponseHeaders answer = response_headers(req, {});
+  auto respond = [&](int status, std::string_view reason) {
+    if (txn != 0) {
+      core.respond(shard, txn, status, response_to(answer, status, reason, {}), now);
+    }
+  };
+  switch (req.method()) {
+    case Method::kAck: {
+      if (from < 0 && req.cseq() == c.a_invite_cseq) {
+        if (!c.a_acked && c.winner >= 0) {
+          c.a_acked = true;
+          auto [ctype, body] = relay_body(req);
+          ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, ctype,
+                  body);
+        }
+        return true;
+      }
+      if (c.pending_ack && c.pending_ack_from == from &&
+          req.cseq() == c.pending_ack->originator_cseq) {
+        PendingAck p = *c.pending_ack;
+        c.pending_ack.reset();
+        auto [ctype, body] = relay_body(req);
+        if (p.far_leg < 0) {
+          ack_to_a(shard, c, p.far_cseq);
+        } else {
+          ack_leg(shard, c, p.far_leg, p.far_cseq, ctype, body);
+        }
+      }
+      return true;
+    }
+    case Method::kBye:
+      // Only the caller or the answering callee ends the call: a losing fork that we
+      // ACKed and hung up may send its own BYE meanwhile.
+      if (c.state != CallState::kEnding && (from < 0 || from == c.winner)) {
+        hang_up(shard, c, from, now);  // `c` may be gone after this line
+        // The 200 OK acknowledges the end: it leaves once the end record is committed.
+        core.respond_durable(shard, txn, 200, response_to(answer, 200, "OK", {}));
+      } else {
+        respond(200, "OK");
+        origin.state = LegState::kTerminated;
+      }
+      return true;
+    case Method::kInvite:
+    case Method::kUpdate:
+    case Method::kInfo:
+    case Method::kOptions:
+    case Method::kMessage:
+    case Method::kNotify:
+    case Method::kRefer:
+    case Method::kPrack: {
+      if (c.state != CallState::kAnswered || c.winner < 0) {
+        // Early-dialog requests (UPDATE, PRACK) are not relayed yet.
+        respond(req.method() == Method::kInvite ? 491 : 501, {});
+        return true;
+      }
+      if (req.method() == Method::kRefer) {
+        respond(501, "Transfer not available yet");
+        return true;
+      }
+      const int to = from < 0 ? c.winner : -1;
+      Leg& far = to < 0 ? c.a : c.b[static_cast<std::size_t>(to)];
+      far.cseq += 1;
+      const std::uint32_t far_cseq = far.cseq;
+      auto [ctype, body] = relay_body(req);
+      sip::MessageBuilder bytes =
+          request_on(far, req.method_token(), far.remote_target, far_cseq, core.mint_branch(shard),
+                     req.max_forwards() < 0 ? 70 : std::max(0, req.max_forwards() - 1),
+                     [&](sip::MessageBuilder& b) {
+                       if (req.method() == Method::kInvite || req.method() == Method::kUpdate) {
+                         b.header(HeaderId::kContact, contact_of(far.route.protocol));
+                       }
+                       for (HeaderId h : {HeaderId::kContentEncoding}) {
+                         if (auto v = req.header(h)) {
+                           b.header(h, *v);
+                         }
+                       }
+                       for (const sip::Header& h : req.headers()) {
+                         if (h.id == HeaderId::kOther) {
+                           const std::string n = text::ascii_lower(h.name);
+                           if (n == "info-package" || n == "event" || n == "subscription-state" ||
+                               n == "recv-info" || n == "session-expires") {
+                             b.header(h.name, h.value);
+                           }
+                         }
+                       }
+                       b.header(HeaderId::kUserAgent, opts.user_agent);
+                       if (!body.empty()) {
+                         b.body(ctype, body);
+                       }
+                     });
+      const TxnId client = send_on(shard, c, to, std::move(bytes), OwnerKind::kRelay, now);
+      if (client == 0) {
+        respond(500, "Server Internal Error");
+        return true;
+      }
+      st.relays[client] = Relay{c.key, txn, from, req.method(), answer};
+      return true;
+    }
+    default:
+      respond(501, {});
+      return true;
+  }
+}
+
+void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& relay, int far_leg,
+                                             const sip::Message& r, TimePoint now) {
+  if (r.status() == 100) {
+    return;
+  }
+  Leg& origin = relay.from_leg < 0 ? c.a : c.b[static_cast<std::size_t>(relay.from_leg)];
+  auto [ctype, body] = relay_body(r);
+  std::string bytes =
+      response_to(relay.answer, r.status(), r.reason(), {}, [&](sip::MessageBuilder& b) {
+        if (relay.method == Method::kInvite || relay.method == Method::kUpdate) {
+          b.header(HeaderId::kContact, contact_of(origin.route.protocol));
+        }
+        if (!body.empty()) {
+          b.body(ctype, body);
+        }
+      });
+  if (relay.method == Method::kInvite && r.status() >= 200 && r.status() < 300) {
+    // The originator's ACK goes on to the far leg (end-to-end ACK, RFC 3261 §13.3.1.4);
+    // until then the far side may retransmit its 2xx.
+    std::uint32_t originator_cseq = 0;
+    for (const auto& [id, v] : relay.answer) {
+      if (id == HeaderId::kCSeq) {
+        originator_cseq = static_cast<std::uint32_t>(std::strtoul(v.c_str(), nullptr, 10));
+      }
+    }
+    auto cseq = sip::parse_cseq(*r.header(HeaderId::kCSeq));
+    c.pending_ack = PendingAck{originator_cseq, far_leg, cseq ? cseq->number : 0};
+    c.pending_ack_from = relay.from_leg;
+  }
+  if (relay.server_txn != 0) {
+    core.respond(shard, relay.server_txn, r.status(), std::move(bytes), now);
+  }
+}
+
+}  // namespace cohort::pbx

@@ -1,0 +1,320 @@
+// The B legs: the INVITE that creates each, CANCEL, BYE and ACK on them, their responses
+// (ringing, failure and failover, the answer) and the 2xx to the caller that the answer
+// becomes once its record is committed.
+
+#include "pbx/call_state.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+namespace cohort::pbx {
+
+/// Sends (or re-sends, with credentials) the INVITE of B leg `i`.
+void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
+                                       const std::string& authorization, TimePoint now,
+                                       HeaderId auth_header) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  leg.cseq = leg.cseq + 1;
+  leg.invite_cseq = leg.cseq;
+  leg.branch = core.mint_branch(shard);
+  const model::Trunk* trunk = trunk_of(c, leg);
+  sip::MessageBuilder bytes = request_on(
+      leg, "INVITE", leg.request_uri, leg.cseq, leg.branch, c.max_forwards - 1,
+      [&](sip::MessageBuilder& b) {
+        b.header(HeaderId::kContact, contact_of(leg.route.protocol));
+        if (trunk != nullptr && !c.caller_id.empty()) {
+          const std::string domain = trunk->from_domain.empty() ? trunk->host : trunk->from_domain;
+          b.header("P-Asserted-Identity", fmt::format("<sip:{}@{}>", c.caller_id, domain));
+        }
+        if (!authorization.empty()) {
+          b.header(auth_header, authorization);
+        }
+        b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+        b.header(HeaderId::kUserAgent, opts.user_agent);
+        if (!c.a_body.empty()) {
+          b.body(c.a_content_type, c.a_body);
+        }
+      });
+  ShardState& st = shards[shard];
+  if (leg.invite_txn != 0) {
+    st.owners.erase(leg.invite_txn);
+  }
+  st.dialogs[dialog_key(leg.call_id, leg.local_tag)] = {c.key, i};
+  leg.invite_txn = send_on(shard, c, i, std::move(bytes), OwnerKind::kInvite, now);
+}
+
+void CallController::Impl::cancel_leg(std::size_t shard, Call& c, int i, TimePoint now) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  if (leg.final_status != 0 || leg.cancelled || leg.state == LegState::kTerminated) {
+    return;
+  }
+  if (!leg.provisional) {
+    leg.cancel_pending = true;  // RFC 3261 §9.1: CANCEL only after a provisional response
+    return;
+  }
+  leg.cancelled = true;
+  // §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number and top Via branch as
+  // the INVITE.
+  Leg copy = leg;
+  copy.remote_hdr = without_tag(leg.remote_hdr);
+  copy.route_set.clear();
+  sip::MessageBuilder bytes =
+      request_on(copy, "CANCEL", leg.request_uri, leg.invite_cseq, leg.branch, 70,
+                 [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
+  send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
+}
+
+void CallController::Impl::bye_leg(std::size_t shard, Call& c, int i, TimePoint now) {
+  Leg& leg = i < 0 ? c.a : c.b[static_cast<std::size_t>(i)];
+  if (leg.state == LegState::kTerminated) {
+    return;
+  }
+  if (i < 0 && !c.a_ok_sent && !c.a_ok.empty()) {
+    send_a_ok(shard, c, now);  // answered and ended before the record was committed
+  }
+  leg.state = LegState::kTerminated;
+  leg.cseq += 1;
+  sip::MessageBuilder bytes =
+      request_on(leg, "BYE", leg.remote_target, leg.cseq, core.mint_branch(shard), 70,
+                 [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
+  send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
+}
+
+/// ACK for a 2xx on B leg `i` (RFC 3261 §13.2.2.4: its own transaction, new branch, the
+/// INVITE's CSeq number).
+void CallController::Impl::ack_leg(std::size_t shard, Call& c, int i, std::uint32_t cseq,
+                                   const std::string& ctype, const std::string& body) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  leg.ack_bytes = request_on(leg, "ACK", leg.remote_target, cseq, core.mint_branch(shard), 70,
+                             [&](sip::MessageBuilder& b) {
+                               b.header(HeaderId::kUserAgent, opts.user_agent);
+                               if (!body.empty()) {
+                                 b.body(ctype, body);
+                               }
+                             })
+                      .str();
+  leg.ack_cseq = cseq;
+  net::Outbound out = leg.route;
+  out.bytes = leg.ack_bytes;
+  core.send_direct(std::move(out));
+}
+
+void CallController::Impl::ack_to_a(std::size_t shard, Call& c, std::uint32_t cseq) {
+  // ACK toward the caller (a re-INVITE the callee sent us, relayed to A).
+  c.a.ack_bytes =
+      request_on(c.a, "ACK", c.a.remote_target, cseq, core.mint_branch(shard), 70).str();
+  c.a.ack_cseq = cseq;
+  net::Outbound out = c.a.route;
+  out.bytes = c.a.ack_bytes;
+  core.send_direct(std::move(out));
+}
+
+void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, const sip::Message& r,
+                                         TimePoint now) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  const int status = r.status();
+  if (status < 200) {
+    if (status == 100) {
+      return;
+    }
+    leg.provisional = true;
+    if (leg.state == LegState::kTrying && !r.to_tag().empty()) {
+      leg.state = LegState::kEarly;
+    }
+    if (leg.cancel_pending || c.winner >= 0 || c.state == CallState::kEnding) {
+      leg.cancel_pending = false;
+      cancel_leg(shard, c, i, now);
+      return;
+    }
+    if (c.cdr.ringing_ms == 0) {
+      c.cdr.ringing_ms = core.now_ms();
+    }
+    c.state = CallState::kRinging;
+    c.a.state = LegState::kEarly;
+    // Ringing (and early media SDP in 18x) goes on to the caller under our single To tag.
+    auto [ctype, body] = relay_body(r);
+    const int out_status = status == 181 || status == 182 || status == 183 ? status : 180;
+    reply_a(shard, c, out_status, r.reason(), now, [&](sip::MessageBuilder& b) {
+      b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
+      if (!body.empty()) {
+        b.body(ctype, body);
+      }
+    });
+    return;
+  }
+  leg.final_status = status;
+  leg.final_reason = std::string(r.reason());
+  if (status < 300) {
+    on_b_answer(shard, c, i, r, now);
+    return;
+  }
+  leg.state = LegState::kTerminated;
+  if ((status == 401 || status == 407) && leg.trunk && leg.auth_attempts == 0 &&
+      c.state != CallState::kEnding) {
+    if (retry_with_credentials(shard, c, i, r, now)) {
+      return;
+    }
+  }
+  release_slot(leg);
+  spdlog::info("call event=leg_failed call={} leg={} status={} reason=\"{}\"", c.id, i, status,
+               r.reason());
+  after_leg_failure(shard, c, i, now);
+}
+
+void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, TimePoint now) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  if (c.winner >= 0 || c.state == CallState::kEnding) {
+    maybe_reap(shard, c);
+    return;
+  }
+  if (leg.hunt_gen >= 0) {
+    if (c.hunt) {
+      on_member_leg_failed(shard, c, i, now);
+    }
+    return;  // a leg of a group attempt the call has moved on from
+  }
+  if (leg.trunk && fails_over(leg.final_status) && !c.caller_cancelled &&
+      c.next_trunk < c.trunks.size()) {
+    spdlog::info("call event=failover call={} status={}", c.id, leg.final_status);
+    try_next_trunk(shard, c, now);
+    return;
+  }
+  for (const Leg& other : c.b) {
+    if (other.final_status == 0 && other.state != LegState::kTerminated) {
+      return;  // another fork is still ringing
+    }
+  }
+  // Every leg failed: the best failure goes back to the caller.
+  const Leg* best = nullptr;
+  for (const Leg& other : c.b) {
+    if (best == nullptr || failure_rank(other.final_status) < failure_rank(best->final_status)) {
+      best = &other;
+    }
+  }
+  int status = best ? best->final_status : 500;
+  std::string reason = best ? best->final_reason : std::string();
+  Disposition disposition = Disposition::kFailed;
+  if (c.caller_cancelled) {
+    status = 487;
+    reason = "Request Terminated";
+    disposition = Disposition::kCancelled;
+  } else if (leg.trunk && (fails_over(status) || status == 401 || status == 407)) {
+    // Every trunk failed (or refused our credentials): the network is down, not the callee.
+    status = 503;
+    reason = "Service Unavailable";
+  } else if (status == 486 || status == 600 || status == 603) {
+    disposition = Disposition::kBusy;
+  } else if (status == 408 || status == 480 || status == 487) {
+    disposition = Disposition::kNoAnswer;
+    status = status == 487 ? 480 : status;  // our own CANCEL on ring timeout
+    if (status == 480) {
+      reason = "Temporarily Unavailable";
+    }
+  }
+  fail_call(shard, c, status, reason, disposition, now);
+}
+
+void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const sip::Message& r,
+                                       TimePoint now) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  leg.remote_hdr = std::string(r.header(HeaderId::kTo).value_or(leg.remote_hdr));
+  auto contact = sip::parse_contacts(r);
+  if (contact && !contact->contacts.empty()) {
+    leg.remote_target = std::string(contact->contacts.front().uri_text);
+  }
+  leg.route_set.clear();
+  std::vector<std::string_view> rr = r.header_values(HeaderId::kRecordRoute);
+  for (auto it = rr.rbegin(); it != rr.rend(); ++it) {
+    leg.route_set.emplace_back(*it);
+  }
+  leg.state = LegState::kConfirmed;
+  if (c.winner >= 0 || c.state == CallState::kEnding) {
+    // A second fork answered too late, or the caller hung up meanwhile: ACK and BYE it.
+    ack_leg(shard, c, i, leg.invite_cseq, {}, {});
+    bye_leg(shard, c, i, now);
+    release_slot(leg);
+    maybe_reap(shard, c);
+    return;
+  }
+  c.winner = i;
+  c.state = CallState::kAnswered;
+  c.a.state = LegState::kConfirmed;
+  if (leg.member) {
+    const model::UserId member = *leg.member;
+    core.agents().call_began(member);
+    c.busy_member = member;
+    c.cdr.callee_user = member;
+    if (c.hunt) {
+      close_member_attempt(c, leg.attempt, AttemptResult::kAnswered);
+      Hunt& h = *c.hunt;
+      for (Leg& other : c.b) {
+        if (other.hunt_gen == h.gen && other.member != leg.member) {
+          close_member_attempt(c, other.attempt, AttemptResult::kCancelled);
+        }
+      }
+      for (model::UserId user : h.claimed) {
+        core.agents().release_ring(user);
+      }
+      c.group_answer = true;
+      c.cdr.answered_by = member;
+      core.agents().answered(member, core.now_ms());
+      spdlog::info("call event=group_answered call={} group={} user={}", c.id, h.group_name,
+                   member);
+      c.hunt.reset();
+    } else if (c.via_fallback) {
+      c.cdr.answered_by = member;
+    }
+  }
+  c.cdr.b_leg_call_id = leg.call_id;
+  c.cdr.answer_ms = core.now_ms();
+  if (c.cdr.ringing_ms == 0) {
+    c.cdr.ringing_ms = c.cdr.answer_ms;
+  }
+  c.cdr.sip_status = r.status();
+  ++n_answered;
+  for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
+    if (k != i) {
+      cancel_leg(shard, c, k, now);
+    }
+  }
+  auto [ctype, body] = relay_body(r);
+  c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
+    b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
+    b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+    if (!body.empty()) {
+      b.body(ctype, body);
+    }
+  });
+  c.end_deadline = now + opts.max_duration;
+  // The caller is told the call was answered only once the answer is on disk: a crash
+  // from then on leaves a record that start-up closes as "interrupted" (on_record_durable
+  // sends the 200 OK).
+  core.write_cdr_durable(shard, c.cdr, c.key);
+}
+
+void CallController::Impl::on_record_durable(std::size_t shard, std::uint64_t key, bool durable,
+                                             TimePoint now) {
+  Call* c = find(shard, key);
+  if (c == nullptr || c->a_ok_sent || c->a_ok.empty()) {
+    return;  // ended meanwhile (the 200 OK went out before its BYE)
+  }
+  if (!durable) {
+    // The call goes on: a phone conversation matters more than its record.
+    spdlog::error("call event=answer_not_recorded call={}", c->id);
+  }
+  send_a_ok(shard, *c, now);
+}
+
+/// Sends the caller the 2xx built at the answer, then retransmits it until the ACK
+/// (RFC 3261 §13.3.1.4).
+void CallController::Impl::send_a_ok(std::size_t shard, Call& c, TimePoint now) {
+  c.a_ok_sent = true;
+  core.respond(shard, c.a_txn, 200, c.a_ok, now);
+  shards[shard].by_server_txn.erase(c.a_txn);
+  c.ok_interval = opts.t1;
+  c.ok_next = now + c.ok_interval;
+  c.ok_deadline = now + 64 * opts.t1;
+  core.arm(shard, c.key, c.a.route.protocol == net::Protocol::kUdp ? c.ok_next : c.ok_deadline);
+}
+
+}  // namespace cohort::pbx

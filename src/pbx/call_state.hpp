@@ -1,0 +1,343 @@
+#pragma once
+// The call controller's insides, shared by its files (src/pbx/call*.cpp) and by nothing
+// else: a call, its legs and the group hunting it, and CallController::Impl, whose member
+// functions are defined one concern a file:
+//
+//   calls.cpp          the public methods, the entry points (responses, failures, CANCEL,
+//                      timers and the sweep) and the counters
+//   call_messages.cpp  building requests and responses on a leg
+//   call_setup.cpp     a new INVITE: the call, its routing, ringing a user
+//   call_hunting.cpp   carrying out routing:: steps: groups, attempts, fallbacks
+//   call_trunks.cpp    dialling a number over the trunks, failover, credentials, slots
+//   call_legs.cpp      B legs: INVITE, CANCEL, BYE, ACK, their responses, the answer
+//   call_dialog.cpp    requests inside an established dialog, relayed to the other leg
+//   call_ending.cpp    ending a call: its record, its counters, forgetting it
+//
+// Threading: as CallController (calls.hpp): a call's state is touched only on its shard.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "model/call_record.hpp"
+#include "pbx/calls.hpp"
+#include "routing/distribution.hpp"
+#include "routing/flow.hpp"
+#include "sip/headers.hpp"
+
+namespace cohort::pbx {
+
+using model::AttemptResult;
+using model::CallDirection;
+using model::Disposition;
+using model::FallbackReason;
+using sip::HeaderId;
+using sip::Method;
+
+enum class LegState : std::uint8_t { kTrying, kEarly, kConfirmed, kTerminated };
+enum class CallState : std::uint8_t { kTrying, kRinging, kAnswered, kEnding };
+
+inline std::string_view to_string(LegState s) {
+  switch (s) {
+    case LegState::kTrying:
+      return "trying";
+    case LegState::kEarly:
+      return "early";
+    case LegState::kConfirmed:
+      return "confirmed";
+    case LegState::kTerminated:
+      return "terminated";
+  }
+  return "?";
+}
+
+inline std::string_view to_string(CallState s) {
+  switch (s) {
+    case CallState::kTrying:
+      return "trying";
+    case CallState::kRinging:
+      return "ringing";
+    case CallState::kAnswered:
+      return "answered";
+    case CallState::kEnding:
+      return "ending";
+  }
+  return "?";
+}
+
+/// Headers copied from a request into every response to it (RFC 3261 §8.2.6.2), with the
+/// To value still without our tag.
+using ResponseHeaders = std::vector<std::pair<HeaderId, std::string>>;
+
+ResponseHeaders response_headers(const sip::Message& req, std::string_view top_via);
+
+/// The URI inside a name-addr or addr-spec header value ("<sip:a@b>;tag=x" → "sip:a@b").
+std::string uri_of(std::string_view value);
+
+/// A header value without its tag parameter (To of a request to a new dialog).
+std::string without_tag(std::string_view value);
+
+/// A quoted-string for a display name (RFC 3261 §25.1).
+std::string display_quoted(std::string_view s);
+
+struct Leg {
+  std::string call_id;
+  std::string local_tag;
+  std::string local_hdr;   ///< our From (B) / To (A) value, with our tag
+  std::string remote_hdr;  ///< the peer's, with its tag once known
+  std::string remote_target;
+  std::vector<std::string> route_set;
+  std::uint32_t cseq = 0;  ///< the last CSeq we sent on this leg
+  net::Outbound route;
+  LegState state = LegState::kTrying;
+  // B legs: the INVITE that created the leg
+  TxnId invite_txn = 0;
+  std::string request_uri;
+  std::string branch;
+  std::uint32_t invite_cseq = 0;
+  bool provisional = false;
+  bool cancel_pending = false;
+  bool cancelled = false;
+  int final_status = 0;
+  std::string final_reason;
+  std::optional<model::TrunkId> trunk;
+  bool trunk_slot = false;
+  int auth_attempts = 0;
+  std::string peer;  ///< for GET /calls
+  /// The last ACK we sent on this leg, re-sent when its 2xx is retransmitted.
+  std::string ack_bytes;
+  std::uint32_t ack_cseq = 0;
+  // Legs that ring a user (a group member, or a user called directly)
+  std::optional<model::UserId> member;
+  int hunt_gen = -1;  ///< the group attempt that rang it; -1 = not a group attempt
+  int attempt = -1;   ///< its entry in the CDR's attempts
+};
+
+/// A call being distributed by a group: the plan of the current round and where it is.
+struct Hunt {
+  model::GroupId group = 0;
+  std::string group_name;
+  routing::DistributionPolicy policy;
+  routing::DistributionPlan plan;
+  std::size_t next = 0;                ///< the next attempt of the plan
+  int gen = 0;                         ///< the current attempt's number; legs carry it
+  std::vector<model::UserId> claimed;  ///< members ringing for the current attempt
+  TimePoint attempt_deadline{};
+  TimePoint max_deadline{};
+  bool retry_wait = false;  ///< between two rounds
+  bool offered = false;     ///< a member has been rung during this visit of the group
+};
+
+/// An in-dialog request relayed from one leg to the other, waiting for its response.
+struct Relay {
+  std::uint64_t call = 0;
+  TxnId server_txn = 0;
+  int from_leg = -1;  ///< -1 = A, else the B leg index
+  Method method = Method::kUnknown;
+  ResponseHeaders answer;  ///< headers for the response to the originator
+};
+
+/// A 2xx to a re-INVITE that we relayed to its originator and whose ACK we await: the ACK
+/// goes on to the far leg.
+struct PendingAck {
+  std::uint32_t originator_cseq = 0;
+  int far_leg = -1;
+  std::uint32_t far_cseq = 0;
+};
+
+enum class OwnerKind : std::uint8_t { kInvite, kRelay, kOther };
+struct Owner {
+  OwnerKind kind = OwnerKind::kOther;
+  std::uint64_t call = 0;
+  int leg = -1;
+};
+
+struct Call {
+  std::uint64_t key = 0;
+  std::string id;
+  CallDirection direction = CallDirection::kInternal;
+  CallState state = CallState::kTrying;
+  Leg a;
+  TxnId a_txn = 0;
+  ResponseHeaders a_answer;
+  std::string a_from_tag;
+  std::uint32_t a_invite_cseq = 0;
+  std::string a_body;
+  std::string a_content_type;
+  int max_forwards = 70;
+  std::vector<Leg> b;
+  int winner = -1;
+  // outbound routing
+  std::vector<model::Trunk> trunks;
+  std::size_t next_trunk = 0;
+  std::string number;
+  std::string caller_id;
+  std::string caller_display;
+  std::string caller_user_part;  ///< From user sent to the callee
+  // the 2xx to A, retransmitted until A's ACK (RFC 3261 §13.3.1.4)
+  std::string a_ok;
+  bool a_ok_sent = false;  ///< the 2xx left (after its answer record was committed)
+  std::chrono::milliseconds ok_interval{0};
+  TimePoint ok_next{};
+  TimePoint ok_deadline{};
+  bool a_acked = false;
+  TimePoint ring_deadline{};
+  TimePoint end_deadline{};  ///< answered calls are hung up at this time (max_duration)
+  std::optional<PendingAck> pending_ack;  ///< re-INVITE 2xx relayed, waiting for ACK
+  int pending_ack_from = -2;              ///< the originator leg of pending_ack
+  bool caller_cancelled = false;
+  store::CdrRecord cdr;
+  // Inbound routes and group distribution
+  model::SnapshotPtr snap;              ///< the configuration the call is routed with
+  std::optional<Hunt> hunt;             ///< set while a group distributes the call
+  std::vector<model::GroupId> visited;  ///< groups entered, for loop detection
+  bool ringback_sent = false;
+  int attempts_started = 0;   ///< group attempts rung so far, in every group visited
+  bool via_fallback = false;  ///< carried on by a user or number fallback destination
+  bool group_answer = false;  ///< a member answered a group's offer
+  std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
+  std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
+};
+
+inline std::string dialog_key(std::string_view call_id, std::string_view local_tag) {
+  std::string k(call_id);
+  k.push_back('\x1f');
+  k.append(local_tag);
+  return k;
+}
+
+/// How good a final failure is to report to the caller (RFC 3261 §16.7 step 6, simplified):
+/// busy beats everything, then 4xx, then 5xx.
+inline int failure_rank(int status) {
+  if (status == 486 || status == 600 || status == 603) {
+    return 0;
+  }
+  if (status >= 600) {
+    return 1;
+  }
+  if (status >= 400 && status < 500 && status != 408) {
+    return 2;
+  }
+  if (status == 408) {
+    return 3;
+  }
+  return 4;
+}
+
+struct CallController::Impl {
+  Impl(CallOptions o, SipCore& c, std::size_t n) : opts(std::move(o)), core(c), shards(n) {}
+
+  struct ShardState {
+    std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls;
+    std::unordered_map<std::string, std::pair<std::uint64_t, int>> dialogs;
+    std::unordered_map<TxnId, std::uint64_t> by_server_txn;   ///< A INVITE txn → call
+    std::unordered_map<std::string, std::uint64_t> by_a_key;  ///< Call-ID+From tag → call
+    std::unordered_map<TxnId, Owner> owners;                  ///< client txns
+    std::unordered_map<TxnId, Relay> relays;
+  };
+
+  CallOptions opts;
+  SipCore& core;
+  std::vector<ShardState> shards;
+  std::atomic<std::uint64_t> next_key{0};
+  std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_group_calls{0};
+  std::array<std::atomic<std::uint64_t>, model::kDispositionCount> n_ended{};  ///< by disposition
+  std::array<std::atomic<std::uint64_t>, 700> n_status{};  ///< final status of unanswered
+
+  // calls.cpp: lookup and the entry points
+  Call* find(std::size_t shard, std::uint64_t key);
+  bool on_response(std::size_t shard, TxnId txn, const sip::Message& r, TimePoint now);
+  void on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now);
+  void on_stray_response(std::size_t shard, const sip::Message& r, TimePoint now);
+  bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now);
+  void sweep(std::size_t shard, TimePoint now);
+  void on_timer(std::size_t shard, std::uint64_t key, TimePoint now);
+  std::vector<CallInfo> calls(std::size_t shard) const;
+
+  // call_messages.cpp
+  std::string response_to(const ResponseHeaders& h, int status, std::string_view reason,
+                          std::string_view to_tag,
+                          const std::function<void(sip::MessageBuilder&)>& extra = {});
+  std::string contact_of(net::Protocol p) const;
+  sip::MessageBuilder request_on(const Leg& leg, std::string_view method,
+                                 std::string_view request_uri, std::uint32_t cseq,
+                                 std::string_view branch, int max_forwards,
+                                 const std::function<void(sip::MessageBuilder&)>& extra = {});
+  static std::pair<std::string, std::string> relay_body(const sip::Message& m);
+  TxnId send_on(std::size_t shard, Call& call, int leg_index, sip::MessageBuilder request,
+                OwnerKind kind, TimePoint now);
+  void reply_a(std::size_t shard, Call& call, int status, std::string_view reason, TimePoint now,
+               const std::function<void(sip::MessageBuilder&)>& extra = {});
+
+  // call_setup.cpp: new calls
+  bool absorb_retransmission(std::size_t shard, TxnId txn, const sip::Message& inv, TimePoint now);
+  void on_invite(const NewCall& nc, TimePoint now);
+  void route(const NewCall& nc, Call& c, const std::string& dialled, TimePoint now);
+  void ring_user(std::size_t shard, Call& c, const model::User& callee, TimePoint now);
+  void add_user_legs(std::size_t shard, Call& c, const model::User& user,
+                     std::vector<CallTarget>& targets, const std::string& display, int hunt_gen,
+                     int attempt, TimePoint now);
+
+  // call_hunting.cpp: destinations and groups (issue 5)
+  routing::FlowState flow(const Call& c) const;
+  void take(std::size_t shard, Call& c, const routing::Step& step, TimePoint now);
+  void send_ringback(std::size_t shard, Call& c, TimePoint now);
+  void start_hunt(std::size_t shard, Call& c, model::GroupId id, const std::string& timezone,
+                  TimePoint now);
+  bool plan_round(Call& c, const model::Group& g, const std::string& timezone, std::int64_t now_ms);
+  void next_attempt(std::size_t shard, Call& c, TimePoint now);
+  void end_attempt(std::size_t shard, Call& c, AttemptResult result, TimePoint now);
+  void close_member_attempt(Call& c, int index, AttemptResult result);
+  void on_member_leg_failed(std::size_t shard, Call& c, int i, TimePoint now);
+  static AttemptResult attempt_result(int status);
+  void leave_group(std::size_t shard, Call& c, const model::Group& g, routing::LeaveReason reason,
+                   TimePoint now);
+
+  // call_trunks.cpp: outside numbers over the trunks
+  void dial_number(std::size_t shard, Call& c, const std::string& number,
+                   std::optional<model::GroupId> as_group, TimePoint now);
+  void try_next_trunk(std::size_t shard, Call& c, TimePoint now);
+  const model::Trunk* trunk_of(const Call& c, const Leg& leg) const;
+  bool retry_with_credentials(std::size_t shard, Call& c, int i, const sip::Message& r,
+                              TimePoint now);
+  void release_slot(Leg& leg);
+  static bool fails_over(int status);
+
+  // call_legs.cpp: B legs and their responses
+  void send_invite(std::size_t shard, Call& c, int i, const std::string& authorization,
+                   TimePoint now, HeaderId auth_header = HeaderId::kAuthorization);
+  void cancel_leg(std::size_t shard, Call& c, int i, TimePoint now);
+  void bye_leg(std::size_t shard, Call& c, int i, TimePoint now);
+  void ack_leg(std::size_t shard, Call& c, int i, std::uint32_t cseq, const std::string& ctype,
+               const std::string& body);
+  void ack_to_a(std::size_t shard, Call& c, std::uint32_t cseq);
+  void on_b_response(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
+  void after_leg_failure(std::size_t shard, Call& c, int i, TimePoint now);
+  void on_b_answer(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
+  void on_record_durable(std::size_t shard, std::uint64_t key, bool durable, TimePoint now);
+  void send_a_ok(std::size_t shard, Call& c, TimePoint now);
+
+  // call_dialog.cpp: in-dialog requests
+  bool on_in_dialog(std::size_t shard, TxnId txn, const sip::Message& req,
+                    const net::Outbound& reply_route, TimePoint now);
+  void on_relay_response(std::size_t shard, Call& c, Relay& relay, int far_leg,
+                         const sip::Message& r, TimePoint now);
+
+  // call_ending.cpp
+  void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,
+                 Disposition disposition, TimePoint now);
+  void finish(std::size_t shard, Call& c, Disposition disposition, TimePoint now);
+  void maybe_reap(std::size_t shard, Call& c);
+  void end_answered(std::size_t shard, Call& c, std::string cause, TimePoint now);
+  void hang_up(std::size_t shard, Call& c, int from_leg, TimePoint now);
+};
+
+}  // namespace cohort::pbx
