@@ -7,7 +7,30 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "sip/headers.hpp"
+
 namespace cohort::pbx {
+namespace {
+
+/// A leg's dialog as its record keeps it (store::LegDialog).
+store::LegDialog leg_record(const Leg& leg) {
+  store::LegDialog d;
+  d.call_id = leg.call_id;
+  d.local_tag = leg.local_tag;
+  if (auto na = sip::parse_name_addr(leg.remote_hdr)) {
+    d.remote_tag = std::string(na->tag());
+  }
+  d.local_header = leg.local_hdr;
+  d.remote_header = leg.remote_hdr;
+  d.remote_target = leg.remote_target;
+  d.route_set = leg.route_set;
+  d.local_cseq = leg.cseq;
+  d.transport = leg.route.protocol == net::Protocol::kTcp ? "tcp" : "udp";
+  d.peer = net::to_string(leg.route.destination);
+  return d;
+}
+
+}  // namespace
 
 /// Sends (or re-sends, with credentials) the INVITE of B leg `i`.
 void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
@@ -288,8 +311,11 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   c.end_deadline = now + opts.max_duration;
   // The caller is told the call was answered only once the answer is on disk: a crash
   // from then on leaves a record that start-up closes as "interrupted" (on_record_durable
-  // sends the 200 OK).
+  // sends the 200 OK). The record carries both legs' dialogs, so that after a crash the
+  // next request of either phone still ends the other leg (InterruptedCalls).
+  c.cdr.dialogs = {leg_record(c.a), leg_record(leg)};
   core.write_cdr_durable(shard, c.cdr, c.key);
+  c.cdr.dialogs.clear();  // only the answer record holds them: the end record clears them
 }
 
 void CallController::Impl::on_record_durable(std::size_t shard, std::uint64_t key, bool durable,

@@ -59,7 +59,8 @@ Reply SipServer::Impl::handle(const sip::Message& req, const net::Inbound& in,
   // authentication, the dialog identifiers are the proof.
   if (!req.to_tag().empty() && req.method() != Method::kCancel &&
       req.method() != Method::kRegister) {
-    if (calls->on_in_dialog(here.shard, here.txn, req, *here.reply_route, here.now)) {
+    if (calls->on_in_dialog(here.shard, here.txn, req, *here.reply_route, here.now) ||
+        interrupted->on_request(here.shard, here.txn, req, here.now)) {
       return Reply{0, {}, true};
     }
     return reply(req, top_via, 481);

@@ -288,6 +288,18 @@ Result<void> SipServer::start() {
     spdlog::warn("cdr event=interrupted_calls_closed count={}", *closed);
   }
   {
+    // A phone still in a call that a crash cut ends it with its next request (a BYE, a
+    // session refresh): the other leg is then sent a BYE. Calls older than their maximum
+    // duration are past caring about.
+    const std::int64_t since =
+        s.now_ms() - std::chrono::milliseconds(CallOptions{}.max_duration).count();
+    COHORT_TRY_ASSIGN(auto interrupted, s.store.cdrs().interrupted_dialogs(since));
+    if (!interrupted.empty()) {
+      spdlog::warn("cdr event=interrupted_calls_to_end count={}", interrupted.size());
+    }
+    s.interrupted->load(std::move(interrupted));
+  }
+  {
     // Distribution picks up where it left off: round-robin cursors, and the call history
     // that least_recent, wrap-up and fewest_calls order by.
     COHORT_TRY_ASSIGN(auto cursors, s.store.hunt().load_cursors());

@@ -21,6 +21,7 @@
 #include "net/route.hpp"
 #include "pbx/authenticator.hpp"
 #include "pbx/call_records.hpp"
+#include "pbx/interrupted_calls.hpp"
 #include "pbx/registrar.hpp"
 #include "pbx/resolver.hpp"
 #include "pbx/sip_server.hpp"
@@ -131,6 +132,8 @@ struct SipServer::Impl final : SipCore {
     co.user_agent = std::string(kUserAgent);
     co.domain = opts.domain.empty() ? opts.realm : opts.domain;
     calls = std::make_unique<CallController>(co, *this, shards.size());
+    interrupted = std::make_unique<InterruptedCalls>(
+        *this, shards.size(), [this](std::string_view call_id) { return shard_index(call_id); });
   }
 
   // ---- configuration and collaborators ----
@@ -177,6 +180,8 @@ struct SipServer::Impl final : SipCore {
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;
+  /// Answered calls a crash cut, ended on both legs by their next request (issue 11).
+  std::unique_ptr<InterruptedCalls> interrupted;
   std::mutex outbound_mu;
   std::shared_ptr<const routing::OutboundTable> outbound;
   std::shared_ptr<const routing::InboundTable> inbound;  ///< under outbound_mu

@@ -155,6 +155,24 @@ class BindingStore {
                                      const std::vector<BindingKey>& removed) = 0;
 };
 
+/// One leg's dialog of an answered call, kept with its record while the call is up, so that
+/// a BYE or re-INVITE arriving after a crash and restart still gets the other leg ended
+/// (issue 11). The sequence number is the one at the answer: requests sent later in the
+/// call were not recorded, so a BYE after a restart jumps ahead of it.
+struct LegDialog {
+  std::string call_id;
+  std::string local_tag;
+  std::string remote_tag;
+  std::string local_header;   ///< From of our requests on the leg
+  std::string remote_header;  ///< To of our requests on the leg
+  std::string remote_target;
+  std::vector<std::string> route_set;
+  std::uint32_t local_cseq = 0;
+  std::string transport;  ///< "udp" | "tcp"
+  std::string peer;       ///< "address:port" the leg's requests went to
+  bool operator==(const LegDialog&) const = default;
+};
+
 /// One call's record (runtime data, outside the snapshot). Written twice at most: when the
 /// call is answered (no end yet, so that a crash cannot lose it) and when it ends.
 /// Times are unix milliseconds, 0 = did not happen.
@@ -203,6 +221,10 @@ struct CdrRecord {
     bool operator==(const Attempt&) const = default;
   };
   std::vector<Attempt> attempts;  ///< in the order offered
+  /// The caller's and the answering leg's dialogs while an answered call is up; empty
+  /// before the answer and once the call has ended (also after a restart, once a request
+  /// of an interrupted call has ended it).
+  std::vector<LegDialog> dialogs;
   bool operator==(const CdrRecord&) const = default;
 };
 
@@ -225,6 +247,9 @@ class CdrStore {
   /// Start-up: every record without an end (answered calls cut by a crash) gets
   /// disposition "interrupted" and end_ms = `now_ms`. Returns how many.
   virtual Result<std::size_t> close_interrupted(std::int64_t now_ms) = 0;
+  /// Start-up: interrupted records that still hold their legs' dialogs (no request of
+  /// either leg has ended them since) and ended at or after `since_ms`, oldest first.
+  virtual Result<std::vector<CdrRecord>> interrupted_dialogs(std::int64_t since_ms) = 0;
   /// Matching records, newest (highest seq) first, at most `limit`. Any thread; does not
   /// wait for writers.
   virtual Result<std::vector<CdrRecord>> query_cdrs(const CdrQuery& query) = 0;

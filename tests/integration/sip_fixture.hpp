@@ -72,6 +72,15 @@ class SipTest : public ::testing::Test {
     server_.reset();
     launch();
   }
+  /// Kills the server (SIGKILL) and starts it again on the same data dir, config and SIP
+  /// port, as a supervisor restarting a crashed PBX: the phones in its calls still reach it.
+  void crash_and_restart_on_same_port() {
+    ASSERT_TRUE(server_);
+    sip_listen_ = "127.0.0.1:" + std::to_string(udp_port());
+    server_->kill();
+    server_.reset();
+    launch();
+  }
 
   std::uint16_t udp_port() const { return server_->sip_udp_port(); }
   std::uint16_t tcp_port() const { return server_->sip_tcp_port(); }
@@ -171,6 +180,7 @@ class SipTest : public ::testing::Test {
       o.extra_args = {"--config", path};
     }
     o.extra_args.push_back("--demo-data");
+    o.sip = sip_listen_;
     server_ = std::make_unique<ServerProcess>(dir_.path(), std::move(o));
     ASSERT_TRUE(server_->started()) << server_->banner() << server_->log();
     ASSERT_NE(udp_port(), 0) << server_->banner();
@@ -178,6 +188,7 @@ class SipTest : public ::testing::Test {
   }
 
   std::string config_;
+  std::string sip_listen_ = "127.0.0.1:0";
 };
 
 }  // namespace cohort::testing

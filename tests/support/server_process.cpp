@@ -84,7 +84,7 @@ ServerProcess::ServerProcess(const std::string& data_dir, ServerOptions options)
     throw std::runtime_error("pipe failed");
   }
   std::vector<std::string> args = {COHORT_BINARY, "serve",       "--data-dir", data_dir,
-                                   "--http",      "127.0.0.1:0", "--sip",      "127.0.0.1:0"};
+                                   "--http",      "127.0.0.1:0", "--sip",      options.sip};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   pid_ = ::fork();
   if (pid_ == 0) {

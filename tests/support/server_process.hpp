@@ -27,7 +27,8 @@ inline constexpr const char* kAdminToken = "test-admin-token-0123456789";
 
 struct ServerOptions {
   std::vector<std::string> extra_args;
-  bool admin_token_env = true;  ///< set COHORT_ADMIN_TOKEN=kAdminToken
+  bool admin_token_env = true;      ///< set COHORT_ADMIN_TOKEN=kAdminToken
+  std::string sip = "127.0.0.1:0";  ///< --sip (a fixed port: a restart phones still reach)
 };
 
 class ServerProcess {

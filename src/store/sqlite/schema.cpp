@@ -312,8 +312,19 @@ CREATE TABLE sessions (
 CREATE INDEX sessions_user_id ON sessions(user_id);
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4, kMigration5};
+// Migration 6 (the call engine, issue 11): an answered call's leg dialogs (JSON array of
+// LegDialog objects, '' when none), so that a request of a call interrupted by a crash
+// still ends its other leg after the restart. Records written before directions were always
+// set (internal calls had '') get the word the API showed for them, now that the store
+// reads directions as an enum and refuses unknown words.
+constexpr std::string_view kMigration6 = R"sql(
+ALTER TABLE cdrs ADD COLUMN dialogs TEXT NOT NULL DEFAULT '';
+UPDATE cdrs SET direction = 'internal' WHERE direction = '';
+CREATE INDEX cdrs_interrupted_dialogs ON cdrs(end_ms) WHERE dialogs != '' AND end_ms > 0;
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5, kMigration6};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

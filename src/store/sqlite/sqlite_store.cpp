@@ -1085,9 +1085,10 @@ constexpr std::string_view kUpsertCdr =
     "INSERT INTO cdrs(id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, "
     "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
     "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, "
-    "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts) "
+    "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, "
+    "dialogs) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) "
     // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
     // delete it and hand out a new seq, moving the call in every cursor's order.
     "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
@@ -1102,14 +1103,17 @@ constexpr std::string_view kUpsertCdr =
     "did = excluded.did, group_id = excluded.group_id, answered_by = excluded.answered_by, "
     "wait_ms = excluded.wait_ms, talk_ms = excluded.talk_ms, "
     "fallback_reason = excluded.fallback_reason, fallback_to = excluded.fallback_to, "
-    "attempts = excluded.attempts";
+    "attempts = excluded.attempts, dialogs = excluded.dialogs";
 constexpr std::string_view kCloseInterrupted =
     "UPDATE cdrs SET disposition = 'interrupted', end_ms = ?1 WHERE end_ms = 0";
+constexpr std::string_view kSelectInterruptedDialogs =
+    " WHERE dialogs != '' AND end_ms > 0 AND end_ms >= ?1 AND disposition = 'interrupted' "
+    "ORDER BY seq";
 constexpr std::string_view kSelectCdrs =
     "SELECT seq, id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, caller, "
     "dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, ringing_ms, "
     "answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, did, group_id, "
-    "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts FROM cdrs";
+    "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, dialogs FROM cdrs";
 
 constexpr std::string_view kUpsertCursor =
     "INSERT INTO hunt_cursors(group_id, user_id, updated_at) SELECT ?1, ?2, ?3 "
@@ -1168,6 +1172,70 @@ std::string attempts_text(const std::vector<CdrRecord::Attempt>& attempts) {
     out.push_back(std::move(item));
   }
   return out.dump();
+}
+
+std::string dialogs_text(const std::vector<LegDialog>& dialogs) {
+  if (dialogs.empty()) {
+    return {};
+  }
+  auto out = nlohmann::json::array();
+  for (const LegDialog& d : dialogs) {
+    out.push_back({{"call_id", d.call_id},
+                   {"local_tag", d.local_tag},
+                   {"remote_tag", d.remote_tag},
+                   {"local_header", d.local_header},
+                   {"remote_header", d.remote_header},
+                   {"remote_target", d.remote_target},
+                   {"route_set", d.route_set},
+                   {"local_cseq", d.local_cseq},
+                   {"transport", d.transport},
+                   {"peer", d.peer}});
+  }
+  return out.dump();
+}
+
+std::vector<LegDialog> dialogs_of(const std::string& text, std::int64_t seq) {
+  if (text.empty()) {
+    return {};
+  }
+  auto json = nlohmann::json::parse(text, nullptr, false);
+  if (!json.is_array()) {
+    throw detail::CorruptRow(fmt::format("cdrs.dialogs of row {} is not a JSON array", seq));
+  }
+  std::vector<LegDialog> out;
+  for (const auto& item : json) {
+    auto text_of = [&](const char* key) {
+      const auto& v = item.is_object() ? item.value(key, nlohmann::json()) : nlohmann::json();
+      if (!v.is_string()) {
+        throw detail::CorruptRow(
+            fmt::format("cdrs.dialogs of row {} lacks the text field {}", seq, key));
+      }
+      return v.get<std::string>();
+    };
+    LegDialog d;
+    d.call_id = text_of("call_id");
+    d.local_tag = text_of("local_tag");
+    d.remote_tag = text_of("remote_tag");
+    d.local_header = text_of("local_header");
+    d.remote_header = text_of("remote_header");
+    d.remote_target = text_of("remote_target");
+    d.transport = text_of("transport");
+    d.peer = text_of("peer");
+    const auto& routes = item.value("route_set", nlohmann::json());
+    const auto& cseq = item.value("local_cseq", nlohmann::json());
+    if (!routes.is_array() || !cseq.is_number_unsigned()) {
+      throw detail::CorruptRow(fmt::format("cdrs.dialogs of row {} holds a bad dialog", seq));
+    }
+    for (const auto& r : routes) {
+      if (!r.is_string()) {
+        throw detail::CorruptRow(fmt::format("cdrs.dialogs of row {} holds a bad route", seq));
+      }
+      d.route_set.push_back(r.get<std::string>());
+    }
+    d.local_cseq = cseq.get<std::uint32_t>();
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 std::vector<CdrRecord::Attempt> attempts_of(const std::string& text, std::int64_t seq) {
@@ -1247,6 +1315,7 @@ CdrRecord read_cdr(SQLite::Statement& s) {
                                        "fallback_reason", r.seq);
   r.fallback_to = s.getColumn(28).getString();
   r.attempts = attempts_of(s.getColumn(29).getString(), r.seq);
+  r.dialogs = dialogs_of(s.getColumn(30).getString(), r.seq);
   return r;
 }
 
@@ -1400,6 +1469,7 @@ class SqliteStore final : public Store,
         q->bind(27, word_or_empty(r.fallback_reason));
         q->bind(28, r.fallback_to);
         q->bind(29, attempts_text(r.attempts));
+        q->bind(30, dialogs_text(r.dialogs));
         q->exec();
       }
       writer_->exec("COMMIT");
@@ -1419,6 +1489,25 @@ class SqliteStore final : public Store,
     } catch (const SQLite::Exception& e) {
       return fail(map_error(e, "close interrupted cdrs", {}));
     }
+  }
+
+  Result<std::vector<CdrRecord>> interrupted_dialogs(std::int64_t since_ms) override {
+    std::lock_guard lock(writer_mutex_);  // start-up: read what close_interrupted wrote
+    std::vector<CdrRecord> out;
+    try {
+      std::string sql(kSelectCdrs);
+      sql.append(kSelectInterruptedDialogs);
+      SQLite::Statement q(*writer_, sql);
+      q.bind(1, since_ms);
+      while (q.executeStep()) {
+        out.push_back(read_cdr(q));
+      }
+    } catch (const SQLite::Exception& e) {
+      return fail(map_error(e, "interrupted dialogs", {}));
+    } catch (const detail::CorruptRow& e) {
+      return fail(Error::internal(fmt::format("interrupted dialogs: {}", e.what())));
+    }
+    return out;
   }
 
   Result<std::vector<CdrRecord>> query_cdrs(const CdrQuery& query) override {

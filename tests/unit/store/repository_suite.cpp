@@ -2192,4 +2192,57 @@ TEST_P(RepositorySuite, SessionsUpsertDeleteSurviveReopenAndGoWithTheirUser) {
   EXPECT_EQ((*loaded)[0].id_sha256, "boot");
 }
 
+TEST_P(RepositorySuite, AnInterruptedCallKeepsItsLegDialogsUntilTheyAreEnded) {
+  LegDialog a{"a-call",
+              "ours",
+              "theirs",
+              "<sip:100@pbx>;tag=ours",
+              "<sip:200@pbx>;tag=theirs",
+              "sip:200@192.0.2.5:5062",
+              {"<sip:p1;lr>", "<sip:p2;lr>"},
+              4,
+              "udp",
+              "192.0.2.5:5062"};
+  LegDialog b{"b-call",
+              "b-ours",
+              "b-theirs",
+              "<sip:x@pbx>;tag=b-ours",
+              "<sip:y@pbx>;tag=b-theirs",
+              "sip:y@192.0.2.6",
+              {},
+              1,
+              "tcp",
+              "192.0.2.6:5060"};
+  CdrRecord up = make_cdr("up", kMs0);
+  up.end_ms = 0;
+  up.disposition = {};
+  up.dialogs = {a, b};
+  CdrRecord plain = make_cdr("plain", kMs0 + 5);  // ended: no dialogs
+  CdrRecord old = make_cdr("old", kMs0 + 7);
+  old.end_ms = 0;
+  old.disposition = {};
+  old.dialogs = {b};
+  ASSERT_TRUE(store_->cdrs().save_cdrs({up, plain, old}));
+  reopen();
+  ASSERT_TRUE(store_->cdrs().close_interrupted(kMs0 + 500'000));
+  auto found = store_->cdrs().interrupted_dialogs(kMs0 + 400'000);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->size(), 2u);
+  EXPECT_EQ((*found)[0].id, "up");
+  EXPECT_EQ((*found)[0].dialogs, (std::vector<LegDialog>{a, b}));
+  EXPECT_EQ((*found)[1].id, "old");
+  // Closed before `since`: too old to be ended by a request now.
+  auto none = store_->cdrs().interrupted_dialogs(kMs0 + 500'001);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  // A request of the call ended it: the record is written back without dialogs.
+  CdrRecord ended = (*found)[0];
+  ended.dialogs.clear();
+  ASSERT_TRUE(store_->cdrs().save_cdrs({ended}));
+  found = store_->cdrs().interrupted_dialogs(kMs0);
+  ASSERT_TRUE(found);
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ((*found)[0].id, "old");
+}
+
 }  // namespace cohort::store::testing
