@@ -37,6 +37,9 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
       if (from < 0 && req.cseq() == c.a_invite_cseq) {
         if (!c.a_acked && c.winner >= 0) {
           c.a_acked = true;
+          if (c.a_ok_resend) {
+            c.a_ok_resend->on_ack();
+          }
           auto [ctype, body] = relay_body(req);
           ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, ctype,
                   body);

@@ -337,10 +337,9 @@ void CallController::Impl::send_a_ok(std::size_t shard, Call& c, TimePoint now) 
   c.a_ok_sent = true;
   core.respond(shard, c.a_txn, 200, c.a_ok, now);
   shards[shard].by_server_txn.erase(c.a_txn);
-  c.ok_interval = opts.t1;
-  c.ok_next = now + c.ok_interval;
-  c.ok_deadline = now + 64 * opts.t1;
-  core.arm(shard, c.key, c.a.route.protocol == net::Protocol::kUdp ? c.ok_next : c.ok_deadline);
+  c.a_ok_resend.emplace(opts.t1, opts.t2, c.a.route.protocol != net::Protocol::kUdp);
+  c.a_ok_resend->start(now);
+  core.arm(shard, c.key, *c.a_ok_resend->next());
 }
 
 }  // namespace cohort::pbx

@@ -31,6 +31,8 @@
 #include "pbx/calls.hpp"
 #include "routing/distribution.hpp"
 #include "routing/flow.hpp"
+#include "sip/dialog/dialog.hpp"
+#include "sip/dialog/ok_retransmission.hpp"
 #include "sip/headers.hpp"
 
 namespace cohort::pbx {
@@ -115,6 +117,8 @@ struct Leg {
   /// The last ACK we sent on this leg, re-sent when its 2xx is retransmitted.
   std::string ack_bytes;
   std::uint32_t ack_cseq = 0;
+  /// To tags of other forks of this leg's INVITE that answered too and were sent a BYE.
+  std::vector<std::string> ended_forks;
   // Legs that ring a user (a group member, or a user called directly)
   std::optional<model::UserId> member;
   int hunt_gen = -1;  ///< the group attempt that rang it; -1 = not a group attempt
@@ -185,9 +189,7 @@ struct Call {
   // the 2xx to A, retransmitted until A's ACK (RFC 3261 §13.3.1.4)
   std::string a_ok;
   bool a_ok_sent = false;  ///< the 2xx left (after its answer record was committed)
-  std::chrono::milliseconds ok_interval{0};
-  TimePoint ok_next{};
-  TimePoint ok_deadline{};
+  std::optional<sip::dialog::OkRetransmission> a_ok_resend;  ///< from the 2xx's first send
   bool a_acked = false;
   TimePoint ring_deadline{};
   TimePoint end_deadline{};  ///< answered calls are hung up at this time (max_duration)
@@ -257,6 +259,7 @@ struct CallController::Impl {
   bool on_response(std::size_t shard, TxnId txn, const sip::Message& r, TimePoint now);
   void on_client_failure(std::size_t shard, TxnId txn, int status, TimePoint now);
   void on_stray_response(std::size_t shard, const sip::Message& r, TimePoint now);
+  void end_other_fork(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
   bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now);
   void sweep(std::size_t shard, TimePoint now);
   void on_timer(std::size_t shard, std::uint64_t key, TimePoint now);

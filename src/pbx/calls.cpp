@@ -4,6 +4,7 @@
 
 #include "pbx/calls.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -104,11 +105,54 @@ void CallController::Impl::on_stray_response(std::size_t shard, const sip::Messa
   }
   const int i = it->second.second;
   Leg& leg = i < 0 ? c->a : c->b[static_cast<std::size_t>(i)];
+  if (i >= 0 && r.cseq() == leg.invite_cseq && leg.state != LegState::kTrying) {
+    auto na = sip::parse_name_addr(leg.remote_hdr);
+    if (na && na->tag() != r.to_tag()) {
+      end_other_fork(shard, *c, i, r, now);
+      return;
+    }
+  }
   if (!leg.ack_bytes.empty() && leg.ack_cseq == r.cseq()) {
     net::Outbound out = leg.route;
     out.bytes = leg.ack_bytes;
     core.send_direct(std::move(out));  // our ACK was lost: the 2xx came again
   }
+}
+
+/// A proxy forked the INVITE of B leg `i` and a second fork answered too (RFC 3261
+/// §13.2.2.4): its 2xx is ACKed and the fork is sent a BYE, both on the fork's own dialog
+/// (its To tag, its Contact); the same 2xx again gets the ACK again.
+void CallController::Impl::end_other_fork(std::size_t shard, Call& c, int i, const sip::Message& r,
+                                          TimePoint now) {
+  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  sip::dialog::SentRequest sent;
+  sent.call_id = leg.call_id;
+  sent.from_header = leg.local_hdr;
+  sent.from_tag = leg.local_tag;
+  sent.to_header = without_tag(leg.remote_hdr);
+  sent.request_uri = leg.request_uri;
+  sent.cseq = leg.invite_cseq;
+  auto fork = sip::dialog::uac_dialog(sent, r);
+  if (!fork) {
+    return;
+  }
+  const net::Protocol p = leg.route.protocol;
+  auto via = [&] {
+    return fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
+                       core.via_address(p), core.mint_branch(shard));
+  };
+  net::Outbound out = leg.route;
+  out.bytes = sip::dialog::build_ack(*fork, leg.invite_cseq, via()).str();
+  core.send_direct(std::move(out));
+  const std::string tag(r.to_tag());
+  if (std::find(leg.ended_forks.begin(), leg.ended_forks.end(), tag) != leg.ended_forks.end()) {
+    return;  // its 2xx again: our ACK was lost, the BYE went already
+  }
+  leg.ended_forks.push_back(tag);
+  spdlog::info("call event=late_fork_ended call={} leg={} tag={}", c.id, leg.call_id, tag);
+  sip::MessageBuilder bye = sip::dialog::build_request(*fork, Method::kBye, via());
+  bye.header(HeaderId::kUserAgent, opts.user_agent);
+  core.start_client(shard, std::move(bye).message(), leg.route, now);
 }
 
 bool CallController::Impl::on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now) {
@@ -203,26 +247,31 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
     end_answered(shard, c, "max_duration", now);
     return;
   }
-  if (c.state != CallState::kAnswered || c.a_acked || !c.a_ok_sent) {
+  if (c.state != CallState::kAnswered || c.a_acked || !c.a_ok_sent || !c.a_ok_resend) {
     return;
   }
-  if (now >= c.ok_deadline) {
-    // §13.3.1.4: no ACK for our 2xx within 64*T1: the dialog is confirmed and then ended.
-    spdlog::warn("call event=no_ack call={}", c.id);
-    if (c.winner >= 0) {
-      ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, {}, {});
+  // The 2xx to the caller until its ACK: sip::dialog::OkRetransmission decides (§13.3.1.4).
+  switch (c.a_ok_resend->on_timer(now)) {
+    case sip::dialog::OkRetransmission::Step::kGiveUp:
+      // No ACK for our 2xx within 64*T1: the dialog is confirmed and then ended.
+      spdlog::warn("call event=no_ack call={}", c.id);
+      if (c.winner >= 0) {
+        ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, {}, {});
+      }
+      end_answered(shard, c, "no_ack", now);
+      return;
+    case sip::dialog::OkRetransmission::Step::kResend: {
+      net::Outbound out = c.a.route;
+      out.bytes = c.a_ok;
+      core.send_direct(std::move(out));
+      break;
     }
-    end_answered(shard, c, "no_ack", now);
-    return;
+    case sip::dialog::OkRetransmission::Step::kNothing:
+      break;
   }
-  if (now >= c.ok_next && c.a.route.protocol == net::Protocol::kUdp) {
-    net::Outbound out = c.a.route;
-    out.bytes = c.a_ok;
-    core.send_direct(std::move(out));
-    c.ok_interval = std::min(c.ok_interval * 2, std::chrono::milliseconds(opts.t2));
-    c.ok_next = now + c.ok_interval;
+  if (auto next = c.a_ok_resend->next()) {
+    core.arm(shard, c.key, *next);
   }
-  core.arm(shard, c.key, std::min(c.ok_next, c.ok_deadline));
 }
 
 std::vector<CallInfo> CallController::Impl::calls(std::size_t shard) const {

@@ -805,6 +805,34 @@ TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
   EXPECT_EQ(core_.direct.size(), before + 1);
 }
 
+TEST_F(AnsweredCallTest, AnotherForkOfTheSameInviteIsAckedAndByedOnItsOwnDialog) {
+  // A proxy downstream forked the INVITE: a second phone answers with its own To tag.
+  const std::size_t direct_before = core_.direct.size();
+  const std::size_t requests_before = core_.requests.size();
+  const std::string winner_ack = core_.direct.back().bytes;
+  calls_->on_stray_response(0, parse(answer(b_, 200, "fork2", true)), now_);
+  ASSERT_EQ(core_.direct.size(), direct_before + 1);
+  sip::Message ack = parse(core_.direct.back().bytes);
+  EXPECT_EQ(ack.method(), sip::Method::kAck);
+  EXPECT_EQ(ack.to_tag(), "fork2") << "the fork's own dialog, not the winner's";
+  EXPECT_EQ(ack.cseq(), b_.msg().cseq());
+  EXPECT_EQ(ack.request_uri(), "sip:callee@10.0.0.9:5070");
+  ASSERT_EQ(core_.requests.size(), requests_before + 1);
+  sip::Message bye = core_.requests.back().msg();
+  EXPECT_EQ(bye.method(), sip::Method::kBye);
+  EXPECT_EQ(bye.to_tag(), "fork2");
+  EXPECT_EQ(bye.call_id(), b_.msg().call_id());
+  EXPECT_GT(bye.cseq(), b_.msg().cseq());
+  // The fork's 2xx again: ACKed again, no second BYE. The winner's 2xx still gets its ACK.
+  calls_->on_stray_response(0, parse(answer(b_, 200, "fork2", true)), now_);
+  EXPECT_EQ(core_.direct.size(), direct_before + 2);
+  EXPECT_EQ(parse(core_.direct.back().bytes).to_tag(), "fork2");
+  EXPECT_EQ(core_.requests.size(), requests_before + 1);
+  calls_->on_stray_response(0, parse(answer(b_, 200, "tb", true)), now_);
+  EXPECT_EQ(core_.direct.back().bytes, winner_ack);
+  EXPECT_EQ(calls_->calls(0).size(), 1u) << "the call goes on";
+}
+
 }  // namespace
 }  // namespace cohort::pbx
 
