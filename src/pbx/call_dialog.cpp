@@ -32,6 +32,16 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
       core.respond(shard, txn, status, response_to(answer, status, reason, {}), now);
     }
   };
+  // RFC 3261 §12.2.2: a request whose CSeq is not above the last one the peer sent in this
+  // dialog is out of order (retransmissions never get here: their transaction took them).
+  if (req.method() != Method::kAck) {
+    if (origin.remote_cseq && req.cseq() <= *origin.remote_cseq) {
+      respond(sip::dialog::status_of(sip::dialog::Verdict::kOutOfOrder),
+              sip::dialog::reason_of(sip::dialog::Verdict::kOutOfOrder));
+      return true;
+    }
+    origin.remote_cseq = req.cseq();
+  }
   switch (req.method()) {
     case Method::kAck: {
       if (from < 0 && req.cseq() == c.a_invite_cseq) {

@@ -48,6 +48,7 @@ void CallController::Impl::on_invite(const NewCall& nc, TimePoint now) {
   c.a_answer = response_headers(inv, nc.top_via);
   c.a_from_tag = std::string(inv.from_tag());
   c.a_invite_cseq = inv.cseq();
+  c.a.remote_cseq = inv.cseq();
   c.a.call_id = std::string(inv.call_id());
   c.a.local_tag = crypto::random_hex(6);
   c.a.local_hdr = std::string(inv.header(HeaderId::kTo).value_or("")) + ";tag=" + c.a.local_tag;

@@ -97,7 +97,8 @@ struct Leg {
   std::string remote_hdr;  ///< the peer's, with its tag once known
   std::string remote_target;
   std::vector<std::string> route_set;
-  std::uint32_t cseq = 0;  ///< the last CSeq we sent on this leg
+  std::uint32_t cseq = 0;                    ///< the last CSeq we sent on this leg
+  std::optional<std::uint32_t> remote_cseq;  ///< the last CSeq the peer sent (§12.2.2)
   net::Outbound route;
   LegState state = LegState::kTrying;
   // B legs: the INVITE that created the leg

@@ -805,6 +805,22 @@ TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
   EXPECT_EQ(core_.direct.size(), before + 1);
 }
 
+TEST_F(AnsweredCallTest, ARequestWithAnOldCSeqIsOutOfOrder) {
+  // The INVITE had CSeq 2; an INFO with 2 (or lower) is refused 500 and not relayed.
+  for (int cseq : {2, 1}) {
+    const std::size_t relayed = core_.requests.size();
+    ASSERT_TRUE(calls_->on_in_dialog(0, 60 + cseq, from_caller("INFO", cseq), {}, now_));
+    EXPECT_EQ(core_.requests.size(), relayed) << cseq;
+    EXPECT_EQ(core_.responses.back().status, 500) << cseq;
+  }
+  const std::size_t relayed = core_.requests.size();
+  ASSERT_TRUE(calls_->on_in_dialog(0, 70, from_caller("INFO", 5), {}, now_));
+  EXPECT_EQ(core_.requests.size(), relayed + 1) << "in order: relayed";
+  ASSERT_TRUE(calls_->on_in_dialog(0, 71, from_caller("INFO", 4), {}, now_));
+  EXPECT_EQ(core_.responses.back().status, 500) << "below the last one";
+  EXPECT_EQ(core_.requests.size(), relayed + 1);
+}
+
 TEST_F(AnsweredCallTest, AnotherForkOfTheSameInviteIsAckedAndByedOnItsOwnDialog) {
   // A proxy downstream forked the INVITE: a second phone answers with its own To tag.
   const std::size_t direct_before = core_.direct.size();
