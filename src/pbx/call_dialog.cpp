@@ -94,6 +94,12 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         respond(req.method() == Method::kInvite ? 491 : 501, {});
         return true;
       }
+      if (from >= 0 && from != c.winner) {
+        // A losing fork (ACKed and sent a BYE) is not in the call: nothing of it reaches the
+        // caller.
+        respond(481, {});
+        return true;
+      }
       if (req.method() == Method::kRefer) {
         respond(501, "Transfer not available yet");
         return true;

@@ -747,6 +747,18 @@ TEST_F(CallsTest, ByeFromALosingForkDoesNotEndTheCall) {
   ASSERT_EQ(calls_->calls(0).size(), 1u) << "the answered call goes on";
   EXPECT_EQ(calls_->calls(0)[0].state, "answered");
   EXPECT_EQ(calls_->stats().active, 1u);
+  // Nor does anything else the losing fork sends reach the caller.
+  const std::size_t relayed = core_.requests.size();
+  sip::Message info =
+      parse(fmt::format("INFO sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP "
+                        "10.0.0.5:5060;branch=z9hG4bK-l2\r\n"
+                        "From: <sip:1002@cohort>;tag=td\r\nTo: <sip:1001@cohort>;tag={}\r\n"
+                        "Call-ID: {}\r\nCSeq: 6 INFO\r\nContent-Length: 0\r\n\r\n",
+                        d.msg().from_tag(), d.msg().call_id()));
+  EXPECT_TRUE(calls_->on_in_dialog(0, 91, info, {}, now_));
+  EXPECT_EQ(core_.responses.back().txn, 91u);
+  EXPECT_EQ(core_.responses.back().status, 481);
+  EXPECT_EQ(core_.requests.size(), relayed) << "not relayed to the caller";
 }
 
 }  // namespace
