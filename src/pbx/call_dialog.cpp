@@ -106,6 +106,26 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
       }
       const int to = from < 0 ? c.winner : -1;
       Leg& far = to < 0 ? c.a : c.b[static_cast<std::size_t>(to)];
+      if (req.method() == Method::kInvite) {
+        // §14: a re-INVITE while we re-INVITE this phone (glare) gets 491; a second one
+        // before its first was answered, 500 with Retry-After.
+        const auto random = static_cast<std::uint32_t>(now.time_since_epoch().count());
+        if (auto refusal = origin.reinvites.on_incoming(random)) {
+          if (txn != 0) {
+            core.respond(shard, txn, refusal->status,
+                         response_to(answer, refusal->status, {}, {},
+                                     [&](sip::MessageBuilder& b) {
+                                       if (refusal->retry_after) {
+                                         b.header("Retry-After",
+                                                  std::to_string(*refusal->retry_after));
+                                       }
+                                     }),
+                         now);
+          }
+          return true;
+        }
+        far.reinvites.sent();
+      }
       far.cseq += 1;
       const std::uint32_t far_cseq = far.cseq;
       auto [ctype, body] = relay_body(req);
@@ -137,6 +157,10 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
                      });
       const TxnId client = send_on(shard, c, to, std::move(bytes), OwnerKind::kRelay, now);
       if (client == 0) {
+        if (req.method() == Method::kInvite) {
+          origin.reinvites.incoming_done();
+          far.reinvites.outgoing_done();
+        }
         respond(500, "Server Internal Error");
         return true;
       }
@@ -155,6 +179,9 @@ void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& 
     return;
   }
   Leg& origin = relay.from_leg < 0 ? c.a : c.b[static_cast<std::size_t>(relay.from_leg)];
+  if (relay.method == Method::kInvite && r.status() >= 200) {
+    end_reinvite(c, relay, far_leg);
+  }
   auto [ctype, body] = relay_body(r);
   std::string bytes =
       response_to(relay.answer, r.status(), r.reason(), {}, [&](sip::MessageBuilder& b) {
@@ -181,6 +208,14 @@ void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& 
   if (relay.server_txn != 0) {
     core.respond(shard, relay.server_txn, r.status(), std::move(bytes), now);
   }
+}
+
+/// A relayed re-INVITE got its final response (or failed): neither leg has one in progress.
+void CallController::Impl::end_reinvite(Call& c, const Relay& relay, int far_leg) {
+  Leg& origin = relay.from_leg < 0 ? c.a : c.b[static_cast<std::size_t>(relay.from_leg)];
+  Leg& far = far_leg < 0 ? c.a : c.b[static_cast<std::size_t>(far_leg)];
+  origin.reinvites.incoming_done();
+  far.reinvites.outgoing_done();
 }
 
 }  // namespace cohort::pbx

@@ -33,6 +33,7 @@
 #include "routing/flow.hpp"
 #include "sip/dialog/dialog.hpp"
 #include "sip/dialog/ok_retransmission.hpp"
+#include "sip/dialog/reinvite.hpp"
 #include "sip/headers.hpp"
 
 namespace cohort::pbx {
@@ -99,6 +100,7 @@ struct Leg {
   std::vector<std::string> route_set;
   std::uint32_t cseq = 0;                    ///< the last CSeq we sent on this leg
   std::optional<std::uint32_t> remote_cseq;  ///< the last CSeq the peer sent (§12.2.2)
+  sip::dialog::ReInvites reinvites;          ///< one INVITE transaction at a time on the leg (§14)
   net::Outbound route;
   LegState state = LegState::kTrying;
   // B legs: the INVITE that created the leg
@@ -332,6 +334,7 @@ struct CallController::Impl {
   // call_dialog.cpp: in-dialog requests
   bool on_in_dialog(std::size_t shard, TxnId txn, const sip::Message& req,
                     const net::Outbound& reply_route, TimePoint now);
+  void end_reinvite(Call& c, const Relay& relay, int far_leg);
   void on_relay_response(std::size_t shard, Call& c, Relay& relay, int far_leg,
                          const sip::Message& r, TimePoint now);
 

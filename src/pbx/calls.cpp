@@ -66,6 +66,9 @@ void CallController::Impl::on_client_failure(std::size_t shard, TxnId txn, int s
   if (owner.kind == OwnerKind::kRelay) {
     auto rit = st.relays.find(txn);
     if (rit != st.relays.end()) {
+      if (c != nullptr && rit->second.method == Method::kInvite) {
+        end_reinvite(*c, rit->second, owner.leg);
+      }
       if (rit->second.server_txn != 0) {
         core.respond(shard, rit->second.server_txn, status,
                      response_to(rit->second.answer, status, {}, {}), now);

@@ -817,6 +817,33 @@ TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
   EXPECT_EQ(core_.direct.size(), before + 1);
 }
 
+TEST_F(AnsweredCallTest, CrossingReInvitesAreRefusedPerSection14) {
+  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\na=sendonly\r\n";
+  ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
+  const Sent re = core_.requests.back();
+  const std::size_t relayed = core_.requests.size();
+  // The callee re-INVITEs at the same time: glare, 491 on its leg.
+  sip::Message from_callee = parse(fmt::format(
+      "INVITE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5070;branch="
+      "z9hG4bK-c1\r\nFrom: <sip:2125551234@x>;tag=tb\r\nTo: {}\r\nCall-ID: {}\r\n"
+      "CSeq: 7 INVITE\r\nContact: <sip:callee@10.0.0.9:5070>\r\nContent-Length: 0\r\n\r\n",
+      std::string(*b_.msg().header(sip::HeaderId::kFrom)), b_.msg().call_id()));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 51, from_callee, {}, now_));
+  EXPECT_EQ(core_.responses.back().txn, 51u);
+  EXPECT_EQ(core_.responses.back().status, 491);
+  // The caller's second re-INVITE before its first was answered: 500 with Retry-After.
+  ASSERT_TRUE(calls_->on_in_dialog(0, 52, from_caller("INVITE", 4, hold), {}, now_));
+  EXPECT_EQ(core_.responses.back().txn, 52u);
+  EXPECT_EQ(core_.responses.back().status, 500);
+  EXPECT_NE(core_.responses.back().bytes.find("Retry-After: "), std::string::npos);
+  EXPECT_EQ(core_.requests.size(), relayed) << "neither was relayed";
+  // Once the first is answered, the next one goes through.
+  feed(re, answer(re, 200, "tb", true));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 53, from_caller("INVITE", 5, hold), {}, now_));
+  EXPECT_EQ(core_.requests.size(), relayed + 1);
+  EXPECT_EQ(core_.requests.back().msg().method(), sip::Method::kInvite);
+}
+
 TEST_F(AnsweredCallTest, ARequestWithAnOldCSeqIsOutOfOrder) {
   // The INVITE had CSeq 2; an INFO with 2 (or lower) is refused 500 and not relayed.
   for (int cseq : {2, 1}) {
