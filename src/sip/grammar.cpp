@@ -8,14 +8,6 @@ namespace {
 
 constexpr auto npos = std::string_view::npos;
 
-std::string with_what(std::string_view what, std::string_view problem) {
-  std::string r = "Bad ";
-  r += what;
-  r += ": ";
-  r += problem;
-  return r;
-}
-
 // RFC 3261 §25.1 IPv6reference = "[" IPv6address "]"; checked for its alphabet and shape
 // only — the transport resolves it, the parser just must not let other syntax through.
 bool plausible_ipv6_reference(std::string_view s) {

@@ -145,6 +145,15 @@ inline std::optional<std::uint64_t> parse_decimal(std::string_view s, std::uint6
   return v;
 }
 
+/// "Bad <what>: <problem>", the reason phrase of a malformed header.
+inline std::string with_what(std::string_view what, std::string_view problem) {
+  std::string r = "Bad ";
+  r += what;
+  r += ": ";
+  r += problem;
+  return r;
+}
+
 inline Unexpected<ParseError> malformed(std::string reason, int status = 400) {
   return Unexpected<ParseError>(
       ParseError{ParseError::Kind::kMalformed, status, std::move(reason), false});

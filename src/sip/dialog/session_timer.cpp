@@ -11,14 +11,7 @@ namespace cohort::sip::dialog {
 namespace {
 
 using detail::iequals;
-
-std::string bad(std::string_view what, std::string_view problem) {
-  std::string r = "Bad ";
-  r += what;
-  r += ": ";
-  r += problem;
-  return r;
-}
+using detail::with_what;
 
 struct DeltaAndParams {
   std::uint32_t seconds = 0;
@@ -35,16 +28,16 @@ Expected<DeltaAndParams, ParseError> scan_delta(std::string_view value, std::str
     ++digits;
   }
   if (digits == 0) {
-    return detail::malformed(bad(what, "delta-seconds expected"));
+    return detail::malformed(with_what(what, "delta-seconds expected"));
   }
   auto seconds =
       detail::parse_decimal(value.substr(0, digits), std::numeric_limits<std::uint32_t>::max());
   if (!seconds) {
-    return detail::malformed(bad(what, "delta-seconds out of range"));
+    return detail::malformed(with_what(what, "delta-seconds out of range"));
   }
   std::string_view params = value.substr(digits);
   if (auto problem = detail::check_generic_params(params)) {
-    return detail::malformed(bad(what, *problem));
+    return detail::malformed(with_what(what, *problem));
   }
   return DeltaAndParams{static_cast<std::uint32_t>(*seconds), params};
 }
@@ -117,7 +110,7 @@ Expected<SessionExpires, ParseError> parse_session_expires(std::string_view valu
     }
   });
   if (problem) {
-    return detail::malformed(bad(kWhat, *problem));
+    return detail::malformed(with_what(kWhat, *problem));
   }
   return se;
 }
@@ -149,10 +142,10 @@ UasAnswer uas_answer(const Message& request, const SessionTimerConfig& config) {
   const Single se_header = find_single(request, "Session-Expires", "x");
   const Single min_se_header = find_single(request, "Min-SE", {});
   if (se_header.repeated) {
-    return reject_400(bad("Session-Expires", "more than one"));
+    return reject_400(with_what("Session-Expires", "more than one"));
   }
   if (min_se_header.repeated) {
-    return reject_400(bad("Min-SE", "more than one"));
+    return reject_400(with_what("Min-SE", "more than one"));
   }
   std::optional<SessionExpires> asked;
   if (se_header.value) {
