@@ -1,9 +1,5 @@
 #include "sip/digest.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
-
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -16,21 +12,10 @@
 namespace cohort::sip::digest {
 namespace {
 
-using Hmac = std::array<unsigned char, 32>;
+using Hmac = crypto::Sha256Mac;
 
-// HMAC-SHA256 through OpenSSL's one-shot HMAC() (not deprecated in OpenSSL 3).
 Hmac hmac_sha256(std::string_view key, std::string_view data) {
-  static constexpr unsigned char kEmpty = 0;
-  Hmac out{};
-  unsigned int len = 0;
-  const void* k = key.empty() ? static_cast<const void*>(&kEmpty) : key.data();
-  if (HMAC(EVP_sha256(), k, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &len) == nullptr ||
-      len != out.size()) {
-    throw std::runtime_error("HMAC-SHA256 failed");  // only on a broken OpenSSL install
-  }
-  return out;
+  return crypto::hmac_sha256(key, data);
 }
 
 std::string to_hex(const unsigned char* data, std::size_t n) {
@@ -576,11 +561,7 @@ std::string challenge_value(const Challenge& c) {
 }
 
 std::string make_nonce(std::string_view secret, std::string_view realm, std::int64_t now) {
-  std::uint64_t r = 0;
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) {
-    throw std::runtime_error("RAND_bytes failed");
-  }
-  return make_nonce(secret, realm, now, r);
+  return make_nonce(secret, realm, now, crypto::random_u64());
 }
 
 std::string make_nonce(std::string_view secret, std::string_view realm, std::int64_t now,

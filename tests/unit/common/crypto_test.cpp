@@ -83,6 +83,60 @@ TEST(Crypto, RandomHexDiffersAfterFork) {
   EXPECT_NE(std::string(buf, 32), parent);
 }
 
+std::string hex(const Sha256Mac& m) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : m) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+// RFC 4231 §4: test cases 1 (short key), 2 (key shorter than the output), 6 (a 131-byte
+// key, longer than a SHA-256 block: hashed first) and 7 (long key and long data).
+TEST(Crypto, HmacSha256Rfc4231) {
+  EXPECT_EQ(hex(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex(hmac_sha256(std::string(131, '\xaa'),
+                            "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  EXPECT_EQ(hex(hmac_sha256(std::string(131, '\xaa'),
+                            "This is a test using a larger than block-size key and a larger "
+                            "than block-size data. The key needs to be hashed before being "
+                            "used by the HMAC algorithm.")),
+            "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+}
+
+// The keyed state is kept per thread: alternating keys (a key exactly one block long, one
+// a prefix of another, the empty key) must each give their own MAC every time.
+TEST(Crypto, HmacSha256AlternatingKeys) {
+  const std::string block_key(64, 'k');
+  const std::string expected_jefe = hex(hmac_sha256("Jefe", "what do ya want for nothing?"));
+  const std::string expected_block = hex(hmac_sha256(block_key, "data"));
+  const std::string expected_prefix = hex(hmac_sha256("Jef", "what do ya want for nothing?"));
+  const std::string expected_empty = hex(hmac_sha256("", "data"));
+  // RFC 2104 with an empty key is the MAC under 64 zero bytes.
+  EXPECT_EQ(expected_empty, hex(hmac_sha256(std::string(64, '\0'), "data")));
+  EXPECT_NE(expected_jefe, expected_prefix);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(hex(hmac_sha256("Jefe", "what do ya want for nothing?")), expected_jefe);
+    EXPECT_EQ(hex(hmac_sha256(block_key, "data")), expected_block);
+    EXPECT_EQ(hex(hmac_sha256("Jef", "what do ya want for nothing?")), expected_prefix);
+    EXPECT_EQ(hex(hmac_sha256("", "data")), expected_empty);
+  }
+}
+
+TEST(Crypto, RandomU64IsUnique) {
+  std::set<std::uint64_t> seen;
+  for (int i = 0; i < 10000; ++i) {
+    seen.insert(random_u64());
+  }
+  EXPECT_EQ(seen.size(), 10000u);
+}
+
 TEST(Crypto, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal("", ""));
   EXPECT_TRUE(constant_time_equal("secret", "secret"));
