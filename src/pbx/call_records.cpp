@@ -7,7 +7,8 @@ namespace cohort::pbx {
 CallRecords::CallRecords(store::CdrStore& cdrs, store::HuntStore& hunt)
     : cdrs_(cdrs),
       hunt_(hunt),
-      writer_([this](Batch& b) { return commit(b); }, {std::chrono::milliseconds(100), 2000}) {}
+      writer_([this](Batch& b) { return commit(b); },
+              {std::chrono::milliseconds(100), 2000, kCommitSpacing}) {}
 
 void CallRecords::start() {
   writer_.start();

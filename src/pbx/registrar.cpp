@@ -61,7 +61,8 @@ Registrar::Registrar(RegistrarLimits limits, store::BindingStore& store, std::st
       host_(std::move(host)),
       // A write nobody waits for (an expiry) may wait 200 ms to share a commit; a REGISTER
       // waiting for its 200 OK starts a commit at once if the writer is idle.
-      writer_([this](Batch& b) { return write(b); }, {std::chrono::milliseconds(200), 2000}) {}
+      writer_([this](Batch& b) { return write(b); },
+              {std::chrono::milliseconds(200), 2000, kCommitSpacing}) {}
 
 Result<void> Registrar::start(const model::Snapshot& snapshot, std::int64_t now_s) {
   COHORT_TRY_ASSIGN(auto stored, store_.load_bindings());

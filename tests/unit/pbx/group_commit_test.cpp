@@ -137,5 +137,36 @@ TEST(GroupCommit, ABarrierRunsAfterEverythingQueuedBeforeIt) {
   ASSERT_TRUE(eventually(acked, 1)) << "the barrier ran before the write it follows";
 }
 
+// With a spacing, acknowledged writes that arrive soon after a commit started wait for the
+// spacing to pass and then share one commit; a write after a quiet spell commits at once.
+TEST(GroupCommit, SpacingGathersWritesUnderLoadButNotAfterAQuietSpell) {
+  GatedWriter w;
+  w.open();
+  using Clock = std::chrono::steady_clock;
+  GroupCommit<Ints> gc([&](Ints& b) { return w.write(b); },
+                       {10'000ms, 1000, std::chrono::microseconds(400ms)});
+  gc.start();
+  std::atomic<int> acked{0};
+  auto done = [&](bool durable) { acked += durable ? 1 : 0; };
+  const auto t0 = Clock::now();
+  gc.add([](Ints& b) { b.values.push_back(1); }, done);
+  ASSERT_TRUE(eventually(acked, 1));
+  EXPECT_LT(Clock::now() - t0, 300ms) << "the first write after a quiet spell waited";
+  for (int v : {2, 3, 4}) {
+    gc.add([v](Ints& b) { b.values.push_back(v); }, done);
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(eventually(acked, 4));
+  EXPECT_GE(Clock::now() - t0, 400ms) << "the second commit started within the spacing";
+  auto batches = w.batches();
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[1], (std::vector<int>{2, 3, 4})) << "writes within the spacing share one";
+  std::this_thread::sleep_for(500ms);  // a quiet spell longer than the spacing
+  const auto t1 = Clock::now();
+  gc.add([](Ints& b) { b.values.push_back(5); }, done);
+  ASSERT_TRUE(eventually(acked, 5));
+  EXPECT_LT(Clock::now() - t1, 300ms) << "a write after a quiet spell waited for the spacing";
+}
+
 }  // namespace
 }  // namespace cohort::pbx
