@@ -59,6 +59,20 @@ TEST_F(SqliteStoreTest, MigrationsAreRecordedOnce) {
   EXPECT_EQ(expected - 1, sqlite::schema_version());
 }
 
+// Every REGISTER rewrites its binding row; an index beside the primary key would be written
+// on each refresh too (migration 7 dropped the unused expiry index).
+TEST_F(SqliteStoreTest, BindingsHaveNoSecondaryIndex) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  SQLite::Statement s(db, "SELECT name, origin FROM pragma_index_list('bindings')");
+  while (s.executeStep()) {
+    EXPECT_EQ(s.getColumn(1).getString(), "pk") << "index " << s.getColumn(0).getString();
+  }
+}
+
 TEST_F(SqliteStoreTest, UsesWriteAheadLogging) {
   {
     auto store = sqlite::open(db_path(), clock_);
