@@ -112,6 +112,13 @@ struct Shard {
   // One per UDP listen address, in Impl::udp_listen order.
   std::vector<std::unique_ptr<udp::socket>> udp_sockets;
   std::vector<char> scratch = std::vector<char>(kScratchBytes);
+  // Tasks other threads posted (Transports::post), run in order by one drain: a burst of
+  // posts (a commit's acknowledgements, a batch of hops) costs one queued handler and at
+  // most one wake-up of the shard, not one each.
+  std::mutex inbox_mutex;
+  std::vector<std::function<void()>> inbox;     // under inbox_mutex
+  bool drain_queued = false;                    // under inbox_mutex
+  std::vector<std::function<void()>> draining;  // the shard's thread only
 };
 
 // A queued TCP write; `message` = false for keep-alive pongs (not counted as tcp_out).
@@ -1157,12 +1164,30 @@ void Transports::post(std::size_t shard, std::function<void()> task) {
   if (impl.stopping || shard >= impl.shards.size()) {
     return;
   }
-  asio::post(impl.shards[shard]->ioc, [task = std::move(task)] {
-    try {
-      task();
-    } catch (const std::exception& e) {
-      spdlog::error("sip shard task failed error=\"{}\"", e.what());
+  Shard& s = *impl.shards[shard];
+  bool queue_drain = false;
+  {
+    std::lock_guard lock(s.inbox_mutex);
+    s.inbox.push_back(std::move(task));
+    queue_drain = !std::exchange(s.drain_queued, true);
+  }
+  if (!queue_drain) {
+    return;  // the drain already queued runs this task too
+  }
+  asio::post(s.ioc, [&s] {
+    {
+      std::lock_guard lock(s.inbox_mutex);
+      s.draining.swap(s.inbox);
+      s.drain_queued = false;
     }
+    for (std::function<void()>& t : s.draining) {
+      try {
+        t();
+      } catch (const std::exception& e) {
+        spdlog::error("sip shard task failed error=\"{}\"", e.what());
+      }
+    }
+    s.draining.clear();  // keeps its capacity for the next drain
   });
 }
 

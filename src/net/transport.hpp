@@ -80,7 +80,9 @@ class Transports {
   /// The shard of the calling thread; nullopt off the transport threads.
   std::optional<std::size_t> current_shard() const;
   /// Runs `task` on shard `shard`'s thread, after what is already queued there (never
-  /// inline). Any thread. Dropped once stop() has begun.
+  /// inline). Any thread; the tasks one thread posts to one shard run in the order posted.
+  /// Posts that arrive before the shard gets to them run in one go (one wake-up). Dropped
+  /// once stop() has begun.
   void post(std::size_t shard, std::function<void()> task);
   /// Called on shard `shard`'s thread when the time given to wake_at() has come.
   using WakeHandler = std::function<void(std::size_t shard)>;

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -873,6 +874,61 @@ TEST(Transports, StartFailsNamingTheAddressInUse) {
   auto r = bad.start();
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("tcp example.com:5060"), std::string::npos) << r.error().message;
+}
+
+// Posts from other threads are gathered per shard and run by one drain: every task runs,
+// on the shard's thread, never inline, in the order each thread posted them; a task that
+// posts to its own shard runs after the drain that is running.
+TEST(Transports, PostedTasksRunOnTheShardInOrderPerPoster) {
+  Collector got;
+  auto o = options_for({udp_on("127.0.0.1")});
+  o.threads = 2;
+  Transports t(o, got.handler());
+  ASSERT_TRUE(t.start());
+  constexpr int kPosters = 3;
+  constexpr int kPerPoster = 2000;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::vector<int>> seen(kPosters);
+  int wrong_thread = 0;
+  int done = 0;
+  std::vector<std::thread> posters;
+  for (int p = 0; p < kPosters; ++p) {
+    posters.emplace_back([&, p] {
+      for (int i = 0; i < kPerPoster; ++i) {
+        t.post(1, [&, p, i] {
+          std::lock_guard lock(mu);
+          wrong_thread += t.current_shard() == std::optional<std::size_t>(1) ? 0 : 1;
+          seen[p].push_back(i);
+          ++done;
+          cv.notify_all();
+        });
+      }
+    });
+  }
+  for (std::thread& th : posters) {
+    th.join();
+  }
+  bool nested_ran = false;
+  bool nested_inline = false;
+  t.post(1, [&] {
+    t.post(1, [&] {
+      std::lock_guard lock(mu);
+      nested_ran = true;
+      cv.notify_all();
+    });
+    std::lock_guard lock(mu);
+    nested_inline = nested_ran;
+  });
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, kWait, [&] { return done == kPosters * kPerPoster && nested_ran; }))
+      << "ran " << done;
+  EXPECT_EQ(wrong_thread, 0);
+  EXPECT_FALSE(nested_inline) << "a post from the shard ran inline";
+  for (int p = 0; p < kPosters; ++p) {
+    ASSERT_EQ(seen[p].size(), static_cast<std::size_t>(kPerPoster));
+    EXPECT_TRUE(std::is_sorted(seen[p].begin(), seen[p].end())) << "poster " << p;
+  }
 }
 
 TEST(Transports, SendBeforeStartIsCountedAsAFailure) {
