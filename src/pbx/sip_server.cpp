@@ -108,6 +108,13 @@ void SipServer::Impl::on_inbound(net::Inbound&& in) {
     return;
   }
   ++n_requests;
+  // A REGISTER touches no call: its server transaction lives on the shard that read it, so
+  // it needs no hop. Retransmissions come from the same source and reach the same socket
+  // (SO_REUSEPORT hashes the source) or connection, hence the same shard and transaction.
+  std::size_t owner = index;
+  if (msg.method() == sip::Method::kRegister) {
+    owner = transports->current_shard().value_or(index);
+  }
   // Unauthenticated traffic is rate limited per source: every request from an untrusted
   // source takes a token here (a source whose bucket is empty is dropped), and gets it
   // back once it turned out to be authenticated (on_request). Carrying an Authorization
@@ -116,7 +123,7 @@ void SipServer::Impl::on_inbound(net::Inbound&& in) {
   if (!is_trusted && !guard.take_token(ip, now_ms)) {
     return;
   }
-  hop(index, std::move(in), std::move(msg), is_trusted,
+  hop(owner, std::move(in), std::move(msg), is_trusted,
       [this](std::size_t i, const net::Inbound& inbound, const sip::Message& m, bool trust) {
         on_request(i, inbound, m, trust);
       });
