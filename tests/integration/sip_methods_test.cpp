@@ -195,6 +195,38 @@ TEST_F(SipTest, RetransmittedRegisterGetsTheSameAnswerNotASecondRun) {
   EXPECT_EQ(metric("cohort_sip_events_total{event=\"registrations\"}"), 1.0);
 }
 
+// A REGISTER's transaction lives on the shard that read it, whichever shard its Call-ID
+// hashes to: twelve registrations with their own Call-IDs (on two shards, all twelve
+// hashing to the reading shard has odds of 1 in 4,096) each absorb their retransmission.
+TEST_F(SipTest, RetransmittedRegistersAreAbsorbedWhateverTheirCallIdHashesTo) {
+  start();
+  SipClient c(SipTransport::kUdp, "127.0.0.1", udp_port());
+  ASSERT_TRUE(c.ok()) << c.error();
+  constexpr int kRegistrations = 12;
+  for (int i = 0; i < kRegistrations; ++i) {
+    SCOPED_TRACE(i);
+    SipUac uac(c, "1001");  // a Call-ID of its own
+    SipRequest r;
+    r.contact = c.contact("1001");
+    r.expires = "300";
+    auto challenge = uac.request(r);
+    ASSERT_TRUE(challenge);
+    auto auth = authorization_for(*challenge, demo_user("1001"), "REGISTER", c.server_uri());
+    ASSERT_TRUE(auth);
+    const std::string bytes = uac.build(r, *auth);
+    ASSERT_TRUE(c.send_raw(bytes));
+    auto first = c.receive(2s);
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status(), 200) << first->bytes();
+    ASSERT_TRUE(c.send_raw(bytes));
+    auto second = c.receive(2s);
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->status(), 200) << second->bytes();
+    EXPECT_EQ(second->to_tag(), first->to_tag()) << "the retransmission was run again";
+  }
+  EXPECT_EQ(metric("cohort_sip_events_total{event=\"registrations\"}"), kRegistrations);
+}
+
 TEST_F(SipTest, InviteRejectionIsRetransmittedUntilAcked) {
   start("[sip]\nt1_ms = 100\nt2_ms = 400\n");
   SipClient c(SipTransport::kUdp, "127.0.0.1", udp_port());
