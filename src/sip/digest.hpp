@@ -23,7 +23,6 @@
 // top-level commas.
 
 #include <cstdint>
-#include <list>
 #include <optional>
 #include <span>
 #include <string>
@@ -154,17 +153,38 @@ class NonceCounts {
   bool accept(std::string_view nonce, std::uint32_t nc);
   /// The last count accepted for `nonce`, if remembered.
   std::optional<std::uint32_t> last(std::string_view nonce) const;
-  std::size_t size() const { return map_.size(); }
+  std::size_t size() const { return slots_.size(); }
   std::size_t capacity() const { return capacity_; }
 
  private:
-  struct Entry {
+  // One entry per registered phone at scale: 32 bytes in one array (a nonce is known by two
+  // independent 64-bit hashes of its text, not the text), chained per bucket and linked in
+  // recency order by index. The arrays are reserved at their full size once: pages are
+  // only touched as nonces arrive, and nothing is scattered among other allocations.
+  static constexpr std::uint32_t kNone = 0xffffffffu;
+  struct Slot {
+    std::uint64_t h1 = 0;
+    std::uint64_t h2 = 0;
     std::uint32_t nc = 0;
-    std::list<const std::string*>::iterator pos;  ///< into order_
+    std::uint32_t chain = kNone;  ///< next slot in the same bucket
+    std::uint32_t newer = kNone;  ///< towards the most recently used
+    std::uint32_t older = kNone;  ///< towards the least recently used
   };
+  struct Key {
+    std::uint64_t h1;
+    std::uint64_t h2;
+  };
+  static Key key_of(std::string_view nonce);
+  std::uint32_t find(const Key& k) const;
+  std::uint32_t& bucket_of(std::uint64_t h1) { return buckets_[h1 & (buckets_.size() - 1)]; }
+  void unlink(std::uint32_t i);
+  void push_front(std::uint32_t i);
+
   std::size_t capacity_;
-  std::unordered_map<std::string, Entry> map_;
-  std::list<const std::string*> order_;  ///< most recently used first; points at map_ keys
+  std::vector<Slot> slots_;
+  std::vector<std::uint32_t> buckets_;  ///< a power of two, at least capacity_
+  std::uint32_t newest_ = kNone;
+  std::uint32_t oldest_ = kNone;
 };
 
 // ---- Verification --------------------------------------------------------------------

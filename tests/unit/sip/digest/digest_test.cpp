@@ -588,6 +588,38 @@ TEST(DigestReplay, ManyNoncesStayBounded) {
   EXPECT_TRUE(counts.accept("nonce-0", 1));
 }
 
+// The recency order and the bucket chains stay right through many evictions and refreshes
+// in a small table (every slot is reused many times; chains of several entries).
+TEST(DigestReplay, EvictsTheLeastRecentlyUsedThroughManyReuses) {
+  constexpr std::size_t kCapacity = 7;
+  NonceCounts counts(kCapacity);
+  std::vector<std::string> recent;  // most recently used last, as the table should order them
+  for (int i = 0; i < 500; ++i) {
+    const std::string fresh = "n" + std::to_string(i);
+    ASSERT_TRUE(counts.accept(fresh, 1));
+    recent.push_back(fresh);
+    if (recent.size() > kCapacity) {
+      const std::string evicted = recent.front();
+      recent.erase(recent.begin());
+      ASSERT_EQ(counts.last(evicted), std::nullopt) << evicted << " at " << i;
+    }
+    if (i % 3 == 0 && recent.size() > 2) {
+      // Use an older one again: it becomes the most recent.
+      const std::string again = recent[1];
+      const auto before = counts.last(again);
+      ASSERT_TRUE(before);
+      ASSERT_TRUE(counts.accept(again, *before + 1));
+      ASSERT_FALSE(counts.accept(again, *before + 1)) << "a replay was accepted";
+      recent.erase(recent.begin() + 1);
+      recent.push_back(again);
+    }
+    ASSERT_EQ(counts.size(), recent.size());
+    for (const std::string& n : recent) {
+      ASSERT_TRUE(counts.last(n)) << n << " forgotten at " << i;
+    }
+  }
+}
+
 TEST(DigestReplay, ParseNonceCount) {
   EXPECT_EQ(parse_nonce_count("00000001"), 1u);
   EXPECT_EQ(parse_nonce_count("FFFFFFFF"), 0xffffffffu);
