@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace cohort::pbx {
 namespace {
@@ -12,7 +13,97 @@ auto key_of(const Binding& b) {
   return std::tuple(b.user, b.contact, b.instance_id, b.reg_id.value_or(-1));
 }
 
+void put_field(std::pmr::string& text, std::string_view field) {
+  const auto n = static_cast<std::uint32_t>(field.size());
+  char len[4];
+  std::memcpy(len, &n, sizeof n);
+  text.append(len, sizeof len);
+  text.append(field);
+}
+
+/// Reads the next field of a Packed text at `at`, moving `at` past it.
+std::string_view next_field(std::string_view text, std::size_t& at) {
+  std::uint32_t n = 0;
+  std::memcpy(&n, text.data() + at, sizeof n);
+  at += sizeof n;
+  std::string_view field = text.substr(at, n);
+  at += n;
+  return field;
+}
+
 }  // namespace
+
+Registrar::Packed Registrar::pack(const Binding& b) {
+  Packed p{std::pmr::polymorphic_allocator<char>(&pool_)};
+  std::size_t size = 4 * (8 + b.path.size()) + b.aor.size() + b.contact.size() +
+                     b.instance_id.size() + b.call_id.size() + b.source.size() +
+                     b.transport.size() + b.local.size() + b.user_agent.size();
+  for (const std::string& v : b.path) {
+    size += v.size();
+  }
+  p.text.reserve(size);
+  for (std::string_view f :
+       {std::string_view(b.aor), std::string_view(b.contact), std::string_view(b.instance_id),
+        std::string_view(b.call_id), std::string_view(b.source), std::string_view(b.transport),
+        std::string_view(b.local), std::string_view(b.user_agent)}) {
+    put_field(p.text, f);
+  }
+  for (const std::string& v : b.path) {
+    put_field(p.text, v);
+  }
+  p.expires_at = b.expires_at;
+  p.updated_at = b.updated_at;
+  p.cseq = b.cseq;
+  p.reg_id = b.reg_id.value_or(-1);
+  p.q = b.q;
+  return p;
+}
+
+Binding Registrar::unpack(const Packed& p, model::UserId user) {
+  Binding b;
+  b.user = user;
+  const std::string_view text = p.text;
+  std::size_t at = 0;
+  for (std::string* f : {&b.aor, &b.contact, &b.instance_id, &b.call_id, &b.source, &b.transport,
+                         &b.local, &b.user_agent}) {
+    f->assign(next_field(text, at));
+  }
+  while (at < text.size()) {
+    b.path.emplace_back(next_field(text, at));
+  }
+  b.expires_at = p.expires_at;
+  b.updated_at = p.updated_at;
+  b.cseq = p.cseq;
+  if (p.reg_id >= 0) {
+    b.reg_id = p.reg_id;
+  }
+  b.q = p.q;
+  return b;
+}
+
+std::vector<Binding> Registrar::unpack_all(const PackedList& list, model::UserId user) {
+  std::vector<Binding> out;
+  out.reserve(list.size());
+  for (const Packed& p : list) {
+    out.push_back(unpack(p, user));
+  }
+  return out;
+}
+
+void Registrar::store_list(model::UserId user, const std::vector<Binding>& list) {
+  if (list.empty()) {
+    bindings_.erase(user);
+    return;
+  }
+  auto [it, inserted] = bindings_.try_emplace(user);
+  PackedList& packed = it->second;
+  packed.clear();
+  packed.reserve(list.size());
+  for (const Binding& b : list) {
+    packed.push_back(pack(b));
+  }
+  packed.shrink_to_fit();
+}
 
 store::BindingRecord Registrar::to_record(const Binding& b) {
   store::BindingRecord r;
@@ -77,7 +168,7 @@ Result<void> Registrar::start(const model::Snapshot& snapshot, std::int64_t now_
         expired.push_back(BindingChange{ChangeKind::kRemoved, std::move(b), std::nullopt});
         continue;
       }
-      bindings_[r.user].push_back(std::move(b));
+      bindings_[r.user].push_back(pack(b));
       ++loaded;
     }
   }
@@ -95,13 +186,13 @@ Expected<RegisterSuccess, RegisterError> Registrar::apply(const RegisterRequest&
                                                           std::int64_t now_s,
                                                           const Acknowledge& acknowledge) {
   std::lock_guard lock(mu_);
-  std::vector<Binding>& current = bindings_[request.user];
+  std::vector<Binding> current;
+  if (auto it = bindings_.find(request.user); it != bindings_.end()) {
+    current = unpack_all(it->second, request.user);
+  }
   auto result = apply_register(current, request, limits_, now_s);
   if (result) {
-    current = result->bindings;
-  }
-  if (current.empty()) {
-    bindings_.erase(request.user);
+    store_list(request.user, result->bindings);
   }
   if (result && !result->changes.empty()) {
     // Queued under the map's lock, so that the store sees the changes of one AOR in the
@@ -153,24 +244,21 @@ bool Registrar::write(Batch& batch) {
 void Registrar::expire(std::int64_t now_s) {
   std::vector<BindingChange> removed;
   std::lock_guard lock(mu_);
-  for (auto it = bindings_.begin(); it != bindings_.end();) {
-    // Most users have nothing expired: look before copying (this runs every second over
+  std::vector<model::UserId> touched;
+  for (const auto& [user, list] : bindings_) {
+    // Most users have nothing expired: look before unpacking (this runs every second over
     // every binding).
-    if (std::none_of(it->second.begin(), it->second.end(),
-                     [&](const Binding& b) { return b.expires_at <= now_s; })) {
-      ++it;
-      continue;
+    if (std::any_of(list.begin(), list.end(),
+                    [&](const Packed& p) { return p.expires_at <= now_s; })) {
+      touched.push_back(user);
     }
-    ExpireResult r = pbx::expire(it->second, now_s);
+  }
+  for (model::UserId user : touched) {
+    ExpireResult r = pbx::expire(unpack_all(bindings_.at(user), user), now_s);
     for (Binding& b : r.expired) {
       removed.push_back(BindingChange{ChangeKind::kRemoved, std::move(b), std::nullopt});
     }
-    if (r.kept.empty()) {
-      it = bindings_.erase(it);
-    } else {
-      it->second = std::move(r.kept);
-      ++it;
-    }
+    store_list(user, r.kept);
   }
   queue(removed, {});
 }
@@ -180,7 +268,7 @@ std::vector<Binding> Registrar::bindings_of(model::UserId user, std::int64_t now
   {
     std::lock_guard lock(mu_);
     if (auto it = bindings_.find(user); it != bindings_.end()) {
-      list = it->second;
+      list = unpack_all(it->second, user);
     }
   }
   std::erase_if(list, [&](const Binding& b) { return b.expires_at <= now_s; });
@@ -194,7 +282,7 @@ bool Registrar::has_binding(model::UserId user, std::int64_t now_s) const {
   auto it = bindings_.find(user);
   return it != bindings_.end() &&
          std::any_of(it->second.begin(), it->second.end(),
-                     [&](const Binding& b) { return b.expires_at > now_s; });
+                     [&](const Packed& p) { return p.expires_at > now_s; });
 }
 
 std::vector<std::pair<model::UserId, store::BindingRecord>> Registrar::list(
@@ -206,9 +294,9 @@ std::vector<std::pair<model::UserId, store::BindingRecord>> Registrar::list(
       if (user && id != *user) {
         continue;
       }
-      for (const Binding& b : list) {
-        if (b.expires_at > now_s) {
-          out.emplace_back(id, to_record(b));
+      for (const Packed& p : list) {
+        if (p.expires_at > now_s) {
+          out.emplace_back(id, to_record(unpack(p, id)));
         }
       }
     }

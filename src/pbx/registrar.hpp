@@ -6,12 +6,18 @@
 // The decisions are registrar_core's (pure); this class owns the lock, the map and the
 // writer thread.
 //
+// Memory: the bindings live packed (one text buffer per binding) in a pool of their own,
+// not in the shards' heaps among the transactions that come and go beside them: when a
+// burst of registrations ends, the pages its transactions used become free whole and go
+// back to the system, instead of being pinned by the bindings between them.
+//
 // Threading: every method from any thread; one mutex guards the map (held for a map
 // operation, never across I/O). The continuations run on the writer thread.
 
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory_resource>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -72,6 +78,26 @@ class Registrar {
   static Binding from_record(const store::BindingRecord& r, const std::string& aor);
 
  private:
+  /// A binding as kept in memory: the scalars, and every text field in one buffer (each
+  /// field a 4-byte length and its bytes: aor, contact, instance_id, call_id, source,
+  /// transport, local, user_agent, then the Path values).
+  struct Packed {
+    explicit Packed(std::pmr::polymorphic_allocator<char> alloc) : text(alloc) {}
+    std::pmr::string text;
+    std::int64_t expires_at = 0;
+    std::int64_t updated_at = 0;
+    std::uint32_t cseq = 0;
+    std::int32_t reg_id = -1;  ///< -1: none
+    std::int32_t q = 1000;
+  };
+  using PackedList = std::pmr::vector<Packed>;
+
+  Packed pack(const Binding& b);
+  static Binding unpack(const Packed& p, model::UserId user);
+  static std::vector<Binding> unpack_all(const PackedList& list, model::UserId user);
+  /// Replaces the user's bindings by `list` (erases the user when it is empty). Under mu_.
+  void store_list(model::UserId user, const std::vector<Binding>& list);
+
   void queue(const std::vector<BindingChange>& changes, Done durable);
   bool write(Batch& batch);
 
@@ -79,7 +105,8 @@ class Registrar {
   store::BindingStore& store_;
   std::string host_;
   mutable std::mutex mu_;
-  std::unordered_map<model::UserId, std::vector<Binding>> bindings_;
+  std::pmr::unsynchronized_pool_resource pool_;  ///< under mu_: the bindings' memory
+  std::pmr::unordered_map<model::UserId, PackedList> bindings_{&pool_};
   GroupCommit<Batch> writer_;
 };
 
