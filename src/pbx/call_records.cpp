@@ -19,7 +19,16 @@ void CallRecords::stop() {
 }
 
 void CallRecords::write(store::CdrRecord record, Done durable) {
-  writer_.add([&](Batch& b) { b.cdrs.push_back(std::move(record)); }, std::move(durable));
+  writer_.add(
+      [&](Batch& b) {
+        auto [it, fresh] = b.index.try_emplace(record.id, b.cdrs.size());
+        if (fresh) {
+          b.cdrs.push_back(std::move(record));
+        } else {
+          b.cdrs[it->second] = std::move(record);  // the later state of the same call
+        }
+      },
+      std::move(durable));
 }
 
 void CallRecords::save_cursor(model::GroupId group, model::UserId user) {

@@ -9,6 +9,7 @@
 // Threading: every method from any thread; the continuations run on the writer thread.
 
 #include <cstdint>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -19,8 +20,11 @@ namespace cohort::pbx {
 
 class CallRecords {
  public:
+  /// A record is the whole row: when a call's answer and its end are queued before one
+  /// commit (a short call, or a commit that waited its spacing), only the end is written.
   struct Batch {
-    std::vector<store::CdrRecord> cdrs;  ///< in queue order: a call's answer before its end
+    std::vector<store::CdrRecord> cdrs;                  ///< one per call, the latest
+    std::unordered_map<std::string, std::size_t> index;  ///< call id → position in cdrs
     std::unordered_map<model::GroupId, model::UserId> cursors;
     std::size_t size() const { return cdrs.size() + cursors.size(); }
   };
