@@ -252,6 +252,56 @@ std::optional<Negotiated> uac_result(const Message& response_2xx, const UacOffer
   return Negotiated{given->seconds, refresher, refresher == Refresher::kUac};
 }
 
+bool allows_update(const Message& m) {
+  for (std::string_view method : m.header_values(HeaderId::kAllow)) {
+    if (detail::trim_lws(method) == "UPDATE") {  // methods are case-sensitive (§7.1)
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view to_string(RefreshStep s) {
+  switch (s) {
+    case RefreshStep::kRestart:
+      return "restart";
+    case RefreshStep::kRaiseInterval:
+      return "raise_interval";
+    case RefreshStep::kRetryLater:
+      return "retry_later";
+    case RefreshStep::kUseReInvite:
+      return "use_reinvite";
+    case RefreshStep::kEndSession:
+      return "end_session";
+    case RefreshStep::kKeepInterval:
+      return "keep_interval";
+  }
+  return "?";
+}
+
+RefreshStep refresh_step(bool update, int status) {
+  assert(status >= 200);
+  if (status < 300) {
+    return RefreshStep::kRestart;
+  }
+  switch (status) {
+    case 422:
+      return RefreshStep::kRaiseInterval;
+    case 491:
+      return RefreshStep::kRetryLater;
+    case 481:
+    case 408:
+      return RefreshStep::kEndSession;
+    case 405:
+    case 501:
+      // An Allow that listed UPDATE was wrong; a re-INVITE refused so is not a refresh
+      // problem but a broken peer that is still answering: keep the interval.
+      return update ? RefreshStep::kUseReInvite : RefreshStep::kKeepInterval;
+    default:
+      return RefreshStep::kKeepInterval;
+  }
+}
+
 void SessionTimer::start(const Negotiated& n, TimePoint now) {
   using std::chrono::milliseconds;
   negotiated_ = n;

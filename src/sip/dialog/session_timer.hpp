@@ -109,6 +109,25 @@ std::optional<UacOffer> uac_offer_after_422(const UacOffer& sent, const Message&
 std::optional<Negotiated> uac_result(const Message& response_2xx, const UacOffer& sent,
                                      bool keep_if_absent);
 
+/// Whether a request or 2xx lists UPDATE in its Allow (RFC 3311 §5.1): the refresher may then
+/// refresh with an UPDATE without a body (§7.4: preferred, it needs no offer/answer).
+bool allows_update(const Message& m);
+
+/// What the refresher does once its refresh (re-INVITE or UPDATE) got its final response.
+/// Which failures end the dialog follows RFC 5057 §5.1 (481 and 408 end it, RFC 3261
+/// §12.2.1.2); any other failure is an answer from inside the dialog, so the peer is alive.
+enum class RefreshStep : std::uint8_t {
+  kRestart,        ///< 2xx: restart the timer from the response (uac_result)
+  kRaiseInterval,  ///< 422: send again with uac_offer_after_422 (§7.3)
+  kRetryLater,     ///< 491: glare; send again after glare_retry_delay (RFC 3261 §14.1)
+  kUseReInvite,    ///< 405/501 to an UPDATE: the peer does not do UPDATE after all
+  kEndSession,     ///< 481, 408 (also: no response at all): the dialog is gone; BYE
+  kKeepInterval,   ///< any other failure: restart the timer with the interval in force
+};
+std::string_view to_string(RefreshStep s);
+/// Precondition: status >= 200; `update` says whether the refresh was an UPDATE.
+RefreshStep refresh_step(bool update, int status);
+
 /// One dialog's session timer after a negotiation: when to refresh (when we refresh: half
 /// the interval, §7.2 and §9) and when the session has expired (when the peer refreshes: the
 /// interval minus the lesser of 32 s and a third of it, §10). Every successful refresh

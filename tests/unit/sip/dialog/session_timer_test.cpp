@@ -571,5 +571,55 @@ TEST(SessionTimer, TableOnASimulatedClock) {
   }
 }
 
+// --- refreshes Cohort sends (§7.4, RFC 3311 §5.1, RFC 5057 §5.1) ------------------------------
+
+TEST(AllowsUpdate, Table) {
+  struct Case {
+    std::string_view name;
+    std::vector<std::string_view> headers;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"no Allow", {}, false},
+      {"Allow without UPDATE", {"Allow: INVITE, ACK, BYE"}, false},
+      {"Allow with UPDATE", {"Allow: INVITE, ACK, BYE, UPDATE, INFO"}, true},
+      {"UPDATE in a second Allow header", {"Allow: INVITE", "Allow: UPDATE"}, true},
+      {"methods are case-sensitive", {"Allow: INVITE, update"}, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(allows_update(response(200, "OK", c.headers)), c.want);
+    EXPECT_EQ(allows_update(invite(c.headers)), c.want);
+  }
+}
+
+TEST(RefreshStep, Table) {
+  struct Case {
+    std::string_view name;
+    bool update;
+    int status;
+    RefreshStep want;
+  };
+  const std::vector<Case> cases = {
+      {"200 to an UPDATE refreshes", true, 200, RefreshStep::kRestart},
+      {"2xx to a re-INVITE refreshes", false, 202, RefreshStep::kRestart},
+      {"422: raise the interval and send again", false, 422, RefreshStep::kRaiseInterval},
+      {"422 to an UPDATE too", true, 422, RefreshStep::kRaiseInterval},
+      {"491: glare, later", false, 491, RefreshStep::kRetryLater},
+      {"481: the dialog is gone", true, 481, RefreshStep::kEndSession},
+      {"408: nobody answers", false, 408, RefreshStep::kEndSession},
+      {"405 to an UPDATE: re-INVITE instead", true, 405, RefreshStep::kUseReInvite},
+      {"501 to an UPDATE: re-INVITE instead", true, 501, RefreshStep::kUseReInvite},
+      {"501 to a re-INVITE: still alive", false, 501, RefreshStep::kKeepInterval},
+      {"488 to a re-INVITE: still alive", false, 488, RefreshStep::kKeepInterval},
+      {"500 to an UPDATE: still alive", true, 500, RefreshStep::kKeepInterval},
+      {"603: still alive", false, 603, RefreshStep::kKeepInterval},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(to_string(refresh_step(c.update, c.status)), to_string(c.want));
+  }
+}
+
 }  // namespace
 }  // namespace cohort::sip::dialog
