@@ -184,7 +184,9 @@ Result<void> apply_sip(Config& c, const toml::table& sip, std::string_view sourc
                    {"max_message_bytes", &sc.max_message_bytes, 1500, 1 << 20},
                    {"tcp_idle_timeout_s", &sc.tcp_idle_timeout_s, 1, 86400},
                    {"tcp_connections_per_source", &sc.tcp_connections_per_source, 1, 100000},
-                   {"nonce_ttl_s", &sc.nonce_ttl_s, 10, 86400}}));
+                   {"nonce_ttl_s", &sc.nonce_ttl_s, 10, 86400},
+                   {"session_expires", &sc.session_expires, 90, 86400},
+                   {"min_se", &sc.min_se, 90, 86400}}));
     if (done) {
       continue;
     }
@@ -254,6 +256,11 @@ Result<Config> apply_toml(Config c, std::string_view text, std::string_view sour
     if (cfg.sip.t1_ms > cfg.sip.t2_ms) {
       return fail(
           Error::invalid("sip", fmt::format("{}: sip: t1_ms must not exceed t2_ms", source)));
+    }
+    if (cfg.sip.min_se > cfg.sip.session_expires) {
+      // RFC 4028 §7.1: the Session-Expires we send must not be below our own Min-SE.
+      return fail(Error::invalid(
+          "sip.min_se", fmt::format("{}: sip.min_se must not exceed sip.session_expires", source)));
     }
     return cfg;
   };

@@ -20,6 +20,7 @@
 //   tcp_idle_timeout_s = 300, tcp_connections_per_source = 32
 //   nonce_ttl_s = 300
 //   digest_algorithms = ["MD5"]              # or ["SHA-256", "MD5"]: challenges, in order
+//   session_expires = 1800, min_se = 90      # RFC 4028 session timers on every call leg
 //   [security]
 //   ban_after_failures = 5, ban_window_s = 60, ban_duration_s = 300
 //   rate_per_second = 50, rate_burst = 100   # per source, unauthenticated requests
@@ -60,6 +61,10 @@ struct SipConfig {
   int tcp_idle_timeout_s = 300;
   int tcp_connections_per_source = 32;
   int nonce_ttl_s = 300;
+  /// RFC 4028: the session interval Cohort asks for on each leg, and the smallest it
+  /// accepts (a smaller Session-Expires gets 422). RFC 4028 §4/§5 forbid less than 90 s.
+  int session_expires = 1800;
+  int min_se = 90;
 };
 
 struct SecurityConfig {

@@ -23,6 +23,8 @@ TEST(Config, DefaultsMatchDesign) {
   ASSERT_EQ(c.sip_listen.size(), 1u);
   EXPECT_EQ(c.sip_listen[0], (HostPort{"127.0.0.1", 5060}));
   EXPECT_EQ(*c.sqlite_path(), "var/cohort.db");
+  EXPECT_EQ(c.sip.session_expires, 1800) << "RFC 4028 §4 recommends 30 minutes";
+  EXPECT_EQ(c.sip.min_se, 90);
 }
 
 TEST(Config, AppliesEveryKey) {
@@ -63,6 +65,8 @@ max_message_bytes = 32768
 tcp_idle_timeout_s = 60
 tcp_connections_per_source = 8
 nonce_ttl_s = 120
+session_expires = 600
+min_se = 120
 [security]
 ban_after_failures = 3
 ban_window_s = 30
@@ -85,6 +89,8 @@ trusted_networks = ["10.0.0.0/8", "192.0.2.7", "::1/128"]
   EXPECT_EQ(c->sip.tcp_idle_timeout_s, 60);
   EXPECT_EQ(c->sip.tcp_connections_per_source, 8);
   EXPECT_EQ(c->sip.nonce_ttl_s, 120);
+  EXPECT_EQ(c->sip.session_expires, 600);
+  EXPECT_EQ(c->sip.min_se, 120);
   EXPECT_EQ(c->security.ban_after_failures, 3);
   EXPECT_EQ(c->security.ban_window_s, 30);
   EXPECT_EQ(c->security.ban_duration_s, 600);
@@ -125,6 +131,12 @@ TEST(Config, ErrorsNameTheKeyAndTheLine) {
       {"[sip]\nmin_expires = 0\n", "t.toml:2: sip.min_expires: must be between"},
       {"[sip]\nt1_ms = \"500\"\n", "t.toml:2: sip.t1_ms: expected an integer"},
       {"[sip]\nmin_expires = 600\nmax_expires = 300\n", "sip: min_expires <= default_expires"},
+      // RFC 4028 §4/§5: nothing below 90 s; Min-SE not above the interval we ask for.
+      {"[sip]\nsession_expires = 60\n", "t.toml:2: sip.session_expires: must be between 90"},
+      {"[sip]\nmin_se = 89\n", "t.toml:2: sip.min_se: must be between 90"},
+      {"[sip]\nmin_se = \"90\"\n", "t.toml:2: sip.min_se: expected an integer"},
+      {"[sip]\nsession_expires = 300\nmin_se = 600\n",
+       "sip.min_se must not exceed sip.session_expires"},
       {"[security]\nban_after_failures = 0\n", "t.toml:2: security.ban_after_failures"},
       {"[security]\ntrusted_networks = [\"10.0.0.0/33\"]\n", "t.toml:2: security.trusted_networks"},
       {"[security]\ntrusted_networks = \"10.0.0.0/8\"\n", "t.toml:2: security.trusted_networks"},
