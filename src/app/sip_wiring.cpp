@@ -31,6 +31,8 @@ pbx::SipServerOptions sip_options(const Config& c) {
   o.default_expires = c.sip.default_expires;
   o.nonce_ttl_s = c.sip.nonce_ttl_s;
   o.digest_algorithms = c.sip.digest_algorithms;
+  o.session_timer.session_expires = static_cast<std::uint32_t>(c.sip.session_expires);
+  o.session_timer.min_se = static_cast<std::uint32_t>(c.sip.min_se);
   o.ban_after_failures = c.security.ban_after_failures;
   o.ban_window_s = c.security.ban_window_s;
   o.ban_duration_s = c.security.ban_duration_s;

@@ -106,6 +106,23 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
       }
       const int to = from < 0 ? c.winner : -1;
       Leg& far = to < 0 ? c.a : c.b[static_cast<std::size_t>(to)];
+      // RFC 4028: a re-INVITE or UPDATE is a session refresh of both legs. Cohort answers
+      // the originator as a UAS (a 422 or 400 here, not relayed) and offers the far leg its
+      // own interval as a UAC: the two negotiations never see each other's headers.
+      std::optional<sip::dialog::UasAnswer> origin_session;
+      std::optional<sip::dialog::UacOffer> far_offer;
+      if (req.method() == Method::kInvite || req.method() == Method::kUpdate) {
+        sip::dialog::UasAnswer session = sip::dialog::uas_answer(req, opts.session_timer);
+        if (session.reject_status != 0) {
+          if (txn != 0) {
+            core.respond(shard, txn, session.reject_status, session_rejection(answer, session, {}),
+                         now);
+          }
+          return true;
+        }
+        origin_session = std::move(session);
+        far_offer = refresh_offer(far);
+      }
       if (req.method() == Method::kInvite) {
         // §14: a re-INVITE while we re-INVITE this phone (glare) gets 491; a second one
         // before its first was answered, 500 with Retry-After.
@@ -122,6 +139,13 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
                                      }),
                          now);
           }
+          return true;
+        }
+        if (!far.reinvites.can_send()) {
+          // Cohort's own refresh re-INVITE is in progress on the far leg: glare, as if the
+          // far peer had sent it (§14.2).
+          origin.reinvites.incoming_done();
+          respond(491, {});
           return true;
         }
         far.reinvites.sent();
@@ -145,10 +169,13 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
                          if (h.id == HeaderId::kOther) {
                            const std::string n = text::ascii_lower(h.name);
                            if (n == "info-package" || n == "event" || n == "subscription-state" ||
-                               n == "recv-info" || n == "session-expires") {
+                               n == "recv-info") {
                              b.header(h.name, h.value);
                            }
                          }
+                       }
+                       if (far_offer) {
+                         add_uac_session(b, *far_offer);
                        }
                        b.header(HeaderId::kUserAgent, opts.user_agent);
                        if (!body.empty()) {
@@ -164,7 +191,11 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         respond(500, "Server Internal Error");
         return true;
       }
-      st.relays[client] = Relay{c.key, txn, from, req.method(), answer};
+      st.relays[client] = Relay{c.key,          txn,
+                                from,           req.method(),
+                                answer,         std::move(origin_session),
+                                far_offer,      std::move(ctype),
+                                std::move(body)};
       return true;
     }
     default:
@@ -183,15 +214,32 @@ void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& 
     end_reinvite(c, relay, far_leg);
   }
   auto [ctype, body] = relay_body(r);
-  std::string bytes =
-      response_to(relay.answer, r.status(), r.reason(), {}, [&](sip::MessageBuilder& b) {
+  const bool refreshed = r.status() >= 200 && r.status() < 300 && relay.origin_session;
+  // A 422 of the far leg answers Cohort's interval there, not the originator's: without our
+  // Min-SE it would mean nothing to the originator (RFC 4028 §6), so it becomes a 500.
+  const int status = r.status() == 422 && relay.far_offer ? 500 : r.status();
+  std::string bytes = response_to(
+      relay.answer, status, status == r.status() ? r.reason() : std::string_view(), {},
+      [&](sip::MessageBuilder& b) {
         if (relay.method == Method::kInvite || relay.method == Method::kUpdate) {
           b.header(HeaderId::kContact, contact_of(origin.route.protocol));
+        }
+        if (refreshed) {
+          add_uas_session(b, *relay.origin_session);  // RFC 4028 §9, the originator's leg
         }
         if (!body.empty()) {
           b.body(ctype, body);
         }
       });
+  if (r.status() >= 200 && r.status() < 300) {
+    // The offer and its answer are now the session on each leg: a refreshing re-INVITE
+    // offers them again.
+    remember_sdp(leg_at(c, far_leg), relay.body_type, relay.body);
+    remember_sdp(origin, ctype, body);
+  }
+  if (refreshed) {
+    refreshed_by_relay(c, relay, far_leg, r, now);
+  }
   if (relay.method == Method::kInvite && r.status() >= 200 && r.status() < 300) {
     // The originator's ACK goes on to the far leg (end-to-end ACK, RFC 3261 §13.3.1.4);
     // until then the far side may retransmit its 2xx.
@@ -206,7 +254,7 @@ void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& 
     c.pending_ack_from = relay.from_leg;
   }
   if (relay.server_txn != 0) {
-    core.respond(shard, relay.server_txn, r.status(), std::move(bytes), now);
+    core.respond(shard, relay.server_txn, status, std::move(bytes), now);
   }
 }
 

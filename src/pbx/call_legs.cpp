@@ -40,6 +40,10 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
   leg.cseq = leg.cseq + 1;
   leg.invite_cseq = leg.cseq;
   leg.branch = core.mint_branch(shard);
+  if (!leg.session.offer) {
+    leg.session.offer = sip::dialog::uac_offer(opts.session_timer);  // RFC 4028 §7.1
+  }
+  remember_sdp(leg, c.a_content_type, c.a_body);
   const model::Trunk* trunk = trunk_of(c, leg);
   sip::MessageBuilder bytes = request_on(
       leg, "INVITE", leg.request_uri, leg.cseq, leg.branch, c.max_forwards - 1,
@@ -53,6 +57,7 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
           b.header(auth_header, authorization);
         }
         b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+        add_uac_session(b, *leg.session.offer);
         b.header(HeaderId::kUserAgent, opts.user_agent);
         if (!c.a_body.empty()) {
           b.body(c.a_content_type, c.a_body);
@@ -117,6 +122,7 @@ void CallController::Impl::ack_leg(std::size_t shard, Call& c, int i, std::uint3
                              })
                       .str();
   leg.ack_cseq = cseq;
+  remember_sdp(leg, ctype, body);
   net::Outbound out = leg.route;
   out.bytes = leg.ack_bytes;
   core.send_direct(std::move(out));
@@ -171,6 +177,9 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
     on_b_answer(shard, c, i, r, now);
     return;
   }
+  if (status == 422 && retry_after_422(shard, c, i, r, now)) {
+    return;  // RFC 4028 §7.3: the same leg asks again with the callee's Min-SE
+  }
   leg.state = LegState::kTerminated;
   if ((status == 401 || status == 407) && leg.trunk && leg.auth_attempts == 0 &&
       c.state != CallState::kEnding) {
@@ -221,6 +230,11 @@ void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, 
     status = 487;
     reason = "Request Terminated";
     disposition = Disposition::kCancelled;
+  } else if (status == 422) {
+    // A callee whose Min-SE Cohort could not meet: a 422 without our Min-SE would mean
+    // nothing to the caller, whose own interval is not the problem.
+    status = 500;
+    reason = "Session interval refused by the callee";
   } else if (leg.trunk && (fails_over(status) || status == 401 || status == 407)) {
     // Every trunk failed (or refused our credentials): the network is down, not the callee.
     status = 503;
@@ -261,6 +275,7 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   }
   c.winner = i;
   c.state = CallState::kAnswered;
+  start_b_session(leg, r, now);
   c.a.state = LegState::kConfirmed;
   if (leg.member) {
     const model::UserId member = *leg.member;
@@ -304,11 +319,12 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
     b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
     b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+    add_uas_session(b, c.a_session);  // RFC 4028 §9
     if (!body.empty()) {
       b.body(ctype, body);
     }
   });
-  c.end_deadline = now + opts.max_duration;
+  remember_sdp(c.a, ctype, body);
   // The caller is told the call was answered only once the answer is on disk: a crash
   // from then on leaves a record that start-up closes as "interrupted" (on_record_durable
   // sends the 200 OK). The record carries both legs' dialogs, so that after a crash the
@@ -336,6 +352,9 @@ void CallController::Impl::on_record_durable(std::size_t shard, std::uint64_t ke
 void CallController::Impl::send_a_ok(std::size_t shard, Call& c, TimePoint now) {
   c.a_ok_sent = true;
   core.respond(shard, c.a_txn, 200, c.a_ok, now);
+  if (c.a_session.negotiated) {
+    c.a.session.timer.start(*c.a_session.negotiated, now);  // the caller's session begins
+  }
   shards[shard].by_server_txn.erase(c.a_txn);
   c.a_ok_resend.emplace(opts.t1, opts.t2, c.a.route.protocol != net::Protocol::kUdp);
   c.a_ok_resend->start(now);

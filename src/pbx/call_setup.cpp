@@ -40,8 +40,19 @@ void CallController::Impl::on_invite(const NewCall& nc, TimePoint now) {
         now);
     return;
   }
+  // RFC 4028 §9: a Session-Expires below our Min-SE gets 422 (the caller retries with our
+  // Min-SE), a malformed one 400 — before the call exists or is routed anywhere.
+  sip::dialog::UasAnswer session = sip::dialog::uas_answer(inv, opts.session_timer);
+  if (session.reject_status != 0) {
+    core.respond(
+        nc.shard, nc.txn, session.reject_status,
+        session_rejection(response_headers(inv, nc.top_via), session, crypto::random_hex(6)), now);
+    return;
+  }
   auto call = std::make_unique<Call>();
   Call& c = *call;
+  c.a_session = std::move(session);
+  c.a.session.peer_allows_update = sip::dialog::allows_update(inv);
   c.key = ++next_key;
   c.id = crypto::random_hex(16);
   c.a_txn = nc.txn;

@@ -11,6 +11,7 @@
 //   call_trunks.cpp    dialling a number over the trunks, failover, credentials, slots
 //   call_legs.cpp      B legs: INVITE, CANCEL, BYE, ACK, their responses, the answer
 //   call_dialog.cpp    requests inside an established dialog, relayed to the other leg
+//   call_session.cpp   RFC 4028 session timers on each leg: negotiation, refresh, expiry
 //   call_ending.cpp    ending a call: its record, its counters, forgetting it
 //
 // Threading: as CallController (calls.hpp): a call's state is touched only on its shard.
@@ -34,6 +35,7 @@
 #include "sip/dialog/dialog.hpp"
 #include "sip/dialog/ok_retransmission.hpp"
 #include "sip/dialog/reinvite.hpp"
+#include "sip/dialog/session_timer.hpp"
 #include "sip/headers.hpp"
 
 namespace cohort::pbx {
@@ -91,6 +93,20 @@ std::string without_tag(std::string_view value);
 /// A quoted-string for a display name (RFC 3261 §25.1).
 std::string display_quoted(std::string_view s);
 
+/// A leg's RFC 4028 session timer and the refreshes Cohort sends on it (call_session.cpp).
+/// Cohort is a UA on each leg: the UAS of the caller's INVITE, the UAC of each B leg's.
+struct LegSession {
+  sip::dialog::SessionTimer timer;  ///< running once the leg is answered
+  /// B legs: what the leg's INVITE offered (raised by 422s); then what Cohort's last refresh
+  /// on the leg offered.
+  std::optional<sip::dialog::UacOffer> offer;
+  int retries_422 = 0;              ///< requests re-sent after a 422 (bounded)
+  bool peer_allows_update = false;  ///< refresh with UPDATE (RFC 3311), else a re-INVITE
+  TxnId refresh_txn = 0;            ///< Cohort's refresh in flight on the leg
+  bool refresh_is_update = false;
+  std::optional<TimePoint> retry_at;  ///< send the refresh again then (after a 491)
+};
+
 struct Leg {
   std::string call_id;
   std::string local_tag;
@@ -122,6 +138,10 @@ struct Leg {
   std::uint32_t ack_cseq = 0;
   /// To tags of other forks of this leg's INVITE that answered too and were sent a BYE.
   std::vector<std::string> ended_forks;
+  LegSession session;
+  /// The last session description Cohort sent on this leg: a refreshing re-INVITE offers it
+  /// again unchanged (RFC 4028 §7.4, RFC 3264 §8).
+  std::string sdp_type, sdp;
   // Legs that ring a user (a group member, or a user called directly)
   std::optional<model::UserId> member;
   int hunt_gen = -1;  ///< the group attempt that rang it; -1 = not a group attempt
@@ -150,6 +170,11 @@ struct Relay {
   int from_leg = -1;  ///< -1 = A, else the B leg index
   Method method = Method::kUnknown;
   ResponseHeaders answer;  ///< headers for the response to the originator
+  /// INVITE and UPDATE: a 2xx refreshes both legs (RFC 4028 §7.4, §9), each with its own
+  /// negotiation: Cohort answered the originator as a UAS and offered the far leg as a UAC.
+  std::optional<sip::dialog::UasAnswer> origin_session;
+  std::optional<sip::dialog::UacOffer> far_offer;
+  std::string body_type, body;  ///< what was relayed to the far leg
 };
 
 /// A 2xx to a re-INVITE that we relayed to its originator and whose ACK we await: the ACK
@@ -160,7 +185,7 @@ struct PendingAck {
   std::uint32_t far_cseq = 0;
 };
 
-enum class OwnerKind : std::uint8_t { kInvite, kRelay, kOther };
+enum class OwnerKind : std::uint8_t { kInvite, kRelay, kRefresh, kOther };
 struct Owner {
   OwnerKind kind = OwnerKind::kOther;
   std::uint64_t call = 0;
@@ -195,7 +220,7 @@ struct Call {
   std::optional<sip::dialog::OkRetransmission> a_ok_resend;  ///< from the 2xx's first send
   bool a_acked = false;
   TimePoint ring_deadline{};
-  TimePoint end_deadline{};  ///< answered calls are hung up at this time (max_duration)
+  sip::dialog::UasAnswer a_session;       ///< RFC 4028: Cohort's answer to the caller's INVITE
   std::optional<PendingAck> pending_ack;  ///< re-INVITE 2xx relayed, waiting for ACK
   int pending_ack_from = -2;              ///< the originator leg of pending_ack
   bool caller_cancelled = false;
@@ -211,6 +236,11 @@ struct Call {
   std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
   std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
 };
+
+/// Leg `i` of a call: -1 is the caller's (A), 0… the B legs.
+inline Leg& leg_at(Call& c, int i) {
+  return i < 0 ? c.a : c.b[static_cast<std::size_t>(i)];
+}
 
 inline std::string dialog_key(std::string_view call_id, std::string_view local_tag) {
   std::string k(call_id);
@@ -337,6 +367,24 @@ struct CallController::Impl {
   void end_reinvite(Call& c, const Relay& relay, int far_leg);
   void on_relay_response(std::size_t shard, Call& c, Relay& relay, int far_leg,
                          const sip::Message& r, TimePoint now);
+
+  // call_session.cpp: RFC 4028 session timers on each leg
+  std::string session_rejection(const ResponseHeaders& h, const sip::dialog::UasAnswer& answer,
+                                std::string_view to_tag);
+  static void add_uas_session(sip::MessageBuilder& b, const sip::dialog::UasAnswer& answer);
+  static void add_uac_session(sip::MessageBuilder& b, const sip::dialog::UacOffer& offer);
+  sip::dialog::UacOffer refresh_offer(const Leg& leg) const;
+  static void remember_sdp(Leg& leg, const std::string& ctype, const std::string& body);
+  bool retry_after_422(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
+  void start_b_session(Leg& leg, const sip::Message& ok, TimePoint now);
+  static bool session_due(const Call& c, TimePoint now);
+  bool run_session_timers(std::size_t shard, Call& c, TimePoint now);
+  void send_refresh(std::size_t shard, Call& c, int i, const sip::dialog::UacOffer& offer,
+                    TimePoint now);
+  void on_refresh_response(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
+  void on_refresh_failure(std::size_t shard, Call& c, int i, int status, TimePoint now);
+  void refreshed_by_relay(Call& c, const Relay& relay, int far_leg, const sip::Message& ok,
+                          TimePoint now);
 
   // call_ending.cpp
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,

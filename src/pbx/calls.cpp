@@ -46,6 +46,10 @@ bool CallController::Impl::on_response(std::size_t shard, TxnId txn, const sip::
   if (c == nullptr) {
     return true;  // the response to a BYE or CANCEL of a call already forgotten
   }
+  if (owner.kind == OwnerKind::kRefresh) {
+    on_refresh_response(shard, *c, owner.leg, r, now);  // `c` may be gone after this line
+    return true;
+  }
   if (owner.kind == OwnerKind::kInvite && owner.leg >= 0 &&
       c->b[static_cast<std::size_t>(owner.leg)].invite_txn == txn) {
     on_b_response(shard, *c, owner.leg, r, now);
@@ -75,6 +79,10 @@ void CallController::Impl::on_client_failure(std::size_t shard, TxnId txn, int s
       }
       st.relays.erase(rit);
     }
+    return;
+  }
+  if (c != nullptr && owner.kind == OwnerKind::kRefresh) {
+    on_refresh_failure(shard, *c, owner.leg, status, now);  // `c` may be gone after this line
     return;
   }
   if (c == nullptr || owner.kind != OwnerKind::kInvite || owner.leg < 0) {
@@ -178,15 +186,15 @@ bool CallController::Impl::on_cancel(std::size_t shard, TxnId invite_txn, TimePo
   return true;
 }
 
-/// Once a second per shard: calls past their ring deadline or maximum duration. Long
-/// deadlines are swept rather than armed, so the timer heap holds no entry per call for
-/// hours.
+/// Once a second per shard: calls past their ring deadline, and answered calls whose session
+/// timer (RFC 4028, call_session.cpp) wants a refresh or has expired. Long deadlines are
+/// swept rather than armed, so the timer heap holds no entry per call for hours.
 void CallController::Impl::sweep(std::size_t shard, TimePoint now) {
   std::vector<std::uint64_t> due;
   for (const auto& [key, c] : shards[shard].calls) {
     const bool ringing = c->state == CallState::kTrying || c->state == CallState::kRinging;
     if ((ringing && now >= c->ring_deadline) ||
-        (c->state == CallState::kAnswered && now >= c->end_deadline)) {
+        (c->state == CallState::kAnswered && session_due(*c, now))) {
       due.push_back(key);
     }
   }
@@ -245,10 +253,8 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
     }
     return;
   }
-  if (c.state == CallState::kAnswered && now >= c.end_deadline) {
-    spdlog::warn("call event=max_duration call={}", c.id);
-    end_answered(shard, c, "max_duration", now);
-    return;
+  if (c.state == CallState::kAnswered && run_session_timers(shard, c, now)) {
+    return;  // the session expired: the call ended, `c` may be gone
   }
   if (c.state != CallState::kAnswered || c.a_acked || !c.a_ok_sent || !c.a_ok_resend) {
     return;

@@ -27,6 +27,7 @@
 #include "pbx/agents.hpp"
 #include "routing/inbound.hpp"
 #include "routing/outbound.hpp"
+#include "sip/dialog/session_timer.hpp"
 #include "sip/message.hpp"
 #include "sip/txn/table.hpp"
 #include "store/repository.hpp"
@@ -151,9 +152,10 @@ struct CallOptions {
   std::chrono::milliseconds t2{4000};
   /// An unanswered call is given up (408 to the caller, CANCEL to the callees) after this.
   std::chrono::seconds ring_timeout{120};
-  /// An answered call is hung up after this: a BYE lost for good (and no session timer)
-  /// must not keep a call, a trunk slot and its memory forever.
-  std::chrono::seconds max_duration{4 * 3600};
+  /// RFC 4028 session timers, run on both legs of every answered call: a call whose BYE was
+  /// lost for good ends when a leg's session expires or its refresh fails, so no call, trunk
+  /// slot or memory is kept forever. (This replaced a blunt maximum duration.)
+  sip::dialog::SessionTimerConfig session_timer;
   /// Fallback destinations followed by one call at most (A → B → C … counts each hop).
   int max_fallback_hops = 8;
   /// After every member of a group was offered the call without an answer, the next round
@@ -196,8 +198,9 @@ class CallController {
   void on_record_durable(std::size_t shard, std::uint64_t call, bool durable, TimePoint now);
   /// A timer armed through SipCore::arm fired.
   void on_timer(std::size_t shard, std::uint64_t call, TimePoint now);
-  /// About once a second: ends the calls of `shard` past their ring timeout or maximum
-  /// duration (those deadlines are swept, not armed one heap entry per call).
+  /// About once a second: ends the calls of `shard` past their ring timeout, and runs the
+  /// session timers of answered calls (refresh or expiry) that are due (those deadlines are
+  /// swept, not armed one heap entry per call).
   void sweep(std::size_t shard, TimePoint now);
 
   /// On shard `shard`'s thread (the server asks it for the API).

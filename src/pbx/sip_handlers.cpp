@@ -45,7 +45,7 @@ Reply SipServer::Impl::handle(const sip::Message& req, const net::Inbound& in,
     std::string unsupported;
     for (std::string_view option : req.header_values(HeaderId::kRequire)) {
       std::string o = text::ascii_lower(text::trim(option));
-      if (o != "path") {
+      if (o != "path" && o != "timer") {
         unsupported += unsupported.empty() ? "" : ", ";
         unsupported += std::string(text::trim(option));
       }

@@ -296,10 +296,10 @@ Result<void> SipServer::start() {
   }
   {
     // A phone still in a call that a crash cut ends it with its next request (a BYE, a
-    // session refresh): the other leg is then sent a BYE. Calls older than their maximum
-    // duration are past caring about.
-    const std::int64_t since =
-        s.now_ms() - std::chrono::milliseconds(CallOptions{}.max_duration).count();
+    // session refresh): the other leg is then sent a BYE. A phone that refreshes does so
+    // within half its session interval (30 min by default); records of crashes older than
+    // kInterruptedLookback are past caring about.
+    const std::int64_t since = s.now_ms() - std::chrono::milliseconds(kInterruptedLookback).count();
     COHORT_TRY_ASSIGN(auto interrupted, s.store.cdrs().interrupted_dialogs(since));
     if (!interrupted.empty()) {
       spdlog::warn("cdr event=interrupted_calls_to_end count={}", interrupted.size());

@@ -30,7 +30,8 @@ struct SipServerOptions {
   /// host[:port] put in Via and Contact of the requests Cohort sends; empty = the bound
   /// listen address of the transport (set it when listening on a wildcard address).
   std::string advertised_address;
-  std::chrono::seconds ring_timeout{120};  ///< an unanswered call is given up after this
+  std::chrono::seconds ring_timeout{120};         ///< an unanswered call is given up after this
+  sip::dialog::SessionTimerConfig session_timer;  ///< RFC 4028 on every call leg
   sip::txn::TimerConfig timers;
   sip::ParseLimits limits;
   std::chrono::seconds tcp_idle_timeout{300};

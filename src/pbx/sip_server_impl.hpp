@@ -48,7 +48,11 @@ constexpr std::string_view kAllow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER
 constexpr std::string_view kAccept = "application/sdp";
 // RFC 3327 Path. Not "outbound": RFC 5626 flow tokens and 439 are not implemented (its
 // instance-id/reg-id are kept, and CRLF keep-alives are answered by the transport).
-constexpr std::string_view kSupported = "path";
+// RFC 4028 "timer": session timers on every call leg (src/pbx/call_session.cpp).
+constexpr std::string_view kSupported = "path, timer";
+/// How far back start-up looks for calls cut by a crash whose phones may still send a
+/// request (sip_server.cpp).
+constexpr std::chrono::hours kInterruptedLookback{4};
 constexpr std::string_view kUserAgent = "Cohort/0.1";
 
 inline std::int64_t steady_ms(TimePoint t) {
@@ -92,6 +96,7 @@ using sip_server_detail::HeaderId;
 using sip_server_detail::Here;
 using sip_server_detail::kAccept;
 using sip_server_detail::kAllow;
+using sip_server_detail::kInterruptedLookback;
 using sip_server_detail::kSupported;
 using sip_server_detail::kUserAgent;
 using sip_server_detail::Method;
@@ -129,6 +134,7 @@ struct SipServer::Impl final : SipCore {
     co.t1 = opts.timers.t1;
     co.t2 = opts.timers.t2;
     co.ring_timeout = opts.ring_timeout;
+    co.session_timer = opts.session_timer;
     co.user_agent = std::string(kUserAgent);
     co.domain = opts.domain.empty() ? opts.realm : opts.domain;
     calls = std::make_unique<CallController>(co, *this, shards.size());

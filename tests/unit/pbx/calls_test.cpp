@@ -286,24 +286,6 @@ TEST_F(CallsTest, InviteRetransmittedAfterTheAnswerGetsTheSame2xx) {
   EXPECT_FALSE(calls_->absorb_retransmission(0, 6, parse(other), now_));
 }
 
-TEST_F(CallsTest, AnsweredCallIsEndedAfterTheMaximumDuration) {
-  call("2125551234", user(1));
-  const Sent b = core_.requests.at(0);
-  feed(b, answer(b, 200, "tb", true));
-  calls_->sweep(0, now_ + std::chrono::hours(3));
-  EXPECT_EQ(calls_->calls(0).size(), 1u) << "not before max_duration (4 h)";
-  calls_->sweep(0, now_ + std::chrono::hours(5));
-  std::vector<sip::Method> sent;
-  for (const Sent& s : core_.requests) {
-    sent.push_back(s.msg().method());
-  }
-  EXPECT_EQ(std::count(sent.begin(), sent.end(), sip::Method::kBye), 2) << "both legs";
-  EXPECT_EQ(core_.cdrs.back().hangup_cause, "max_duration");
-  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kAnswered);
-  EXPECT_EQ(core_.slots[20], 0);
-  EXPECT_TRUE(calls_->calls(0).empty());
-}
-
 }  // namespace
 }  // namespace cohort::pbx
 
