@@ -50,6 +50,9 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           if (c.a_ok_resend) {
             c.a_ok_resend->on_ack();
           }
+          // The caller has our 2xx: no INVITE retransmission or response to it can follow.
+          release(c.a_ok);
+          release(c.a_answer);
           auto [ctype, body] = relay_body(req);
           ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, ctype,
                   body);

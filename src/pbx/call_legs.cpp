@@ -310,6 +310,11 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   }
   c.cdr.sip_status = r.status();
   ++n_answered;
+  // No other leg will be offered the caller's session: its body and the other trunks (a
+  // winner on a trunk keeps its own, for the credentials of later requests) are set-up state.
+  release(c.a_body);
+  std::erase_if(c.trunks, [&](const model::Trunk& t) { return t.id != leg.trunk; });
+  c.trunks.shrink_to_fit();
   for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
     if (k != i) {
       cancel_leg(shard, c, k, now);

@@ -237,6 +237,13 @@ struct Call {
   std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
 };
 
+/// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
+/// answered call lives for minutes: what only its set-up needed is released once it is up.
+template <class T>
+void release(T& v) {
+  T().swap(v);
+}
+
 /// Leg `i` of a call: -1 is the caller's (A), 0… the B legs.
 inline Leg& leg_at(Call& c, int i) {
   return i < 0 ? c.a : c.b[static_cast<std::size_t>(i)];
