@@ -79,4 +79,10 @@ Outbound response_route(const Inbound& in, const sip::Via& top_via, std::string 
   return out;
 }
 
+std::string via_value(Protocol protocol, std::string_view sent_by, std::string_view branch) {
+  std::string v = protocol == Protocol::kTcp ? "SIP/2.0/TCP " : "SIP/2.0/UDP ";
+  v.append(sent_by).append(";branch=").append(branch).append(";rport");
+  return v;
+}
+
 }  // namespace cohort::net

@@ -2,6 +2,7 @@
 // Where a response goes (RFC 3261 §18.2.2, RFC 3581 §4). Pure: no sockets, no DNS.
 
 #include <string>
+#include <string_view>
 
 #include "net/endpoint.hpp"
 #include "sip/headers.hpp"
@@ -20,5 +21,10 @@ namespace cohort::net {
 /// A sent-by (or maddr) host that is not an IP literal is never resolved here (RFC 3263 is
 /// the caller's business): the request's source address is used instead.
 Outbound response_route(const Inbound& in, const sip::Via& top_via, std::string bytes);
+
+/// The top Via of a request Cohort sends over `protocol` (RFC 3261 §8.1.1.7, §18.1.1), with
+/// rport asked for (RFC 3581 §3): "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK…;rport".
+/// `sent_by` is host[:port] as SipCore::via_address gives it.
+std::string via_value(Protocol protocol, std::string_view sent_by, std::string_view branch);
 
 }  // namespace cohort::net

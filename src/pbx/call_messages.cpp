@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "common/text.hpp"
+#include "net/route.hpp"
 
 namespace cohort::pbx {
 
@@ -96,9 +97,7 @@ sip::MessageBuilder CallController::Impl::request_on(
     const std::function<void(sip::MessageBuilder&)>& extra) {
   const net::Protocol p = leg.route.protocol;
   sip::MessageBuilder b = sip::MessageBuilder::request(sip::parse_method(method), request_uri);
-  b.header(HeaderId::kVia,
-           fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
-                       core.via_address(p), branch));
+  b.header(HeaderId::kVia, net::via_value(p, core.via_address(p), branch));
   b.header(HeaderId::kMaxForwards, std::to_string(max_forwards));
   for (const std::string& r : leg.route_set) {
     b.header(HeaderId::kRoute, r);

@@ -4,11 +4,11 @@
 
 #include "pbx/calls.hpp"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
+#include "net/route.hpp"
 #include "pbx/call_state.hpp"
 
 namespace cohort::pbx {
@@ -148,10 +148,7 @@ void CallController::Impl::end_other_fork(std::size_t shard, Call& c, int i, con
     return;
   }
   const net::Protocol p = leg.route.protocol;
-  auto via = [&] {
-    return fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
-                       core.via_address(p), core.mint_branch(shard));
-  };
+  auto via = [&] { return net::via_value(p, core.via_address(p), core.mint_branch(shard)); };
   net::Outbound out = leg.route;
   out.bytes = sip::dialog::build_ack(*fork, leg.invite_cseq, via()).str();
   core.send_direct(std::move(out));

@@ -1,10 +1,10 @@
 #include "pbx/interrupted_calls.hpp"
 
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
 
+#include "net/route.hpp"
 #include "sip/dialog/dialog.hpp"
 #include "sip/headers.hpp"
 
@@ -117,9 +117,8 @@ void InterruptedCalls::bye(std::size_t shard, const store::LegDialog& leg, TimeP
   d.route_set = leg.route_set;
   d.local_cseq = leg.local_cseq + kCSeqJump - 1;  // build_request adds one
   d.state = sip::dialog::DialogState::kConfirmed;
-  const std::string via = fmt::format("SIP/2.0/{} {};branch={};rport",
-                                      route.protocol == net::Protocol::kTcp ? "TCP" : "UDP",
-                                      core_.via_address(route.protocol), core_.mint_branch(shard));
+  const std::string via =
+      net::via_value(route.protocol, core_.via_address(route.protocol), core_.mint_branch(shard));
   sip::Message request = sip::dialog::build_request(d, sip::Method::kBye, via).message();
   core_.start_client(shard, std::move(request), route, now);
 }

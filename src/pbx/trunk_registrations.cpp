@@ -130,9 +130,7 @@ sip::Message TrunkRegistrations::request(Registration& r, const std::string& aut
   r.cseq += 1;
   const std::string via = addressing_.via_address(p);
   sip::MessageBuilder b = sip::MessageBuilder::request(Method::kRegister, registrar_uri(t));
-  b.header(HeaderId::kVia,
-           fmt::format("SIP/2.0/{} {};branch={};rport", p == net::Protocol::kTcp ? "TCP" : "UDP",
-                       via, addressing_.mint_branch(r.shard)));
+  b.header(HeaderId::kVia, net::via_value(p, via, addressing_.mint_branch(r.shard)));
   b.header(HeaderId::kMaxForwards, "70");
   b.header(HeaderId::kFrom, fmt::format("<{}>;tag={}", aor, r.from_tag));
   b.header(HeaderId::kTo, fmt::format("<{}>", aor));

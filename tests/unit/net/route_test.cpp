@@ -154,3 +154,24 @@ TEST(ResponseRoute, Table) {
 
 }  // namespace
 }  // namespace cohort::net
+
+namespace cohort::net {
+namespace {
+
+// The Via of a request Cohort sends: transport by protocol, the sent-by as given (IPv6
+// bracketed by its maker), the branch, and rport asked for; parsed back by our own parser.
+TEST(ViaValue, BuildsAViaOurParserReadsBack) {
+  EXPECT_EQ(via_value(Protocol::kUdp, "192.0.2.1:5060", "z9hG4bK-1"),
+            "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-1;rport");
+  EXPECT_EQ(via_value(Protocol::kTcp, "[2001:db8::1]:5061", "z9hG4bK-2"),
+            "SIP/2.0/TCP [2001:db8::1]:5061;branch=z9hG4bK-2;rport");
+  const std::string text = via_value(Protocol::kTcp, "pbx.example.com", "z9hG4bKabc");
+  auto via = sip::parse_via(text);  // views into `text`
+  ASSERT_TRUE(via);
+  EXPECT_EQ(via->transport, "TCP");
+  EXPECT_EQ(via->host, "pbx.example.com");
+  EXPECT_EQ(via->branch(), "z9hG4bKabc");
+}
+
+}  // namespace
+}  // namespace cohort::net
