@@ -81,11 +81,11 @@ void CallController::Impl::cancel_leg(std::size_t shard, Call& c, int i, TimePoi
     return;
   }
   leg.cancelled = true;
-  // §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number and top Via branch as
-  // the INVITE.
+  // §9.1: same Request-URI, Call-ID, From, To (no tag), CSeq number, top Via branch and
+  // Route header fields as the INVITE (a leg is cancelled only before its 2xx, so its route
+  // set is still the one the INVITE carried: the binding's Path).
   Leg copy = leg;
   copy.remote_hdr = without_tag(leg.remote_hdr);
-  copy.route_set.clear();
   sip::MessageBuilder bytes =
       request_on(copy, "CANCEL", leg.request_uri, leg.invite_cseq, leg.branch, 70,
                  [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });

@@ -194,6 +194,34 @@ TEST_F(CallsTest, InternalCallForksAndCancelsTheLosers) {
   EXPECT_EQ(core_.cdrs.back().b_leg_call_id, m.msg().call_id());
 }
 
+// RFC 3261 §9.1: a CANCEL carries the Route header fields of the INVITE it cancels; a phone
+// registered through a proxy (RFC 3327 Path) is reached through that proxy both times.
+TEST_F(CallsTest, CancelCarriesTheRouteSetOfItsInvite) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"192.0.2.50", 5060};
+  desk.path = {"<sip:edge.example.com;lr>", "<sip:core.example.com;lr>"};
+  CallTarget mobile;
+  mobile.contact = "sip:1002@10.0.0.6:5060";
+  mobile.route.destination = {"10.0.0.6", 5060};
+  core_.bindings[2] = {desk, mobile};
+  call("1002", user(1));
+  ASSERT_EQ(core_.requests.size(), 2u);
+  const Sent d = core_.requests[0];
+  const Sent m = core_.requests[1];
+  const sip::Message invite = d.msg();
+  const auto invite_routes = invite.header_values(HeaderId::kRoute);
+  ASSERT_EQ(invite_routes.size(), 2u);
+  feed(d, answer(d, 180, "td"));
+  feed(m, answer(m, 200, "tm", true));
+  ASSERT_EQ(core_.requests.size(), 3u);
+  const Sent sent = core_.requests[2];
+  const sip::Message cancel = sent.msg();
+  ASSERT_EQ(cancel.method(), sip::Method::kCancel);
+  EXPECT_EQ(cancel.header_values(HeaderId::kRoute), invite_routes);
+  EXPECT_EQ(sent.route.destination.address, "192.0.2.50") << "not sent where the INVITE went";
+}
+
 TEST_F(CallsTest, CancelWaitsForAProvisionalResponse) {
   CallTarget desk;
   desk.contact = "sip:1002@10.0.0.5:5060";
