@@ -64,11 +64,7 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         PendingAck p = *c.pending_ack;
         c.pending_ack.reset();
         auto [ctype, body] = relay_body(req);
-        if (p.far_leg < 0) {
-          ack_to_a(shard, c, p.far_cseq);
-        } else {
-          ack_leg(shard, c, p.far_leg, p.far_cseq, ctype, body);
-        }
+        ack_leg(shard, c, p.far_leg, p.far_cseq, ctype, body);
       }
       return true;
     }

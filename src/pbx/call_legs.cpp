@@ -108,11 +108,12 @@ void CallController::Impl::bye_leg(std::size_t shard, Call& c, int i, TimePoint 
   send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
 }
 
-/// ACK for a 2xx on B leg `i` (RFC 3261 §13.2.2.4: its own transaction, new branch, the
-/// INVITE's CSeq number).
+/// ACK for a 2xx on leg `i` (-1: the caller's, for a re-INVITE relayed to it) (RFC 3261
+/// §13.2.2.4: its own transaction, new branch, the INVITE's CSeq number), carrying the
+/// session answer when the offer was in the 2xx (a late offer, RFC 3264 §5).
 void CallController::Impl::ack_leg(std::size_t shard, Call& c, int i, std::uint32_t cseq,
                                    const std::string& ctype, const std::string& body) {
-  Leg& leg = c.b[static_cast<std::size_t>(i)];
+  Leg& leg = leg_at(c, i);
   leg.ack_bytes = request_on(leg, "ACK", leg.remote_target, cseq, core.mint_branch(shard), 70,
                              [&](sip::MessageBuilder& b) {
                                b.header(HeaderId::kUserAgent, opts.user_agent);
@@ -125,16 +126,6 @@ void CallController::Impl::ack_leg(std::size_t shard, Call& c, int i, std::uint3
   remember_sdp(leg, ctype, body);
   net::Outbound out = leg.route;
   out.bytes = leg.ack_bytes;
-  core.send_direct(std::move(out));
-}
-
-void CallController::Impl::ack_to_a(std::size_t shard, Call& c, std::uint32_t cseq) {
-  // ACK toward the caller (a re-INVITE the callee sent us, relayed to A).
-  c.a.ack_bytes =
-      request_on(c.a, "ACK", c.a.remote_target, cseq, core.mint_branch(shard), 70).str();
-  c.a.ack_cseq = cseq;
-  net::Outbound out = c.a.route;
-  out.bytes = c.a.ack_bytes;
   core.send_direct(std::move(out));
 }
 

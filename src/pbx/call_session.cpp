@@ -229,11 +229,7 @@ void CallController::Impl::on_refresh_response(std::size_t shard, Call& c, int i
     leg.reinvites.outgoing_done();
     if (r.status() < 300) {
       // The 2xx to our re-INVITE is ours to ACK (RFC 3261 §13.2.2.4), on this leg only.
-      if (i < 0) {
-        ack_to_a(shard, c, r.cseq());
-      } else {
-        ack_leg(shard, c, i, r.cseq(), {}, {});
-      }
+      ack_leg(shard, c, i, r.cseq(), {}, {});
     }
   }
   if (c.state != CallState::kAnswered || leg.state == LegState::kTerminated) {

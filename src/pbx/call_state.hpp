@@ -361,7 +361,6 @@ struct CallController::Impl {
   void bye_leg(std::size_t shard, Call& c, int i, TimePoint now);
   void ack_leg(std::size_t shard, Call& c, int i, std::uint32_t cseq, const std::string& ctype,
                const std::string& body);
-  void ack_to_a(std::size_t shard, Call& c, std::uint32_t cseq);
   void on_b_response(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
   void after_leg_failure(std::size_t shard, Call& c, int i, TimePoint now);
   void on_b_answer(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
