@@ -190,10 +190,15 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         respond(500, "Server Internal Error");
         return true;
       }
-      st.relays[client] = Relay{c.key,          txn,
-                                from,           req.method(),
-                                answer,         std::move(origin_session),
-                                far_offer,      std::move(ctype),
+      st.relays[client] = Relay{c.key,
+                                txn,
+                                from,
+                                req.method(),
+                                req.cseq(),
+                                answer,
+                                std::move(origin_session),
+                                far_offer,
+                                std::move(ctype),
                                 std::move(body)};
       return true;
     }
@@ -242,14 +247,7 @@ void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& 
   if (relay.method == Method::kInvite && r.status() >= 200 && r.status() < 300) {
     // The originator's ACK goes on to the far leg (end-to-end ACK, RFC 3261 §13.3.1.4);
     // until then the far side may retransmit its 2xx.
-    std::uint32_t originator_cseq = 0;
-    for (const auto& [id, v] : relay.answer) {
-      if (id == HeaderId::kCSeq) {
-        originator_cseq = static_cast<std::uint32_t>(std::strtoul(v.c_str(), nullptr, 10));
-      }
-    }
-    auto cseq = sip::parse_cseq(*r.header(HeaderId::kCSeq));
-    c.pending_ack = PendingAck{originator_cseq, far_leg, cseq ? cseq->number : 0};
+    c.pending_ack = PendingAck{relay.origin_cseq, far_leg, r.cseq()};
     c.pending_ack_from = relay.from_leg;
   }
   if (relay.server_txn != 0) {

@@ -169,7 +169,8 @@ struct Relay {
   TxnId server_txn = 0;
   int from_leg = -1;  ///< -1 = A, else the B leg index
   Method method = Method::kUnknown;
-  ResponseHeaders answer;  ///< headers for the response to the originator
+  std::uint32_t origin_cseq = 0;  ///< the originator's CSeq number (its ACK matches it)
+  ResponseHeaders answer;         ///< headers for the response to the originator
   /// INVITE and UPDATE: a 2xx refreshes both legs (RFC 4028 §7.4, §9), each with its own
   /// negotiation: Cohort answered the originator as a UAS and offered the far leg as a UAC.
   std::optional<sip::dialog::UasAnswer> origin_session;
