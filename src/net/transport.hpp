@@ -1,6 +1,6 @@
 #pragma once
 // The SIP transports (RFC 3261 §18): UDP and TCP over IPv4 and IPv6, TCP framing, keep-alives
-// (RFC 5626), connection reuse, limits. Asio stays inside transport.cpp.
+// (RFC 5626), connection reuse, limits. Asio stays inside transport*.cpp.
 //
 // Threading: `threads` shards, each one io_context run by one thread. Every socket and TCP
 // connection belongs to one shard and is touched only on its thread, so there are no locks
