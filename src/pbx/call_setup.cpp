@@ -21,6 +21,13 @@ bool CallController::Impl::absorb_retransmission(std::size_t shard, TxnId txn,
   if (c == nullptr || c->a_invite_cseq != inv.cseq() || !c->a_ok_sent) {
     return false;
   }
+  if (c->a_acked) {
+    // The caller acknowledged our 2xx (which is released then): a copy of its INVITE
+    // delayed past the transaction's end is a merged request (RFC 3261 §8.2.2.2).
+    core.respond(shard, txn, 482,
+                 response_to(response_headers(inv, inv.top_via()), 482, "Loop Detected", {}), now);
+    return true;
+  }
   // The caller did not get our 2xx yet: the new server transaction answers with the
   // very same 2xx (same To tag), which is what a retransmission of it would have been.
   core.respond(shard, txn, 200, c->a_ok, now);

@@ -322,6 +322,21 @@ namespace {
 
 using namespace calls_testing;  // NOLINT(google-build-using-namespace)
 
+// Once the caller has ACKed, the kept 2xx is released: a copy of its INVITE delayed past
+// the transaction's end is answered 482 (a merged request, RFC 3261 §8.2.2.2), never with
+// an empty or second 2xx, and starts no call.
+TEST_F(AnsweredCallTest, AnInviteCopyAfterTheAckIsAMergedRequest) {
+  const std::size_t requests = core_.requests.size();
+  sip::Message late = parse(invite("2125551234"));
+  EXPECT_TRUE(calls_->absorb_retransmission(0, 77, late, now_));
+  EXPECT_EQ(core_.responses.back().txn, 77u);
+  EXPECT_EQ(core_.responses.back().status, 482);
+  sip::Message answer482 = parse(core_.responses.back().bytes);
+  EXPECT_EQ(answer482.status(), 482);
+  EXPECT_EQ(answer482.call_id(), late.call_id());
+  EXPECT_EQ(core_.requests.size(), requests) << "a second B leg was started";
+}
+
 TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
   const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\na=sendonly\r\n";
   ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
