@@ -301,6 +301,16 @@ class AnsweredCallTest : public CallsTest {
         "{}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{}",
         method, cseq, a_tag_, cseq, method, extra, body.size(), body));
   }
+  /// A request from the callee inside the dialog (its From is our To on the B leg).
+  sip::Message from_callee(std::string_view method, int cseq, std::string_view body = {}) {
+    return parse(fmt::format(
+        "{} sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5070;branch="
+        "z9hG4bK-c{}{}\r\nFrom: <sip:2125551234@x>;tag=tb\r\nTo: {}\r\nCall-ID: {}\r\n"
+        "CSeq: {} {}\r\nContact: <sip:callee@10.0.0.9:5070>\r\n{}Content-Length: {}\r\n\r\n{}",
+        method, method, cseq, std::string(*b_.msg().header(sip::HeaderId::kFrom)),
+        b_.msg().call_id(), cseq, method, body.empty() ? "" : "Content-Type: application/sdp\r\n",
+        body.size(), body));
+  }
   Sent b_;
   std::string a_tag_;
 };

@@ -369,13 +369,7 @@ TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
 // the offer in its 2xx and the callee answers in its ACK, which must reach the caller with
 // that answer.
 TEST_F(AnsweredCallTest, TheCalleesLateOfferAckReachesTheCallerWithItsAnswer) {
-  // From the callee's side our From is its To.
-  sip::Message from_callee = parse(fmt::format(
-      "INVITE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5070;branch="
-      "z9hG4bK-c1\r\nFrom: <sip:2125551234@x>;tag=tb\r\nTo: {}\r\nCall-ID: {}\r\n"
-      "CSeq: 7 INVITE\r\nContact: <sip:callee@10.0.0.9:5070>\r\nContent-Length: 0\r\n\r\n",
-      std::string(*b_.msg().header(sip::HeaderId::kFrom)), b_.msg().call_id()));
-  ASSERT_TRUE(calls_->on_in_dialog(0, 51, from_callee, {}, now_));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 51, from_callee("INVITE", 7), {}, now_));
   const Sent to_a = core_.requests.back();
   ASSERT_EQ(to_a.msg().method(), sip::Method::kInvite);
   EXPECT_TRUE(to_a.msg().body().empty());
@@ -385,12 +379,7 @@ TEST_F(AnsweredCallTest, TheCalleesLateOfferAckReachesTheCallerWithItsAnswer) {
   EXPECT_EQ(core_.responses.back().status, 200);
   // The callee's ACK carries the answer.
   const std::string sdp_answer = "v=0\r\no=callee 1 1 IN IP4 10.0.0.9\r\ns=-\r\n";
-  sip::Message ack = parse(
-      fmt::format("ACK sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5070;branch="
-                  "z9hG4bK-c2\r\nFrom: <sip:2125551234@x>;tag=tb\r\nTo: {}\r\nCall-ID: {}\r\n"
-                  "CSeq: 7 ACK\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{}",
-                  std::string(*b_.msg().header(sip::HeaderId::kFrom)), b_.msg().call_id(),
-                  sdp_answer.size(), sdp_answer));
+  sip::Message ack = from_callee("ACK", 7, sdp_answer);
   const std::size_t direct = core_.direct.size();
   ASSERT_TRUE(calls_->on_in_dialog(0, 0, ack, {}, now_));
   ASSERT_EQ(core_.direct.size(), direct + 1) << "the ACK was not relayed to the caller";
@@ -612,12 +601,7 @@ TEST_F(AnsweredCallTest, CrossingReInvitesAreRefusedPerSection14) {
   const Sent re = core_.requests.back();
   const std::size_t relayed = core_.requests.size();
   // The callee re-INVITEs at the same time: glare, 491 on its leg.
-  sip::Message from_callee = parse(fmt::format(
-      "INVITE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.9:5070;branch="
-      "z9hG4bK-c1\r\nFrom: <sip:2125551234@x>;tag=tb\r\nTo: {}\r\nCall-ID: {}\r\n"
-      "CSeq: 7 INVITE\r\nContact: <sip:callee@10.0.0.9:5070>\r\nContent-Length: 0\r\n\r\n",
-      std::string(*b_.msg().header(sip::HeaderId::kFrom)), b_.msg().call_id()));
-  ASSERT_TRUE(calls_->on_in_dialog(0, 51, from_callee, {}, now_));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 51, from_callee("INVITE", 7), {}, now_));
   EXPECT_EQ(core_.responses.back().txn, 51u);
   EXPECT_EQ(core_.responses.back().status, 491);
   // The caller's second re-INVITE before its first was answered: 500 with Retry-After.
