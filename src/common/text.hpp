@@ -6,6 +6,10 @@
 
 namespace cohort::text {
 
+/// ASCII lower-case of one character.
+constexpr char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 /// ASCII lower-case copy (names and e-mails compare case-insensitively in ASCII).
 std::string ascii_lower(std::string_view s);
 /// Whether `haystack` contains `needle`, both already lower-case.

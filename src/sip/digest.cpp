@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include <boost/container/small_vector.hpp>
+
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 
@@ -201,6 +203,13 @@ class Cursor {
   }
   // After the opening quote: the unescaped contents up to the closing quote.
   std::optional<std::string> quoted_rest() {
+    // Fast path: no quoted-pair before the closing quote, one copy of the whole value.
+    const std::size_t end = s_.find_first_of("\"\\", i_);
+    if (end != std::string_view::npos && s_[end] == '"') {
+      std::string out(s_.substr(i_, end - i_));
+      i_ = end + 1;
+      return out;
+    }
     std::string out;
     while (!done()) {
       char c = s_[i_++];
@@ -329,7 +338,9 @@ Expected<Credentials, ParseError> parse_credentials(std::string_view value) {
   }
 
   Credentials c;
-  std::vector<std::string> seen;
+  // The names seen so far, lower-cased; credentials carry about ten parameters, so a linear
+  // scan of a small inline list beats any set.
+  boost::container::small_vector<std::string, 12> seen;
   bool have_username = false;
   bool have_username_ext = false;
   bool any = false;
@@ -380,7 +391,7 @@ Expected<Credentials, ParseError> parse_credentials(std::string_view value) {
         return malformed("duplicate Digest parameter " + name);
       }
     }
-    seen.push_back(name);
+    seen.push_back(name);  // short names: in the string's inline buffer, no allocation
     any = true;
 
     if (name == "username") {

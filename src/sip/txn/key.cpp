@@ -1,5 +1,7 @@
 #include "sip/txn/key.hpp"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "common/text.hpp"
@@ -16,16 +18,18 @@ constexpr char kSep = '\n';
 // §17.2.3: "the sent-by value in the top Via of the request is equal to the one in the
 // request that created the transaction". Hosts compare case-insensitively; a Via that does
 // not parse is compared whole, which still matches its own byte-identical retransmission.
-std::string sent_by(const sip::Message& request) {
+void append_sent_by(std::string& out, const sip::Message& request) {
   auto via = sip::parse_via(request.top_via());
   if (!via) {
-    return std::string(request.top_via());
+    out += request.top_via();
+    return;
   }
-  std::string out = text::ascii_lower(via->host);
+  for (char c : via->host) {
+    out.push_back(text::ascii_lower(c));
+  }
   if (via->port) {
-    out += fmt::format(":{}", *via->port);
+    fmt::format_to(std::back_inserter(out), ":{}", *via->port);
   }
-  return out;
 }
 
 }  // namespace
@@ -50,8 +54,16 @@ std::string server_key(const sip::Message& request, std::string_view as_method) 
                                                    : method_text(request);
   }
   if (is_rfc3261_branch(request.branch())) {
-    return fmt::format("3{}{}{}{}{}{}", kSep, request.branch(), kSep, method, kSep,
-                       sent_by(request));
+    std::string key;
+    key.reserve(request.branch().size() + method.size() + request.top_via().size() + 4);
+    key += '3';
+    key += kSep;
+    key += request.branch();
+    key += kSep;
+    key += method;
+    key += kSep;
+    append_sent_by(key, request);
+    return key;
   }
   return rfc2543_key(request, request.to_tag(), method);
 }

@@ -25,7 +25,9 @@ std::string_view to_string(Disposition d) {
 
 Dispatch TransactionTable::on_request(const sip::Message& request, bool reliable, TimePoint now,
                                       std::string_view top_via) {
-  if (const auto id = match_server(request)) {
+  // The key is built once: to match a retransmission, then to file a new transaction.
+  std::string key = server_key(request);
+  if (const auto id = match_server(request, key)) {
     return {Disposition::kMatched, *id, feed(*id, Received{request}, now)};
   }
   // §17: the ACK for a 2xx is a transaction of its own that no server transaction absorbs;
@@ -44,23 +46,26 @@ Dispatch TransactionTable::on_request(const sip::Message& request, bool reliable
   Entry entry{
       .txn = invite ? Transaction{InviteServer(request, reliable, config_, top_via)}
                     : Transaction{NonInviteServer(request, reliable, config_)},
-      .key = server_key(request),
+      .key = std::move(key),
       .merge_key = merged ? std::string{} : std::move(mkey),
       .rfc2543_invite = invite && !is_rfc3261_branch(request.branch()),
       .response_to_tag = {},
   };
   Actions actions = std::visit([&](auto& machine) { return machine.start(now); }, entry.txn);
-  server_keys_[entry.key] = id;
-  if (!entry.merge_key.empty()) {
-    merge_keys_[entry.merge_key] = id;
+  const Entry& stored = entries_.emplace(id, std::move(entry)).first->second;
+  file(server_keys_, stored.key, id);
+  if (!stored.merge_key.empty()) {
+    file(merge_keys_, stored.merge_key, id);
   }
-  entries_.emplace(id, std::move(entry));
 
   if (!merged) {
     return {Disposition::kNew, id, std::move(actions)};
   }
   // The TU only answers 482: it must not see the request as a new one.
-  std::erase_if(actions, [](const Action& a) { return std::holds_alternative<DeliverToTu>(a); });
+  actions.erase(
+      std::remove_if(actions.begin(), actions.end(),
+                     [](const Action& a) { return std::holds_alternative<DeliverToTu>(a); }),
+      actions.end());
   return {Disposition::kMerged, id, std::move(actions)};
 }
 
@@ -87,8 +92,8 @@ Started TransactionTable::start_client(const sip::Message& request, bool reliabl
   Actions actions = std::visit([&](auto& machine) { return machine.start(now); }, entry.txn);
   // A branch collision is a bug in branch minting; the newer transaction wins the key.
   assert(!client_keys_.contains(entry.key));
-  client_keys_[entry.key] = id;
-  entries_.emplace(id, std::move(entry));
+  const Entry& stored = entries_.emplace(id, std::move(entry)).first->second;
+  file(client_keys_, stored.key, id);
   return {id, std::move(actions)};
 }
 
@@ -168,8 +173,9 @@ void TransactionTable::reap(TxnId id) {
   entries_.erase(it);
 }
 
-std::optional<TxnId> TransactionTable::match_server(const sip::Message& request) const {
-  if (const auto id = lookup(server_keys_, server_key(request))) {
+std::optional<TxnId> TransactionTable::match_server(const sip::Message& request,
+                                                    const std::string& key) const {
+  if (const auto id = lookup(server_keys_, key)) {
     return id;
   }
   if (request.method() != sip::Method::kAck || is_rfc3261_branch(request.branch())) {
@@ -189,8 +195,14 @@ std::optional<TxnId> TransactionTable::match_server(const sip::Message& request)
   return id;
 }
 
-std::optional<TxnId> TransactionTable::lookup(const std::unordered_map<std::string, TxnId>& index,
-                                              const std::string& key) const {
+void TransactionTable::file(KeyIndex& index, std::string_view key, TxnId id) {
+  // The index's key must view the newest owner's string: replacing only the value would
+  // leave it viewing the older entry's, freed when that entry is reaped.
+  index.erase(key);
+  index.emplace(key, id);
+}
+
+std::optional<TxnId> TransactionTable::lookup(const KeyIndex& index, std::string_view key) const {
   const auto it = index.find(key);
   if (it == index.end()) {
     return std::nullopt;

@@ -92,16 +92,21 @@ class TransactionTable {
   Actions feed(TxnId id, const Event& event, TimePoint now);
   /// Removes `id` when its machine has terminated.
   void reap(TxnId id);
-  std::optional<TxnId> match_server(const sip::Message& request) const;
-  std::optional<TxnId> lookup(const std::unordered_map<std::string, TxnId>& index,
-                              const std::string& key) const;
+  /// `key`: server_key(request).
+  std::optional<TxnId> match_server(const sip::Message& request, const std::string& key) const;
+  /// The key indexes view the keys their entries own (entries are nodes: they never move),
+  /// so filing a transaction copies no key.
+  using KeyIndex = std::unordered_map<std::string_view, TxnId>;
+  /// Files `id` under `key` (a view of its entry's string), replacing an older owner.
+  static void file(KeyIndex& index, std::string_view key, TxnId id);
+  std::optional<TxnId> lookup(const KeyIndex& index, std::string_view key) const;
 
   TimerConfig config_;
   TxnId last_id_ = 0;
   std::unordered_map<TxnId, Entry> entries_;
-  std::unordered_map<std::string, TxnId> server_keys_;
-  std::unordered_map<std::string, TxnId> client_keys_;
-  std::unordered_map<std::string, TxnId> merge_keys_;
+  KeyIndex server_keys_;
+  KeyIndex client_keys_;
+  KeyIndex merge_keys_;
 };
 
 }  // namespace cohort::sip::txn

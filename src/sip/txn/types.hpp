@@ -12,6 +12,8 @@
 #include <variant>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "sip/message.hpp"
 
 namespace cohort::sip::txn {
@@ -120,6 +122,8 @@ struct Terminated {
 
 using Action = std::variant<Send, StartTimer, CancelTimer, DeliverToTu, TransactionTimeout,
                             TransportError, Terminated>;
-using Actions = std::vector<Action>;
+/// Most events yield one to three actions: kept inline, so feeding a transaction allocates
+/// nothing for its actions (a REGISTER's transaction is fed three times).
+using Actions = boost::container::small_vector<Action, 3>;
 
 }  // namespace cohort::sip::txn

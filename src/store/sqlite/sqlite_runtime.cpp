@@ -116,21 +116,25 @@ Result<void> SqliteStore::save_bindings(const std::vector<BindingRecord>& put,
       q->bind(4, k.reg_id);
       q->exec();
     }
+    // Text is bound without a copy (the records outlive each exec): a binding write would
+    // otherwise cost SQLite one allocation per text column.
+    std::string path;
     for (const BindingRecord& b : put) {
       auto q = statements_.get(kUpsertBinding);
+      path = nlohmann::json(b.path).dump();
       q->bind(1, b.user);
-      q->bind(2, b.contact);
-      q->bind(3, b.instance_id);
+      q->bindNoCopy(2, b.contact);
+      q->bindNoCopy(3, b.instance_id);
       q->bind(4, b.reg_id);
       q->bind(5, b.q_milli);
-      q->bind(6, b.call_id);
+      q->bindNoCopy(6, b.call_id);
       q->bind(7, static_cast<std::int64_t>(b.cseq));
       q->bind(8, b.expires_at);
-      q->bind(9, b.source);
-      q->bind(10, b.transport);
-      q->bind(11, b.local);
-      q->bind(12, b.user_agent);
-      q->bind(13, nlohmann::json(b.path).dump());
+      q->bindNoCopy(9, b.source);
+      q->bindNoCopy(10, b.transport);
+      q->bindNoCopy(11, b.local);
+      q->bindNoCopy(12, b.user_agent);
+      q->bindNoCopy(13, path);
       q->bind(14, b.updated_at);
       q->exec();
     }
