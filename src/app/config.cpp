@@ -186,7 +186,8 @@ Result<void> apply_sip(Config& c, const toml::table& sip, std::string_view sourc
                    {"tcp_connections_per_source", &sc.tcp_connections_per_source, 1, 100000},
                    {"nonce_ttl_s", &sc.nonce_ttl_s, 10, 86400},
                    {"session_expires", &sc.session_expires, 90, 86400},
-                   {"min_se", &sc.min_se, 90, 86400}}));
+                   {"min_se", &sc.min_se, 90, 86400},
+                   {"drain_s", &sc.drain_s, 0, 3600}}));
     if (done) {
       continue;
     }

@@ -21,6 +21,7 @@
 //   nonce_ttl_s = 300
 //   digest_algorithms = ["MD5"]              # or ["SHA-256", "MD5"]: challenges, in order
 //   session_expires = 1800, min_se = 90      # RFC 4028 session timers on every call leg
+//   drain_s = 10                             # on SIGTERM: calls get this long to end
 //   [security]
 //   ban_after_failures = 5, ban_window_s = 60, ban_duration_s = 300
 //   rate_per_second = 50, rate_burst = 100   # per source, unauthenticated requests
@@ -65,6 +66,9 @@ struct SipConfig {
   /// accepts (a smaller Session-Expires gets 422). RFC 4028 §4/§5 forbid less than 90 s.
   int session_expires = 1800;
   int min_se = 90;
+  /// Graceful stop (SIGTERM/SIGINT): new calls get 503 and the calls in progress this many
+  /// seconds to end by themselves before Cohort sends BYE on both legs. 0: at once.
+  int drain_s = 10;
 };
 
 struct SecurityConfig {

@@ -210,7 +210,8 @@ int serve(const Config& c) {
   std::fflush(stdout);
 
   server.run();  // until SIGINT/SIGTERM and the in-flight requests are done
-  spdlog::info("http stopped; stopping SIP");
+  spdlog::info("http stopped; draining SIP calls");
+  sip.drain(std::chrono::seconds(c.sip.drain_s));
   sip.stop();
   spdlog::info("sip stopped; closing the store");
   store->reset();

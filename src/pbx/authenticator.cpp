@@ -29,6 +29,20 @@ Result<void> Authenticator::start() {
   return {};
 }
 
+std::string_view to_string(AuthFailure f) {
+  switch (f) {
+    case AuthFailure::kNone:
+      return "none";
+    case AuthFailure::kUnknownUser:
+      return "unknown_user";
+    case AuthFailure::kInactiveUser:
+      return "inactive_user";
+    case AuthFailure::kWrongPassword:
+      return "wrong_password";
+  }
+  return "?";
+}
+
 AuthVerdict Authenticator::verify(const sip::Message& req, const model::Snapshot& snapshot,
                                   std::int64_t now_s) {
   auto found =
@@ -38,8 +52,12 @@ AuthVerdict Authenticator::verify(const sip::Message& req, const model::Snapshot
   }
   const digest::Credentials& creds = **found;
   const model::User* user = snapshot.user_by_extension(creds.username);
-  if (user != nullptr && !user->active) {
-    user = nullptr;  // an inactive user looks exactly like an unknown one
+  AuthFailure failure = AuthFailure::kWrongPassword;
+  if (user == nullptr) {
+    failure = AuthFailure::kUnknownUser;
+  } else if (!user->active) {
+    user = nullptr;  // an inactive user looks exactly like an unknown one on the wire
+    failure = AuthFailure::kInactiveUser;
   }
   digest::StoredHa1 stored;
   const digest::StoredHa1* stored_ptr = nullptr;
@@ -65,7 +83,7 @@ AuthVerdict Authenticator::verify(const sip::Message& req, const model::Snapshot
     case digest::Outcome::kStale:
       return AuthVerdict{AuthOutcome::kStale, nullptr, std::string(creds.username)};
     case digest::Outcome::kBadCredentials:
-      return AuthVerdict{AuthOutcome::kFailed, nullptr, std::string(creds.username)};
+      return AuthVerdict{AuthOutcome::kFailed, nullptr, std::string(creds.username), failure};
     default:
       return {};
   }

@@ -34,10 +34,21 @@ enum class AuthOutcome : std::uint8_t {
   kFailed,         ///< wrong password or unknown/inactive user: a challenge, and a failure
 };
 
+/// Why credentials failed (kFailed). The wire never tells them apart (the same 401); the log
+/// and /metrics do, for the operator.
+enum class AuthFailure : std::uint8_t {
+  kNone,
+  kUnknownUser,    ///< no user has that extension
+  kInactiveUser,   ///< the user exists but is deactivated
+  kWrongPassword,  ///< the digest response does not match the user's password
+};
+std::string_view to_string(AuthFailure f);
+
 struct AuthVerdict {
   AuthOutcome outcome = AuthOutcome::kChallenge;
-  const model::User* user = nullptr;  ///< kAuthenticated: points into the snapshot
-  std::string username;               ///< the username the credentials named (kFailed)
+  const model::User* user = nullptr;         ///< kAuthenticated: points into the snapshot
+  std::string username;                      ///< the username the credentials named (kFailed)
+  AuthFailure failure = AuthFailure::kNone;  ///< kFailed: why
 };
 
 class Authenticator {

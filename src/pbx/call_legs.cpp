@@ -71,7 +71,8 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
   leg.invite_txn = send_on(shard, c, i, std::move(bytes), OwnerKind::kInvite, now);
 }
 
-void CallController::Impl::cancel_leg(std::size_t shard, Call& c, int i, TimePoint now) {
+void CallController::Impl::cancel_leg(std::size_t shard, Call& c, int i, TimePoint now,
+                                      bool elsewhere) {
   Leg& leg = c.b[static_cast<std::size_t>(i)];
   if (leg.final_status != 0 || leg.cancelled || leg.state == LegState::kTerminated) {
     return;
@@ -88,7 +89,12 @@ void CallController::Impl::cancel_leg(std::size_t shard, Call& c, int i, TimePoi
   copy.remote_hdr = without_tag(leg.remote_hdr);
   sip::MessageBuilder bytes =
       request_on(copy, "CANCEL", leg.request_uri, leg.invite_cseq, leg.branch, 70,
-                 [&](sip::MessageBuilder& b) { b.header(HeaderId::kUserAgent, opts.user_agent); });
+                 [&](sip::MessageBuilder& b) {
+                   if (elsewhere) {
+                     b.header("Reason", R"(SIP;cause=200;text="Call completed elsewhere")");
+                   }
+                   b.header(HeaderId::kUserAgent, opts.user_agent);
+                 });
   send_on(shard, c, i, std::move(bytes), OwnerKind::kOther, now);
 }
 
@@ -143,7 +149,7 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
     }
     if (leg.cancel_pending || c.winner >= 0 || c.state == CallState::kEnding) {
       leg.cancel_pending = false;
-      cancel_leg(shard, c, i, now);
+      cancel_leg(shard, c, i, now, c.winner >= 0);
       return;
     }
     if (c.cdr.ringing_ms == 0) {
@@ -154,6 +160,14 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
     // Ringing (and early media SDP in 18x) goes on to the caller under our single To tag.
     auto [ctype, body] = relay_body(r);
     const int out_status = status == 181 || status == 182 || status == 183 ? status : 180;
+    if (out_status == 180 && body.empty()) {
+      // The caller hears "ringing" once per call, however many members' phones ring; a
+      // 180 with early media still goes on.
+      if (c.ringback_sent) {
+        return;
+      }
+      c.ringback_sent = true;
+    }
     reply_a(shard, c, out_status, r.reason(), now, [&](sip::MessageBuilder& b) {
       b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
       if (!body.empty()) {
@@ -308,7 +322,7 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   c.trunks.shrink_to_fit();
   for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
     if (k != i) {
-      cancel_leg(shard, c, k, now);
+      cancel_leg(shard, c, k, now, /*elsewhere=*/true);
     }
   }
   auto [ctype, body] = relay_body(r);

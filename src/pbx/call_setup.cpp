@@ -235,9 +235,11 @@ void CallController::Impl::add_user_legs(std::size_t shard, Call& c, const model
                                          std::vector<CallTarget>& targets,
                                          const std::string& display, int hunt_gen, int attempt,
                                          TimePoint now) {
-  const std::string to = fmt::format("<sip:{}@{}>", user.extension, opts.domain);
-  const std::string from_uri = fmt::format("sip:{}@{}", c.caller_user_part, opts.domain);
   for (CallTarget& t : targets) {
+    // A phone redials the From of its call history: its host must be one the phone reaches.
+    const std::string host = opts.domain.empty() ? core.via_address(t.route.protocol) : opts.domain;
+    const std::string to = fmt::format("<sip:{}@{}>", user.extension, host);
+    const std::string from_uri = fmt::format("sip:{}@{}", c.caller_user_part, host);
     Leg leg;
     leg.call_id = core.mint_call_id(shard);
     leg.local_tag = crypto::random_hex(6);

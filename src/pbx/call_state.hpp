@@ -302,6 +302,7 @@ struct CallController::Impl {
   void on_stray_response(std::size_t shard, const sip::Message& r, TimePoint now);
   void end_other_fork(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
   bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now);
+  std::size_t end_all(std::size_t shard, TimePoint now);
   void sweep(std::size_t shard, TimePoint now);
   void on_timer(std::size_t shard, std::uint64_t key, TimePoint now);
   std::vector<CallInfo> calls(std::size_t shard) const;
@@ -358,7 +359,9 @@ struct CallController::Impl {
   // call_legs.cpp: B legs and their responses
   void send_invite(std::size_t shard, Call& c, int i, const std::string& authorization,
                    TimePoint now, HeaderId auth_header = HeaderId::kAuthorization);
-  void cancel_leg(std::size_t shard, Call& c, int i, TimePoint now);
+  /// CANCELs B leg `i` (once it had a provisional response). `elsewhere`: another leg
+  /// answered, said in the CANCEL's Reason (RFC 3326) so the phone logs no missed call.
+  void cancel_leg(std::size_t shard, Call& c, int i, TimePoint now, bool elsewhere = false);
   void bye_leg(std::size_t shard, Call& c, int i, TimePoint now);
   void ack_leg(std::size_t shard, Call& c, int i, std::uint32_t cseq, const std::string& ctype,
                const std::string& body);

@@ -183,6 +183,28 @@ bool CallController::Impl::on_cancel(std::size_t shard, TxnId invite_txn, TimePo
   return true;
 }
 
+std::size_t CallController::Impl::end_all(std::size_t shard, TimePoint now) {
+  std::vector<std::uint64_t> keys;
+  for (const auto& [key, c] : shards[shard].calls) {
+    if (c->state != CallState::kEnding) {
+      keys.push_back(key);
+    }
+  }
+  for (std::uint64_t key : keys) {
+    Call* c = find(shard, key);
+    if (c == nullptr || c->state == CallState::kEnding) {
+      continue;
+    }
+    spdlog::info("call event=ended_by_shutdown call={}", c->id);
+    if (c->state == CallState::kAnswered) {
+      end_answered(shard, *c, "shutdown", now);  // may forget `c`
+    } else {
+      fail_call(shard, *c, 503, "Service Unavailable", Disposition::kFailed, now);
+    }
+  }
+  return keys.size();
+}
+
 /// Once a second per shard: calls past their ring deadline, and answered calls whose session
 /// timer (RFC 4028, call_session.cpp) wants a refresh or has expired. Long deadlines are
 /// swept rather than armed, so the timer heap holds no entry per call for hours.
@@ -323,6 +345,19 @@ void CallController::on_invite(const NewCall& call, TimePoint now) {
 bool CallController::absorb_retransmission(std::size_t shard, TxnId txn, const sip::Message& invite,
                                            TimePoint now) {
   return impl_->absorb_retransmission(shard, txn, invite, now);
+}
+
+std::size_t CallController::end_all(std::size_t shard, TimePoint now) {
+  return impl_->end_all(shard, now);
+}
+
+std::size_t CallController::held(std::size_t shard) const {
+  return impl_->shards[shard].calls.size();
+}
+
+bool CallController::owns_invite(std::size_t shard, TxnId invite_txn) const {
+  const auto& by_txn = impl_->shards[shard].by_server_txn;
+  return by_txn.find(invite_txn) != by_txn.end();
 }
 
 bool CallController::on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now) {

@@ -162,7 +162,9 @@ struct CallOptions {
   /// starts this much later (until max_wait_s).
   std::chrono::milliseconds hunt_retry{2000};
   std::string user_agent = "Cohort/0.1";
-  std::string domain;  ///< host part of our URIs
+  /// Host part of the From and To of calls to phones. Empty (no `[sip] domain`): the
+  /// address the phone registered to (our Via address), so that it can call back.
+  std::string domain;
 };
 
 class CallController {
@@ -180,6 +182,14 @@ class CallController {
   /// retransmitted credentials are not taken for a replay. False for a new call.
   bool absorb_retransmission(std::size_t shard, TxnId txn, const sip::Message& invite,
                              TimePoint now);
+  /// Graceful stop: ends every call of `shard` (answered: BYE on both legs, cause
+  /// `shutdown`; ringing: 503 to the caller, its legs cancelled). Returns how many.
+  std::size_t end_all(std::size_t shard, TimePoint now);
+  /// The calls `shard` still holds, ended ones waiting for their legs' last answers included.
+  std::size_t held(std::size_t shard) const;
+  /// Whether a call owns the INVITE server transaction `invite_txn` (a CANCEL for it is
+  /// answered 200, not 481).
+  bool owns_invite(std::size_t shard, TxnId invite_txn) const;
   /// CANCEL for the INVITE server transaction `invite_txn` (already answered 200 by the
   /// caller). False when no call owns that transaction.
   bool on_cancel(std::size_t shard, TxnId invite_txn, TimePoint now);

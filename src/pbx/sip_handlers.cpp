@@ -73,9 +73,13 @@ Reply SipServer::Impl::handle(const sip::Message& req, const net::Inbound& in,
     case Method::kInvite:
       return on_invite(req, in, top_via, now_ms, is_trusted, here);
     case Method::kCancel: {
-      // §9.2: a CANCEL matching a pending INVITE is answered 200 and the INVITE 487.
+      // §9.2: a CANCEL matching a pending INVITE is answered 200, then the INVITE 487: the
+      // cancellation runs once this handler's 200 has left, from the shard's queue.
       std::optional<TxnId> target = shards[here.shard]->table.find_cancel_target(req);
-      if (target && calls->on_cancel(here.shard, *target, here.now)) {
+      if (target && calls->owns_invite(here.shard, *target)) {
+        on_shard(here.shard, [this, shard = here.shard, txn = *target](TimePoint now) {
+          calls->on_cancel(shard, txn, now);
+        });
         Reply r = reply(req, top_via, 200);
         r.authenticated = true;
         return r;
@@ -115,6 +119,11 @@ SipServer::Impl::Auth SipServer::Impl::authenticate(const sip::Message& req, con
       return Auth{nullptr, challenge(req, top_via, true)};
     case AuthOutcome::kFailed:
       ++n_auth_failures;
+      ++n_auth_failures_by[static_cast<std::size_t>(v.failure)];
+      // Every failure leaves a trace, not only the ban it may lead to. The reason is for the
+      // operator: on the wire an unknown user and a wrong password get the same 401.
+      spdlog::warn("sip event=auth_failed method={} source={} username={} reason={}",
+                   req.method_token(), in.source.address, v.username, to_string(v.failure));
       if (!is_trusted) {  // never banned; the failure is still counted
         guard.record_failure(in.source.address, v.username, now_ms);
       }
@@ -178,6 +187,11 @@ Reply SipServer::Impl::on_invite(const sip::Message& req, const net::Inbound& in
                                  const Here& here) {
   if (calls->absorb_retransmission(here.shard, here.txn, req, here.now)) {
     return Reply{0, {}, true};
+  }
+  if (draining) {
+    // A graceful stop is under way: the caller tries another server, or this one later.
+    return reply(req, top_via, 503, "Shutting Down",
+                 [](sip::MessageBuilder& b) { b.header("Retry-After", "30"); });
   }
   model::SnapshotPtr snap = store.snapshot();
   NewCall call;

@@ -4,6 +4,8 @@
 // in sip_core.cpp, the shared declarations in sip_server_impl.hpp.
 #include "pbx/sip_server_impl.hpp"
 
+#include <thread>
+
 namespace cohort::pbx {
 
 std::size_t SipServer::Impl::shard_index(std::string_view call_id) const {
@@ -335,6 +337,45 @@ Result<void> SipServer::start() {
   return {};
 }
 
+std::size_t SipServer::drain(std::chrono::milliseconds grace) {
+  Impl& s = *impl_;
+  if (!s.transports || !s.serving) {
+    return 0;
+  }
+  s.draining = true;
+  const auto active = [&] { return s.calls->stats().active; };
+  const auto until = [&](std::chrono::milliseconds limit, auto&& done) {
+    const auto deadline = Steady::now() + limit;
+    while (!done() && Steady::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  if (active() > 0) {
+    spdlog::info("sip event=draining calls={} grace_ms={}", active(), grace.count());
+  }
+  until(grace, [&] { return active() == 0; });
+  std::size_t ended = 0;
+  for (std::size_t i = 0; i < s.shards.size(); ++i) {
+    ended += s.ask(i, [&s, i] {
+      const std::size_t n = s.calls->end_all(i, Steady::now());
+      s.published(i);
+      return n;
+    });
+  }
+  if (ended > 0) {
+    spdlog::warn("sip event=drained calls_ended={}", ended);
+    // The BYEs and CANCELs just sent: a call is forgotten once no leg needs it any more.
+    until(std::chrono::seconds(2), [&] {
+      std::size_t held = 0;
+      for (std::size_t i = 0; i < s.shards.size(); ++i) {
+        held += s.ask(i, [&s, i] { return s.calls->held(i); });
+      }
+      return held == 0;
+    });
+  }
+  return ended;
+}
+
 void SipServer::stop() {
   Impl& s = *impl_;
   if (s.transports) {
@@ -386,6 +427,11 @@ SipStats SipServer::stats() const {
   st.dropped_unparseable = s.n_dropped;
   st.auth_challenges = s.n_challenges;
   st.auth_failures = s.n_auth_failures;
+  st.auth_failures_unknown_user = s.n_auth_failures_by[static_cast<int>(AuthFailure::kUnknownUser)];
+  st.auth_failures_inactive_user =
+      s.n_auth_failures_by[static_cast<int>(AuthFailure::kInactiveUser)];
+  st.auth_failures_wrong_password =
+      s.n_auth_failures_by[static_cast<int>(AuthFailure::kWrongPassword)];
   st.bans = s.guard.bans_started();
   st.banned_drops = s.guard.banned_drops();
   st.rate_limited = s.guard.rate_limited();

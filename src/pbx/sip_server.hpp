@@ -76,6 +76,9 @@ struct SipStats {
   std::uint64_t dropped_unparseable = 0;
   std::uint64_t auth_challenges = 0;
   std::uint64_t auth_failures = 0;
+  std::uint64_t auth_failures_unknown_user = 0;  ///< of auth_failures: no such extension
+  std::uint64_t auth_failures_inactive_user = 0;
+  std::uint64_t auth_failures_wrong_password = 0;
   std::uint64_t bans = 0;
   std::uint64_t banned_drops = 0;
   std::uint64_t rate_limited = 0;
@@ -95,6 +98,11 @@ class SipServer {
   /// Loads the stored bindings, binds the sockets, starts the threads. Start-up only; the
   /// error names the address or the step that failed.
   Result<void> start();
+  /// Graceful stop, first half: new calls are answered 503, the calls in progress get up to
+  /// `grace` to end by themselves, then both legs of those left get BYE (a call still
+  /// ringing: 503 to its caller, its legs cancelled), and their BYEs up to 2 s to be
+  /// answered. Returns the number of calls ended that way. Call stop() after it.
+  std::size_t drain(std::chrono::milliseconds grace);
   /// Stops the transports and the timers and writes the pending binding changes. Idempotent.
   void stop();
   /// Bound sockets (actual ports). After start().

@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <future>
@@ -136,7 +137,7 @@ struct SipServer::Impl final : SipCore {
     co.ring_timeout = opts.ring_timeout;
     co.session_timer = opts.session_timer;
     co.user_agent = std::string(kUserAgent);
-    co.domain = opts.domain.empty() ? opts.realm : opts.domain;
+    co.domain = opts.domain;
     calls = std::make_unique<CallController>(co, *this, shards.size());
     interrupted = std::make_unique<InterruptedCalls>(
         *this, shards.size(), [this](std::string_view call_id) { return shard_index(call_id); });
@@ -183,6 +184,8 @@ struct SipServer::Impl final : SipCore {
   // ---- counters ----
   std::atomic<std::uint64_t> n_requests{0}, n_responses{0}, n_parse_errors{0}, n_dropped{0},
       n_challenges{0}, n_auth_failures{0}, n_registrations{0};
+  /// Authentication failures by AuthFailure (index), for /metrics.
+  std::array<std::atomic<std::uint64_t>, 4> n_auth_failures_by{};
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;
@@ -233,7 +236,8 @@ struct SipServer::Impl final : SipCore {
     }
     return R{};
   }
-  std::atomic<bool> serving{false};  ///< the shards' threads run (between start and stop)
+  std::atomic<bool> serving{false};   ///< the shards' threads run (between start and stop)
+  std::atomic<bool> draining{false};  ///< a graceful stop began: new calls get 503
 
   /// Queues a due time on shard `index` (its thread) and makes sure the shard wakes for it.
   void schedule(std::size_t index, Timer t);

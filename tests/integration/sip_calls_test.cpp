@@ -38,6 +38,13 @@ TEST_F(SipCallTest, ExtensionCallIsAnsweredAndRecorded) {
   std::vector<std::string> invites = received_requests(callee_run.messages, "INVITE");
   ASSERT_FALSE(invites.empty()) << callee_run.messages;
   EXPECT_EQ(invites[0].find(call_id), std::string::npos) << "the Call-ID crossed the B2BUA";
+  // With no [sip] domain, the caller is presented at the address the phone registered to,
+  // so that redialling it from the phone's history reaches Cohort (not "@cohort", the realm).
+  const std::string registered_to = "127.0.0.1:" + std::to_string(udp_port());
+  EXPECT_NE(invites[0].find("<sip:1001@" + registered_to + ">;tag="), std::string::npos)
+      << invites[0];
+  EXPECT_NE(invites[0].find("To: <sip:1002@" + registered_to + ">"), std::string::npos)
+      << invites[0];
 
   json cdr = ended_cdr(call_id);
   ASSERT_TRUE(cdr.is_object());

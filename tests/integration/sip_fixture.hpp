@@ -64,6 +64,12 @@ class SipTest : public ::testing::Test {
     server_.reset();
     launch();
   }
+  /// Starts the server again on the same data dir and config, once it has exited by itself
+  /// (e.g. after ServerProcess::terminate and wait_exit).
+  void start_again() {
+    server_.reset();
+    launch();
+  }
   /// Kills the server with SIGKILL (a crash: nothing is flushed or closed) and starts it
   /// again on the same data dir and config.
   void crash_and_restart() {

@@ -362,6 +362,21 @@ TEST_F(SipGroupCallTest, SimultaneousRingsEveryoneAndCancelsTheOthersOnAnswer) {
   EXPECT_EQ(distinct_requests(r1.messages, "CANCEL"), 1u) << r1.messages;
   EXPECT_EQ(distinct_requests(r3.messages, "CANCEL"), 1u) << r3.messages;
   EXPECT_EQ(distinct_requests(r2.messages, "CANCEL"), 0u) << r2.messages;
+  // RFC 3326: the phones that lost the call are told it was answered elsewhere, so that they
+  // log no missed call.
+  for (const SippRun* r : {&r1, &r3}) {
+    const std::vector<std::string> cancels = received_requests(r->messages, "CANCEL");
+    ASSERT_FALSE(cancels.empty()) << r->messages;
+    EXPECT_EQ(header_of(cancels.front(), "Reason"),
+              R"(SIP;cause=200;text="Call completed elsewhere")")
+        << cancels.front();
+  }
+  // The caller hears "ringing" once, though three phones rang (docs/life-of-a-call.md).
+  std::size_t ringing = 0;
+  for (const std::string& response : received_requests(run.messages, "SIP/2.0")) {
+    ringing += response.starts_with("SIP/2.0 180 ") ? 1 : 0;
+  }
+  EXPECT_EQ(ringing, 1u) << run.messages;
 
   json cdr = ended_cdr(cid);
   ASSERT_TRUE(cdr.is_object());
@@ -653,6 +668,13 @@ TEST_F(SipGroupCallTest, CallerHangingUpWhileMembersRingIsAbandoned) {
   EXPECT_EQ(r2.exit_code, 0) << r2.describe();
   EXPECT_EQ(distinct_requests(r1.messages, "CANCEL"), 1u) << r1.messages;
   EXPECT_EQ(distinct_requests(r2.messages, "CANCEL"), 1u) << r2.messages;
+  // Nobody answered: the phones log a missed call (no "completed elsewhere" Reason). The
+  // caller got the 200 for its CANCEL before the 487 (trunk_uac_cancel.xml checks the order).
+  for (const SippRun* r : {&r1, &r2}) {
+    for (const std::string& cancel : received_requests(r->messages, "CANCEL")) {
+      EXPECT_EQ(header_of(cancel, "Reason"), "") << cancel;
+    }
+  }
 
   json cdr = ended_cdr(cid);
   ASSERT_TRUE(cdr.is_object());

@@ -163,6 +163,23 @@ int ServerProcess::stop() {
   return status;
 }
 
+void ServerProcess::terminate() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+  }
+}
+
+int ServerProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) {
+    return -1;
+  }
+  const int status = wait_for(pid_, timeout);
+  if (status != -1) {
+    pid_ = -1;
+  }
+  return status;
+}
+
 void ServerProcess::kill() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);

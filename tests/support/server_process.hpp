@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ class ServerProcess {
   const std::string& banner() const { return banner_; }
   /// Sends SIGTERM and waits; returns the exit status (as from waitpid), or -1.
   int stop();
+  /// Sends SIGTERM and returns at once: the server begins its graceful stop. Reap it with
+  /// wait_exit (or the destructor).
+  void terminate();
+  /// Waits up to `timeout` for the server to exit by itself; the exit status (as from
+  /// waitpid), or -1 when it still runs (it is left running).
+  int wait_exit(std::chrono::milliseconds timeout);
   /// Sends SIGKILL and reaps.
   void kill();
   /// The stderr log captured so far (the server's stderr goes to a file).

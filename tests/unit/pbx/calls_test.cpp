@@ -5,12 +5,28 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "call_fixture.hpp"
 
 namespace cohort::pbx {
 namespace {
+
+/// The value of the first header named `name` (case-insensitive), "" when absent.
+std::string header_named(const sip::Message& m, std::string_view name) {
+  for (const sip::Header& h : m.headers()) {
+    if (h.name.size() == name.size() &&
+        std::equal(h.name.begin(), h.name.end(), name.begin(),
+                   [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return std::string(h.value);
+    }
+  }
+  return {};
+}
 
 using namespace calls_testing;  // NOLINT(google-build-using-namespace)
 
@@ -189,6 +205,8 @@ TEST_F(CallsTest, InternalCallForksAndCancelsTheLosers) {
   EXPECT_EQ(cancel.cseq(), d.msg().cseq());
   EXPECT_EQ(cancel.call_id(), d.msg().call_id());
   EXPECT_EQ(to_caller(), (std::vector<int>{100, 180, 200}));
+  // RFC 3326: the desk phone logs no missed call.
+  EXPECT_EQ(header_named(cancel, "Reason"), R"(SIP;cause=200;text="Call completed elsewhere")");
   EXPECT_EQ(core_.cdrs.back().direction, CallDirection::kInternal);
   EXPECT_EQ(core_.cdrs.back().callee_user, 2);
   EXPECT_EQ(core_.cdrs.back().b_leg_call_id, m.msg().call_id());
@@ -235,9 +253,30 @@ TEST_F(CallsTest, CancelWaitsForAProvisionalResponse) {
   feed(d, answer(d, 180, "td"));
   ASSERT_EQ(core_.requests.size(), 2u);
   EXPECT_EQ(core_.requests[1].msg().method(), sip::Method::kCancel);
+  EXPECT_EQ(header_named(core_.requests[1].msg(), "Reason"), "")
+      << "the caller gave up: a missed call";
   EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kCancelled);
   feed(d, answer(d, 487, "td"));
   EXPECT_TRUE(calls_->calls(0).empty());
+}
+
+// A graceful stop refuses a call still ringing (503) and cancels its legs.
+TEST_F(CallsTest, EndAllRefusesARingingCallAndCancelsItsLegs) {
+  CallTarget desk;
+  desk.contact = "sip:1002@10.0.0.5:5060";
+  desk.route.destination = {"10.0.0.5", 5060};
+  core_.bindings[2] = {desk};
+  call("1002", user(1));
+  const Sent d = core_.requests.at(0);
+  feed(d, answer(d, 180, "td"));
+  EXPECT_EQ(calls_->held(0), 1u);
+  EXPECT_EQ(calls_->end_all(0, now_), 1u);
+  EXPECT_EQ(to_caller(), (std::vector<int>{100, 180, 503}));
+  ASSERT_EQ(core_.requests.size(), 2u);
+  EXPECT_EQ(core_.requests[1].msg().method(), sip::Method::kCancel);
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kFailed);
+  feed(d, answer(d, 487, "td"));
+  EXPECT_EQ(calls_->held(0), 0u);
 }
 
 TEST_F(CallsTest, LateAnswerAfterCancelIsAckedAndHungUp) {
@@ -425,6 +464,26 @@ TEST_F(AnsweredCallTest, UpdateAndInfoCrossAndTheirFailuresComeBack) {
   calls_->on_client_failure(0, core_.requests.back().txn, 408, now_);
   EXPECT_EQ(core_.responses.back().txn, 62u);
   EXPECT_EQ(core_.responses.back().status, 408);
+}
+
+// A graceful stop ends the answered call on both legs, recorded as ended by the shutdown.
+TEST_F(AnsweredCallTest, EndAllSendsByeOnBothLegs) {
+  const std::size_t sent = core_.requests.size();
+  EXPECT_EQ(calls_->end_all(0, now_), 1u);
+  ASSERT_EQ(core_.requests.size(), sent + 2);
+  std::vector<std::string> call_ids;
+  for (std::size_t i = sent; i < core_.requests.size(); ++i) {
+    sip::Message bye = core_.requests[i].msg();
+    EXPECT_EQ(bye.method(), sip::Method::kBye);
+    call_ids.emplace_back(bye.call_id());
+  }
+  std::sort(call_ids.begin(), call_ids.end());
+  std::vector<std::string> legs = {"a-call@10.0.0.1", std::string(b_.msg().call_id())};
+  std::sort(legs.begin(), legs.end());
+  EXPECT_EQ(call_ids, legs);
+  EXPECT_EQ(core_.cdrs.back().hangup_cause, "shutdown");
+  EXPECT_EQ(core_.cdrs.back().disposition, Disposition::kAnswered);
+  EXPECT_EQ(calls_->end_all(0, now_), 0u) << "an ended call is not ended twice";
 }
 
 TEST_F(AnsweredCallTest, UnknownDialogIsNotOurs) {
