@@ -170,7 +170,7 @@ bool AuthFailureTracker::record_failure(std::string_view ip, std::int64_t now_ms
   if (static_cast<int>(times.size()) < policy_.max_failures) {
     return false;
   }
-  bans.ban(ip, now_ms, now_ms + policy_.ban_ms, "authentication failures");
+  bans.ban(ip, now_ms, now_ms + policy_.ban_ms, std::string(policy_.ban_reason));
   table_.erase(ip);
   return true;
 }

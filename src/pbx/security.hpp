@@ -79,6 +79,7 @@ struct AuthFailurePolicy {
   std::int64_t window_ms = 60'000;    ///< sliding window
   std::int64_t ban_ms = 300'000;      ///< ban length
   std::size_t max_tracked = 100'000;  ///< addresses with recent failures remembered
+  std::string_view ban_reason = "authentication failures";  ///< the reason its bans give
 };
 
 /// Counts authentication failures (digest kBadCredentials) per source address in a sliding

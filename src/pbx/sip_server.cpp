@@ -120,9 +120,14 @@ void SipServer::Impl::on_inbound(net::Inbound&& in) {
   // Unauthenticated traffic is rate limited per source: every request from an untrusted
   // source takes a token here (a source whose bucket is empty is dropped), and gets it
   // back once it turned out to be authenticated (on_request). Carrying an Authorization
-  // header buys nothing by itself. Taken before the hop to the owning shard, so a burst
+  // header buys nothing by itself, and a dropped request that carries one counts towards a
+  // ban as a failed authentication would (a brute force faster than the limit is no
+  // cheaper). Taken before the hop to the owning shard, so a burst
   // is limited even while its requests wait in the shard's queue.
-  if (!is_trusted && !guard.take_token(ip, now_ms)) {
+  if (!is_trusted &&
+      !guard.take_token(ip, now_ms,
+                        msg.header(sip::HeaderId::kAuthorization).has_value() ||
+                            msg.header(sip::HeaderId::kProxyAuthorization).has_value())) {
     return;
   }
   hop(owner, std::move(in), std::move(msg), is_trusted,

@@ -2,12 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace cohort::pbx {
 
 SourceGuard::SourceGuard(SourceGuardOptions options)
     : options_(std::move(options)),
       failures_(AuthFailurePolicy{options_.ban_after_failures, options_.ban_window_s * 1000,
                                   options_.ban_duration_s * 1000}),
+      floods_(AuthFailurePolicy{.max_failures = std::max(1, options_.ban_after_failures) *
+                                                std::max(1, options_.rate_burst),
+                                .window_ms = options_.ban_window_s * 1000,
+                                .ban_ms = options_.ban_duration_s * 1000,
+                                .ban_reason = "rate limit exceeded"}),
       limiter_(RateLimitPolicy{static_cast<double>(options_.rate_per_second),
                                static_cast<double>(options_.rate_burst)}) {}
 
@@ -25,13 +32,27 @@ bool SourceGuard::admit(std::string_view ip, std::int64_t now_ms) {
   return true;
 }
 
-bool SourceGuard::take_token(std::string_view ip, std::int64_t now_ms) {
-  std::lock_guard lock(mu_);
-  if (!limiter_.allow(ip, now_ms)) {
+bool SourceGuard::take_token(std::string_view ip, std::int64_t now_ms, bool credentials) {
+  std::string_view banned_for;
+  {
+    std::lock_guard lock(mu_);
+    if (limiter_.allow(ip, now_ms)) {
+      return true;
+    }
     ++n_rate_limited_;
-    return false;
+    if (credentials && failures_.record_failure(ip, now_ms, bans_)) {
+      banned_for = "credentials_over_rate_limit";
+    } else if (floods_.record_failure(ip, now_ms, bans_)) {
+      banned_for = "rate_limit_exceeded";
+    }
   }
-  return true;
+  if (!banned_for.empty()) {
+    ++n_bans_;
+    spdlog::warn("security event=ban source={} cause={} rate_per_second={} burst={} ban_s={}", ip,
+                 banned_for, options_.rate_per_second, options_.rate_burst,
+                 options_.ban_duration_s);
+  }
+  return false;
 }
 
 void SourceGuard::refund(std::string_view ip) {
@@ -58,6 +79,7 @@ void SourceGuard::prune(std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   bans_.prune(now_ms);
   failures_.prune(now_ms);
+  floods_.prune(now_ms);
   limiter_.prune(now_ms);
 }
 
@@ -69,6 +91,7 @@ std::vector<Ban> SourceGuard::bans(std::int64_t now_ms) const {
 bool SourceGuard::lift_ban(const std::string& ip) {
   std::lock_guard lock(mu_);
   failures_.forget(ip);
+  floods_.forget(ip);
   const bool lifted = bans_.lift(ip);
   if (lifted) {
     spdlog::warn("security event=ban_lifted source={}", ip);

@@ -36,8 +36,11 @@ class SourceGuard {
   bool trusted(std::string_view ip) const { return trusted_.contains(ip); }
   /// False (counted) when `ip` is banned at `now_ms`.
   bool admit(std::string_view ip, std::int64_t now_ms);
-  /// Takes a token of `ip`'s bucket; false (counted) when it is empty.
-  bool take_token(std::string_view ip, std::int64_t now_ms);
+  /// Takes a token of `ip`'s bucket; false (counted) when it is empty. A source that keeps
+  /// exceeding the limit is banned like a brute-forcer: a dropped request that carries
+  /// `credentials` counts as a failed authentication (its credentials were never checked),
+  /// and ban_after_failures bucketfuls dropped within the ban window is a flood.
+  bool take_token(std::string_view ip, std::int64_t now_ms, bool credentials = false);
   /// Gives the token back: the request turned out to be authenticated.
   void refund(std::string_view ip);
   /// One failed authentication of `ip` (wrong credentials); bans it after too many.
@@ -58,6 +61,7 @@ class SourceGuard {
   mutable std::mutex mu_;
   BanList bans_;
   AuthFailureTracker failures_;
+  AuthFailureTracker floods_;  ///< requests dropped by the rate limiter, per source
   RateLimiter limiter_;
   std::atomic<std::uint64_t> n_bans_{0}, n_banned_drops_{0}, n_rate_limited_{0};
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -258,6 +259,77 @@ TEST_F(SipTest, UnauthenticatedFloodIsRateLimitedPerSource) {
   EXPECT_EQ(options_from("127.0.0.1"), 200);
   // Rate limiting is not a ban.
   EXPECT_TRUE(api("GET", "/api/v1/security/bans").json()["items"].empty());
+}
+
+// A wrong-password flood faster than the rate limit: the dropped requests carry credentials,
+// so they count towards a ban as failed authentications would (before, the limiter dropped
+// them unchecked and the flood was never banned). A flood without credentials is banned once
+// ban_after_failures bucketfuls are dropped within the window. A phone at another address keeps
+// registering throughout.
+TEST_F(SipTest, FloodsFasterThanTheRateLimitAreBannedAndOthersKeepFullService) {
+  start(
+      "[security]\n"
+      "rate_per_second = 20\n"
+      "rate_burst = 20\n");
+  SipClient phone(SipTransport::kUdp, "127.0.0.1", udp_port());
+  ASSERT_TRUE(phone.ok()) << phone.error();
+  SipUac phone_uac(phone, "1001");
+  SipRequest reg;
+  reg.contact = phone.contact("1001");
+  reg.expires = "300";
+  int phone_ok = 0;
+  auto register_phone = [&] {
+    auto response = phone_uac.request_with_auth(reg, DigestUser{"1001", "demo-1001"});
+    phone_ok += response && response->status() == 200 ? 1 : 0;
+  };
+
+  // 1. Credentials (a wrong password, the same Authorization header each time).
+  SipClient guesser(SipTransport::kUdp, "127.0.0.8", udp_port());
+  ASSERT_TRUE(guesser.ok()) << guesser.error();
+  SipUac guess_uac(guesser, "1002");
+  SipRequest r;
+  r.contact = guesser.contact("1002");
+  r.expires = "300";
+  auto challenge = guess_uac.request(r);
+  ASSERT_TRUE(challenge && challenge->status() == 401);
+  auto auth =
+      authorization_for(*challenge, DigestUser{"1002", "guess"}, "REGISTER", guesser.server_uri());
+  ASSERT_TRUE(auth);
+  // 2. No credentials at all.
+  SipClient flooder(SipTransport::kUdp, "127.0.0.9", udp_port());
+  ASSERT_TRUE(flooder.ok()) << flooder.error();
+  SipUac flood_uac(flooder, "probe");
+  SipRequest options;
+  options.method = "OPTIONS";
+
+  // The guesser replays one datagram, as a flood tool does: the copies that get through the
+  // limiter are retransmissions of one transaction, judged once; only the dropped ones can
+  // tell the server it is being flooded with credentials.
+  const std::string replayed = guess_uac.build(r, *auth);
+  for (int round = 0; round < 5; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(guesser.send_raw(replayed));
+      ASSERT_TRUE(flooder.send_raw(flood_uac.build(options)));
+    }
+    register_phone();
+  }
+  register_phone();
+  EXPECT_EQ(phone_ok, 6) << "the phone at another address lost service";
+
+  HttpResult bans = api("GET", "/api/v1/security/bans");
+  ASSERT_EQ(bans.status, 200) << bans.body;
+  std::map<std::string, std::string> banned;
+  const json listed = bans.json();
+  for (const json& b : listed["items"]) {
+    banned[b["address"].get<std::string>()] = b["reason"].get<std::string>();
+  }
+  EXPECT_EQ(banned.count("127.0.0.1"), 0u) << bans.body;
+  ASSERT_EQ(banned.count("127.0.0.8"), 1u) << bans.body;
+  EXPECT_EQ(banned["127.0.0.8"], "authentication failures") << bans.body;
+  ASSERT_EQ(banned.count("127.0.0.9"), 1u) << bans.body;
+  EXPECT_EQ(banned["127.0.0.9"], "rate limit exceeded") << bans.body;
+  EXPECT_EQ(options_status(flooder, 1s), 0) << "banned: not answered";
+  EXPECT_EQ(metric("cohort_sip_security_events_total{event=\"ban\"}"), 2.0);
 }
 
 // The limiter spares requests that carry an Authorization header, on the grounds that bad

@@ -2,6 +2,7 @@
 // all on a simulated clock.
 
 #include "pbx/security.hpp"
+#include "pbx/source_guard.hpp"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,65 @@ constexpr std::int64_t kSec = 1000;
 std::string ip(int i) {
   return "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) + "." +
          std::to_string(i & 255);
+}
+
+// ---- SourceGuard: floods over the rate limit ----------------------------------------------
+
+SourceGuardOptions flood_options() {
+  SourceGuardOptions o;
+  o.ban_after_failures = 3;
+  o.ban_window_s = 60;
+  o.ban_duration_s = 300;
+  o.rate_per_second = 10;
+  o.rate_burst = 10;
+  return o;
+}
+
+// Dropped requests carrying credentials count as failed authentications: a brute force
+// faster than the limit is banned as one within the limit would be.
+TEST(SourceGuard, DroppedRequestsWithCredentialsCountAsFailures) {
+  SourceGuard g(flood_options());
+  ASSERT_TRUE(g.start());
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(g.take_token("10.0.0.1", kT0, true)) << i;
+  }
+  EXPECT_FALSE(g.take_token("10.0.0.1", kT0, true));
+  EXPECT_FALSE(g.take_token("10.0.0.1", kT0, true));
+  EXPECT_TRUE(g.admit("10.0.0.1", kT0)) << "two failures of three";
+  EXPECT_FALSE(g.take_token("10.0.0.1", kT0, true));
+  EXPECT_FALSE(g.admit("10.0.0.1", kT0)) << "banned at the third";
+  ASSERT_EQ(g.bans(kT0).size(), 1u);
+  EXPECT_EQ(g.bans(kT0)[0].reason, "authentication failures");
+  EXPECT_EQ(g.bans_started(), 1u);
+  EXPECT_TRUE(g.admit("10.0.0.2", kT0)) << "another source is not concerned";
+}
+
+// Without credentials, a burst over the limit is only limited; a source that keeps over it
+// (ban_after_failures bucketfuls dropped within the window) is banned.
+TEST(SourceGuard, AFloodIsBannedAShortBurstIsNot) {
+  SourceGuard g(flood_options());
+  ASSERT_TRUE(g.start());
+  int dropped = 0;
+  for (int i = 0; i < 39; ++i) {
+    dropped += g.take_token("10.0.0.3", kT0) ? 0 : 1;
+  }
+  EXPECT_EQ(dropped, 29);
+  EXPECT_TRUE(g.admit("10.0.0.3", kT0)) << "29 drops (under three bucketfuls) is a burst";
+  EXPECT_FALSE(g.take_token("10.0.0.3", kT0));
+  EXPECT_FALSE(g.admit("10.0.0.3", kT0)) << "the 30th drop makes it a flood";
+  ASSERT_EQ(g.bans(kT0).size(), 1u);
+  EXPECT_EQ(g.bans(kT0)[0].reason, "rate limit exceeded");
+  EXPECT_EQ(g.rate_limited(), 30u);
+  // Drops spread beyond the window do not add up.
+  SourceGuard h(flood_options());
+  ASSERT_TRUE(h.start());
+  for (int minute = 0; minute < 5; ++minute) {
+    const std::int64_t t = kT0 + minute * 61 * kSec;
+    for (int i = 0; i < 35; ++i) {
+      (void)h.take_token("10.0.0.4", t);
+    }
+  }
+  EXPECT_TRUE(h.bans(kT0 + 5 * 61 * kSec).empty());
 }
 
 // ---- AuthFailureTracker + BanList -------------------------------------------------------
