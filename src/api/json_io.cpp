@@ -176,6 +176,7 @@ json user_to_json(const model::User& u) {
       {"active", u.active},
       {"paused", u.paused},
       {"pause_reason", u.paused ? json(u.pause_reason) : json(nullptr)},
+      {"dnd", u.dnd},
       {"has_sip_password", !u.digest.empty()},
       {"has_password", !u.password_hash.empty()},
       {"created_at", rfc3339(u.created_at)},

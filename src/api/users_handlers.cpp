@@ -308,7 +308,7 @@ json status_json(const Context& ctx, const model::User& u, const model::Snapshot
       wrap_up_s = std::max(wrap_up_s, g->wrap_up_s);
     }
   }
-  std::string status = u.paused ? "paused" : "available";
+  std::string status = u.paused ? "paused" : u.dnd ? "dnd" : "available";
   json live = nullptr;
   if (ctx.options.sip != nullptr) {
     const AgentView a = ctx.options.sip->agent(u.id);
@@ -319,7 +319,7 @@ json status_json(const Context& ctx, const model::User& u, const model::Snapshot
             .count();
     const std::int64_t wrap_up_until =
         a.last_call_end_ms > 0 ? a.last_call_end_ms + std::int64_t{wrap_up_s} * 1000 : 0;
-    if (!u.paused) {
+    if (!u.paused && !u.dnd) {
       if (a.ringing) {
         status = "ringing";
       } else if (a.calls > 0) {
@@ -354,7 +354,8 @@ Response get_status(Context& ctx, const Request& req, const PathParams& params) 
   });
 }
 
-/// Pauses or resumes a user in every group. Admins and supervisors for anyone, an agent for
+/// Pauses a user in every group, sets it do-not-disturb, or makes it available again (which
+/// ends both). Admins and supervisors for anyone, an agent for
 /// itself only.
 Response put_status(Context& ctx, const Request& req, const PathParams& params) {
   return respond([&]() -> Result<Response> {
@@ -369,10 +370,11 @@ Response put_status(Context& ctx, const Request& req, const PathParams& params) 
       return fail(Error::invalid("status", "status is required"));
     }
     COHORT_TRY_ASSIGN(std::string status, b.string("status"));
-    if (status != "available" && status != "paused") {
-      return fail(Error::invalid("status", "status must be available or paused"));
+    if (status != "available" && status != "paused" && status != "dnd") {
+      return fail(Error::invalid("status", "status must be available, paused or dnd"));
     }
     const bool paused = status == "paused";
+    const bool dnd = status == "dnd";
     std::string reason;
     if (b.has("reason") && !b.is_null("reason")) {
       if (!paused) {
@@ -391,6 +393,7 @@ Response put_status(Context& ctx, const Request& req, const PathParams& params) 
       model::User draft = *current;
       draft.paused = paused;
       draft.pause_reason = reason;
+      draft.dnd = dnd;
       COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
       return {};
     }));

@@ -51,6 +51,9 @@ struct User {
   /// Paused everywhere (`PUT /users/{id}/status`): offered no group call until resumed.
   bool paused = false;
   std::string pause_reason;
+  /// Do not disturb (`PUT /users/{id}/status` {"status": "dnd"}): calls to the user get
+  /// 486 Busy Here, group calls leave the user out. Independent of the pause.
+  bool dnd = false;
   DigestCredentials digest;
   /// The console password as an argon2id string (`$argon2id$v=19$m=…`); empty = none. The
   /// password itself is never kept.

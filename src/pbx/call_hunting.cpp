@@ -88,6 +88,9 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     case routing::EndCause::kInactiveUser:
       disposition = Disposition::kFailed;
       break;
+    case routing::EndCause::kDoNotDisturb:
+      disposition = Disposition::kBusy;
+      break;
     case routing::EndCause::kVoicemailUnavailable:
       disposition = Disposition::kVoicemailUnavailable;
       break;
@@ -162,9 +165,9 @@ bool CallController::Impl::plan_round(Call& c, const model::Group& g, const std:
     routing::MemberFacts f;
     f.user = m.user;
     f.position = m.position;
-    // An inactive user takes no calls: left out like a paused one.
-    f.state =
-        u->paused || !u->active ? routing::AgentState::kPaused : routing::AgentState::kAvailable;
+    // An inactive user, or one on do-not-disturb, takes no calls: left out like a paused one.
+    f.state = u->paused || u->dnd || !u->active ? routing::AgentState::kPaused
+                                                : routing::AgentState::kAvailable;
     f.paused_in_group = m.paused;
     f.registered = core.has_binding(m.user);
     facts.push_back(f);

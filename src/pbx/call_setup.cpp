@@ -158,7 +158,11 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
           fail_call(nc.shard, c, 404, "Not Found", Disposition::kFailed, now);
           return;
         }
-        ring_user(nc.shard, c, *callee, now);
+        // routing:: decides whether the user can be rung (do-not-disturb: busy).
+        take(
+            nc.shard, c,
+            routing::route(snap, model::DestUser{callee->id}, std::nullopt, flow(c), core.now_ms()),
+            now);
         return;
       }
       c.direction = CallDirection::kInternal;

@@ -39,6 +39,9 @@ struct Walk {
       if (!user->active) {
         return end(EndCause::kInactiveUser, 480, "Temporarily Unavailable");
       }
+      if (user->dnd) {
+        return end(EndCause::kDoNotDisturb, 486, "Busy Here");
+      }
       step.action = RingUser{user->id};
       return std::move(step);
     }
@@ -127,6 +130,8 @@ std::string_view to_string(EndCause c) {
       return "routing_gap";
     case EndCause::kInactiveUser:
       return "inactive_user";
+    case EndCause::kDoNotDisturb:
+      return "do_not_disturb";
     case EndCause::kVoicemailUnavailable:
       return "voicemail_unavailable";
     case EndCause::kHangup:

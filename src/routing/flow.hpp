@@ -34,6 +34,7 @@ std::string_view to_string(LeaveReason r);
 enum class EndCause : std::uint8_t {
   kRoutingGap,            ///< the destination no longer exists
   kInactiveUser,          ///< a deactivated user
+  kDoNotDisturb,          ///< a user on do-not-disturb: 486 Busy Here
   kVoicemailUnavailable,  ///< voicemail is not built yet
   kHangup,                ///< a `hangup` destination, or a group with nowhere to go
   kFallbackLoop,          ///< the chain came back to a group it had left

@@ -392,6 +392,49 @@ TEST_F(SipGroupCallTest, SimultaneousRingsEveryoneAndCancelsTheOthersOnAnswer) {
   EXPECT_EQ(attempts, expected) << cdr.dump(2);
 }
 
+// Do-not-disturb (PUT /users/{id}/status {"status": "dnd"}): a group call leaves the user out,
+// a call to its extension is busy (486) without ringing it, and the status shows it.
+TEST_F(SipGroupCallTest, DoNotDisturbSkipsGroupCallsAndMakesDirectCallsBusy) {
+  start_group_pbx();
+  const std::int64_t g = make_group("Quiet Desk", {{"ring_strategy", "simultaneous"}});
+  add_members(g, {"1003", "1004"});
+  make_route("Quiet line", kDid, to_group(g));
+  const std::string status_path = "/api/v1/users/" + std::to_string(user_id("1003")) + "/status";
+  HttpResult set = api("PUT", status_path, R"({"status": "dnd"})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json()["status"], "dnd") << set.body;
+  EXPECT_EQ(get("/api/v1/users/" + std::to_string(user_id("1003")))["dnd"], true);
+
+  SippProcess quiet = phone("1003", "uas_answer.xml", 1, std::chrono::seconds(8));
+  SippProcess p2 = phone("1004", "uas_answer.xml");
+  const std::string cid = "dnd-group-" + random_token(8);
+  SippRun run = trunk_call("trunk_uac.xml", {trunk_row(kDid, "4155550041")}, cid, {"-d", "300"});
+  ASSERT_EQ(run.exit_code, 0) << run.describe() << server_->log();
+  SippRun r2 = finish_sipp(p2, std::chrono::seconds(5));
+  EXPECT_EQ(r2.exit_code, 0) << r2.describe();
+  json cdr = ended_cdr(cid);
+  ASSERT_TRUE(cdr.is_object());
+  EXPECT_EQ(cdr["answered_by"], user_id("1004")) << cdr.dump(2);
+
+  // A colleague dials 1003 directly: busy, and the phone never rings.
+  const std::string direct = "dnd-direct-" + random_token(8);
+  SippOptions busy = caller_options(
+      scenario_from_template(dir_.path(), "call_uac_refused.xml", {{"STATUS", "486"}}),
+      {call_row("1003", "1001")}, direct);
+  SippRun refused = run_sipp(dir_.path(), busy);
+  EXPECT_EQ(refused.exit_code, 0) << refused.describe() << server_->log();
+  json busy_cdr = ended_cdr(direct);
+  ASSERT_TRUE(busy_cdr.is_object());
+  EXPECT_EQ(busy_cdr["disposition"], "busy") << busy_cdr.dump(2);
+  EXPECT_EQ(busy_cdr["sip_status"], 486) << busy_cdr.dump(2);
+  SippRun q = stop_sipp(quiet);
+  EXPECT_TRUE(received_requests(q.messages, "INVITE").empty()) << q.messages;
+
+  // Available again: the phone rings for a direct call.
+  ASSERT_EQ(api("PUT", status_path, R"({"status": "available"})").status, 200);
+  EXPECT_EQ(get("/api/v1/users/" + std::to_string(user_id("1003")))["dnd"], false);
+}
+
 // Sequential with a ring timeout of 5 s: the first member rings out (CANCEL), the second
 // answers.
 TEST_F(SipGroupCallTest, RingTimeoutMovesToTheNextMember) {

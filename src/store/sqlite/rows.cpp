@@ -11,12 +11,12 @@ namespace {
 
 constexpr std::string_view kSelectUser =
     "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash FROM users WHERE id "
-    "= ?";
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd FROM users "
+    "WHERE id = ?";
 constexpr std::string_view kSelectAllUsers =
     "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash FROM users ORDER BY "
-    "id";
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd FROM users "
+    "ORDER BY id";
 constexpr std::string_view kSelectGroup =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
@@ -109,6 +109,7 @@ model::User read_user(SQLite::Statement& s) {
   u.created_at = s.getColumn(12).getInt64();
   u.updated_at = s.getColumn(13).getInt64();
   u.password_hash = s.getColumn(14).getString();
+  u.dnd = s.getColumn(15).getInt() != 0;
   return u;
 }
 
@@ -381,6 +382,7 @@ void bind_user_fields(SQLite::Statement& s, int first, const model::User& u) {
   s.bind(first + 9, u.digest.ha1_md5);
   s.bind(first + 10, u.digest.ha1_sha256);
   s.bind(first + 11, u.password_hash);
+  s.bind(first + 12, u.dnd ? 1 : 0);
 }
 
 void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {

@@ -330,8 +330,14 @@ constexpr std::string_view kMigration7 = R"sql(
 DROP INDEX IF EXISTS bindings_expiry;
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations = {
-    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5, kMigration6, kMigration7};
+// Migration 8 (call features, issue 12): a user's do-not-disturb.
+constexpr std::string_view kMigration8 = R"sql(
+ALTER TABLE users ADD COLUMN dnd INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
+                                                         kMigration4, kMigration5, kMigration6,
+                                                         kMigration7, kMigration8};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -30,7 +30,9 @@ class FlowTest : public ::testing::Test {
     model::User ana = make_user(1);
     model::User off = make_user(2);
     off.active = false;
-    p.users = {{1, ana}, {2, off}};
+    model::User quiet = make_user(3);
+    quiet.dnd = true;
+    p.users = {{1, ana}, {2, off}, {3, quiet}};
     model::Schedule night;
     night.id = 50;
     night.name = "night";
@@ -148,6 +150,20 @@ TEST_F(FlowTest, TheHopLimitCountsEveryGroupIncludingClosedOnes) {
   ASSERT_NE(end, nullptr);
   EXPECT_EQ(end->cause, EndCause::kHopLimit);
   EXPECT_EQ(s.entered, std::vector<model::GroupId>{20});
+}
+
+// Do-not-disturb: a call for the user is busy (486), whether dialled or reached as a fallback.
+TEST_F(FlowTest, AUserOnDoNotDisturbIsBusy) {
+  for (const std::optional<model::GroupId> from :
+       {std::optional<model::GroupId>{}, std::optional<model::GroupId>{40}}) {
+    const Step s = route_to(DestUser{3}, from);
+    const auto* end = std::get_if<EndCall>(&s.action);
+    ASSERT_NE(end, nullptr);
+    EXPECT_EQ(end->cause, EndCause::kDoNotDisturb);
+    EXPECT_EQ(end->status, 486);
+    EXPECT_EQ(end->reason_phrase, "Busy Here");
+  }
+  EXPECT_EQ(to_string(EndCause::kDoNotDisturb), "do_not_disturb");
 }
 
 TEST_F(FlowTest, UsersNumbersVoicemailAndHangup) {

@@ -55,6 +55,7 @@ export const adminUser: User = {
   active: true,
   paused: false,
   pause_reason: null,
+  dnd: false,
   has_sip_password: true,
   has_password: true,
   created_at: '2026-01-01T00:00:00Z',

@@ -1,5 +1,6 @@
-// An agent's own profile: who it is, and its availability (GET/PUT /users/{id}/status). Only
-// the status is the agent's to change; the rest is set by an admin.
+// An agent's own profile: who it is, and its availability (GET/PUT /users/{id}/status): a
+// pause, or do-not-disturb. Only the status is the agent's to change; the rest is set by an
+// admin.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { useSession } from '../../auth/session';
@@ -10,6 +11,7 @@ import './me.css';
 const statusLabels = {
   available: 'Available',
   paused: 'Paused',
+  dnd: 'Do not disturb',
   ringing: 'Ringing',
   busy: 'On a call',
   wrap_up: 'Wrap-up',
@@ -26,8 +28,9 @@ export default function MyProfile() {
     refetchInterval: 5_000,
   });
   const set = useMutation({
-    mutationFn: (body: { status: 'available' } | { status: 'paused'; reason?: string }) =>
-      data(api.PUT('/api/v1/users/{id}/status', { params: { path: { id: id! } }, body })),
+    mutationFn: (
+      body: { status: 'available' } | { status: 'dnd' } | { status: 'paused'; reason?: string },
+    ) => data(api.PUT('/api/v1/users/{id}/status', { params: { path: { id: id! } }, body })),
     onSuccess: (s) => queryClient.setQueryData(['users', id, 'status'], s),
   });
 
@@ -79,6 +82,17 @@ export default function MyProfile() {
               onPause={(reason) => set.mutate({ status: 'paused', ...(reason ? { reason } : {}) })}
               onResume={() => set.mutate({ status: 'available' })}
             />
+            <button
+              type="button"
+              disabled={set.isPending}
+              onClick={() =>
+                set.mutate(
+                  status.data.status === 'dnd' ? { status: 'available' } : { status: 'dnd' },
+                )
+              }
+            >
+              {status.data.status === 'dnd' ? 'End do not disturb' : 'Do not disturb'}
+            </button>
           </>
         ) : null}
       </div>
