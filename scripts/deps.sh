@@ -17,6 +17,9 @@ packages=(
   baresip-core sipvicious
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3 procps
+  # promtool, which lints the /metrics exposition in a ctest test (Debian ships it only in
+  # the server package; where services may start on install, its daemon is enabled too)
+  prometheus
   "$@"
 )
 

@@ -12,20 +12,39 @@ bool is_api_path(std::string_view path) {
   return path == "/api" || path.starts_with("/api/") || path == "/healthz" || path == "/metrics";
 }
 
+// Paths whose every route answers without a token: the document and signing in (which
+// judges the credentials it is given itself).
+bool is_public_pattern(std::string_view pattern) {
+  return pattern == "/api/v1/openapi.json" || pattern == "/api/v1/session";
+}
+
 }  // namespace
 
 Response Api::handle(const Request& req) const {
-  if (is_api_path(req.path)) {
-    return router_.dispatch(req);
+  if (!is_api_path(req.path)) {
+    Response r = console_ != nullptr ? console_->serve(req) : console_not_built(req);
+    r.route = "console";
+    return r;
   }
-  Response r = console_ != nullptr ? console_->serve(req) : console_not_built(req);
-  r.route = "console";
-  return r;
+  // docs/api.md "Authentication": under /api/v1 the token is checked before anything else,
+  // so that a caller without one learns nothing of which paths and methods exist (a 404 or
+  // 405 would tell). Routes that exist check it themselves, with their own exceptions.
+  if (req.path == "/api/v1" || req.path.starts_with("/api/v1/")) {
+    const Router::Lookup found = router_.lookup(req.method, req.path);
+    if (!found.route && !is_public_pattern(found.path_pattern)) {
+      auto principal = authenticate(req, *ctx_->store.snapshot(), ctx_->options);
+      if (!principal) {
+        return error_response(principal.error());
+      }
+    }
+  }
+  return router_.dispatch(req);
 }
 
 Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) : console_(options.console) {
   // Every route holds the context, so it lives as long as the router.
   auto ctx = std::make_shared<Context>(Context{store, metrics, std::move(options)});
+  ctx_ = ctx;
 
   router_.add("GET", "/healthz", [ctx](const Request&, const PathParams&) {
     bool store_ok = ctx->store.healthy();

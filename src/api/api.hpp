@@ -3,6 +3,7 @@
 // and /api/v1/openapi.json. Handlers read the published snapshot and write through the
 // store, one transaction per request.
 
+#include <memory>
 #include <string>
 
 #include "api/http.hpp"
@@ -16,6 +17,7 @@
 namespace cohort::api {
 
 class Console;
+struct Context;
 
 struct ApiOptions {
   std::string admin_token_sha256;    ///< SHA-256 (hex) of the bootstrap admin token
@@ -45,6 +47,7 @@ class Api {
 
  private:
   Router router_;
+  std::shared_ptr<Context> ctx_;  ///< what the routes share: the store, the options
   const Console* console_ = nullptr;
 };
 

@@ -1,5 +1,7 @@
 #include "api/http.hpp"
 
+#include "common/text.hpp"
+
 namespace cohort::api {
 
 namespace {
@@ -19,7 +21,9 @@ int hex_value(char c) {
 
 // RFC 3986 §2.1 percent-decoding. `plus_is_space` applies the HTML form convention
 // (application/x-www-form-urlencoded), which clients use in query strings but which means a
-// literal '+' in a path. A decoded NUL is refused: no handler, store or log expects one.
+// literal '+' in a path. A decoded NUL is refused: no handler, store or log expects one. So is
+// a result that is not UTF-8: paths and queries are echoed into JSON answers, which must be
+// UTF-8 (RFC 8259 §8.1), and no route, name or filter is anything else.
 std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
   std::string out;
   out.reserve(in.size());
@@ -43,6 +47,9 @@ std::optional<std::string> percent_decode(std::string_view in, bool plus_is_spac
       return std::nullopt;
     }
     out.push_back(c);
+  }
+  if (!text::is_utf8(out)) {
+    return std::nullopt;
   }
   return out;
 }

@@ -29,6 +29,7 @@
 
 #include "api/errors.hpp"
 #include "api/security_headers.hpp"
+#include "common/log.hpp"
 
 // g++ 12 inlines Asio's frame allocator (awaitable_frame_base::operator new/delete) and then
 // reports the pair as mismatched on every awaitable function: a known false positive (see
@@ -154,7 +155,7 @@ asio::awaitable<void> Session::run() {
     }
   } catch (const std::exception& e) {
     // Only a bug gets here (Beast and Asio report errors through error codes).
-    spdlog::error("http session failed error=\"{}\"", e.what());
+    spdlog::error("http session failed error={}", log::Value{e.what()});
   }
   error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -280,10 +281,11 @@ Response Session::handle(const Request& req) {
   try {
     return server_.callback(req);
   } catch (const std::exception& e) {
-    spdlog::error("http handler failed method={} target={} error=\"{}\"", req.method, req.target,
-                  e.what());
+    spdlog::error("http handler failed method={} target={} error={}", log::Value{req.method},
+                  log::Value{req.target}, log::Value{e.what()});
   } catch (...) {
-    spdlog::error("http handler failed method={} target={} error=unknown", req.method, req.target);
+    spdlog::error("http handler failed method={} target={} error=unknown", log::Value{req.method},
+                  log::Value{req.target});
   }
   return error_response(Error::internal("internal error"));
 }
@@ -325,7 +327,7 @@ asio::awaitable<void> Session::write(Response& r, unsigned version, bool head, b
   stream_.expires_after(server_.options.idle_timeout);
   co_await http::async_write(stream_, res, token(ec));
   if (ec) {
-    spdlog::debug("http write failed error=\"{}\"", ec.message());
+    spdlog::debug("http write failed error={}", log::Value{ec.message()});
   }
 }
 
@@ -360,9 +362,10 @@ void Session::record(std::string_view method_label, std::string_view method,
                      std::string_view target, const Response& r,
                      std::chrono::steady_clock::time_point started) {
   auto duration = std::chrono::steady_clock::now() - started;
-  spdlog::info("http method={} route={} target={} status={} duration_ms={:.2f}", method,
-               r.route.empty() ? std::string_view("-") : std::string_view(r.route), target,
-               r.status, std::chrono::duration<double, std::milli>(duration).count());
+  spdlog::info("http method={} route={} target={} status={} duration_ms={:.2f}", log::Value{method},
+               log::Value{r.route.empty() ? std::string_view("-") : std::string_view(r.route)},
+               log::Value{target}, r.status,
+               std::chrono::duration<double, std::milli>(duration).count());
   server_.metrics.observe_request(method_label, r.route, r.status,
                                   std::chrono::duration_cast<std::chrono::nanoseconds>(duration));
 }
@@ -431,7 +434,7 @@ asio::awaitable<void> ServerState::accept_loop() {
         break;
       }
       // E.g. EMFILE: back off instead of spinning on the same error.
-      spdlog::warn("http accept failed error=\"{}\"", ec.message());
+      spdlog::warn("http accept failed error={}", log::Value{ec.message()});
       asio::steady_timer pause(strand, std::chrono::milliseconds(100));
       co_await pause.async_wait(token(ec));
       continue;

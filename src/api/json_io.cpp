@@ -508,6 +508,132 @@ Result<std::vector<model::Holiday>> holidays_from_json(const json& j) {
   return out;
 }
 
+namespace {
+
+/// Reads a body that failed to parse once more, to say where: the field whose string value
+/// holds the fault ("patterns[1]"), or none when the fault is elsewhere (a key, the brackets,
+/// the end of the body).
+class MalformedJsonLocator {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(number_integer_t) { return value(); }
+  bool number_unsigned(number_unsigned_t) { return value(); }
+  bool number_float(number_float_t, const string_t&) { return value(); }
+  bool string(string_t&) { return value(); }
+  bool binary(binary_t&) { return value(); }
+  bool start_object(std::size_t) {
+    frames_.push_back(Frame{});
+    return true;
+  }
+  bool key(string_t& k) {
+    frames_.back().key = k;
+    frames_.back().in_value = true;
+    return true;
+  }
+  bool end_object() {
+    frames_.pop_back();
+    return value();
+  }
+  bool start_array(std::size_t) {
+    frames_.push_back(Frame{.array = true, .in_value = true});
+    return true;
+  }
+  bool end_array() {
+    frames_.pop_back();
+    return value();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    reason_ = e.what();
+    // Only a fault inside a string (bytes that are not UTF-8, a lone surrogate, a raw
+    // control character: the lexer's "invalid string: …") belongs to the value being read;
+    // a missing bracket or a truncated body is about the whole body.
+    const std::string_view before_excerpt =
+        std::string_view(reason_).substr(0, reason_.find("; last read"));
+    if (before_excerpt.find("invalid string:") != std::string_view::npos) {
+      field_ = path();
+    }
+    return false;
+  }
+
+  const std::string& field() const { return field_; }
+  /// The parser's account without its "last read" excerpt, which quotes the offending bytes
+  /// (not UTF-8, or huge): "parse error at line 1, column 12: syntax error while parsing
+  /// value - invalid string: ill-formed UTF-8 byte".
+  std::string reason() const {
+    std::string_view r = reason_;
+    if (auto at = r.find("parse error"); at != std::string_view::npos) {
+      r.remove_prefix(at);
+    }
+    r = r.substr(0, r.find("; last read"));
+    std::string out;
+    for (char c : r.substr(0, 200)) {
+      out.push_back(static_cast<unsigned char>(c) < 0x80 ? c : '?');
+    }
+    return out;
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    bool in_value = false;  ///< objects: after a key, until its value ends
+    std::string key;
+    std::size_t index = 0;
+  };
+
+  bool value() {
+    if (!frames_.empty()) {
+      Frame& f = frames_.back();
+      if (f.array) {
+        ++f.index;
+      } else {
+        f.in_value = false;
+      }
+    }
+    return true;
+  }
+
+  std::string path() const {
+    std::string out;
+    for (const Frame& f : frames_) {
+      if (!f.in_value) {
+        break;
+      }
+      if (f.array) {
+        out += fmt::format("[{}]", f.index);
+      } else {
+        out += out.empty() ? f.key : "." + f.key;
+      }
+    }
+    return out;
+  }
+
+  std::vector<Frame> frames_;
+  std::string field_;
+  std::string reason_;
+};
+
+}  // namespace
+
+Error describe_malformed(std::string_view body) {
+  MalformedJsonLocator locator;
+  json::sax_parse(body, &locator);
+  std::string message = "malformed JSON";
+  if (!locator.reason().empty()) {
+    message += ": " + locator.reason();
+  }
+  if (!locator.field().empty()) {
+    message += fmt::format(" (in {})", locator.field());
+  }
+  return Error::invalid(locator.field(), std::move(message));
+}
+
 Result<JsonBody> JsonBody::parse(const Request& req, bool empty_ok) {
   if (text::trim(req.body).empty()) {
     if (empty_ok) {
@@ -521,7 +647,7 @@ Result<JsonBody> JsonBody::parse(const Request& req, bool empty_ok) {
   }
   json j = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
-    return fail(Error::invalid("", "malformed JSON"));
+    return fail(describe_malformed(req.body));
   }
   if (!j.is_object()) {
     return fail(Error::invalid("", "request body must be a JSON object"));

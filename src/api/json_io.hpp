@@ -51,6 +51,10 @@ Result<std::vector<model::WeeklyInterval>> weekly_from_json(const nlohmann::json
 /// Errors name the element: "holidays[0].to".
 Result<std::vector<model::Holiday>> holidays_from_json(const nlohmann::json& j);
 
+/// Why `body` is not JSON, as a 400 naming the field whose value holds the fault (invalid
+/// UTF-8 in "patterns[1]"), or no field. The message never quotes the body.
+Error describe_malformed(std::string_view body);
+
 /// A request body that must be one JSON object with known keys.
 class JsonBody {
  public:

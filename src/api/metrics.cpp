@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -90,9 +91,11 @@ struct Histogram {
   std::uint64_t count = 0;
 };
 
-struct Gauge {
+/// A family computed at scrape time: a gauge or a counter.
+struct Family {
   std::string name;
   std::string help;
+  std::string_view type;  ///< "gauge" or "counter"
   Metrics::GaugeFn fn;
 };
 
@@ -103,7 +106,7 @@ struct Metrics::Impl {
   // std::map keeps the exposition in a stable order, which makes scrapes diffable.
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests;
   std::map<std::pair<std::string, std::string>, Histogram> durations;
-  std::vector<Gauge> gauges;
+  std::vector<Family> families;
 };
 
 Metrics::Metrics() : impl_(std::make_unique<Impl>()) {}
@@ -127,16 +130,23 @@ void Metrics::observe_request(std::string_view method, std::string_view route, i
 }
 
 void Metrics::add_gauge(std::string name, std::string help, GaugeFn fn) {
+  assert(!name.ends_with("_total") && "a gauge is not a count: name it without _total");
   std::lock_guard lock(impl_->mutex);
-  impl_->gauges.push_back(Gauge{std::move(name), std::move(help), std::move(fn)});
+  impl_->families.push_back(Family{std::move(name), std::move(help), "gauge", std::move(fn)});
+}
+
+void Metrics::add_counter(std::string name, std::string help, GaugeFn fn) {
+  assert(name.ends_with("_total") && "a counter's name ends in _total");
+  std::lock_guard lock(impl_->mutex);
+  impl_->families.push_back(Family{std::move(name), std::move(help), "counter", std::move(fn)});
 }
 
 std::string Metrics::render() const {
   std::string out;
-  std::vector<Gauge> gauges;
+  std::vector<Family> families;
   {
     std::lock_guard lock(impl_->mutex);
-    gauges = impl_->gauges;
+    families = impl_->families;
 
     append_header(out, "cohort_http_requests_total", "HTTP requests served.", "counter");
     for (const auto& [key, n] : impl_->requests) {
@@ -171,8 +181,8 @@ std::string Metrics::render() const {
 
   // The callbacks run without the lock: they may read the store or the snapshot, and one of
   // them observing a request must not deadlock the scrape.
-  for (const auto& g : gauges) {
-    append_header(out, g.name, g.help, "gauge");
+  for (const auto& g : families) {
+    append_header(out, g.name, g.help, g.type);
     for (const auto& [labels, value] : g.fn()) {
       if (labels.empty()) {
         out += fmt::format("{} {}\n", g.name, format_value(value));

@@ -23,8 +23,12 @@ class Metrics {
 
   /// Labelled values computed at scrape time, e.g. {{"kind=\"users\"", 12}}.
   using GaugeFn = std::function<std::vector<std::pair<std::string, double>>()>;
-  /// Registers a gauge family rendered on every scrape. Start-up only.
+  /// Registers a gauge family (a value that goes up and down, named without `_total`)
+  /// rendered on every scrape. Start-up only.
   void add_gauge(std::string name, std::string help, GaugeFn fn);
+  /// Registers a counter family (a count since start that only goes up; the name ends in
+  /// `_total`, as Prometheus requires) read from `fn` on every scrape. Start-up only.
+  void add_counter(std::string name, std::string help, GaugeFn fn);
 
   /// The exposition text, including process_resident_memory_bytes. Any thread.
   std::string render() const;

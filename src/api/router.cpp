@@ -129,6 +129,25 @@ Response Router::dispatch(const Request& req) const {
   return res;
 }
 
+Router::Lookup Router::lookup(std::string_view method, std::string_view path) const {
+  const auto segments = split_path(path);
+  Lookup out;
+  const Route* best_path = nullptr;
+  for (const auto& route : routes_) {
+    if (!matches(route.segments, segments)) {
+      continue;
+    }
+    out.route = out.route || route.method == method;
+    if (best_path == nullptr || more_specific(route.segments, best_path->segments)) {
+      best_path = &route;
+    }
+  }
+  if (best_path != nullptr) {
+    out.path_pattern = best_path->pattern;
+  }
+  return out;
+}
+
 std::vector<Router::RouteInfo> Router::routes() const {
   std::vector<RouteInfo> out;
   out.reserve(routes_.size());

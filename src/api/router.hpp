@@ -25,6 +25,15 @@ class Router {
   /// 405 with Allow; both with the JSON error body. Sets Response::route. Any thread.
   Response dispatch(const Request& req) const;
 
+  /// What dispatch() would find for `method` on `path`, without running anything: whether a
+  /// route takes the request, and the pattern that matches the path whatever the method
+  /// (empty when none does). Any thread.
+  struct Lookup {
+    bool route = false;
+    std::string path_pattern;
+  };
+  Lookup lookup(std::string_view method, std::string_view path) const;
+
   struct RouteInfo {
     std::string method;
     std::string pattern;

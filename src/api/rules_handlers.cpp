@@ -203,6 +203,10 @@ Response explain(Context& ctx, const Request& req) {
     if (number.empty()) {
       return fail(Error::invalid("number", "number must not be empty"));
     }
+    if (number.size() > model::kMaxDialLength) {
+      return fail(Error::invalid(
+          "number", fmt::format("number must be at most {} characters", model::kMaxDialLength)));
+    }
     routing::OutboundRequest r;
     r.number = number;
     if (b.has("caller_user_id") == b.has("from_trunk_id")) {

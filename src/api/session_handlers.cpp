@@ -7,6 +7,7 @@
 #include "api/handlers.hpp"
 #include "api/json_io.hpp"
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 #include "common/password.hpp"
 #include "common/text.hpp"
 
@@ -116,8 +117,8 @@ Response sign_in(Context& ctx, const Request& req) {
     }
     retry_after = o.login_throttle->retry_after_s(key);
     if (retry_after > 0) {
-      spdlog::warn("session sign-in throttled source={} retry_after_s={}", req.remote_address,
-                   retry_after);
+      spdlog::warn("session sign-in throttled source={} retry_after_s={}",
+                   log::Value{req.remote_address}, retry_after);
       return fail({Errc::kTooManyAttempts, "", {}});
     }
     model::SnapshotPtr s = ctx.store.snapshot();
@@ -126,7 +127,7 @@ Response sign_in(Context& ctx, const Request& req) {
       if (signed_in.error().code == Errc::kUnauthorized) {
         o.login_throttle->failed(key);
         spdlog::info("session sign-in failed method={} source={}",
-                     with_token ? "token" : "password", req.remote_address);
+                     with_token ? "token" : "password", log::Value{req.remote_address});
       }
       return fail(std::move(signed_in).error());
     }
@@ -138,7 +139,7 @@ Response sign_in(Context& ctx, const Request& req) {
                              : std::optional<model::UserId>(signed_in->principal.user),
                          signed_in->kind, std::move(signed_in->credential)));
     spdlog::info("session opened user={} kind={} source={}", signed_in->principal.user,
-                 store::to_string(signed_in->kind), req.remote_address);
+                 store::to_string(signed_in->kind), log::Value{req.remote_address});
     Response r = json_response(201, session_json(signed_in->principal, *s, opened.csrf_token,
                                                  o.sessions->expires_at_ms(opened.record)));
     // The cookie lives as long as the session could; the idle limit is the server's to keep.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 
 namespace cohort::api {
 namespace {
@@ -103,7 +104,7 @@ std::optional<store::SessionRecord> Sessions::find(std::string_view secret) {
   }
   if (persist) {
     if (auto saved = store_.save_session(*persist); !saved) {
-      spdlog::warn("session touch not saved error=\"{}\"", saved.error().message);
+      spdlog::warn("session touch not saved error={}", log::Value{saved.error().message});
     }
   }
   return out;
@@ -119,7 +120,7 @@ void Sessions::close_id(const std::string& id_sha256) {
     by_id_.erase(id_sha256);
   }
   if (auto r = store_.delete_sessions({id_sha256}); !r) {
-    spdlog::warn("session delete failed error=\"{}\"", r.error().message);
+    spdlog::warn("session delete failed error={}", log::Value{r.error().message});
   }
 }
 
@@ -137,7 +138,7 @@ void Sessions::close_user(model::UserId user) {
     }
   }
   if (auto r = store_.delete_sessions(ids); !r) {
-    spdlog::warn("session delete failed user={} error=\"{}\"", user, r.error().message);
+    spdlog::warn("session delete failed user={} error={}", user, log::Value{r.error().message});
   }
 }
 

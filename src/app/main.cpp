@@ -18,6 +18,7 @@
 #include "app/bootstrap.hpp"
 #include "app/config.hpp"
 #include "app/sip_wiring.hpp"
+#include "common/log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/system_clock.hpp"
 
@@ -110,9 +111,9 @@ int serve(const Config& c) {
   if (!store) {
     return fatal(store.error().message);
   }
-  spdlog::info("store backend=sqlite path={} schema_version={} users={} groups={}", db_path,
-               cohort::store::sqlite::schema_version(), (*store)->snapshot()->user_ids().size(),
-               (*store)->snapshot()->group_ids().size());
+  spdlog::info("store backend=sqlite path={} schema_version={} users={} groups={}",
+               cohort::log::Value{db_path}, cohort::store::sqlite::schema_version(),
+               (*store)->snapshot()->user_ids().size(), (*store)->snapshot()->group_ids().size());
 
   const char* env_token = std::getenv("COHORT_ADMIN_TOKEN");
   auto token = cohort::app::bootstrap_admin_token(
@@ -149,10 +150,11 @@ int serve(const Config& c) {
     return fatal(console.error().message);
   }
   if (console->built()) {
-    spdlog::info("console dir={} files={}", c.console_dir, console->file_count());
+    spdlog::info("console dir={} files={}", cohort::log::Value{c.console_dir},
+                 console->file_count());
   } else {
     spdlog::warn("console not built dir={}: / explains how to build it (make build)",
-                 c.console_dir);
+                 cohort::log::Value{c.console_dir});
   }
   cohort::api::Sessions sessions((*store)->sessions(), clock);
   if (auto loaded = sessions.load(); !loaded) {

@@ -122,7 +122,7 @@ std::unique_ptr<api::SipView> make_sip_view(pbx::SipServer& sip) {
 
 void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
   using Values = std::vector<std::pair<std::string, double>>;
-  metrics.add_gauge("cohort_sip_events_total", "SIP events since start, by kind.", [&sip] {
+  metrics.add_counter("cohort_sip_events_total", "SIP events since start, by kind.", [&sip] {
     pbx::SipStats s = sip.stats();
     auto d = [](std::uint64_t v) { return static_cast<double>(v); };
     return Values{
@@ -135,15 +135,15 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
         {"event=\"registrations\"", d(s.registrations)},
     };
   });
-  metrics.add_gauge("cohort_sip_security_events_total",
-                    "Security events since start: bans started, requests dropped.", [&sip] {
-                      pbx::SipStats s = sip.stats();
-                      return Values{
-                          {"event=\"ban\"", static_cast<double>(s.bans)},
-                          {"event=\"banned_drop\"", static_cast<double>(s.banned_drops)},
-                          {"event=\"rate_limited\"", static_cast<double>(s.rate_limited)},
-                      };
-                    });
+  metrics.add_counter("cohort_sip_security_events_total",
+                      "Security events since start: bans started, requests dropped.", [&sip] {
+                        pbx::SipStats s = sip.stats();
+                        return Values{
+                            {"event=\"ban\"", static_cast<double>(s.bans)},
+                            {"event=\"banned_drop\"", static_cast<double>(s.banned_drops)},
+                            {"event=\"rate_limited\"", static_cast<double>(s.rate_limited)},
+                        };
+                      });
   metrics.add_gauge("cohort_sip_state", "Current SIP state: bindings, transactions.", [&sip] {
     pbx::SipStats s = sip.stats();
     return Values{{"kind=\"bindings\"", static_cast<double>(s.bindings)},
@@ -152,7 +152,7 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
   metrics.add_gauge("cohort_calls", "Calls in progress.", [&sip] {
     return Values{{"", static_cast<double>(sip.call_stats().active)}};
   });
-  metrics.add_gauge(
+  metrics.add_counter(
       "cohort_calls_total",
       "Calls since start: attempted, answered, and the "
       "unanswered ones by outcome.",
@@ -171,13 +171,13 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
         }
         return v;
       });
-  metrics.add_gauge("cohort_group_calls_total",
-                    "Calls distributed to a group (by inbound route, extension or fallback) "
-                    "since start.",
-                    [&sip] {
-                      return Values{{"", static_cast<double>(sip.call_stats().group_calls)}};
-                    });
-  metrics.add_gauge(
+  metrics.add_counter("cohort_group_calls_total",
+                      "Calls distributed to a group (by inbound route, extension or fallback) "
+                      "since start.",
+                      [&sip] {
+                        return Values{{"", static_cast<double>(sip.call_stats().group_calls)}};
+                      });
+  metrics.add_counter(
       "cohort_calls_failed_total",
       "Unanswered calls since start, by the final SIP status the caller got.", [&sip] {
         Values v;
@@ -186,7 +186,7 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
         }
         return v;
       });
-  metrics.add_gauge("cohort_sip_transport_total", "SIP transport counters.", [&sip] {
+  metrics.add_counter("cohort_sip_transport_total", "SIP transport counters.", [&sip] {
     net::Transports::Stats t = sip.transport_stats();
     auto d = [](std::uint64_t v) { return static_cast<double>(v); };
     return Values{{"counter=\"udp_in\"", d(t.udp_in)},

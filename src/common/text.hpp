@@ -20,5 +20,8 @@ inline bool contains(std::string_view haystack, std::string_view needle) {
 std::string_view trim(std::string_view s);
 /// Whether `s` is 1+ ASCII digits.
 bool all_digits(std::string_view s);
+/// Whether `s` is well-formed UTF-8 (RFC 3629 §4: no overlong forms, no surrogates, nothing
+/// above U+10FFFF). The empty string is.
+bool is_utf8(std::string_view s);
 
 }  // namespace cohort::text

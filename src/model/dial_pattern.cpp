@@ -18,21 +18,35 @@ int DialPattern::index_of(char c) {
   }
 }
 
+namespace {
+
+/// The character at `text[i]` for a message. Only printable ASCII is quoted: one byte of a
+/// UTF-8 sequence, or a control character, is not text and must not reach the JSON answer.
+std::string describe_char(std::string_view text, std::size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c >= 0x20 && c < 0x7f) {
+    return "'" + std::string(1, text[i]) + "'";
+  }
+  return (c >= 0x80 ? "a non-ASCII character at position " : "a control character at position ") +
+         std::to_string(i + 1);
+}
+
+}  // namespace
+
 Expected<DialPattern, std::string> DialPattern::compile(std::string_view text) {
   DialPattern p;
   p.text_ = std::string(text);
   if (text.empty() || text == "_") {
     return Unexpected(std::string("empty pattern"));
   }
-  auto bad_char = [](char c) {
-    return Unexpected("'" + std::string(1, c) +
-                      "' is not a digit, '*', '#', '+' or pattern letter");
+  auto bad_char = [&](std::size_t i) {
+    return Unexpected(describe_char(text, i) + " is not a digit, '*', '#', '+' or pattern letter");
   };
   if (text.front() != '_') {
-    for (char c : text) {
-      const int i = index_of(c);
+    for (std::size_t k = 0; k < text.size(); ++k) {
+      const int i = index_of(text[k]);
       if (i < 0) {
-        return bad_char(c);
+        return bad_char(k);
       }
       p.elements_.push_back(static_cast<CharSet>(1u << i));
     }
@@ -70,7 +84,7 @@ Expected<DialPattern, std::string> DialPattern::compile(std::string_view text) {
         for (std::size_t k = i + 1; k < close; ++k) {
           const int from = index_of(text[k]);
           if (from < 0) {
-            return Unexpected("'" + std::string(1, text[k]) + "' is not allowed inside [ ]");
+            return Unexpected(describe_char(text, k) + " is not allowed inside [ ]");
           }
           if (k + 2 < close && text[k + 1] == '-') {
             const int to = index_of(text[k + 2]);
@@ -95,7 +109,7 @@ Expected<DialPattern, std::string> DialPattern::compile(std::string_view text) {
       default: {
         const int idx = index_of(c);
         if (idx < 0) {
-          return bad_char(c);
+          return bad_char(i);
         }
         p.elements_.push_back(static_cast<CharSet>(1u << idx));
       }

@@ -262,6 +262,17 @@ Result<void> check_email(std::string_view field, std::string_view value) {
   return {};
 }
 
+Result<void> check_dial_pattern(std::string_view field, std::string_view value) {
+  if (value.size() > kMaxDialLength) {
+    return fail(Error::invalid(std::string(field), fmt::format("{} must be at most {} characters",
+                                                               field, kMaxDialLength)));
+  }
+  if (auto compiled = DialPattern::compile(value); !compiled) {
+    return fail(Error::invalid(std::string(field), fmt::format("{}: {}", field, compiled.error())));
+  }
+  return {};
+}
+
 Result<void> check_name(std::string_view field, std::string_view value, std::size_t max) {
   if (text::trim(value).empty()) {
     return fail(Error::invalid(std::string(field), fmt::format("{} must not be empty", field)));
@@ -518,11 +529,7 @@ Result<void> validate_outbound_rule(const OutboundRule& r, const Snapshot& s,
     return fail(Error::invalid("patterns", "patterns must list at least one dial pattern"));
   }
   for (std::size_t i = 0; i < r.patterns.size(); ++i) {
-    auto compiled = DialPattern::compile(r.patterns[i]);
-    if (!compiled) {
-      const std::string field = fmt::format("patterns[{}]", i);
-      return fail(Error::invalid(field, fmt::format("{}: {}", field, compiled.error())));
-    }
+    COHORT_TRY(check_dial_pattern(fmt::format("patterns[{}]", i), r.patterns[i]));
   }
   COHORT_TRY(check_id_list("caller_groups", "group", r.caller_groups,
                            stored != nullptr ? &stored->caller_groups : nullptr,
@@ -587,13 +594,9 @@ Result<void> validate_inbound_route(const InboundRoute& r, const Snapshot& s,
   if (r.did.empty()) {
     return fail(Error::invalid("did", "did must be a dial pattern or a number"));
   }
-  if (auto compiled = DialPattern::compile(r.did); !compiled) {
-    return fail(Error::invalid("did", fmt::format("did: {}", compiled.error())));
-  }
+  COHORT_TRY(check_dial_pattern("did", r.did));
   if (r.caller) {
-    if (auto compiled = DialPattern::compile(*r.caller); !compiled) {
-      return fail(Error::invalid("caller", fmt::format("caller: {}", compiled.error())));
-    }
+    COHORT_TRY(check_dial_pattern("caller", *r.caller));
   }
   const bool trunk_held = stored != nullptr && stored->trunk == r.trunk;
   if (r.trunk && !trunk_held && s.trunk(*r.trunk) == nullptr) {
@@ -617,6 +620,13 @@ Result<void> validate_inbound_route(const InboundRoute& r, const Snapshot& s,
 Result<void> validate_schedule(const Schedule& sc, const Snapshot& s,
                                bool (*known_timezone)(std::string_view)) {
   COHORT_TRY(check_name("name", sc.name, kMaxNameLength));
+  // Zone names are short ("America/Argentina/ComodRivadavia" is among the longest): a longer
+  // value is not looked up, nor quoted back.
+  constexpr std::size_t kMaxTimezoneLength = 64;
+  if (sc.timezone.size() > kMaxTimezoneLength) {
+    return fail(Error::invalid(
+        "timezone", fmt::format("timezone must be at most {} characters", kMaxTimezoneLength)));
+  }
   if (sc.timezone.empty() || !known_timezone(sc.timezone)) {
     return fail(Error::invalid(
         "timezone", fmt::format("timezone \"{}\" is not an IANA time zone such as Europe/Berlin",

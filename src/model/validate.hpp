@@ -22,6 +22,9 @@ inline constexpr int kMaxStrip = 32;
 inline constexpr std::size_t kMaxPrependLength = 32;
 /// Why an agent paused: shown to supervisors, so a short line.
 inline constexpr std::size_t kMaxPauseReasonLength = 200;
+/// Dial patterns and dialled numbers: E.164 numbers have at most 15 digits; prefixes, access
+/// codes and pattern syntax fit with room to spare.
+inline constexpr std::size_t kMaxDialLength = 64;
 
 /// 2–10 ASCII digits.
 Result<void> check_extension(std::string_view field, std::string_view value);
@@ -29,6 +32,9 @@ Result<void> check_extension(std::string_view field, std::string_view value);
 Result<void> check_caller_id(std::string_view field, std::string_view value);
 /// A plausible address: one '@', non-empty local part and a dotted domain, no spaces, ≤254.
 Result<void> check_email(std::string_view field, std::string_view value);
+/// A dial pattern or literal number (model/dial_pattern.hpp) of at most kMaxDialLength
+/// bytes. The message quotes no byte of the value that is not printable ASCII.
+Result<void> check_dial_pattern(std::string_view field, std::string_view value);
 /// Non-empty after trimming, at most `max` bytes, no control characters.
 Result<void> check_name(std::string_view field, std::string_view value, std::size_t max);
 /// Printable ASCII, kMinPasswordLength..kMaxPasswordLength.

@@ -310,10 +310,14 @@ TEST_F(ConsoleTest, ServesIndexForClientRoutesAndHashedAssetsForAYear) {
   // A missing asset or file is a 404, never index.html.
   EXPECT_EQ(get("/assets/app-old.js").status, 404);
   EXPECT_EQ(get("/robots.txt").status, 404);
-  // The API keeps its own answers.
+  // The API keeps its own answers (without a token, even a path that names nothing is a 401:
+  // docs/api.md "Authentication").
   HttpResult api = get("/api/v1/nope");
   EXPECT_EQ(api.headers["content-type"], "application/json");
-  EXPECT_EQ(api.json()["error"]["code"], "not_found");
+  EXPECT_EQ(api.json()["error"]["code"], "unauthorized");
+  HttpResult api_missing = http_request(server_->port(), "GET", "/api/v1/nope", "", kAdminToken);
+  EXPECT_EQ(api_missing.headers["content-type"], "application/json");
+  EXPECT_EQ(api_missing.json()["error"]["code"], "not_found");
   EXPECT_EQ(get("/healthz").status, 200);
   HttpResult post = http_request(server_->port(), "POST", "/users", "{}");
   EXPECT_EQ(post.status, 405);

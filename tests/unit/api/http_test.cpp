@@ -58,6 +58,15 @@ TEST(ParseTarget, Table) {
       {"/a%00b", std::nullopt, {}},
       {"/a?q=x%00", std::nullopt, {}},
       {"/a?%00=1", std::nullopt, {}},
+      // Refused: not UTF-8 after decoding (answers echo paths and queries in JSON).
+      {"/a%FF", std::nullopt, {}},
+      {"/users/%C3%28", std::nullopt, {}},
+      {"/a%C0%AF", std::nullopt, {}},
+      {"/a?q=%FF", std::nullopt, {}},
+      {"/a?q=%E2%82", std::nullopt, {}},
+      {"/a?%ED%A0%80=1", std::nullopt, {}},
+      {"/caf\xC3\xA9?q=\xE6\x97\xA5", "/caf\xC3\xA9", {{"q", "\xE6\x97\xA5"}}},
+      {"/caf\xFF", std::nullopt, {}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE("target: " + c.target);

@@ -132,6 +132,41 @@ TEST(JsonBodyLists, ElementErrorsNameTheIndex) {
   EXPECT_EQ(b->string_list("obj").error().field, "obj");
 }
 
+// Text that is not UTF-8 makes a body something other than JSON (RFC 8259 §8.1): the error
+// names the field whose string holds it, and never quotes the bytes. Structural faults name
+// no field.
+TEST(JsonBodyParse, MalformedBodiesNameTheFieldBeingRead) {
+  struct Case {
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"{\"name\": \"G\xFF\"}", "name"},
+      {"{\"a\": 1, \"name\": \"\xC3\x28\"}", "name"},
+      {"{\"p\": [\"_X.\", \"9\xFF\"]}", "p[1]"},
+      {"{\"w\": [{\"days\": [\"mon\"]}, {\"from\": \"\xE2\x82\"}]}", "w[1].from"},
+      {"{\"d\": {\"type\": \"number\", \"number\": \"\\ud800\"}}", "d.number"},
+      {"{\"\xFF\": 1}", ""},
+      {"{\"a\": 1, \"\xFF\": 1}", ""},
+      {"{\"a\": [1, 2}", ""},
+      {"{\"name\":", ""},
+      {"{\"name\": tru}", ""},
+      {"\xFF", ""},
+      {"{\"a\": 1", ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    auto b = JsonBody::parse(json_request(c.body));
+    ASSERT_FALSE(b);
+    EXPECT_EQ(b.error().code, Errc::kInvalid);
+    EXPECT_EQ(b.error().field, c.field);
+    EXPECT_EQ(b.error().message.rfind("malformed JSON", 0), 0u) << b.error().message;
+    for (char ch : b.error().message) {
+      EXPECT_LT(static_cast<unsigned char>(ch), 0x80) << b.error().message;
+    }
+  }
+}
+
 // ---- schedules -----------------------------------------------------------------------
 
 TEST(ScheduleJson, TimesOfDay) {

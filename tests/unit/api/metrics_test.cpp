@@ -130,6 +130,26 @@ TEST(Metrics, GaugesAreComputedAtScrapeTime) {
   EXPECT_TRUE(has_line(m.render(), R"(cohort_objects{kind="users"} 12)"));
 }
 
+// Counts since start are counters (issue 12: they were declared as gauges), so that rate()
+// and increase() treat a restart as a reset instead of a fall.
+TEST(Metrics, CountersAreDeclaredAsCounters) {
+  Metrics m;
+  std::uint64_t registrations = 4;
+  m.add_counter("cohort_sip_events_total", "SIP events since start, by kind.", [&] {
+    return std::vector<std::pair<std::string, double>>{
+        {"event=\"registrations\"", static_cast<double>(registrations)}};
+  });
+  m.add_gauge("cohort_sip_state", "Current SIP state.", [] {
+    return std::vector<std::pair<std::string, double>>{{"kind=\"bindings\"", 2}};
+  });
+  const std::string text = m.render();
+  EXPECT_TRUE(has_line(text, "# HELP cohort_sip_events_total SIP events since start, by kind."));
+  EXPECT_TRUE(has_line(text, "# TYPE cohort_sip_events_total counter"));
+  EXPECT_TRUE(has_line(text, R"(cohort_sip_events_total{event="registrations"} 4)"));
+  EXPECT_TRUE(has_line(text, "# TYPE cohort_sip_state gauge"));
+  EXPECT_FALSE(has_line(text, "# TYPE cohort_sip_events_total gauge"));
+}
+
 TEST(Metrics, ResidentMemoryIsReported) {
   Metrics m;
   std::string text = m.render();

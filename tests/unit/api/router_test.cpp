@@ -165,5 +165,20 @@ TEST(Router, EmptyRouterIs404) {
   EXPECT_EQ(router.dispatch(make("GET", "/")).status, 404);
 }
 
+// What the API asks before authenticating a request no route takes (issue 12).
+TEST_F(RouterTest, LookupSaysWhetherARouteTakesTheRequestAndWhichPathMatched) {
+  auto found = router_.lookup("GET", "/api/v1/users/7");
+  EXPECT_TRUE(found.route);
+  EXPECT_EQ(found.path_pattern, "/api/v1/users/{id}");
+  found = router_.lookup("PATCH", "/api/v1/users/7");
+  EXPECT_FALSE(found.route);
+  EXPECT_EQ(found.path_pattern, "/api/v1/users/{id}");
+  found = router_.lookup("GET", "/api/v1/users/me");
+  EXPECT_EQ(found.path_pattern, "/api/v1/users/me");
+  found = router_.lookup("GET", "/api/v1/nothing");
+  EXPECT_FALSE(found.route);
+  EXPECT_EQ(found.path_pattern, "");
+}
+
 }  // namespace
 }  // namespace cohort::api

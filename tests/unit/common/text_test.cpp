@@ -37,5 +37,27 @@ TEST(Text, Contains) {
   EXPECT_FALSE(contains("", "a"));
 }
 
+TEST(Text, IsUtf8) {
+  EXPECT_TRUE(is_utf8(""));
+  EXPECT_TRUE(is_utf8("plain ASCII"));
+  EXPECT_TRUE(is_utf8("Jos\xC3\xA9"));               // U+00E9
+  EXPECT_TRUE(is_utf8("\xE6\x97\xA5\xE6\x9C\xAC"));  // 日本
+  EXPECT_TRUE(is_utf8("\xED\x9F\xBF"));              // U+D7FF, below the surrogates
+  EXPECT_TRUE(is_utf8("\xEE\x80\x80"));              // U+E000, above them
+  EXPECT_TRUE(is_utf8("\xF0\x9F\x93\x9E"));          // U+1F4DE
+  EXPECT_TRUE(is_utf8("\xF4\x8F\xBF\xBF"));          // U+10FFFF
+  EXPECT_FALSE(is_utf8("\xFF"));
+  EXPECT_FALSE(is_utf8("\xC3\x28"));          // a lead byte, then ASCII
+  EXPECT_FALSE(is_utf8("\xC3"));              // truncated
+  EXPECT_FALSE(is_utf8("\xE6\x97"));          // truncated
+  EXPECT_FALSE(is_utf8("\xA9"));              // a lone continuation byte
+  EXPECT_FALSE(is_utf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(is_utf8("\xE0\x80\xAF"));      // overlong '/'
+  EXPECT_FALSE(is_utf8("\xF0\x80\x80\xAF"));  // overlong '/'
+  EXPECT_FALSE(is_utf8("\xED\xA0\x80"));      // U+D800, a surrogate
+  EXPECT_FALSE(is_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  EXPECT_FALSE(is_utf8("\xF5\x80\x80\x80"));
+}
+
 }  // namespace
 }  // namespace cohort::text

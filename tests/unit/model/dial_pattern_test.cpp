@@ -57,6 +57,23 @@ TEST(DialPattern, BadPatternsNameTheProblem) {
   EXPECT_FALSE(DialPattern::compile("12 3"));
 }
 
+// The message goes into a JSON answer: one byte of a UTF-8 sequence in it made that answer
+// unencodable, and the API answered 500 to {"did": "é"} (issue 12).
+TEST(DialPattern, MessagesQuoteOnlyPrintableAscii) {
+  EXPECT_EQ(DialPattern::compile("12a").error(),
+            "'a' is not a digit, '*', '#', '+' or pattern letter");
+  EXPECT_EQ(DialPattern::compile("\xC3\xA9").error(),
+            "a non-ASCII character at position 1 is not a digit, '*', '#', '+' or pattern letter");
+  EXPECT_EQ(DialPattern::compile("_9\xE6\x97\xA5").error(),
+            "a non-ASCII character at position 3 is not a digit, '*', '#', '+' or pattern letter");
+  EXPECT_EQ(DialPattern::compile("_9[1\xC3\xA9]").error(),
+            "a non-ASCII character at position 5 is not allowed inside [ ]");
+  EXPECT_EQ(DialPattern::compile("1\n").error(),
+            "a control character at position 2 is not a digit, '*', '#', '+' or pattern letter");
+  EXPECT_EQ(DialPattern::compile("\xFF").error(),
+            "a non-ASCII character at position 1 is not a digit, '*', '#', '+' or pattern letter");
+}
+
 TEST(DialPattern, Lengths) {
   EXPECT_EQ(DialPattern::compile("_NXX")->min_length(), 3u);
   EXPECT_TRUE(DialPattern::compile("_NXX")->fixed_length());

@@ -506,6 +506,10 @@ TEST_F(ValidateRule, ErrorsNameTheField) {
        "patterns[2]"},
       {[](OutboundRule& r) { r.patterns = {"_X.X"}; }, "patterns[0]"},
       {[](OutboundRule& r) {
+         r.patterns = {"_X.", std::string(kMaxDialLength + 1, '9')};
+       },
+       "patterns[1]"},
+      {[](OutboundRule& r) {
          r.caller_groups = {1, 99};
        },
        "caller_groups[1]"},
@@ -740,6 +744,8 @@ TEST_F(ValidateRoute, ErrorsNameTheField) {
       {[](InboundRoute& r) { r.did = "_X.X"; }, "did"},
       {[](InboundRoute& r) { r.caller = "_[9"; }, "caller"},
       {[](InboundRoute& r) { r.caller = ""; }, "caller"},
+      {[](InboundRoute& r) { r.did = std::string(kMaxDialLength + 1, '9'); }, "did"},
+      {[](InboundRoute& r) { r.caller = "_" + std::string(kMaxDialLength, 'X'); }, "caller"},
       {[](InboundRoute& r) { r.trunk = 6; }, "trunk"},
       {[](InboundRoute& r) { r.destination = DestUser{2}; }, "destination.id"},
       {[](InboundRoute& r) { r.destination = DestGroup{2}; }, "destination.id"},
@@ -821,11 +827,31 @@ TEST_F(ValidateSchedule, AcceptsIntervalsHolidaysAndOverrides) {
   EXPECT_TRUE(validate_schedule(office, s, fake_tz).has_value());
 }
 
+TEST(Check, DialPatternsHaveALengthLimit) {
+  EXPECT_TRUE(check_dial_pattern("did", std::string(kMaxDialLength, '9')).has_value());
+  EXPECT_TRUE(
+      check_dial_pattern("did", "_" + std::string(kMaxDialLength - 2, 'X') + ".").has_value());
+  const auto long_number = check_dial_pattern("did", std::string(100'000, '9'));
+  ASSERT_FALSE(long_number);
+  EXPECT_EQ(long_number.error().field, "did");
+  EXPECT_EQ(long_number.error().message, "did must be at most 64 characters");
+}
+
+TEST_F(ValidateSchedule, ALongTimeZoneIsNotQuotedBack) {
+  Schedule sc = valid();
+  sc.timezone = std::string(100'000, 'A');
+  const auto r = validate_schedule(sc, s, fake_tz);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().field, "timezone");
+  EXPECT_LT(r.error().message.size(), 100u);
+}
+
 TEST_F(ValidateSchedule, ErrorsNameTheField) {
   const std::vector<std::pair<std::function<void(Schedule&)>, const char*>> cases = {
       {[](Schedule& x) { x.name = ""; }, "name"},
       {[](Schedule& x) { x.timezone = ""; }, "timezone"},
       {[](Schedule& x) { x.timezone = "Mars/Olympus"; }, "timezone"},
+      {[](Schedule& x) { x.timezone = std::string(100'000, 'A'); }, "timezone"},
       {[](Schedule& x) { x.weekly[1].days = 0; }, "weekly[1].days"},
       {[](Schedule& x) { x.weekly[0].days = 0x80; }, "weekly[0].days"},
       {[](Schedule& x) { x.weekly[2].from_min = 24 * 60; }, "weekly[2].from"},
