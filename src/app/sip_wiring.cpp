@@ -135,6 +135,18 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
         {"event=\"registrations\"", d(s.registrations)},
     };
   });
+  metrics.add_counter(
+      "cohort_sip_auth_failures_total",
+      "Failed authentications since start, by reason (the phone gets the same 401 for each).",
+      [&sip] {
+        pbx::SipStats s = sip.stats();
+        auto d = [](std::uint64_t v) { return static_cast<double>(v); };
+        return Values{
+            {"reason=\"unknown_user\"", d(s.auth_failures_unknown_user)},
+            {"reason=\"inactive_user\"", d(s.auth_failures_inactive_user)},
+            {"reason=\"wrong_password\"", d(s.auth_failures_wrong_password)},
+        };
+      });
   metrics.add_counter("cohort_sip_security_events_total",
                       "Security events since start: bans started, requests dropped.", [&sip] {
                         pbx::SipStats s = sip.stats();

@@ -123,7 +123,8 @@ SipServer::Impl::Auth SipServer::Impl::authenticate(const sip::Message& req, con
       // Every failure leaves a trace, not only the ban it may lead to. The reason is for the
       // operator: on the wire an unknown user and a wrong password get the same 401.
       spdlog::warn("sip event=auth_failed method={} source={} username={} reason={}",
-                   req.method_token(), in.source.address, v.username, to_string(v.failure));
+                   log::Value{req.method_token()}, in.source.address, log::Value{v.username},
+                   to_string(v.failure));
       if (!is_trusted) {  // never banned; the failure is still counted
         guard.record_failure(in.source.address, v.username, now_ms);
       }

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 #include "common/text.hpp"
 #include "net/route.hpp"
 #include "pbx/authenticator.hpp"

@@ -103,6 +103,9 @@ TEST_P(SipSecurityTransportTest, WrongPasswordAndUnknownExtensionGetTheSameAnswe
   ASSERT_TRUE(plain);
   expect_same_shape(*plain, *no_such_user);
   EXPECT_EQ(metric("cohort_sip_events_total{event=\"auth_failures\"}"), 2.0);
+  EXPECT_EQ(metric("cohort_sip_auth_failures_total{reason=\"wrong_password\"}"), 1.0);
+  EXPECT_EQ(metric("cohort_sip_auth_failures_total{reason=\"unknown_user\"}"), 1.0);
+  EXPECT_EQ(metric("cohort_sip_auth_failures_total{reason=\"inactive_user\"}"), 0.0);
   // The log tells the operator what the wire does not: who failed, from where, and why.
   const std::string log = server_->log();
   EXPECT_NE(log.find("event=auth_failed method=REGISTER source=127.0.0.1 username=1001 "
