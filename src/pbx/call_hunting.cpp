@@ -2,6 +2,7 @@
 // rounds of attempts, fallbacks, the end of the road. The decisions are routing::route,
 // routing::leave and routing::distribute; this file rings, cancels and keeps the record.
 
+#include "common/log.hpp"
 #include "pbx/call_state.hpp"
 
 #include <fmt/format.h>
@@ -54,11 +55,12 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     c.cdr.fallback_reason = fallback_reason_of(*step.left_because);
     if (step.left_to) {
       c.cdr.fallback_to = model::destination_to_json(*step.left_to).dump();
-      spdlog::info("call event=fallback call={} group={} reason={} to={}", c.id, group_name,
-                   model::to_string(*c.cdr.fallback_reason), c.cdr.fallback_to);
+      spdlog::info("call event=fallback call={} group={} reason={} to={}", c.id,
+                   log::Value{group_name}, log::Value{model::to_string(*c.cdr.fallback_reason)},
+                   c.cdr.fallback_to);
     } else {
-      spdlog::info("call event=group_gave_up call={} group={} reason={}", c.id, group_name,
-                   model::to_string(*c.cdr.fallback_reason));
+      spdlog::info("call event=group_gave_up call={} group={} reason={}", c.id,
+                   log::Value{group_name}, log::Value{model::to_string(*c.cdr.fallback_reason)});
     }
   }
   if (const auto* e = std::get_if<routing::EnterGroup>(&step.action)) {
@@ -140,7 +142,7 @@ void CallController::Impl::start_hunt(std::size_t shard, Call& c, model::GroupId
   // The call's own ring timeout must not cut the group's wait (and its fallback) short.
   c.ring_deadline = std::max(c.ring_deadline, h.max_deadline + opts.ring_timeout);
   if (!plan_round(c, *g, timezone, now_ms)) {
-    spdlog::info("call event=no_agents call={} group={}", c.id, g->name);
+    spdlog::info("call event=no_agents call={} group={}", c.id, log::Value{g->name});
     leave_group(shard, c, *g, routing::LeaveReason::kNoAgents, now);
     return;
   }
@@ -184,8 +186,8 @@ bool CallController::Impl::plan_round(Call& c, const model::Group& g, const std:
     core.save_cursor(g.id, *h.plan.next_state.last_offered);
   }
   for (const auto& [user, reason] : h.plan.skipped) {
-    spdlog::debug("call event=member_skipped call={} group={} user={} reason={}", c.id, g.name,
-                  user, reason);
+    spdlog::debug("call event=member_skipped call={} group={} user={} reason={}", c.id,
+                  log::Value{g.name}, user, log::Value{reason});
   }
   return !h.plan.attempts.empty();
 }
@@ -220,8 +222,8 @@ void CallController::Impl::next_attempt(std::size_t shard, Call& c, TimePoint no
       }
       h.claimed.push_back(user);
       h.offered = true;
-      spdlog::info("call event=offer call={} group={} user={} bindings={}", c.id, h.group_name,
-                   user, targets.size());
+      spdlog::info("call event=offer call={} group={} user={} bindings={}", c.id,
+                   log::Value{h.group_name}, user, targets.size());
       add_user_legs(shard, c, *u, targets, display, h.gen, index, now);
     }
     if (!h.claimed.empty()) {

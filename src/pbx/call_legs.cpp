@@ -2,6 +2,7 @@
 // (ringing, failure and failover, the answer) and the 2xx to the caller that the answer
 // becomes once its record is committed.
 
+#include "common/log.hpp"
 #include "pbx/call_state.hpp"
 
 #include <fmt/format.h>
@@ -193,8 +194,8 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
     }
   }
   release_slot(leg);
-  spdlog::info("call event=leg_failed call={} leg={} status={} reason=\"{}\"", c.id, i, status,
-               r.reason());
+  spdlog::info("call event=leg_failed call={} leg={} status={} reason={}", c.id, i, status,
+               log::Value{r.reason()});
   after_leg_failure(shard, c, i, now);
 }
 
@@ -301,8 +302,8 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
       c.group_answer = true;
       c.cdr.answered_by = member;
       core.agents().answered(member, core.now_ms());
-      spdlog::info("call event=group_answered call={} group={} user={}", c.id, h.group_name,
-                   member);
+      spdlog::info("call event=group_answered call={} group={} user={}", c.id,
+                   log::Value{h.group_name}, member);
       c.hunt.reset();
     } else if (c.via_fallback) {
       c.cdr.answered_by = member;

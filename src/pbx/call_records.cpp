@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log.hpp"
+
 namespace cohort::pbx {
 
 CallRecords::CallRecords(store::CdrStore& cdrs, store::HuntStore& hunt)
@@ -45,14 +47,14 @@ bool CallRecords::commit(Batch& batch) {
                                                                   batch.cursors.end());
     if (auto saved = hunt_.save_cursors(cursors); !saved) {
       // A lost cursor only restarts a round-robin elsewhere: not an acknowledged write.
-      spdlog::error("hunt event=cursor_write_failed error=\"{}\"", saved.error().message);
+      spdlog::error("hunt event=cursor_write_failed error={}", log::Value{saved.error().message});
     }
   }
   if (batch.cdrs.empty()) {
     return true;
   }
   if (auto saved = cdrs_.save_cdrs(batch.cdrs); !saved) {
-    spdlog::error("cdr event=write_failed error=\"{}\" records={}", saved.error().message,
+    spdlog::error("cdr event=write_failed error={} records={}", log::Value{saved.error().message},
                   batch.cdrs.size());
     return false;
   }

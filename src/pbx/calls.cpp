@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "common/log.hpp"
 #include "net/route.hpp"
 #include "pbx/call_state.hpp"
 
@@ -231,7 +232,7 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
   if ((c.state == CallState::kTrying || c.state == CallState::kRinging) && c.hunt) {
     Hunt& h = *c.hunt;
     if (now >= h.max_deadline) {
-      spdlog::info("call event=max_wait call={} group={}", c.id, h.group_name);
+      spdlog::info("call event=max_wait call={} group={}", c.id, log::Value{h.group_name});
       end_attempt(shard, c, AttemptResult::kNoAnswer, now);
       const model::Group* g = c.snap->group(h.group);
       leave_group(shard, c, *g,

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/log.hpp"
+
 #include <algorithm>
 #include <cstring>
 
@@ -234,8 +236,8 @@ bool Registrar::write(Batch& batch) {
     }
   }
   if (auto saved = store_.save_bindings(put, removed); !saved) {
-    spdlog::error("registrar event=persist_failed error=\"{}\" bindings={}", saved.error().message,
-                  put.size() + removed.size());
+    spdlog::error("registrar event=persist_failed error={} bindings={}",
+                  log::Value{saved.error().message}, put.size() + removed.size());
     return false;
   }
   return true;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/log.hpp"
+
 #include <algorithm>
 
 namespace cohort::pbx {
@@ -70,7 +72,7 @@ void SourceGuard::record_failure(std::string_view ip, std::string_view username,
   if (banned) {
     ++n_bans_;
     spdlog::warn("security event=ban source={} last_username={} failures={} window_s={} ban_s={}",
-                 ip, username, options_.ban_after_failures, options_.ban_window_s,
+                 ip, log::Value{username}, options_.ban_after_failures, options_.ban_window_s,
                  options_.ban_duration_s);
   }
 }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "common/log.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -156,8 +158,8 @@ void TrunkRegistrations::failed(Registration& r, int status, std::string_view re
   r.updated_at = addressing_.now_s();
   r.backoff = next_backoff(r.backoff);
   r.next_attempt = now + r.backoff;
-  spdlog::warn("trunk event=register_failed trunk={} status={} reason=\"{}\" retry_s={}",
-               r.config.name, status, reason, r.backoff.count());
+  spdlog::warn("trunk event=register_failed trunk={} status={} reason={} retry_s={}",
+               log::Value{r.config.name}, status, log::Value{reason}, r.backoff.count());
 }
 
 void TrunkRegistrations::on_failure(model::TrunkId trunk, sip::txn::TxnId txn, int status,
@@ -232,7 +234,7 @@ std::optional<RegisterSend> TrunkRegistrations::on_response(model::TrunkId trunk
   // Refresh well before expiry: half-way for short grants, a minute early for long.
   const std::int64_t refresh = std::max<std::int64_t>(expires / 2, expires - 60);
   r.next_attempt = now + std::chrono::seconds(refresh);
-  spdlog::info("trunk event=registered trunk={} expires_s={}", r.config.name, expires);
+  spdlog::info("trunk event=registered trunk={} expires_s={}", log::Value{r.config.name}, expires);
   return std::nullopt;
 }
 

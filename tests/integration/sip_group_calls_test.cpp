@@ -371,6 +371,10 @@ TEST_F(SipGroupCallTest, SimultaneousRingsEveryoneAndCancelsTheOthersOnAnswer) {
               R"(SIP;cause=200;text="Call completed elsewhere")")
         << cancels.front();
   }
+  // Names with spaces are quoted in key=value log lines, so that the lines still parse.
+  EXPECT_NE(server_->log().find("event=group_answered call="), std::string::npos);
+  EXPECT_NE(server_->log().find(R"(group="Sim Desk")"), std::string::npos) << server_->log();
+  EXPECT_EQ(server_->log().find("group=Sim Desk"), std::string::npos) << server_->log();
   // The caller hears "ringing" once, though three phones rang (docs/life-of-a-call.md).
   std::size_t ringing = 0;
   for (const std::string& response : received_requests(run.messages, "SIP/2.0")) {
