@@ -87,19 +87,20 @@ bool valid_sip_date(std::string_view v) {
          digits(23, 2);
 }
 
-// RFC 3261 §25.1: callid = word [ "@" word ]. Read leniently as visible ASCII without LWS:
-// base64-style ids with '=' are common in the wild, and the Call-ID is only compared, never
-// interpreted.
+// RFC 3261 §25.1: callid = word [ "@" word ]. One leniency: '=' (base64-style ids are
+// common in the wild, and the Call-ID is only compared, never interpreted). One pass.
 bool valid_call_id(std::string_view v) {
-  if (v.empty()) {
-    return false;
-  }
-  for (char c : v) {
-    if (c < 0x21 || c > 0x7e) {
-      return false;
+  std::size_t at = npos;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (!is(c, detail::kCallIdWord)) {
+      if (c != '@' || at != npos) {
+        return false;
+      }
+      at = i;
     }
   }
-  return true;
+  return !v.empty() && at != 0 && (at == npos || at + 1 < v.size());
 }
 
 // A stable To tag for a stateless error response, so that retransmissions of the bad

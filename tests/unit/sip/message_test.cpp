@@ -215,6 +215,45 @@ TEST(Parse, MissingMandatoryHeaders) {
   }
 }
 
+// RFC 3261 §25.1: sent-protocol is SIP/2.0/transport for a SIP/2.0 element; sent-by a
+// hostname (labels of alphanum and inner "-", a top label starting with a letter) or an
+// IPv4address or IPv6reference.
+TEST(Parse, ViaSentProtocolAndHostFollowTheGrammar) {
+  for (const char* via :
+       {"aaaa/2.0/UDP 192.0.2.1", "SIP/2.99999999999999999/UDP 192.0.2.1", "SIP/3.0/UDP 192.0.2.1",
+        "SIP/20/UDP 192.0.2.1", "SIP/2./UDP 192.0.2.1", "SIP/.0/UDP 192.0.2.1",
+        "SIP2.0/UDP 192.0.2.1", "/2.0/UDP 192.0.2.1", "SIP/////2.0/UDP 192.0.2.1",
+        "%s%s/2.0/UDP 192.0.2.1", "SIP/2.0/UDP 10.10.10.-1", "SIP/2.0/UDP 1.2.3.4.5",
+        "SIP/2.0/UDP 127.0.0.140000", "SIP/2.0/UDP host-.example.com",
+        "SIP/2.0/UDP -host.example.com", "SIP/2.0/UDP a..b", "SIP/2.0/UDP 123"}) {
+    auto v = parse_via(std::string(via) + ";branch=z9hG4bK1");
+    ASSERT_FALSE(v.has_value()) << via;
+    EXPECT_EQ(v.error().status, 400) << via;
+    EXPECT_EQ(v.error().reason.rfind("Bad Via: ", 0), 0u) << via << " → " << v.error().reason;
+  }
+  for (const char* uri : {"sip:bob@10.10.10.-1", "sip:bob@1.2.3.4.5", "sip:bob@host-"}) {
+    EXPECT_FALSE(parse_uri(uri).has_value()) << uri;
+  }
+  EXPECT_TRUE(parse_uri("sip:bob@a_b.example.com").has_value());
+  EXPECT_TRUE(parse_uri("sip:bob@10.10.10.256").has_value());  // 1*3DIGIT per §25.1
+}
+
+TEST(Parse, ViaHostsAndVersionsThatAreValid) {
+  for (const char* via :
+       {"Via: SIP/2.0/UDP 10.10.10.256;branch=z9hG4bK1",  // 1*3DIGIT: an IPv4address by §25
+        "Via: SIP/2.0/UDP a_b.example.com;branch=z9hG4bK1",
+        "Via: SIP/2.0/UDP example.com.;branch=z9hG4bK1",
+        "Via: sip / 2.0 / udp host9.example.com:5060 ;branch=z9hG4bK1",
+        "Via: SIP/2.0/SCTP [2001:db8::1]:5060;branch=z9hG4bK1",
+        "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;rport"}) {
+    std::string s = options();
+    std::size_t at = s.find("Via:");
+    s.replace(at, s.find("\r\n", at) - at, via);
+    auto m = parse(s);
+    EXPECT_TRUE(m.has_value()) << via << " → " << (m ? "" : m.error().reason);
+  }
+}
+
 TEST(Parse, DuplicateSingleValuedHeaders) {
   for (const char* dup :
        {"Call-ID: other@h\r\n", "CSeq: 2 OPTIONS\r\n", "From: <sip:x@example.com>;tag=2\r\n",
