@@ -92,15 +92,30 @@ struct ParseError {
   /// needs Via, From, To, Call-ID and CSeq; without them the message is dropped).
   bool can_respond = false;
   /// When can_respond: the complete response to send back (status and reason above, the
-  /// request's Via, From, To with a tag, Call-ID and CSeq, Content-Length: 0). parse()
-  /// consumes the Message, so it builds this instead of make_response. RFC 3261 §8.2.6.
+  /// request's Via, and those of From, To with a tag, Call-ID and CSeq that it has,
+  /// Content-Length: 0). parse() consumes the Message, so it builds this instead of
+  /// make_response. RFC 3261 §8.2.6.
   std::string response;
+  /// When can_respond: the request's top Via value as read (raw bytes, possibly malformed):
+  /// where the response goes, read without parsing `response` again.
+  std::string top_via;
+  /// When !can_respond (kMalformed): why no response can be sent, a metric label — one of
+  /// kDropResponse, kDropAck, kDropNoVia, kDropNoStartLine.
+  std::string_view drop_reason;
 };
+
+/// Why a malformed message is dropped instead of answered (ParseError::drop_reason).
+inline constexpr std::string_view kDropResponse = "malformed_response";  ///< never answered
+inline constexpr std::string_view kDropAck = "malformed_ack";            ///< RFC 3261 §17.1.1.3
+inline constexpr std::string_view kDropNoVia = "no_via";  ///< nowhere to send a response
+inline constexpr std::string_view kDropNoStartLine = "no_start_line";  ///< not even a start line
 
 struct ParseLimits {
   std::size_t max_message_bytes = 64 * 1024;
   std::size_t max_headers = 128;
-  std::size_t max_header_bytes = 8 * 1024;
+  /// A header line (with its folding) may use the whole message: a Call-ID of any length is
+  /// legal (RFC 3261 §25.1 callid), and a long one must still be answered.
+  std::size_t max_header_bytes = 64 * 1024;
 };
 
 /// The eagerly parsed transaction key and dialog identifiers of a message.
