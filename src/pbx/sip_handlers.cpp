@@ -6,19 +6,26 @@ namespace cohort::pbx {
 
 void SipServer::Impl::on_unparseable(const net::Inbound& in, const sip::ParseError& err) {
   ++n_parse_errors;
-  if (!err.can_respond || err.response.empty()) {
+  if (!err.can_respond) {
     ++n_dropped;
+    for (std::size_t i = 0; i < kDropReasons.size(); ++i) {
+      if (kDropReasons[i] == err.drop_reason) {
+        ++n_dropped_by[i];
+      }
+    }
+    spdlog::debug("sip event=dropped peer={}:{} reason={} problem=\"{}\"", in.source.address,
+                  in.source.port, err.drop_reason, err.reason);
     return;
   }
-  // Route by the Via the error response copied from the request.
-  auto response = sip::parse(err.response);
-  if (!response) {
-    ++n_dropped;
-    return;
-  }
-  auto via = sip::parse_via(response->top_via());
+  // Routed by the request's top Via as it was read (never by parsing the response again).
+  // A Via too malformed to read is answered where the request came from (symmetric, as
+  // RFC 3581 §4 would): the one address known to reach the sender.
+  auto via = sip::parse_via(err.top_via);
   if (!via) {
-    ++n_dropped;
+    sip::Via symmetric;
+    symmetric.host = in.source.address;
+    symmetric.port = in.source.port;
+    send(net::response_route(in, symmetric, err.response));
     return;
   }
   send(net::response_route(in, *via, err.response));

@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <future>
@@ -183,6 +184,10 @@ struct SipServer::Impl final : SipCore {
   // ---- counters ----
   std::atomic<std::uint64_t> n_requests{0}, n_responses{0}, n_parse_errors{0}, n_dropped{0},
       n_challenges{0}, n_auth_failures{0}, n_registrations{0};
+  /// Unanswerable messages by reason, in the order of kDropReasons.
+  static constexpr std::array<std::string_view, 4> kDropReasons = {
+      sip::kDropNoVia, sip::kDropNoStartLine, sip::kDropResponse, sip::kDropAck};
+  std::array<std::atomic<std::uint64_t>, kDropReasons.size()> n_dropped_by{};
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;
