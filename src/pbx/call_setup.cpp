@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
+#include "sip/sdp.hpp"
 
 namespace cohort::pbx {
 
@@ -229,12 +230,29 @@ void CallController::Impl::ring_user(std::size_t shard, Call& c, const model::Us
   add_user_legs(shard, c, callee, targets, c.caller_display, -1, -1, now);
 }
 
+bool CallController::Impl::refuse_offer(std::size_t shard, Call& c, TimePoint now) {
+  // The offer's syntax was checked when the INVITE came in (400); whether it asks for
+  // anything a leg can take is judged here, once the call has somewhere to go, so that an
+  // unknown number is still a 404 (RFC 3264 §6: 488 for an offer with nothing usable).
+  if (c.a_body.empty() || c.state == CallState::kEnding) {
+    return false;
+  }
+  if (auto problem = sip::sdp::validate_offer(c.a_body)) {
+    fail_call(shard, c, problem->status, problem->reason, Disposition::kFailed, now);
+    return true;
+  }
+  return false;
+}
+
 /// One B leg per binding of `user`, each sent its INVITE. The From carries the caller's
 /// number and `display`.
 void CallController::Impl::add_user_legs(std::size_t shard, Call& c, const model::User& user,
                                          std::vector<CallTarget>& targets,
                                          const std::string& display, int hunt_gen, int attempt,
                                          TimePoint now) {
+  if (refuse_offer(shard, c, now)) {
+    return;
+  }
   const std::string to = fmt::format("<sip:{}@{}>", user.extension, opts.domain);
   const std::string from_uri = fmt::format("sip:{}@{}", c.caller_user_part, opts.domain);
   for (CallTarget& t : targets) {

@@ -50,6 +50,9 @@ void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::st
 }
 
 void CallController::Impl::try_next_trunk(std::size_t shard, Call& c, TimePoint now) {
+  if (refuse_offer(shard, c, now)) {
+    return;
+  }
   while (c.next_trunk < c.trunks.size()) {
     const model::Trunk& t = c.trunks[c.next_trunk++];
     if (t.host.empty()) {

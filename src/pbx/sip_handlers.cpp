@@ -205,6 +205,18 @@ Reply SipServer::Impl::on_invite(const sip::Message& req, const net::Inbound& in
     call.caller = auth.user;
     authenticated = true;
   }
+  // What a leg would be offered is checked before any leg exists: a malformed Contact or
+  // offer is a 400 naming it, another body type 415 (RFC 3261 §8.2.3); an offer with nothing
+  // usable is refused 488 once the call is routed (CallController::refuse_offer).
+  if (auto problem = check_invite(req)) {
+    Reply r = reply(req, top_via, problem->status, problem->reason, [&](sip::MessageBuilder& b) {
+      if (problem->status == 415) {
+        b.header(HeaderId::kAccept, kAccept);
+      }
+    });
+    r.authenticated = authenticated;
+    return r;
+  }
   // A request that left Cohort and came back (a trunk pointing at ourselves) is a loop.
   for (std::string_view v : req.header_values(HeaderId::kVia)) {
     auto via = sip::parse_via(v);
@@ -217,6 +229,31 @@ Reply SipServer::Impl::on_invite(const sip::Message& req, const net::Inbound& in
   }
   calls->on_invite(call, here.now);
   return Reply{0, {}, true};
+}
+
+std::optional<sip::ParseError> SipServer::Impl::check_invite(const sip::Message& req) {
+  // RFC 3261 §8.1.1.8: the remote target of the dialog; one that does not parse cannot be.
+  if (req.header(HeaderId::kContact)) {
+    auto contacts = sip::parse_contacts(req);
+    if (!contacts) {
+      sip::ParseError e = std::move(contacts.error());
+      if (e.status == 416) {  // 416 is about the Request-URI (§21.4.17); this is a Contact
+        e.reason = "Bad Contact: unsupported URI scheme";
+      }
+      e.status = 400;
+      return e;
+    }
+    if (contacts->star || contacts->contacts.size() != 1) {
+      return sip::ParseError{sip::ParseError::Kind::kMalformed,
+                             400,
+                             "Bad Contact: an INVITE has exactly one",
+                             false,
+                             {},
+                             {},
+                             {}};
+    }
+  }
+  return sip::sdp::check_offer_body(req);
 }
 
 bool SipServer::Impl::own_address(std::string_view host, std::uint16_t port) const {

@@ -31,6 +31,7 @@
 #include "pbx/trunk_slots.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
+#include "sip/sdp.hpp"
 #include "sip/txn/branch.hpp"
 #include "sip/txn/table.hpp"
 
@@ -355,6 +356,8 @@ struct SipServer::Impl final : SipCore {
 
   /// RFC 3261 §21.4 / RFC 4475: answer what can be answered, drop the rest.
   void on_unparseable(const net::Inbound& in, const sip::ParseError& err);
+  /// Whether an INVITE's Contact and body can be acted on: the 400/415 to send, if not.
+  static std::optional<sip::ParseError> check_invite(const sip::Message& req);
 
   static std::string new_tag() { return crypto::random_hex(6); }
 
