@@ -274,6 +274,18 @@ std::optional<std::size_t> Connection::consume(std::string_view data) {
       close("framing error");
       return std::nullopt;
     }
+    if (sip::next_message(rest.substr(n)) == sip::NextMessage::kNo) {
+      // RFC 3261 §18.3: what follows the declared body starts no message, so the
+      // Content-Length was shorter than the body: this message is cut short and the stream
+      // is out of step for good. Neither is acted on: close.
+      bump(impl.counters.framing_errors);
+      spdlog::info(
+          "sip tcp framing error conn={} peer={} reason=\"bytes after the body start no "
+          "message\"",
+          id, key);
+      close("framing error");
+      return std::nullopt;
+    }
     used += n;
     bump(impl.counters.tcp_in);
     Inbound in{Protocol::kTcp, remote, local, id, std::string(rest.substr(0, n))};

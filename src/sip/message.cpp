@@ -887,6 +887,50 @@ std::size_t skip_keepalives(std::string_view stream) {
   return i;
 }
 
+NextMessage next_message(std::string_view s) {
+  s = s.substr(skip_keepalives(s));
+  if (s.empty()) {
+    return NextMessage::kNeedMore;
+  }
+  const std::size_t nl = s.find('\n');
+  std::string_view line = s.substr(0, nl);
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  const bool whole = nl != npos;
+  // A prefix of `want` or starting with it.
+  auto prefix_of = [](std::string_view have, std::string_view want) {
+    std::size_t n = std::min(have.size(), want.size());
+    return iequals(have.substr(0, n), want.substr(0, n));
+  };
+  if (prefix_of(line, "SIP/")) {
+    return line.size() >= 4 ? NextMessage::kYes
+                            : (whole ? NextMessage::kNo : NextMessage::kNeedMore);
+  }
+  // Method SP Request-URI SP SIP-Version: a token, a URI with a scheme, "SIP/".
+  std::size_t i = 0;
+  while (i < line.size() && is(line[i], detail::kToken)) {
+    ++i;
+  }
+  if (i == line.size()) {
+    return (i > 0 && !whole) ? NextMessage::kNeedMore : NextMessage::kNo;
+  }
+  if (i == 0 || line[i] != ' ') {
+    return NextMessage::kNo;
+  }
+  const std::size_t uri = i + 1;
+  const std::size_t sp2 = line.find(' ', uri);
+  std::string_view ruri = line.substr(uri, sp2 == npos ? npos : sp2 - uri);
+  std::size_t colon = ruri.find(':');
+  if (colon == 0 || (colon == npos && (sp2 != npos || whole))) {
+    return NextMessage::kNo;
+  }
+  if (sp2 == npos) {
+    return whole ? NextMessage::kNo : NextMessage::kNeedMore;
+  }
+  return prefix_of(line.substr(sp2 + 1), "SIP/") ? NextMessage::kYes : NextMessage::kNo;
+}
+
 Expected<std::size_t, ParseError> frame_length(std::string_view stream, const ParseLimits& limits) {
   auto incomplete = [] {
     return Unexpected<ParseError>(ParseError{ParseError::Kind::kIncomplete, 0, {}, false});

@@ -194,4 +194,11 @@ Expected<std::size_t, ParseError> frame_length(std::string_view stream, const Pa
 /// The number of leading CR/LF bytes (keep-alive pings) in `stream`.
 std::size_t skip_keepalives(std::string_view stream);
 
+/// Whether the bytes after a framed message can start the next one (RFC 3261 §7.1/§7.2 start
+/// lines: `Method SP Request-URI SP SIP/…` or `SIP/…`), judged on as much as `next` holds:
+/// kNeedMore when it is a plausible prefix. A stream whose bytes after a message start no
+/// message has a Content-Length shorter than its body: it is out of step for good (§18.3).
+enum class NextMessage : std::uint8_t { kYes, kNo, kNeedMore };
+NextMessage next_message(std::string_view next);
+
 }  // namespace cohort::sip
