@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets of tests/fuzz with clang (ASan + UBSan) in build/fuzz, apart
 # from the g++ build, and runs each for SECONDS/2 seconds seeded with a copy of the SIP
-# corpus (tests/data/sip). Exits non-zero on any crash, leak or sanitizer report; the input
+# corpus (tests/data/sip); first it replays the PROTOS c07-sip cases (../shared/protos/cases,
+# when present) through the same sanitized target. Exits non-zero on any crash, leak or sanitizer report; the input
 # that caused it is kept in build/fuzz/artifacts/<target>/.
 # Usage: scripts/fuzz.sh [SECONDS]   (default 60). FUZZ_JOBS sets the build's -j (default 2).
 set -euo pipefail
@@ -33,6 +34,26 @@ done
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 status=0
+# The PROTOS c07-sip cases (../shared/protos/cases, outside the repository), when present: every
+# case replayed once through the sanitized parser and SDP checks before fuzzing starts.
+protos_cases=../shared/protos/cases
+if [ -d "$protos_cases" ]; then
+  protos="$build/protos"
+  rm -rf "$protos"
+  mkdir -p "$build/artifacts"
+  count=$(python3 scripts/protos-inputs.py "$protos_cases" "$protos")
+  echo "fuzz: replaying $count PROTOS c07-sip inputs through sip_message_fuzz (ASan/UBSan)"
+  if ! "$build/tests/fuzz/sip_message_fuzz" -runs=0 -max_len=200000 -rss_limit_mb=2048 \
+    -timeout=10 -artifact_prefix="$build/artifacts/" "$protos" >"$build/protos.log" 2>&1; then
+    echo "fuzz: PROTOS replay FAILED — see $build/protos.log" >&2
+    tail -n 40 "$build/protos.log" >&2
+    status=1
+  else
+    grep -E 'INITED|DONE' "$build/protos.log" | sed 's/^/fuzz: protos /' | tail -n 2
+  fi
+else
+  echo "fuzz: no PROTOS cases at $protos_cases: replay skipped"
+fi
 for t in "${targets[@]}"; do
   corpus="$build/corpus/$t"
   artifacts="$build/artifacts/$t"

@@ -135,6 +135,23 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
         {"event=\"registrations\"", d(s.registrations)},
     };
   });
+  // Every SIP message dropped without an answer, by why none could be sent.
+  metrics.add_counter(
+      "cohort_sip_dropped_total",
+      "SIP messages dropped unanswered since start, by reason: no Via to answer to, no start "
+      "line, a malformed response or ACK (never answered), an oversize datagram or frame, a "
+      "TCP framing error (the connection is closed).",
+      [&sip] {
+        pbx::SipStats s = sip.stats();
+        net::Transports::Stats t = sip.transport_stats();
+        Values v;
+        for (const auto& [reason, n] : s.dropped_by_reason) {
+          v.emplace_back(fmt::format("reason=\"{}\"", reason), static_cast<double>(n));
+        }
+        v.emplace_back("reason=\"oversize\"", static_cast<double>(t.oversize));
+        v.emplace_back("reason=\"framing_error\"", static_cast<double>(t.framing_errors));
+        return v;
+      });
   metrics.add_counter(
       "cohort_sip_auth_failures_total",
       "Failed authentications since start, by reason (the phone gets the same 401 for each).",

@@ -15,9 +15,11 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include "common/log.hpp"
 
 #include "net/transport_impl.hpp"
 
@@ -32,7 +34,7 @@ void Impl::deliver(Inbound&& in) {
   try {
     handler(std::move(in));
   } catch (const std::exception& e) {
-    spdlog::error("sip transport handler failed error=\"{}\"", e.what());
+    spdlog::error("sip transport handler failed error={}", log::Value{e.what()});
   } catch (...) {
     spdlog::error("sip transport handler failed error=unknown");
   }
@@ -54,7 +56,7 @@ void Impl::wake_at(Shard& shard, Clock::time_point at) {
       try {
         wake_handler(shard.index);
       } catch (const std::exception& e) {
-        spdlog::error("sip wake handler failed error=\"{}\"", e.what());
+        spdlog::error("sip wake handler failed error={}", log::Value{e.what()});
       }
     }
   });
@@ -197,8 +199,8 @@ void Impl::stop() {
 
 void Impl::fail(const Outbound& out, std::string_view why) {
   bump(counters.send_failures);
-  spdlog::warn("sip send failed protocol={} destination={} reason=\"{}\"", to_string(out.protocol),
-               to_string(out.destination), why);
+  spdlog::warn("sip send failed protocol={} destination={} reason={}", to_string(out.protocol),
+               to_string(out.destination), log::Value{why});
 }
 
 void Impl::send(Outbound out) {
@@ -292,7 +294,7 @@ void Transports::post(std::size_t shard, std::function<void()> task) {
       try {
         t();
       } catch (const std::exception& e) {
-        spdlog::error("sip shard task failed error=\"{}\"", e.what());
+        spdlog::error("sip shard task failed error={}", log::Value{e.what()});
       }
     }
     s.draining.clear();  // keeps its capacity for the next drain

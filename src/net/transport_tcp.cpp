@@ -13,12 +13,14 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include "common/log.hpp"
 
 #include "net/transport_impl.hpp"
 
@@ -53,8 +55,9 @@ std::shared_ptr<Connection> Impl::add_connection(Shard& shard, tcp::socket socke
       // the count too.
       bump(counters.tcp_rejected);
     }
-    spdlog::debug("sip tcp connection rejected peer={} reason={}", to_string(remote),
-                  over_total ? "max_tcp_connections" : "max_tcp_connections_per_source");
+    spdlog::debug(
+        "sip tcp connection rejected peer={} reason={}", to_string(remote),
+        log::Value{over_total ? "max_tcp_connections" : "max_tcp_connections_per_source"});
     return nullptr;
   }
   ++per_ip;
@@ -112,9 +115,9 @@ void Connection::close(std::string_view reason) {
   if (unsent > 0) {
     bump(impl.counters.send_failures, unsent);
     spdlog::warn("sip tcp send failed conn={} peer={} messages={} reason={}", id, key, unsent,
-                 reason);
+                 log::Value{reason});
   }
-  spdlog::debug("sip tcp closed conn={} peer={} reason={}", id, key, reason);
+  spdlog::debug("sip tcp closed conn={} peer={} reason={}", id, key, log::Value{reason});
   // `buffer` is left alone: consume() may be iterating over it (a handler that sends can
   // close this connection).
 }
@@ -257,8 +260,8 @@ std::optional<std::size_t> Connection::consume(std::string_view data) {
       } else {
         bump(impl.counters.framing_errors);
       }
-      spdlog::info("sip tcp framing error conn={} peer={} status={} reason=\"{}\"", id, key,
-                   err.status, err.reason);
+      spdlog::info("sip tcp framing error conn={} peer={} status={} reason={}", id, key, err.status,
+                   log::Value{err.reason});
       close("framing error");
       return std::nullopt;
     }
@@ -271,6 +274,18 @@ std::optional<std::size_t> Connection::consume(std::string_view data) {
     if (n == 0 || n > rest.size()) {
       // frame_length broke its contract; do not loop on it.
       bump(impl.counters.framing_errors);
+      close("framing error");
+      return std::nullopt;
+    }
+    if (sip::next_message(rest.substr(n)) == sip::NextMessage::kNo) {
+      // RFC 3261 §18.3: what follows the declared body starts no message, so the
+      // Content-Length was shorter than the body: this message is cut short and the stream
+      // is out of step for good. Neither is acted on: close.
+      bump(impl.counters.framing_errors);
+      spdlog::info(
+          "sip tcp framing error conn={} peer={} reason=\"bytes after the body start no "
+          "message\"",
+          id, key);
       close("framing error");
       return std::nullopt;
     }
@@ -392,7 +407,7 @@ asio::awaitable<void> accept_loop(Impl& impl, tcp::acceptor& acceptor) {
         break;
       }
       // E.g. EMFILE: back off instead of spinning on the same error.
-      spdlog::warn("sip tcp accept failed error=\"{}\"", ec.message());
+      spdlog::warn("sip tcp accept failed error={}", log::Value{ec.message()});
       asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
       co_await pause.async_wait(token(ec));
       continue;

@@ -16,9 +16,11 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include "common/log.hpp"
 
 #include "net/transport_impl.hpp"
 
@@ -71,7 +73,8 @@ asio::awaitable<void> udp_loop(Impl& impl, udp::socket& socket, Endpoint local) 
       if (ec == asio::error::operation_aborted || !socket.is_open()) {
         break;
       }
-      spdlog::debug("sip udp wait error local={} error=\"{}\"", to_string(local), ec.message());
+      spdlog::debug("sip udp wait error local={} error={}", to_string(local),
+                    log::Value{ec.message()});
       continue;
     }
     for (;;) {

@@ -7,6 +7,8 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
+#include "sip/sdp.hpp"
 
 namespace cohort::pbx {
 
@@ -143,8 +145,8 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
     if (const model::InboundRoute* r = inbound->match(*nc.from_trunk, dialled, c.cdr.caller)) {
       c.cdr.inbound_route = r->id;
       c.cdr.did = dialled;
-      spdlog::info("call event=inbound call={} trunk={} did={} caller={} route=\"{}\"", c.id,
-                   *nc.from_trunk, dialled, c.cdr.caller, r->name);
+      spdlog::info("call event=inbound call={} trunk={} did={} caller={} route={}", c.id,
+                   *nc.from_trunk, dialled, c.cdr.caller, log::Value{r->name});
       take(nc.shard, c, routing::route(snap, r->destination, std::nullopt, flow(c), core.now_ms()),
            now);
       return;
@@ -181,9 +183,9 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
   routing::OutboundPlan plan = table->plan(req);
   if (!plan.matched) {
     // Toll-fraud guard: a call that no rule takes never reaches a trunk.
-    spdlog::warn("call event=refused call={} caller={} from_trunk={} dialled={} reason=\"{}\"",
-                 c.id, c.cdr.caller, nc.from_trunk ? std::to_string(*nc.from_trunk) : "-", dialled,
-                 plan.reason);
+    spdlog::warn("call event=refused call={} caller={} from_trunk={} dialled={} reason={}", c.id,
+                 c.cdr.caller, nc.from_trunk ? std::to_string(*nc.from_trunk) : "-", dialled,
+                 log::Value{plan.reason});
     if (nc.caller != nullptr) {
       fail_call(nc.shard, c, 404, "Not Found: no user or outbound rule for this number",
                 Disposition::kFailed, now);
@@ -214,7 +216,7 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
       "call event=outbound call={} caller={} dialled={} rule={} number={} caller_id={} "
       "group={} trunks={}",
       c.id, c.cdr.caller, dialled, plan.rule_name, plan.number, c.caller_id,
-      plan.group ? std::to_string(*plan.group) : "-", c.trunks.size());
+      log::Value{plan.group ? std::to_string(*plan.group) : "-"}, c.trunks.size());
   try_next_trunk(nc.shard, c, now);
 }
 
@@ -233,12 +235,29 @@ void CallController::Impl::ring_user(std::size_t shard, Call& c, const model::Us
   add_user_legs(shard, c, callee, targets, c.caller_display, -1, -1, now);
 }
 
+bool CallController::Impl::refuse_offer(std::size_t shard, Call& c, TimePoint now) {
+  // The offer's syntax was checked when the INVITE came in (400); whether it asks for
+  // anything a leg can take is judged here, once the call has somewhere to go, so that an
+  // unknown number is still a 404 (RFC 3264 §6: 488 for an offer with nothing usable).
+  if (c.a_body.empty() || c.state == CallState::kEnding) {
+    return false;
+  }
+  if (auto problem = sip::sdp::validate_offer(c.a_body)) {
+    fail_call(shard, c, problem->status, problem->reason, Disposition::kFailed, now);
+    return true;
+  }
+  return false;
+}
+
 /// One B leg per binding of `user`, each sent its INVITE. The From carries the caller's
 /// number and `display`.
 void CallController::Impl::add_user_legs(std::size_t shard, Call& c, const model::User& user,
                                          std::vector<CallTarget>& targets,
                                          const std::string& display, int hunt_gen, int attempt,
                                          TimePoint now) {
+  if (refuse_offer(shard, c, now)) {
+    return;
+  }
   for (CallTarget& t : targets) {
     // A phone redials the From of its call history: its host must be one the phone reaches.
     const std::string host = opts.domain.empty() ? core.via_address(t.route.protocol) : opts.domain;

@@ -350,6 +350,8 @@ struct CallController::Impl {
   void dial_number(std::size_t shard, Call& c, const std::string& number,
                    std::optional<model::GroupId> as_group, TimePoint now);
   void try_next_trunk(std::size_t shard, Call& c, TimePoint now);
+  /// RFC 3264: whether the caller's offer is one no leg can take (fails the call 488).
+  bool refuse_offer(std::size_t shard, Call& c, TimePoint now);
   const model::Trunk* trunk_of(const Call& c, const Leg& leg) const;
   bool retry_with_credentials(std::size_t shard, Call& c, int i, const sip::Message& r,
                               TimePoint now);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/crypto.hpp"
+#include "common/log.hpp"
 #include "sip/digest.hpp"
 
 namespace cohort::pbx {
@@ -25,8 +26,8 @@ void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::st
   }
   routing::OutboundPlan plan = table->plan(req);
   if (!plan.matched) {
-    spdlog::warn("call event=refused call={} dialled={} group={} reason=\"{}\"", c.id, number,
-                 as_group ? std::to_string(*as_group) : "-", plan.reason);
+    spdlog::warn("call event=refused call={} dialled={} group={} reason={}", c.id, number,
+                 log::Value{as_group ? std::to_string(*as_group) : "-"}, log::Value{plan.reason});
     fail_call(shard, c, 404, "Not Found: no outbound rule for the destination number",
               c.via_fallback ? Disposition::kFallback : Disposition::kFailed, now);
     return;
@@ -50,6 +51,9 @@ void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::st
 }
 
 void CallController::Impl::try_next_trunk(std::size_t shard, Call& c, TimePoint now) {
+  if (refuse_offer(shard, c, now)) {
+    return;
+  }
   while (c.next_trunk < c.trunks.size()) {
     const model::Trunk& t = c.trunks[c.next_trunk++];
     if (t.host.empty()) {

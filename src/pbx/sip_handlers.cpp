@@ -6,19 +6,26 @@ namespace cohort::pbx {
 
 void SipServer::Impl::on_unparseable(const net::Inbound& in, const sip::ParseError& err) {
   ++n_parse_errors;
-  if (!err.can_respond || err.response.empty()) {
+  if (!err.can_respond) {
     ++n_dropped;
+    for (std::size_t i = 0; i < kDropReasons.size(); ++i) {
+      if (kDropReasons[i] == err.drop_reason) {
+        ++n_dropped_by[i];
+      }
+    }
+    spdlog::debug("sip event=dropped peer={}:{} reason={} problem={}", in.source.address,
+                  in.source.port, log::Value{err.drop_reason}, log::Value{err.reason});
     return;
   }
-  // Route by the Via the error response copied from the request.
-  auto response = sip::parse(err.response);
-  if (!response) {
-    ++n_dropped;
-    return;
-  }
-  auto via = sip::parse_via(response->top_via());
+  // Routed by the request's top Via as it was read (never by parsing the response again).
+  // A Via too malformed to read is answered where the request came from (symmetric, as
+  // RFC 3581 §4 would): the one address known to reach the sender.
+  auto via = sip::parse_via(err.top_via);
   if (!via) {
-    ++n_dropped;
+    sip::Via symmetric;
+    symmetric.host = in.source.address;
+    symmetric.port = in.source.port;
+    send(net::response_route(in, symmetric, err.response));
     return;
   }
   send(net::response_route(in, *via, err.response));
@@ -124,7 +131,7 @@ SipServer::Impl::Auth SipServer::Impl::authenticate(const sip::Message& req, con
       // operator: on the wire an unknown user and a wrong password get the same 401.
       spdlog::warn("sip event=auth_failed method={} source={} username={} reason={}",
                    log::Value{req.method_token()}, in.source.address, log::Value{v.username},
-                   to_string(v.failure));
+                   log::Value{to_string(v.failure)});
       if (!is_trusted) {  // never banned; the failure is still counted
         guard.record_failure(in.source.address, v.username, now_ms);
       }
@@ -213,6 +220,18 @@ Reply SipServer::Impl::on_invite(const sip::Message& req, const net::Inbound& in
     call.caller = auth.user;
     authenticated = true;
   }
+  // What a leg would be offered is checked before any leg exists: a malformed Contact or
+  // offer is a 400 naming it, another body type 415 (RFC 3261 §8.2.3); an offer with nothing
+  // usable is refused 488 once the call is routed (CallController::refuse_offer).
+  if (auto problem = check_invite(req)) {
+    Reply r = reply(req, top_via, problem->status, problem->reason, [&](sip::MessageBuilder& b) {
+      if (problem->status == 415) {
+        b.header(HeaderId::kAccept, kAccept);
+      }
+    });
+    r.authenticated = authenticated;
+    return r;
+  }
   // A request that left Cohort and came back (a trunk pointing at ourselves) is a loop.
   for (std::string_view v : req.header_values(HeaderId::kVia)) {
     auto via = sip::parse_via(v);
@@ -225,6 +244,31 @@ Reply SipServer::Impl::on_invite(const sip::Message& req, const net::Inbound& in
   }
   calls->on_invite(call, here.now);
   return Reply{0, {}, true};
+}
+
+std::optional<sip::ParseError> SipServer::Impl::check_invite(const sip::Message& req) {
+  // RFC 3261 §8.1.1.8: the remote target of the dialog; one that does not parse cannot be.
+  if (req.header(HeaderId::kContact)) {
+    auto contacts = sip::parse_contacts(req);
+    if (!contacts) {
+      sip::ParseError e = std::move(contacts.error());
+      if (e.status == 416) {  // 416 is about the Request-URI (§21.4.17); this is a Contact
+        e.reason = "Bad Contact: unsupported URI scheme";
+      }
+      e.status = 400;
+      return e;
+    }
+    if (contacts->star || contacts->contacts.size() != 1) {
+      return sip::ParseError{sip::ParseError::Kind::kMalformed,
+                             400,
+                             "Bad Contact: an INVITE has exactly one",
+                             false,
+                             {},
+                             {},
+                             {}};
+    }
+  }
+  return sip::sdp::check_offer_body(req);
 }
 
 bool SipServer::Impl::own_address(std::string_view host, std::uint16_t port) const {

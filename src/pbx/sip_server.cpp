@@ -430,6 +430,9 @@ SipStats SipServer::stats() const {
   st.responses_sent = s.n_responses;
   st.parse_errors = s.n_parse_errors;
   st.dropped_unparseable = s.n_dropped;
+  for (std::size_t i = 0; i < Impl::kDropReasons.size(); ++i) {
+    st.dropped_by_reason.emplace_back(Impl::kDropReasons[i], s.n_dropped_by[i].load());
+  }
   st.auth_challenges = s.n_challenges;
   st.auth_failures = s.n_auth_failures;
   st.auth_failures_unknown_user = s.n_auth_failures_by[static_cast<int>(AuthFailure::kUnknownUser)];

@@ -10,6 +10,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -74,6 +76,8 @@ struct SipStats {
   std::uint64_t responses_sent = 0;
   std::uint64_t parse_errors = 0;
   std::uint64_t dropped_unparseable = 0;
+  /// dropped_unparseable by why no response could be sent (sip::ParseError::drop_reason).
+  std::vector<std::pair<std::string_view, std::uint64_t>> dropped_by_reason;
   std::uint64_t auth_challenges = 0;
   std::uint64_t auth_failures = 0;
   std::uint64_t auth_failures_unknown_user = 0;  ///< of auth_failures: no such extension

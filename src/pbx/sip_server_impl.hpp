@@ -32,6 +32,7 @@
 #include "pbx/trunk_slots.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
+#include "sip/sdp.hpp"
 #include "sip/txn/branch.hpp"
 #include "sip/txn/table.hpp"
 
@@ -187,6 +188,10 @@ struct SipServer::Impl final : SipCore {
       n_challenges{0}, n_auth_failures{0}, n_registrations{0};
   /// Authentication failures by AuthFailure (index), for /metrics.
   std::array<std::atomic<std::uint64_t>, 4> n_auth_failures_by{};
+  /// Unanswerable messages by reason, in the order of kDropReasons.
+  static constexpr std::array<std::string_view, 4> kDropReasons = {
+      sip::kDropNoVia, sip::kDropNoStartLine, sip::kDropResponse, sip::kDropAck};
+  std::array<std::atomic<std::uint64_t>, kDropReasons.size()> n_dropped_by{};
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;
@@ -355,6 +360,8 @@ struct SipServer::Impl final : SipCore {
 
   /// RFC 3261 §21.4 / RFC 4475: answer what can be answered, drop the rest.
   void on_unparseable(const net::Inbound& in, const sip::ParseError& err);
+  /// Whether an INVITE's Contact and body can be acted on: the 400/415 to send, if not.
+  static std::optional<sip::ParseError> check_invite(const sip::Message& req);
 
   static std::string new_tag() { return crypto::random_hex(6); }
 

@@ -25,7 +25,60 @@ bool plausible_ipv6_reference(std::string_view s) {
   return colon;
 }
 
-// A host of a hostport: IPv6 reference or hostname / IPv4address. Returns the end index.
+// RFC 3261 §25.1 hostname = *( domainlabel "." ) toplabel [ "." ], labels of alphanum with
+// inner "-", the toplabel starting with ALPHA; IPv4address = 1*3DIGIT 3( "." 1*3DIGIT ).
+// `h` is a run of host characters; '_' counts as alphanum (seen in the wild: container and
+// SRV-style names). The hot path reads four hosts a message: one short pass, the label rules
+// checked at the dots only.
+bool valid_host_text(std::string_view h) {
+  const std::size_t n = h.size();
+  if (n == 0 || h[0] == '.' || h[0] == '-') {
+    return false;
+  }
+  std::size_t last_dot = npos;
+  std::size_t dot_before = npos;
+  std::size_t dots = 0;
+  bool long_label = false;  // over three characters: not a part of an IPv4address
+  for (std::size_t k = 0; k < n; ++k) {
+    if (h[k] != '.') {
+      continue;
+    }
+    if (h[k - 1] == '.' || h[k - 1] == '-' || (k + 1 < n && h[k + 1] == '-')) {
+      return false;
+    }
+    long_label = long_label || k - (last_dot == npos ? 0 : last_dot + 1) > 3;
+    ++dots;
+    dot_before = last_dot;
+    last_dot = k;
+  }
+  if (h[n - 1] == '-') {
+    return false;
+  }
+  const bool trailing_dot = last_dot == n - 1;
+  if (trailing_dot) {  // ends a hostname, never an IPv4address
+    if (n == 1) {
+      return false;
+    }
+    last_dot = dot_before;
+  }
+  const char t = h[last_dot == npos ? 0 : last_dot + 1];
+  if ((t >= 'a' && t <= 'z') || (t >= 'A' && t <= 'Z')) {
+    return true;
+  }
+  // Not a hostname: an IPv4address or nothing.
+  if (trailing_dot || dots != 3 || long_label || n - last_dot - 1 > 3) {
+    return false;
+  }
+  for (char c : h) {
+    if (c != '.' && (c < '0' || c > '9')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A host of a hostport: IPv6 reference or hostname / IPv4address. Returns the end index;
+// `i` itself when there is no valid host at s[i].
 std::size_t scan_host(std::string_view s, std::size_t i) {
   if (i < s.size() && s[i] == '[') {
     std::size_t close = s.find(']', i);
@@ -34,10 +87,11 @@ std::size_t scan_host(std::string_view s, std::size_t i) {
     }
     return close + 1;
   }
+  const std::size_t b = i;
   while (i < s.size() && is(s[i], kHost)) {
     ++i;
   }
-  return i;
+  return valid_host_text(s.substr(b, i - b)) ? i : b;
 }
 
 std::optional<std::uint16_t> port_value(std::string_view digits) {
@@ -185,6 +239,9 @@ std::string_view first_element(std::string_view value) {
   bool angle = false;
   for (std::size_t i = 0; i < value.size(); ++i) {
     char c = value[i];
+    if (!is(c, kListSyntax)) {
+      continue;  // the hot path: one table lookup a character
+    }
     if (quoted) {
       if (c == '\\') {
         ++i;
@@ -394,7 +451,6 @@ Expected<ViaParts, ParseError> scan_via(std::string_view text) {
   }
   i = skip_lws(text, i + 1);
   std::string_view version = token_at(i);
-  std::size_t version_end = i;
   i = skip_lws(text, i);
   if (version.empty() || i >= text.size() || text[i] != '/') {
     return malformed("Bad Via: invalid sent-protocol");
@@ -404,8 +460,13 @@ Expected<ViaParts, ParseError> scan_via(std::string_view text) {
   if (v.transport.empty()) {
     return malformed("Bad Via: missing transport");
   }
-  v.protocol = (iequals(name, "SIP") && version == "2.0") ? std::string_view("SIP/2.0")
-                                                          : text.substr(0, version_end);
+  // protocol-name = "SIP" / token, protocol-version = token: the grammar admits others, but a
+  // SIP/2.0 element speaks no other (RFC 3261 §8.1.1.7, §18.2.1 — PROTOS c07 sends
+  // "aaaa/2.0/UDP" and "SIP/2.99999/UDP"). ABNF strings are case-insensitive.
+  if (!iequals(name, "SIP") || version != "2.0") {
+    return malformed("Bad Via: sent-protocol is not SIP/2.0");
+  }
+  v.protocol = "SIP/2.0";
   std::size_t host_begin = skip_lws(text, i);
   if (host_begin == i) {
     return malformed("Bad Via: missing sent-by");

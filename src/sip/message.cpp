@@ -87,19 +87,20 @@ bool valid_sip_date(std::string_view v) {
          digits(23, 2);
 }
 
-// RFC 3261 §25.1: callid = word [ "@" word ]. Read leniently as visible ASCII without LWS:
-// base64-style ids with '=' are common in the wild, and the Call-ID is only compared, never
-// interpreted.
+// RFC 3261 §25.1: callid = word [ "@" word ]. One leniency: '=' (base64-style ids are
+// common in the wild, and the Call-ID is only compared, never interpreted). One pass.
 bool valid_call_id(std::string_view v) {
-  if (v.empty()) {
-    return false;
-  }
-  for (char c : v) {
-    if (c < 0x21 || c > 0x7e) {
-      return false;
+  std::size_t at = npos;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (!is(c, detail::kCallIdWord)) {
+      if (c != '@' || at != npos) {
+        return false;
+      }
+      at = i;
     }
   }
-  return true;
+  return !v.empty() && at != 0 && (at == npos || at + 1 < v.size());
 }
 
 // A stable To tag for a stateless error response, so that retransmissions of the bad
@@ -664,9 +665,6 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
       next = nl + 1;
       if (next < n && is_wsp(data[next])) {
         e = next;
-        if (e - pos > limits.max_header_bytes) {
-          break;
-        }
         continue;
       }
       break;
@@ -677,12 +675,16 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
     }
     std::size_t end = (data[nl - 1] == '\r') ? nl - 1 : nl;
     if (end - pos > limits.max_header_bytes) {
+      // Skipped, not fatal: the headers after it may still address the 400.
       p.fail(400, "Header line too long");
-      break;
+      pos = next;
+      continue;
     }
-    if (m.headers_.size() >= limits.max_headers) {
+    // Past the limit the headers are still read for the transaction key (to address the
+    // 400), but not kept.
+    const bool keep = m.headers_.size() < limits.max_headers;
+    if (!keep) {
       p.fail(400, "Too many headers");
-      break;
     }
     std::string_view line = buf.substr(pos, end - pos);
     pos = next;
@@ -699,7 +701,9 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
     h.name = line.substr(0, name_end);
     h.value = trim_lws(line.substr(colon + 1));
     h.id = header_id(h.name);
-    m.headers_.push_back(h);
+    if (keep) {
+      m.headers_.push_back(h);
+    }
 
     // The eager part: the transaction key and dialog identifiers (STYLE practice 3).
     switch (h.id) {
@@ -769,6 +773,9 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
         if (p.first_of(p.content_length_, p.cl_value_, h.value, "Content-Length")) {
           if (auto cl = detail::parse_decimal(h.value, 0xffffffffULL)) {
             p.content_length_value_ = *cl;
+            if (*cl > limits.max_message_bytes) {
+              p.fail(513, "Message Too Large");  // RFC 3261 §21.5.14: a body we never take
+            }
           } else {
             p.fail(400, "Bad Content-Length");
           }
@@ -828,11 +835,20 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
   err.kind = ParseError::Kind::kMalformed;
   err.status = p.err_status_;
   err.reason = std::move(p.err_reason_);
-  // A response needs a request (never a response, never an ACK: RFC 3261 §17.1.1.3) and
-  // the five headers it copies (RFC 3261 §8.2.6.2).
-  err.can_respond = !p.response_line_ && m.method_token_ != "ACK" && p.via_ != Found::kNone &&
-                    p.from_ != Found::kNone && p.to_ != Found::kNone &&
-                    p.call_id_ != Found::kNone && p.cseq_ != Found::kNone;
+  // A response needs a request (never a response, never an ACK: RFC 3261 §17.1.1.3) and a
+  // Via to send it to. RFC 3261 §8.2.6.2 copies From, To, Call-ID and CSeq: those the
+  // request has are copied as read, a missing one stays missing (RFC 4475 §3.3.1 "insuf"
+  // still wants its 400). A UAC matches the response by the Via branch and the CSeq method.
+  if (structural) {
+    err.drop_reason = kDropNoStartLine;
+  } else if (p.response_line_) {
+    err.drop_reason = kDropResponse;
+  } else if (m.method_token_ == "ACK") {
+    err.drop_reason = kDropAck;
+  } else if (p.via_ == Found::kNone) {
+    err.drop_reason = kDropNoVia;
+  }
+  err.can_respond = err.drop_reason.empty();
   if (err.can_respond) {
     MessageBuilder b = MessageBuilder::response(err.status, err.reason);
     for (const Header& h : m.headers_) {
@@ -840,16 +856,25 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
         b.header(HeaderId::kVia, h.value);
       }
     }
-    b.header(HeaderId::kFrom, p.from_value_);
-    if (m.to_tag_.empty()) {
-      b.header(HeaderId::kTo, std::string(p.to_value_) + ";tag=" +
-                                  error_to_tag(p.call_id_value_, p.cseq_value_, m.top_via_));
-    } else {
-      b.header(HeaderId::kTo, p.to_value_);
+    if (p.from_ != Found::kNone) {
+      b.header(HeaderId::kFrom, p.from_value_);
     }
-    b.header(HeaderId::kCallId, p.call_id_value_);
-    b.header(HeaderId::kCSeq, p.cseq_value_);
+    if (p.to_ != Found::kNone) {
+      if (m.to_tag_.empty()) {
+        b.header(HeaderId::kTo, std::string(p.to_value_) + ";tag=" +
+                                    error_to_tag(p.call_id_value_, p.cseq_value_, m.top_via_));
+      } else {
+        b.header(HeaderId::kTo, p.to_value_);
+      }
+    }
+    if (p.call_id_ != Found::kNone) {
+      b.header(HeaderId::kCallId, p.call_id_value_);
+    }
+    if (p.cseq_ != Found::kNone) {
+      b.header(HeaderId::kCSeq, p.cseq_value_);
+    }
     err.response = b.str();
+    err.top_via = std::string(m.top_via_);
   }
   return Unexpected<ParseError>(std::move(err));
 }
@@ -860,6 +885,50 @@ std::size_t skip_keepalives(std::string_view stream) {
     ++i;
   }
   return i;
+}
+
+NextMessage next_message(std::string_view s) {
+  s = s.substr(skip_keepalives(s));
+  if (s.empty()) {
+    return NextMessage::kNeedMore;
+  }
+  const std::size_t nl = s.find('\n');
+  std::string_view line = s.substr(0, nl);
+  if (!line.empty() && line.back() == '\r') {
+    line.remove_suffix(1);
+  }
+  const bool whole = nl != npos;
+  // A prefix of `want` or starting with it.
+  auto prefix_of = [](std::string_view have, std::string_view want) {
+    std::size_t n = std::min(have.size(), want.size());
+    return iequals(have.substr(0, n), want.substr(0, n));
+  };
+  if (prefix_of(line, "SIP/")) {
+    return line.size() >= 4 ? NextMessage::kYes
+                            : (whole ? NextMessage::kNo : NextMessage::kNeedMore);
+  }
+  // Method SP Request-URI SP SIP-Version: a token, a URI with a scheme, "SIP/".
+  std::size_t i = 0;
+  while (i < line.size() && is(line[i], detail::kToken)) {
+    ++i;
+  }
+  if (i == line.size()) {
+    return (i > 0 && !whole) ? NextMessage::kNeedMore : NextMessage::kNo;
+  }
+  if (i == 0 || line[i] != ' ') {
+    return NextMessage::kNo;
+  }
+  const std::size_t uri = i + 1;
+  const std::size_t sp2 = line.find(' ', uri);
+  std::string_view ruri = line.substr(uri, sp2 == npos ? npos : sp2 - uri);
+  std::size_t colon = ruri.find(':');
+  if (colon == 0 || (colon == npos && (sp2 != npos || whole))) {
+    return NextMessage::kNo;
+  }
+  if (sp2 == npos) {
+    return whole ? NextMessage::kNo : NextMessage::kNeedMore;
+  }
+  return prefix_of(line.substr(sp2 + 1), "SIP/") ? NextMessage::kYes : NextMessage::kNo;
 }
 
 Expected<std::size_t, ParseError> frame_length(std::string_view stream, const ParseLimits& limits) {

@@ -92,15 +92,30 @@ struct ParseError {
   /// needs Via, From, To, Call-ID and CSeq; without them the message is dropped).
   bool can_respond = false;
   /// When can_respond: the complete response to send back (status and reason above, the
-  /// request's Via, From, To with a tag, Call-ID and CSeq, Content-Length: 0). parse()
-  /// consumes the Message, so it builds this instead of make_response. RFC 3261 §8.2.6.
+  /// request's Via, and those of From, To with a tag, Call-ID and CSeq that it has,
+  /// Content-Length: 0). parse() consumes the Message, so it builds this instead of
+  /// make_response. RFC 3261 §8.2.6.
   std::string response;
+  /// When can_respond: the request's top Via value as read (raw bytes, possibly malformed):
+  /// where the response goes, read without parsing `response` again.
+  std::string top_via;
+  /// When !can_respond (kMalformed): why no response can be sent, a metric label — one of
+  /// kDropResponse, kDropAck, kDropNoVia, kDropNoStartLine.
+  std::string_view drop_reason;
 };
+
+/// Why a malformed message is dropped instead of answered (ParseError::drop_reason).
+inline constexpr std::string_view kDropResponse = "malformed_response";  ///< never answered
+inline constexpr std::string_view kDropAck = "malformed_ack";            ///< RFC 3261 §17.1.1.3
+inline constexpr std::string_view kDropNoVia = "no_via";  ///< nowhere to send a response
+inline constexpr std::string_view kDropNoStartLine = "no_start_line";  ///< not even a start line
 
 struct ParseLimits {
   std::size_t max_message_bytes = 64 * 1024;
   std::size_t max_headers = 128;
-  std::size_t max_header_bytes = 8 * 1024;
+  /// A header line (with its folding) may use the whole message: a Call-ID of any length is
+  /// legal (RFC 3261 §25.1 callid), and a long one must still be answered.
+  std::size_t max_header_bytes = 64 * 1024;
 };
 
 /// The eagerly parsed transaction key and dialog identifiers of a message.
@@ -178,5 +193,12 @@ Expected<Message, ParseError> parse(std::string buffer, const ParseLimits& limit
 Expected<std::size_t, ParseError> frame_length(std::string_view stream, const ParseLimits& limits);
 /// The number of leading CR/LF bytes (keep-alive pings) in `stream`.
 std::size_t skip_keepalives(std::string_view stream);
+
+/// Whether the bytes after a framed message can start the next one (RFC 3261 §7.1/§7.2 start
+/// lines: `Method SP Request-URI SP SIP/…` or `SIP/…`), judged on as much as `next` holds:
+/// kNeedMore when it is a plausible prefix. A stream whose bytes after a message start no
+/// message has a Content-Length shorter than its body: it is out of step for good (§18.3).
+enum class NextMessage : std::uint8_t { kYes, kNo, kNeedMore };
+NextMessage next_message(std::string_view next);
 
 }  // namespace cohort::sip

@@ -1,11 +1,13 @@
 // Fuzz target: parse() of any bytes, then every typed accessor on the parsed headers, the
 // response helpers, and TCP framing — with invariants that hold for every input.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "fuzz_check.hpp"
 #include "sip/headers.hpp"
+#include "sip/sdp.hpp"
 
 namespace {
 
@@ -21,8 +23,11 @@ void check_error(const ParseError& e) {
   COHORT_FUZZ_CHECK(e.status == 400 || e.status == 416 || e.status == 505 || e.status == 513);
   COHORT_FUZZ_CHECK(!e.reason.empty());
   COHORT_FUZZ_CHECK(e.can_respond == !e.response.empty());
+  // Either answered (and routed by the Via as read) or dropped for a named reason.
+  COHORT_FUZZ_CHECK(e.can_respond == e.drop_reason.empty());
   if (e.can_respond) {
     COHORT_FUZZ_CHECK(e.response.rfind("SIP/2.0 " + std::to_string(e.status) + " ", 0) == 0);
+    (void)parse_via(e.top_via);  // may be empty or malformed: then answered symmetrically
   }
 }
 
@@ -84,6 +89,11 @@ void exercise(const Message& m) {
     }
   }
   (void)parse_contacts(m);
+  // The offer check an INVITE gets before a leg is offered it.
+  if (auto problem = sdp::check_offer_body(m)) {
+    COHORT_FUZZ_CHECK(problem->status == 400 || problem->status == 415 || problem->status == 488);
+    COHORT_FUZZ_CHECK(!problem->reason.empty());
+  }
 
   // A response built from the request parses and answers the same transaction.
   ParseLimits roomy{1 << 22, 1 << 16, 1 << 20};
@@ -116,6 +126,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     COHORT_FUZZ_CHECK(*frame > keepalives && *frame <= input.size());
   } else if (frame.error().kind == ParseError::Kind::kMalformed) {
     COHORT_FUZZ_CHECK(frame.error().status == 400 || frame.error().status == 513);
+  }
+
+  // Whatever follows a framed message: start of the next one or not, never a read past it.
+  (void)next_message(input.substr(std::min(input.size(), frame ? *frame : keepalives)));
+  // The SDP parser on the raw bytes too (a body is any bytes).
+  if (auto s = sdp::parse(input)) {
+    (void)sdp::check_offer(*s);
   }
 
   auto m = parse(std::string(input), limits);

@@ -656,6 +656,32 @@ TEST_F(TcpFixture, MalformedFramingClosesOnlyThatConnection) {
   EXPECT_EQ(got.size(), 1u);
 }
 
+// RFC 3261 §18.3: a Content-Length shorter than the body leaves bytes that start no message.
+// The message is not delivered (it is cut short) and the connection, out of step for good,
+// is closed at once instead of waiting for a head that never ends.
+TEST_F(TcpFixture, BytesAfterTheBodyThatStartNoMessageCloseTheConnection) {
+  start();
+  for (std::size_t short_by : {3u, 5u, 19u}) {
+    Fd c = tcp_connect(to);
+    ASSERT_TRUE(c.valid());
+    const std::string body = "v=0\r\ns=x\r\nm=audio 9 RTP/AVP 0\r\n";
+    std::string m = sip_request(body);
+    const std::string declared = "Content-Length: " + std::to_string(body.size());
+    m.replace(m.find(declared), declared.size(),
+              "Content-Length: " + std::to_string(body.size() - short_by));
+    ASSERT_TRUE(send_all(c, m));
+    EXPECT_TRUE(closed_by_peer(c)) << short_by;
+  }
+  ASSERT_TRUE(eventually([&] { return transports->stats().framing_errors == 3; }));
+  EXPECT_EQ(got.size(), 0u);
+  // A following message is not a framing error.
+  Fd c = tcp_connect(to);
+  std::string two = sip_request("body", "a@test") + sip_request("", "b@test");
+  ASSERT_TRUE(send_all(c, two));
+  EXPECT_TRUE(got.at(1));
+  EXPECT_EQ(transports->stats().framing_errors, 3u);
+}
+
 TEST_F(TcpFixture, IdleConnectionIsClosed) {
   auto o = options_for({tcp_on("127.0.0.1")});
   o.tcp_idle_timeout = 1s;

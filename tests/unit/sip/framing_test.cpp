@@ -116,3 +116,46 @@ TEST(FrameLength, TooLarge) {
 
 }  // namespace
 }  // namespace cohort::sip
+
+namespace cohort::sip {
+namespace {
+
+// RFC 3261 §18.3: on a stream, the bytes after a message's declared body either start the
+// next message or the Content-Length was short. Every cut of an SDP body must read as "no
+// message" (the class of defect: a short Content-Length), every start line as one.
+TEST(NextMessage, TheRestOfABodyCutAnywhereStartsNoMessage) {
+  const std::string sdp =
+      "v=0\r\no=0 0 0 IN IP4 127.0.0.1\r\ns=Session SDP\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=audio 9876 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+  const std::string cancel = "CANCEL sip:1001@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP h\r\n";
+  for (std::size_t cut = 0; cut < sdp.size(); ++cut) {
+    std::string_view rest = std::string_view(sdp).substr(cut);
+    if (skip_keepalives(rest) == rest.size()) {
+      continue;  // only line ends left: keep-alives
+    }
+    // With the next message after the body, as a pipelining peer sends it.
+    const std::string stream = std::string(rest) + cancel;
+    EXPECT_EQ(next_message(stream), NextMessage::kNo) << "cut at " << cut << ": " << rest;
+  }
+}
+
+TEST(NextMessage, StartLinesAndTheirPrefixes) {
+  for (std::string_view start :
+       {"INVITE sip:bob@example.com SIP/2.0\r\n", "SIP/2.0 200 OK\r\n",
+        "\r\n\r\nOPTIONS sip:h SIP/2.0\r\n", "FOO tel:+1555 SIP/2.0\r\n"}) {
+    EXPECT_EQ(next_message(start), NextMessage::kYes) << start;
+    for (std::size_t n = 0; n + 2 < start.size(); ++n) {
+      NextMessage r = next_message(start.substr(0, n));
+      EXPECT_NE(r, NextMessage::kNo) << "prefix " << start.substr(0, n);
+    }
+  }
+  EXPECT_EQ(next_message(""), NextMessage::kNeedMore);
+  EXPECT_EQ(next_message("\r\n"), NextMessage::kNeedMore);
+  for (std::string_view junk : {"v=0\r\n", " INVITE sip:h SIP/2.0\r\n", "hello world\r\n",
+                                "INVITE sip:h HTTP/1.1\r\n", "INVITE\r\n", "\x01\x02"}) {
+    EXPECT_EQ(next_message(junk), NextMessage::kNo) << junk;
+  }
+}
+
+}  // namespace
+}  // namespace cohort::sip

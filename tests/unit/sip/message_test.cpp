@@ -198,11 +198,12 @@ TEST(Parse, MissingMandatoryHeaders) {
     const char* drop;
     const char* reason;
   };
-  const Row rows[] = {{"Via:", "Missing Via"},
-                      {"From:", "Missing From"},
+  const Row rows[] = {{"From:", "Missing From"},
                       {"To:", "Missing To"},
                       {"Call-ID:", "Missing Call-ID"},
                       {"CSeq:", "Missing CSeq"}};
+  // With a Via the 400 is sent (RFC 4475 §3.3.1): the headers the request has are copied,
+  // the missing one stays missing, and it goes where the Via as read says.
   for (const Row& r : rows) {
     std::string s = options();
     std::size_t at = s.find(r.drop);
@@ -210,9 +211,210 @@ TEST(Parse, MissingMandatoryHeaders) {
     auto e = error_of(s);
     EXPECT_EQ(e.status, 400);
     EXPECT_EQ(e.reason, r.reason);
-    EXPECT_FALSE(e.can_respond);
-    EXPECT_TRUE(e.response.empty());
+    ASSERT_TRUE(e.can_respond) << r.drop;
+    EXPECT_TRUE(e.drop_reason.empty());
+    EXPECT_EQ(e.top_via, "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1");
+    EXPECT_EQ(e.response.rfind("SIP/2.0 400 " + std::string(r.reason) + "\r\n", 0), 0u);
+    EXPECT_EQ(e.response.find(std::string("\r\n") + r.drop), std::string::npos) << e.response;
+    for (const char* kept :
+         {"\r\nVia: ", "\r\nFrom: ", "\r\nTo: ", "\r\nCall-ID: ", "\r\nCSeq: "}) {
+      if (std::string(kept).find(r.drop) == std::string::npos) {
+        EXPECT_NE(e.response.find(kept), std::string::npos) << kept << " in\n" << e.response;
+      }
+    }
   }
+  // Without a Via nothing can be sent: dropped, with the reason.
+  std::string s = options();
+  std::size_t at = s.find("Via:");
+  s.erase(at, s.find("\r\n", at) + 2 - at);
+  auto e = error_of(s);
+  EXPECT_EQ(e.reason, "Missing Via");
+  EXPECT_FALSE(e.can_respond);
+  EXPECT_TRUE(e.response.empty());
+  EXPECT_EQ(e.drop_reason, kDropNoVia);
+}
+
+// The class of defect of issue 12: every malformed request that has a Via is answered 400
+// naming the problem, whatever header it is in and however it is malformed.
+TEST(Parse, EveryMalformedRequestWithAViaIsAnswered) {
+  struct Row {
+    const char* header;  ///< the line replaced ("To:") or, with "+", added
+    const char* line;
+    const char* reason;  ///< a part of the reason phrase
+  };
+  const Row rows[] = {
+      // name-addr: unquoted display names with commas or quotes, unterminated quotes, <>.
+      {"To:", "To: Bob, Jr <sip:bob@example.com>", "Bad To: display name must be a quoted"},
+      {"From:", "From: Alice, Smith <sip:alice@example.com>;tag=a1", "Bad From"},
+      {"To:", "To: \"Bob <sip:bob@example.com>", "Bad To: unterminated quoted string"},
+      {"From:", "From: \"Al\\\" <sip:alice@example.com>;tag=a1", "Bad From: unterminated"},
+      {"To:", "To: Receiver <<<sip:bob@example.com>>", "Bad To"},
+      {"To:", "To: Receiver <sip:bob@example.com>>>>", "Bad To"},
+      {"To:", "To: Receiver sip:bob@example.com>", "Bad To"},
+      {"To:", "To: Receiver <sip:bob@example.com", "Bad To: missing closing angle bracket"},
+      {"To:", "To: <sip:bob@example.com>=token", "Bad To"},
+      {"From:", "From: <sip:alice@example.com>;;;=token", "Bad From: empty parameter"},
+      {"To:", "To: <sip:bob@10.10.10.-1>", "Bad To: invalid host"},
+      {"To:", "To:", "Bad To: empty value"},
+      // Call-ID: callid = word ["@" word]
+      {"Call-ID:", "Call-ID: @192.0.2.1", "Bad Call-ID"},
+      {"Call-ID:", "Call-ID: c1@@@192.0.2.1", "Bad Call-ID"},
+      {"Call-ID:", "Call-ID: c1@", "Bad Call-ID"},
+      {"Call-ID:", "Call-ID: a b", "Bad Call-ID"},
+      {"Call-ID:", "Call-ID:", "Bad Call-ID"},
+      // numbers out of range
+      {"CSeq:", "CSeq: 2147483648 OPTIONS", "Bad CSeq"},
+      {"CSeq:", "CSeq: -1 OPTIONS", "Bad CSeq"},
+      {"CSeq:", "CSeq: 99999999999999999999999999999 OPTIONS", "Bad CSeq"},
+      {"+", "Max-Forwards: 256", "Bad Max-Forwards"},
+      {"+", "Max-Forwards: -1", "Bad Max-Forwards"},
+      {"+", "Content-Length: -1", "Bad Content-Length"},
+      {"+", "Content-Length: 18446744073709551616", "Bad Content-Length"},
+      {"+", "Content-Length: 1073741824", "Message Too Large"},
+      // CSeq method
+      {"CSeq:", "CSeq: 1 INVITE", "Bad CSeq: method mismatch"},
+      {"CSeq:", "CSeq: 1 aaaaaaaaa", "Bad CSeq: method mismatch"},
+      // Via: sent-protocol exactly SIP/2.0/transport, sent-by a host
+      {"Via:", "Via: aaaa/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1", "Bad Via: sent-protocol"},
+      {"Via:", "Via: SIP/2.99999999999999999/UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via"},
+      {"Via:", "Via: SIP/3.0/UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via: sent-protocol"},
+      {"Via:", "Via: SIP/20/UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via: sent-protocol"},
+      {"Via:", "Via: SIP/2./UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via"},
+      {"Via:", "Via: SIP2.0/UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via"},
+      {"Via:", "Via: /2.0/UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via"},
+      {"Via:", "Via: SIP/////2.0/UDP 192.0.2.1;branch=z9hG4bK1", "Bad Via"},
+      {"Via:", "Via: SIP/2.0/UDP 192.0.2.1;=token", "Bad Via: empty parameter"},
+      {"Via:", "Via: SIP/2.0/UDP 10.10.10.-1;branch=z9hG4bK1", "Bad Via: invalid sent-by host"},
+      {"Via:", "Via: SIP/2.0/UDP 1.2.3.4.5;branch=z9hG4bK1", "Bad Via: invalid sent-by host"},
+      {"Via:", "Via: SIP/2.0/UDP 127.0.0.140000;branch=z9hG4bK1", "Bad Via: invalid sent-by"},
+      {"Via:", "Via: SIP/2.0/UDP host-.example.com;branch=z9hG4bK1", "Bad Via: invalid sent-by"},
+      {"Via:", "Via: SIP/2.0/UDP 192.0.2.1:99999;branch=z9hG4bK1", "Bad Via: invalid port"},
+      {"Via:", "Via: SIP/2.0/UDP 192.0.2.1:::5060;branch=z9hG4bK1", "Bad Via"},
+      // header lines
+      {"+", "NoColonHere", "Bad header line: missing colon"},
+  };
+  for (const Row& r : rows) {
+    std::string s = options();
+    if (std::string_view(r.header) == "+") {
+      s = options(std::string(r.line) + "\r\n");
+    } else {
+      std::size_t at = s.find(r.header);
+      s.replace(at, s.find("\r\n", at) - at, r.line);
+    }
+    auto e = error_of(s);
+    EXPECT_NE(e.reason.find(r.reason), std::string::npos) << r.line << " → " << e.reason;
+    EXPECT_TRUE(e.can_respond) << r.line << " → dropped: " << e.drop_reason;
+    EXPECT_EQ(e.response.rfind("SIP/2.0 " + std::to_string(e.status) + " " + e.reason + "\r\n", 0),
+              0u)
+        << r.line;
+    EXPECT_FALSE(e.top_via.empty()) << r.line;
+  }
+  // A Request-URI with spaces.
+  for (const char* start :
+       {"OPTIONS sip:bob smith@example.com SIP/2.0", "OPTIONS sip:bob@example.com;x=a b SIP/2.0",
+        "OPTIONS  sip:bob@example.com SIP/2.0"}) {
+    auto e = error_of(options({}, start));
+    EXPECT_EQ(e.status, 400) << start;
+    EXPECT_NE(e.reason.find("Request-"), std::string::npos) << start << " → " << e.reason;
+    EXPECT_TRUE(e.can_respond) << start;
+  }
+}
+
+// RFC 3261 §25.1: sent-protocol is SIP/2.0/transport for a SIP/2.0 element; sent-by a
+// hostname (labels of alphanum and inner "-", a top label starting with a letter) or an
+// IPv4address or IPv6reference.
+TEST(Parse, ViaSentProtocolAndHostFollowTheGrammar) {
+  for (const char* via :
+       {"aaaa/2.0/UDP 192.0.2.1", "SIP/2.99999999999999999/UDP 192.0.2.1", "SIP/3.0/UDP 192.0.2.1",
+        "SIP/20/UDP 192.0.2.1", "SIP/2./UDP 192.0.2.1", "SIP/.0/UDP 192.0.2.1",
+        "SIP2.0/UDP 192.0.2.1", "/2.0/UDP 192.0.2.1", "SIP/////2.0/UDP 192.0.2.1",
+        "%s%s/2.0/UDP 192.0.2.1", "SIP/2.0/UDP 10.10.10.-1", "SIP/2.0/UDP 1.2.3.4.5",
+        "SIP/2.0/UDP 127.0.0.140000", "SIP/2.0/UDP host-.example.com",
+        "SIP/2.0/UDP -host.example.com", "SIP/2.0/UDP a..b", "SIP/2.0/UDP 123"}) {
+    auto v = parse_via(std::string(via) + ";branch=z9hG4bK1");
+    ASSERT_FALSE(v.has_value()) << via;
+    EXPECT_EQ(v.error().status, 400) << via;
+    EXPECT_EQ(v.error().reason.rfind("Bad Via: ", 0), 0u) << via << " → " << v.error().reason;
+  }
+  for (const char* uri : {"sip:bob@10.10.10.-1", "sip:bob@1.2.3.4.5", "sip:bob@host-"}) {
+    EXPECT_FALSE(parse_uri(uri).has_value()) << uri;
+  }
+  EXPECT_TRUE(parse_uri("sip:bob@a_b.example.com").has_value());
+  EXPECT_TRUE(parse_uri("sip:bob@10.10.10.256").has_value());  // 1*3DIGIT per §25.1
+}
+
+// RFC 3261 §20.19: "Malformed values SHOULD be treated as equivalent to 3600" — an Expires
+// out of range or not a number is the registrar's to read as an hour, not a parse error.
+TEST(Parse, MalformedExpiresIsNotAParseError) {
+  for (const char* expires : {"Expires: 4294967296\r\n", "Expires: -1\r\n", "Expires: 1x\r\n"}) {
+    EXPECT_TRUE(parse(options(expires)).has_value()) << expires;
+  }
+}
+
+TEST(Parse, ViaHostsAndVersionsThatAreValid) {
+  for (const char* via :
+       {"Via: SIP/2.0/UDP 10.10.10.256;branch=z9hG4bK1",  // 1*3DIGIT: an IPv4address by §25
+        "Via: SIP/2.0/UDP a_b.example.com;branch=z9hG4bK1",
+        "Via: SIP/2.0/UDP example.com.;branch=z9hG4bK1",
+        "Via: sip / 2.0 / udp host9.example.com:5060 ;branch=z9hG4bK1",
+        "Via: SIP/2.0/SCTP [2001:db8::1]:5060;branch=z9hG4bK1",
+        "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;rport"}) {
+    std::string s = options();
+    std::size_t at = s.find("Via:");
+    s.replace(at, s.find("\r\n", at) - at, via);
+    auto m = parse(s);
+    EXPECT_TRUE(m.has_value()) << via << " → " << (m ? "" : m.error().reason);
+  }
+}
+
+// A legal Call-ID is accepted at any length a message can hold (RFC 3261 §25.1 has no bound).
+TEST(Parse, LongCallIdsAreLegal) {
+  for (std::size_t n : {100u, 8191u, 8192u, 9000u, 40000u}) {
+    std::string id(n, 'a');
+    id += "@192.0.2.1";
+    std::string s = options();
+    std::size_t at = s.find("Call-ID:");
+    s.replace(at, s.find("\r\n", at) - at, "Call-ID: " + id);
+    auto m = parse(s);
+    ASSERT_TRUE(m.has_value()) << n << ": " << m.error().reason;
+    EXPECT_EQ(m->call_id(), id);
+  }
+}
+
+// Messages that cannot be answered are dropped, each with its reason.
+TEST(Parse, UnanswerableMessagesSayWhy) {
+  EXPECT_EQ(error_of("INVITE sip:a@h SIP/2.0").drop_reason, kDropNoStartLine);
+  EXPECT_EQ(error_of("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\r\n").drop_reason,
+            kDropResponse);
+  std::string ack = options({}, "ACK sip:bob@example.com SIP/2.0");  // CSeq says OPTIONS
+  EXPECT_EQ(error_of(ack).drop_reason, kDropAck);
+  // The Via glued to the start line (a missing CRLF): no Via header to answer to.
+  std::string glued = options({}, "OPTIONS sip:bob@example.com SIP/2.0Via: SIP/2.0/UDP h");
+  const std::string via_line = "\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1";
+  glued.erase(glued.find(via_line), via_line.size());
+  auto e = error_of(glued);
+  EXPECT_FALSE(e.can_respond);
+}
+
+// A line over the limit, or headers past the count limit, are not read, but the headers
+// around them still address the 400.
+TEST(Parse, LimitsStillAnswer) {
+  ParseLimits small;
+  small.max_headers = 8;
+  small.max_header_bytes = 100;
+  std::string s = "OPTIONS sip:bob@example.com SIP/2.0\r\nSubject: " + std::string(200, 'y') +
+                  "\r\n" + options().substr(options().find("Via:"));
+  auto e = error_of(s, small);
+  EXPECT_EQ(e.reason, "Header line too long");
+  EXPECT_TRUE(e.can_respond);
+  std::string many = "OPTIONS sip:bob@example.com SIP/2.0\r\n";
+  for (int i = 0; i < 10; ++i) {
+    many += "X-" + std::to_string(i) + ": 1\r\n";
+  }
+  many += options().substr(options().find("Via:"));
+  auto f = error_of(many, small);
+  EXPECT_EQ(f.reason, "Too many headers");
+  EXPECT_TRUE(f.can_respond);
 }
 
 TEST(Parse, DuplicateSingleValuedHeaders) {
