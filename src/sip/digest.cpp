@@ -6,8 +6,6 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include <boost/container/small_vector.hpp>
-
 #include "common/crypto.hpp"
 #include "common/text.hpp"
 
@@ -339,8 +337,9 @@ Expected<Credentials, ParseError> parse_credentials(std::string_view value) {
 
   Credentials c;
   // The names seen so far, lower-cased; credentials carry about ten parameters, so a linear
-  // scan of a small inline list beats any set.
-  boost::container::small_vector<std::string, 12> seen;
+  // scan of a reserved list beats any set.
+  std::vector<std::string> seen;
+  seen.reserve(12);
   bool have_username = false;
   bool have_username_ext = false;
   bool any = false;
@@ -391,7 +390,7 @@ Expected<Credentials, ParseError> parse_credentials(std::string_view value) {
         return malformed("duplicate Digest parameter " + name);
       }
     }
-    seen.push_back(name);  // short names: in the string's inline buffer, no allocation
+    seen.push_back(name);
     any = true;
 
     if (name == "username") {

@@ -12,8 +12,6 @@
 #include <variant>
 #include <vector>
 
-#include <boost/container/small_vector.hpp>
-
 #include "sip/message.hpp"
 
 namespace cohort::sip::txn {
@@ -122,8 +120,6 @@ struct Terminated {
 
 using Action = std::variant<Send, StartTimer, CancelTimer, DeliverToTu, TransactionTimeout,
                             TransportError, Terminated>;
-/// Most events yield one to three actions: kept inline, so feeding a transaction allocates
-/// nothing for its actions (a REGISTER's transaction is fed three times).
-using Actions = boost::container::small_vector<Action, 3>;
+using Actions = std::vector<Action>;
 
 }  // namespace cohort::sip::txn
