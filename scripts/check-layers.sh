@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The layering, enforced (DESIGN.md "Architecture", issue 11): the pure folders — common/,
-# model/, sip/ (with txn/ and any subfolder) and routing/ — include no Asio, Beast, SQLite
+# model/, sip/ (with txn/ and any subfolder) and routing/ — include no Boost (Asio and Beast included), SQLite
 # or threading header, read no clock, and include only the folders they may depend on:
 #
 #   common  → common
@@ -23,7 +23,7 @@ declare -A allowed=(
   [sip]="common sip"
   [routing]="common model routing"
 )
-forbidden_includes='^[[:space:]]*#[[:space:]]*include[[:space:]]*<(boost/asio|asio|boost/beast|sqlite3\.h|SQLiteCpp|thread>|mutex>|shared_mutex>|condition_variable>|future>|stop_token>|semaphore>|latch>|barrier>)'
+forbidden_includes='^[[:space:]]*#[[:space:]]*include[[:space:]]*<(boost/|asio|sqlite3\.h|SQLiteCpp|thread>|mutex>|shared_mutex>|condition_variable>|future>|stop_token>|semaphore>|latch>|barrier>)'
 clock_reads='(system_clock|steady_clock|high_resolution_clock|utc_clock|tai_clock|gps_clock|file_clock)::now[[:space:]]*\(|std::time[[:space:]]*\(|[^_[:alnum:]]time[[:space:]]*\([[:space:]]*(nullptr|NULL|0)[[:space:]]*\)|gettimeofday[[:space:]]*\(|clock_gettime[[:space:]]*\(|timespec_get[[:space:]]*\('
 
 violations=0

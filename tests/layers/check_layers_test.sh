@@ -50,6 +50,7 @@ violating() {  # violating <name> <file relative to src> <line> <expected text>
 
 violating asio common/b.cpp '#include <boost/asio/io_context.hpp>' 'src/common/b.cpp:1'
 violating beast model/a.cpp '#include <boost/beast/http.hpp>' 'src/model/a.cpp:3'
+violating boost sip/txn/b.hpp '#include <boost/container/small_vector.hpp>' 'src/sip/txn/b.hpp:1'
 violating sqlite routing/b.hpp '#include <sqlite3.h>' 'src/routing/b.hpp:1'
 violating thread sip/txn/b.cpp '#include <thread>' 'src/sip/txn/b.cpp:1'
 violating mutex sip/dialog/b.hpp '#  include <mutex>' 'src/sip/dialog/b.hpp:1'
