@@ -103,7 +103,10 @@ json cdr_json(const store::CdrRecord& r) {
           {"talk_ms", r.talk_ms},
           {"fallback_reason", word_or_null(r.fallback_reason)},
           {"fallback_to", stored_json(r.fallback_to)},
-          {"attempts", attempts_json(r.attempts)}};
+          {"attempts", attempts_json(r.attempts)},
+          {"transferred_by", id_or_null(r.transferred_by)},
+          {"transferred_from", text_or_null(r.transferred_from)},
+          {"transferred_to", text_or_null(r.transferred_to)}};
 }
 
 Response list_calls(Context& ctx, const Request& req) {
@@ -266,6 +269,9 @@ Response cdrs_csv(Context& ctx, store::CdrQuery q) {
                                             "fallback_reason",
                                             "fallback_to",
                                             "attempts",
+                                            "transferred_by",
+                                            "transferred_from",
+                                            "transferred_to",
                                             "caller_user_name",
                                             "callee_user_name",
                                             "group_name",

@@ -71,7 +71,9 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
     case Method::kBye:
       // Only the caller or the answering callee ends the call: a losing fork that we
       // ACKed and hung up may send its own BYE meanwhile.
-      if (c.state != CallState::kEnding && (from < 0 || from == c.winner)) {
+      if (c.state != CallState::kEnding && referrer_hangs_up(shard, c, from)) {
+        respond(200, "OK");  // a transfer goes on without its referrer
+      } else if (c.state != CallState::kEnding && (from < 0 || from == c.winner)) {
         hang_up(shard, c, from, now);  // `c` may be gone after this line
         // The 200 OK acknowledges the end: it leaves once the end record is committed.
         core.respond_durable(shard, txn, 200, response_to(answer, 200, "OK", {}));
@@ -100,7 +102,7 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         return true;
       }
       if (req.method() == Method::kRefer) {
-        respond(501, "Transfer not available yet");
+        on_refer(shard, txn, c, from, req, now);
         return true;
       }
       const int to = from < 0 ? c.winner : -1;

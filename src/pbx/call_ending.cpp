@@ -26,6 +26,7 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
                                   TimePoint now) {
   c.state = CallState::kEnding;
   c.cdr.end_ms = core.now_ms();
+  abandon_transfer(shard, c, now);  // a transfer target still ringing has nobody to join
   if (c.hunt) {
     end_attempt(shard, c, AttemptResult::kCancelled, now);
     c.hunt.reset();
@@ -75,9 +76,18 @@ void CallController::Impl::maybe_reap(std::size_t shard, Call& c) {
     }
   }
   ShardState& st = shards[shard];
+  release_slot(c.a);  // a trunk's leg that a transfer made the A leg
   for (Leg& leg : c.b) {
     release_slot(leg);
     st.dialogs.erase(dialog_key(leg.call_id, leg.local_tag));
+  }
+  if (c.a.relocated) {
+    core.relocate(c.a.call_id, std::nullopt);  // its messages go to the shard it hashes to
+  }
+  for (const Leg& leg : c.b) {
+    if (leg.relocated) {
+      core.relocate(leg.call_id, std::nullopt);
+    }
   }
   st.dialogs.erase(dialog_key(c.a.call_id, c.a.local_tag));
   st.by_server_txn.erase(c.a_txn);

@@ -57,7 +57,7 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
         if (!authorization.empty()) {
           b.header(auth_header, authorization);
         }
-        b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+        b.header(HeaderId::kAllow, kCallAllow);
         add_uac_session(b, *leg.session.offer);
         b.header(HeaderId::kUserAgent, opts.user_agent);
         if (!c.a_body.empty()) {
@@ -260,15 +260,19 @@ void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, 
 void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const sip::Message& r,
                                        TimePoint now) {
   Leg& leg = c.b[static_cast<std::size_t>(i)];
-  leg.remote_hdr = std::string(r.header(HeaderId::kTo).value_or(leg.remote_hdr));
   auto contact = sip::parse_contacts(r);
   if (contact && !contact->contacts.empty()) {
-    leg.remote_target = std::string(contact->contacts.front().uri_text);
+    leg.remote_target = std::string(contact->contacts.front().uri_text);  // §12.2.1.2
   }
-  leg.route_set.clear();
-  std::vector<std::string_view> rr = r.header_values(HeaderId::kRecordRoute);
-  for (auto it = rr.rbegin(); it != rr.rend(); ++it) {
-    leg.route_set.emplace_back(*it);
+  if (leg.state != LegState::kConfirmed) {
+    // The dialog begins (§12.1.2). A leg confirmed already is one an attended transfer took
+    // over and re-INVITEd: its route set does not change (§12.2.1.2).
+    leg.remote_hdr = std::string(r.header(HeaderId::kTo).value_or(leg.remote_hdr));
+    leg.route_set.clear();
+    std::vector<std::string_view> rr = r.header_values(HeaderId::kRecordRoute);
+    for (auto it = rr.rbegin(); it != rr.rend(); ++it) {
+      leg.route_set.emplace_back(*it);
+    }
   }
   leg.state = LegState::kConfirmed;
   if (c.winner >= 0 || c.state == CallState::kEnding) {
@@ -326,10 +330,14 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
       cancel_leg(shard, c, k, now, /*elsewhere=*/true);
     }
   }
+  if (c.transfer_in) {
+    join_transfer(shard, c, i, r, now);  // the target of a transfer: no caller to answer
+    return;
+  }
   auto [ctype, body] = relay_body(r);
   c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
     b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
-    b.header(HeaderId::kAllow, "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO");
+    b.header(HeaderId::kAllow, kCallAllow);
     add_uas_session(b, c.a_session);  // RFC 4028 §9
     if (!body.empty()) {
       b.body(ctype, body);

@@ -137,6 +137,11 @@ TxnId CallController::Impl::send_on(std::size_t shard, Call& call, int leg_index
 void CallController::Impl::reply_a(std::size_t shard, Call& call, int status,
                                    std::string_view reason, TimePoint now,
                                    const std::function<void(sip::MessageBuilder&)>& extra) {
+  if (call.transfer_in && !call.transfer_in->joined) {
+    // The call to a transfer target has no caller yet: the referrer hears of it instead.
+    transfer_progress(shard, call, status, reason, now);
+    return;
+  }
   core.respond(shard, call.a_txn, status,
                response_to(call.a_answer, status, reason, call.a.local_tag, extra), now);
 }

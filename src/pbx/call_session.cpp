@@ -25,8 +25,6 @@ namespace st = sip::dialog;
 /// and a peer that keeps raising it is refusing the call, not negotiating.
 constexpr int kMax422Retries = 2;
 
-constexpr std::string_view kAllowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO";
-
 std::uint32_t random_of(TimePoint now) {
   return static_cast<std::uint32_t>(now.time_since_epoch().count());
 }
@@ -195,7 +193,7 @@ void CallController::Impl::send_refresh(std::size_t shard, Call& c, int i,
       request_on(leg, update ? "UPDATE" : "INVITE", leg.remote_target, leg.cseq,
                  core.mint_branch(shard), 70, [&](sip::MessageBuilder& b) {
                    b.header(HeaderId::kContact, contact_of(leg.route.protocol));
-                   b.header(HeaderId::kAllow, kAllowed);
+                   b.header(HeaderId::kAllow, kCallAllow);
                    add_uac_session(b, offer);
                    b.header(HeaderId::kUserAgent, opts.user_agent);
                    if (!update && !leg.sdp.empty()) {

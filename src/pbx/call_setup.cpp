@@ -99,6 +99,7 @@ void CallController::Impl::on_invite(const NewCall& nc, TimePoint now) {
   c.cdr.dialled = dialled;
   c.cdr.number_sent = dialled;
   if (nc.caller) {
+    c.a_user = nc.caller->id;
     c.cdr.caller_user = nc.caller->id;
     c.caller_display = nc.caller->name;
     c.caller_user_part = nc.caller->extension;
@@ -205,7 +206,8 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
     c.caller_id = plan.caller_id;
     c.cdr.caller_id = plan.caller_id;
   } else {
-    c.caller_id = c.caller_user_part;
+    // The caller's own number; for a transfer, the transferring user's (nc.caller).
+    c.caller_id = nc.caller != nullptr ? nc.caller->extension : c.caller_user_part;
   }
   for (model::TrunkId id : plan.trunks) {
     if (const model::Trunk* t = snap.trunk(id)) {

@@ -12,6 +12,7 @@
 //   call_legs.cpp      B legs: INVITE, CANCEL, BYE, ACK, their responses, the answer
 //   call_dialog.cpp    requests inside an established dialog, relayed to the other leg
 //   call_session.cpp   RFC 4028 session timers on each leg: negotiation, refresh, expiry
+//   call_transfer.cpp  REFER: the call to the transfer target, the NOTIFYs, the hand-over
 //   call_ending.cpp    ending a call: its record, its counters, forgetting it
 //
 // Threading: as CallController (calls.hpp): a call's state is touched only on its shard.
@@ -37,6 +38,7 @@
 #include "sip/dialog/reinvite.hpp"
 #include "sip/dialog/session_timer.hpp"
 #include "sip/headers.hpp"
+#include "sip/refer.hpp"
 
 namespace cohort::pbx {
 
@@ -77,6 +79,10 @@ inline std::string_view to_string(CallState s) {
   }
   return "?";
 }
+
+/// The methods a call's legs accept (Allow of our INVITEs, 2xx and refreshes).
+inline constexpr std::string_view kCallAllow =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, UPDATE, INFO, REFER, NOTIFY";
 
 /// Headers copied from a request into every response to it (RFC 3261 §8.2.6.2), with the
 /// To value still without our tag.
@@ -146,6 +152,9 @@ struct Leg {
   std::optional<model::UserId> member;
   int hunt_gen = -1;  ///< the group attempt that rang it; -1 = not a group attempt
   int attempt = -1;   ///< its entry in the CDR's attempts
+  /// Its Call-ID's messages were sent to this shard by SipCore::relocate (it moved here from
+  /// another shard's call): sent home again when the call is forgotten.
+  bool relocated = false;
 };
 
 /// A call being distributed by a group: the plan of the current round and where it is.
@@ -186,11 +195,31 @@ struct PendingAck {
   std::uint32_t far_cseq = 0;
 };
 
-enum class OwnerKind : std::uint8_t { kInvite, kRelay, kRefresh, kOther };
+enum class OwnerKind : std::uint8_t { kInvite, kRelay, kRefresh, kTransfer, kOther };
 struct Owner {
   OwnerKind kind = OwnerKind::kOther;
   std::uint64_t call = 0;
   int leg = -1;
+};
+
+/// A transfer the call's REFER started (call_transfer.cpp): the call `target` rings the
+/// transfer target while the transferee waits here, on hold.
+struct TransferOut {
+  std::uint64_t target = 0;  ///< the call to the target, on the same shard
+  int referrer = -1;         ///< the leg that sent the REFER (-1 or the winner)
+  std::uint32_t event_id = 0;  ///< the REFER's CSeq: the NOTIFYs' `Event: refer;id=`
+  int last_notified = 0;       ///< the last status reported in a NOTIFY
+  bool referrer_gone = false;  ///< the referrer hung up meanwhile (usual in a blind transfer)
+};
+
+/// The call to a transfer target (call_transfer.cpp). Until the target answers, what the
+/// controller would tell a caller goes to the referrer as NOTIFY sipfrag; once it answers,
+/// the transferee's leg moves here as the A leg and is re-INVITEd with the target's offer.
+struct TransferIn {
+  std::uint64_t from = 0;  ///< the call the REFER arrived in (0 once it is gone)
+  int transferee = -1;     ///< that call's leg that moves here
+  bool joined = false;     ///< the transferee is our A leg; its re-INVITE is under way
+  std::uint32_t target_cseq = 0;  ///< the target's INVITE, ACKed with the transferee's answer
 };
 
 struct Call {
@@ -236,6 +265,9 @@ struct Call {
   bool group_answer = false;  ///< a member answered a group's offer
   std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
   std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
+  std::optional<model::UserId> a_user;  ///< the local user on the A leg (who may transfer)
+  std::optional<TransferOut> transfer_out;
+  std::optional<TransferIn> transfer_in;
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -397,6 +429,37 @@ struct CallController::Impl {
   void on_refresh_failure(std::size_t shard, Call& c, int i, int status, TimePoint now);
   void refreshed_by_relay(Call& c, const Relay& relay, int far_leg, const sip::Message& ok,
                           TimePoint now);
+
+  // call_transfer.cpp: REFER (RFC 3515), blind and attended
+  void on_refer(std::size_t shard, TxnId txn, Call& c, int from, const sip::Message& req,
+                TimePoint now);
+  void notify_transfer(std::size_t shard, Call& c, int status, std::string_view reason,
+                       TimePoint now);
+  void transfer_progress(std::size_t shard, Call& target, int status, std::string_view reason,
+                         TimePoint now);
+  void join_transfer(std::size_t shard, Call& target, int i, const sip::Message& ok,
+                     TimePoint now);
+  void on_transfer_reinvite(std::size_t shard, Call& c, const sip::Message& r, TimePoint now);
+  void transfer_reinvite_failed(std::size_t shard, Call& c, int status, TimePoint now);
+  void abandon_transfer(std::size_t shard, Call& c, TimePoint now);
+  bool referrer_hangs_up(std::size_t shard, Call& c, int from);
+  std::optional<model::UserId> user_on(const Call& c, int leg) const;
+  struct Consultation {
+    Call* call = nullptr;
+    int leg = -2;
+  };
+  Consultation consultation_of(std::size_t shard, const sip::Replaces& r, model::UserId user,
+                               std::uint64_t exclude);
+  /// A leg given up by its call for an attended transfer, with what the call knew of it.
+  struct Handed {
+    Leg leg;
+    std::optional<model::UserId> user;
+    CallDirection direction = CallDirection::kInternal;
+  };
+  Handed hand_over(std::size_t shard, Call& k, int referrer_leg, const std::string& target_id,
+                   TimePoint now);
+  void attend(std::size_t shard, Call& t, Handed h, TimePoint now);
+  void end_orphan_leg(std::size_t shard, Leg leg, TimePoint now);
 
   // call_ending.cpp
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,

@@ -51,6 +51,10 @@ bool CallController::Impl::on_response(std::size_t shard, TxnId txn, const sip::
     on_refresh_response(shard, *c, owner.leg, r, now);  // `c` may be gone after this line
     return true;
   }
+  if (owner.kind == OwnerKind::kTransfer) {
+    on_transfer_reinvite(shard, *c, r, now);  // `c` may be gone after this line
+    return true;
+  }
   if (owner.kind == OwnerKind::kInvite && owner.leg >= 0 &&
       c->b[static_cast<std::size_t>(owner.leg)].invite_txn == txn) {
     on_b_response(shard, *c, owner.leg, r, now);
@@ -84,6 +88,11 @@ void CallController::Impl::on_client_failure(std::size_t shard, TxnId txn, int s
   }
   if (c != nullptr && owner.kind == OwnerKind::kRefresh) {
     on_refresh_failure(shard, *c, owner.leg, status, now);  // `c` may be gone after this line
+    return;
+  }
+  if (c != nullptr && owner.kind == OwnerKind::kTransfer) {
+    c->a.reinvites.outgoing_done();
+    transfer_reinvite_failed(shard, *c, status, now);  // `c` may be gone after this line
     return;
   }
   if (c == nullptr || owner.kind != OwnerKind::kInvite || owner.leg < 0) {

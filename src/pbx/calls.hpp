@@ -14,6 +14,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,6 +100,14 @@ class SipCore {
   virtual void respond_durable(std::size_t shard, TxnId txn, int status, std::string bytes) = 0;
   /// Wall clock, unix milliseconds.
   virtual std::int64_t now_ms() const = 0;
+  /// The shard whose thread owns Call-ID `call_id`: where its requests and responses go.
+  virtual std::size_t shard_of(std::string_view call_id) const = 0;
+  /// Runs `fn(now)` on shard `shard`'s thread: the one way call state crosses shards (an
+  /// attended transfer whose consultation call lives on another shard).
+  virtual void post(std::size_t shard, std::function<void(TimePoint)> fn) = 0;
+  /// From now on the messages of Call-ID `call_id` go to `shard` (a leg that moved to a call
+  /// of another shard), or again to the shard the Call-ID hashes to (nullopt).
+  virtual void relocate(const std::string& call_id, std::optional<std::size_t> shard) = 0;
 };
 
 /// A new INVITE (no To tag) that passed authentication (or came from a trunk source).

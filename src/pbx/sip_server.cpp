@@ -9,7 +9,23 @@
 namespace cohort::pbx {
 
 std::size_t SipServer::Impl::shard_index(std::string_view call_id) const {
+  if (n_relocated.load(std::memory_order_acquire) != 0) {
+    std::shared_lock lock(relocated_mu);
+    if (auto it = relocated.find(std::string(call_id)); it != relocated.end()) {
+      return it->second;
+    }
+  }
   return std::hash<std::string_view>{}(call_id) % shards.size();
+}
+
+void SipServer::Impl::relocate(const std::string& call_id, std::optional<std::size_t> shard) {
+  std::unique_lock lock(relocated_mu);
+  if (shard) {
+    relocated[call_id] = *shard;
+  } else {
+    relocated.erase(call_id);
+  }
+  n_relocated.store(relocated.size(), std::memory_order_release);
 }
 
 void SipServer::Impl::schedule(std::size_t index, Timer t) {

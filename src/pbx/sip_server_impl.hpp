@@ -15,6 +15,7 @@
 #include <future>
 #include <mutex>
 #include <queue>
+#include <shared_mutex>
 #include <unordered_map>
 
 #include "common/crypto.hpp"
@@ -47,7 +48,7 @@ using sip::txn::TxnId;
 using Steady = std::chrono::steady_clock;
 
 // What Cohort answers for itself (RFC 3261 §11.2).
-constexpr std::string_view kAllow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO";
+constexpr std::string_view kAllow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY";
 constexpr std::string_view kAccept = "application/sdp";
 // RFC 3327 Path. Not "outbound": RFC 5626 flow tokens and 439 are not implemented (its
 // instance-id/reg-id are kept, and CRLF keep-alives are answered by the transport).
@@ -205,6 +206,12 @@ struct SipServer::Impl final : SipCore {
   std::mutex sources_mu;
   std::uint64_t sources_version = ~0ull;
   std::vector<std::pair<TrustedNetworks, model::TrunkId>> sources;
+  /// Call-IDs whose leg moved to a call of another shard (an attended transfer across
+  /// shards): their messages go there, not to the shard they hash to. Read by the threads
+  /// that dispatch what they read, only while not empty (`n_relocated`, most of the time 0).
+  mutable std::shared_mutex relocated_mu;
+  std::unordered_map<std::string, std::size_t> relocated;
+  std::atomic<std::size_t> n_relocated{0};
 
   // ------------------------------------------------------------------------------------
   std::int64_t now_s() const { return unix_seconds(clock.now()); }
@@ -342,6 +349,14 @@ struct SipServer::Impl final : SipCore {
   void respond_durable(std::size_t index, TxnId txn, int status, std::string bytes) override;
 
   std::int64_t now_ms() const override;
+
+  std::size_t shard_of(std::string_view call_id) const override { return shard_index(call_id); }
+
+  void post(std::size_t index, std::function<void(TimePoint)> fn) override {
+    on_shard(index, std::move(fn));
+  }
+
+  void relocate(const std::string& call_id, std::optional<std::size_t> shard) override;
 
   /// Posts `fn(now)` to shard `index` (the writers' continuations, off the shards).
   template <class Fn>

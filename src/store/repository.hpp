@@ -225,6 +225,12 @@ struct CdrRecord {
   /// before the answer and once the call has ended (also after a restart, once a request
   /// of an interrupted call has ended it).
   std::vector<LegDialog> dialogs;
+  // Transfers (issue 12, docs/life-of-a-call.md "Transfers"): a REFER ends the call it
+  // arrived in (hangup_cause "transferred", `transferred_to` the new call's id) and starts a
+  // call to the target that names where it came from and who transferred.
+  std::optional<model::UserId> transferred_by;
+  std::string transferred_from;
+  std::string transferred_to;
   bool operator==(const CdrRecord&) const = default;
 };
 

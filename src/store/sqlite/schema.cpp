@@ -335,9 +335,17 @@ constexpr std::string_view kMigration8 = R"sql(
 ALTER TABLE users ADD COLUMN dnd INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kMigration1, kMigration2, kMigration3,
-                                                         kMigration4, kMigration5, kMigration6,
-                                                         kMigration7, kMigration8};
+// Migration 9 (call features, issue 12): transfers. The call a REFER started names the
+// call it came from and the user who transferred; the transferred call names its successor.
+constexpr std::string_view kMigration9 = R"sql(
+ALTER TABLE cdrs ADD COLUMN transferred_by   INTEGER;
+ALTER TABLE cdrs ADD COLUMN transferred_from TEXT NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN transferred_to   TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {
+    kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+    kMigration6, kMigration7, kMigration8, kMigration9};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -109,6 +109,13 @@ class FakeCore final : public SipCore {
     uncommitted_responses.push_back({txn, status, std::move(bytes)});
   }
   std::int64_t now_ms() const override { return ++clock_ms; }
+  std::size_t shard_of(std::string_view) const override { return 0; }  // one shard
+  void post(std::size_t, std::function<void(TimePoint)> fn) override {
+    posted.push_back(std::move(fn));
+  }
+  void relocate(const std::string& call_id, std::optional<std::size_t> shard) override {
+    relocated[call_id] = shard;
+  }
 
   struct Response {
     TxnId txn;
@@ -127,6 +134,8 @@ class FakeCore final : public SipCore {
   std::vector<Response> uncommitted_responses;
   AgentBoard board;
   std::vector<std::pair<model::GroupId, model::UserId>> saved_cursors;
+  std::vector<std::function<void(TimePoint)>> posted;
+  std::map<std::string, std::optional<std::size_t>> relocated;
   TxnId last_txn = 1000;
   int minted = 0;
   int branches = 0;
