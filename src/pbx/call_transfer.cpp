@@ -88,8 +88,9 @@ void CallController::Impl::on_refer(std::size_t shard, TxnId txn, Call& c, int f
     }
   }
   respond(202, "Accepted");
-  spdlog::info("call event=transfer call={} by={} target={} attended={}", c.id, referrer->id,
-               log::Value{refer_to->user}, replaces.has_value());
+  spdlog::info("call event=transfer call={} by={} target={} attended={} other_shard={}", c.id,
+               referrer->id, log::Value{refer_to->user}, replaces.has_value(),
+               consult_shard != shard);
 
   // The call to the target: what a caller would be told goes to the referrer.
   auto call = std::make_unique<Call>();

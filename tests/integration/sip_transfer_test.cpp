@@ -4,8 +4,12 @@
 // the referrer may not dial (404 in the NOTIFY, no call out), and real phones (baresip) that
 // transfer from either side and then talk, audio checked.
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "sip/headers.hpp"
 
 #include "baresip_phone.hpp"
 #include "sip_call_fixture.hpp"
@@ -103,6 +107,230 @@ TEST_F(SipTransferTest, TransferToANumberTheReferrerMayNotDialFailsAndTheCallGoe
   EXPECT_TRUE(attempt["trunk"].is_null()) << attempt.dump(2);
   EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
 }
+
+/// The referrer of an attended transfer, played by hand over a raw socket: extension 1002,
+/// which answers a call, consults 1003 in a second call and then REFERs the first caller to
+/// 1003 with Replaces naming the consultation dialog (RFC 3891, RFC 5589 §7).
+class Referrer {
+ public:
+  Referrer(std::uint16_t server_port) : client_(SipTransport::kUdp, "127.0.0.1", server_port) {}
+  SipClient& client() { return client_; }
+
+  /// Answers the next INVITE (the call to transfer): 200 with SDP, then its ACK.
+  bool answer_call() {
+    auto invite = next_request("INVITE");
+    if (!invite) {
+      return false;
+    }
+    call_id_ = std::string(invite->call_id());
+    our_tag_ = random_token(8);
+    peer_from_ = std::string(invite->header(sip::HeaderId::kFrom).value_or(""));
+    our_to_ = std::string(invite->header(sip::HeaderId::kTo).value_or("")) + ";tag=" + our_tag_;
+    auto contact = sip::parse_contacts(*invite);
+    peer_target_ = contact && !contact->contacts.empty()
+                       ? std::string(contact->contacts.front().uri_text)
+                       : std::string();
+    client_.send_raw(response(*invite, 200, sdp("referrer"), our_tag_));
+    return next_request("ACK").has_value();
+  }
+
+  /// Calls 1003 with Call-ID `call_id` (answering the challenge) and ACKs its 2xx.
+  bool consult(const std::string& call_id, std::uint16_t server_port) {
+    SipUac uac(client_, "1002");
+    uac.call_id() = call_id;
+    SipRequest r;
+    r.method = "INVITE";
+    r.uri = "sip:1003@127.0.0.1:" + std::to_string(server_port);
+    r.to_user = "1003";
+    r.contact = client_.contact("1002");
+    r.body = sdp("referrer");
+    auto ok = uac.request_with_auth(r, DigestUser{"1002", "demo-1002"}, 5s);
+    if (!ok || ok->status() != 200) {
+      return false;
+    }
+    consult_call_id_ = call_id;
+    consult_from_tag_ = std::string(ok->from_tag());
+    consult_to_tag_ = std::string(ok->to_tag());
+    auto contact = sip::parse_contacts(*ok);
+    const std::string target = std::string(contact->contacts.front().uri_text);
+    client_.send_raw("ACK " + target + " SIP/2.0\r\nVia: " + client_.via() +
+                     "\r\nFrom: " + std::string(ok->header(sip::HeaderId::kFrom).value_or("")) +
+                     "\r\nTo: " + std::string(ok->header(sip::HeaderId::kTo).value_or("")) +
+                     "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(ok->cseq()) +
+                     " ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n");
+    return true;
+  }
+
+  /// REFER in the first call to 1003 with Replaces of the consultation dialog; its status.
+  int refer() {
+    const std::string replaces = consult_call_id_ + "%3Bto-tag%3D" + consult_to_tag_ +
+                                 "%3Bfrom-tag%3D" + consult_from_tag_;
+    client_.send_raw("REFER " + peer_target_ + " SIP/2.0\r\nVia: " + client_.via() +
+                     "\r\nFrom: " + our_to_ + "\r\nTo: " + peer_from_ + "\r\nCall-ID: " +
+                     call_id_ + "\r\nCSeq: 1 REFER\r\nContact: " + client_.contact("1002") +
+                     "\r\nRefer-To: <sip:1003@127.0.0.1?Replaces=" + replaces +
+                     ">\r\nReferred-By: <sip:1002@127.0.0.1>\r\nMax-Forwards: 70\r\n"
+                     "Content-Length: 0\r\n\r\n");
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto m = client_.receive(500ms);
+      if (m && !m->is_request() && m->cseq_method() == sip::Method::kRefer) {
+        return m->status();
+      }
+      if (m && m->is_request()) {
+        on_request(*m);
+      }
+    }
+    return 0;
+  }
+
+  /// Answers what Cohort sends (NOTIFYs, BYEs) for up to `timeout`, until the NOTIFY with
+  /// the final sipfrag and a BYE on each of the two dialogs have come.
+  bool wait_done(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline && !done()) {
+      if (auto m = client_.receive(200ms); m && m->is_request()) {
+        on_request(*m);
+      }
+    }
+    return done();
+  }
+  const std::vector<std::string>& notifies() const { return notifies_; }
+  std::string seen() const {
+    std::string out = "notifies:";
+    for (const std::string& n : notifies_) {
+      out += " [" + n + "]";
+    }
+    out += " byes: call=" + std::to_string(bye_call_) + " consult=" + std::to_string(bye_consult_);
+    return out;
+  }
+
+ private:
+  bool done() const {
+    return bye_call_ && bye_consult_ && !notifies_.empty() &&
+           notifies_.back().rfind("SIP/2.0 200", 0) == 0;
+  }
+  void on_request(const sip::Message& m) {
+    if (m.method() == sip::Method::kNotify) {
+      notifies_.emplace_back(m.body().substr(0, m.body().find('\r')));
+    } else if (m.method() == sip::Method::kBye) {
+      (m.call_id() == call_id_ ? bye_call_ : bye_consult_) = true;
+    }
+    if (m.method() != sip::Method::kAck) {
+      client_.send_raw(response(m, 200, {}, {}));
+    }
+  }
+  std::optional<sip::Message> next_request(std::string_view method) {
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto m = client_.receive(500ms);
+      if (m && m->is_request() && m->method_token() == method) {
+        return m;
+      }
+    }
+    return std::nullopt;
+  }
+  static std::string sdp(const std::string& origin) {
+    return "v=0\r\no=" + origin + " 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+           "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
+  }
+  std::string response(const sip::Message& req, int status, const std::string& body,
+                       const std::string& to_tag) {
+    std::string out = "SIP/2.0 " + std::to_string(status) + " OK\r\n";
+    for (std::string_view via : req.header_values(sip::HeaderId::kVia)) {
+      out += "Via: " + std::string(via) + "\r\n";
+    }
+    out += "From: " + std::string(req.header(sip::HeaderId::kFrom).value_or("")) + "\r\n";
+    out += "To: " + std::string(req.header(sip::HeaderId::kTo).value_or("")) +
+           (to_tag.empty() ? "" : ";tag=" + to_tag) + "\r\n";
+    out += "Call-ID: " + std::string(req.call_id()) + "\r\n";
+    out += "CSeq: " + std::string(req.header(sip::HeaderId::kCSeq).value_or("")) + "\r\n";
+    out += "Contact: " + client_.contact("1002") + "\r\n";
+    if (!body.empty()) {
+      out += "Content-Type: application/sdp\r\n";
+    }
+    out += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    return out;
+  }
+
+  SipClient client_;
+  std::string call_id_, our_tag_, our_to_, peer_from_, peer_target_;
+  std::string consult_call_id_, consult_from_tag_, consult_to_tag_;
+  std::vector<std::string> notifies_;
+  bool bye_call_ = false;
+  bool bye_consult_ = false;
+};
+
+/// A Call-ID whose shard (std::hash % 2, the server's two SIP threads) is or is not that of
+/// `other`: the server would hash it the same way.
+std::string call_id_on(bool same_shard_as, const std::string& other) {
+  const std::size_t shard = std::hash<std::string_view>{}(other) % 2;
+  for (;;) {
+    std::string id = "consult-" + random_token(12);
+    if ((std::hash<std::string_view>{}(id) % 2 == shard) == same_shard_as) {
+      return id;
+    }
+  }
+}
+
+class SipAttendedTransferTest : public SipTransferTest,
+                                public ::testing::WithParamInterface<bool> {};
+
+TEST_P(SipAttendedTransferTest, ReferrerHandsItsCallerOverToTheConsultedUser) {
+  const bool same_shard = GetParam();
+  start_pbx();  // two SIP threads (SipServer::Options::threads)
+  SippProcess consulted = phone("1003", "uas_consulted.xml");
+  Referrer ben(udp_port());
+  ASSERT_TRUE(ben.client().ok()) << ben.client().error();
+  auto reg = register_user(ben.client(), DigestUser{"1002", "demo-1002"});
+  ASSERT_TRUE(reg && reg->status() == 200) << server_->log();
+
+  const std::string call_id = "attended-" + random_token(8);
+  SippProcess ann = start_sipp(dir_.path(), caller_options("transferee_uac.xml",
+                                                           {call_row("1002", "1001")}, call_id));
+  ASSERT_TRUE(ann.started());
+  ASSERT_TRUE(ben.answer_call()) << server_->log();
+  ASSERT_TRUE(ben.consult(call_id_on(same_shard, call_id), udp_port())) << server_->log();
+  ASSERT_EQ(ben.refer(), 202) << server_->log();
+  EXPECT_TRUE(ben.wait_done(10s)) << ben.seen() << server_->log();
+  EXPECT_EQ(ben.notifies().front(), "SIP/2.0 100 Trying") << ben.seen();
+  EXPECT_NE(server_->log().find(same_shard ? "attended=true other_shard=false"
+                                           : "attended=true other_shard=true"),
+            std::string::npos)
+      << server_->log();
+
+  SippRun consulted_run = finish_sipp(consulted, 15s);
+  EXPECT_EQ(consulted_run.exit_code, 0) << consulted_run.describe() << server_->log();
+  SippRun ann_run = finish_sipp(ann, 15s);
+  EXPECT_EQ(ann_run.exit_code, 0) << ann_run.describe() << server_->log();
+
+  // Three records: the first call and the consultation, both ended as transferred to the
+  // call that joined the caller with the consulted user (whose A leg is the caller's).
+  const json joined = ended_where("transferred_by", user_id("1002"));
+  ASSERT_TRUE(joined.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(joined["a_leg_call_id"], call_id) << joined.dump(2);
+  const json first = ended_where("id", joined["transferred_from"]);
+  ASSERT_TRUE(first.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(first["a_leg_call_id"], call_id) << first.dump(2);
+  EXPECT_EQ(first["hangup_cause"], "transferred") << first.dump(2);
+  EXPECT_EQ(first["transferred_to"], joined["id"]) << first.dump(2);
+  EXPECT_EQ(joined["caller_user"], user_id("1001")) << joined.dump(2);
+  EXPECT_EQ(joined["callee_user"], user_id("1003")) << joined.dump(2);
+  EXPECT_EQ(joined["disposition"], "answered") << joined.dump(2);
+  EXPECT_EQ(joined["hangup_cause"], "callee_bye") << joined.dump(2);
+  // The consultation call ended as transferred to the same call.
+  const json consultation = ended_where("caller_user", user_id("1002"));
+  ASSERT_TRUE(consultation.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(consultation["hangup_cause"], "transferred") << consultation.dump(2);
+  EXPECT_EQ(consultation["transferred_to"], joined["id"]) << consultation.dump(2);
+  EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shards, SipAttendedTransferTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? std::string("ConsultationOnTheSameShard")
+                                          : std::string("ConsultationOnAnotherShard");
+                         });
 
 class SipPhoneTransferTest : public SipTransferTest {
  protected:
