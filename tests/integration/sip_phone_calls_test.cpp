@@ -118,4 +118,55 @@ TEST_F(SipPhoneCallTest, BaresipPhonesTalkAndEitherSideHangsUp) {
 }
 
 }  // namespace
+TEST_F(SipPhoneCallTest, HoldAndResumeAreRelayedEndToEnd) {
+  // baresip's hold is a re-INVITE with a=sendonly, its resume another with a=sendrecv: both
+  // cross the B2BUA as re-INVITEs of the other leg (the held phone sees each offer), and
+  // the call stays up through both.
+  start_pbx();
+  BaresipPhone ben(phone_options("1002", 440));
+  BaresipPhone chloe(phone_options("1003", 1000));
+  ASSERT_TRUE(ben.started() && chloe.started());
+  ASSERT_TRUE(ben.connect()) << ben.output();
+  ASSERT_TRUE(chloe.connect()) << chloe.output();
+  ASSERT_TRUE(wait_bindings("1002", 1)) << ben.output() << server_->log();
+  ASSERT_TRUE(wait_bindings("1003", 1)) << chloe.output() << server_->log();
+  auto dialled = ben.command("dial", "sip:1003@127.0.0.1:" + std::to_string(udp_port()));
+  ASSERT_TRUE(dialled && dialled->value("ok", false)) << ben.events();
+  ASSERT_TRUE(ben.wait_event("CALL_ESTABLISHED", 10s)) << ben.events() << server_->log();
+  ASSERT_TRUE(chloe.wait_event("CALL_ESTABLISHED", 10s)) << chloe.events();
+  std::this_thread::sleep_for(700ms);
+  auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  auto wait_offers = [&](std::size_t n) {
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (count(chloe.output(), "got re-INVITE (SDP Offer)") < n &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    return count(chloe.output(), "got re-INVITE (SDP Offer)");
+  };
+  auto held = ben.command("hold");
+  ASSERT_TRUE(held && held->value("ok", false)) << (held ? held->dump() : "none") << ben.events();
+  EXPECT_EQ(wait_offers(1), 1u) << chloe.output() << server_->log();
+  std::this_thread::sleep_for(500ms);
+  auto resumed = ben.command("resume");
+  ASSERT_TRUE(resumed && resumed->value("ok", false))
+      << (resumed ? resumed->dump() : "none") << ben.events();
+  EXPECT_EQ(wait_offers(2), 2u) << chloe.output() << server_->log();
+  std::this_thread::sleep_for(500ms);
+  const json calls = active_calls();
+  ASSERT_EQ(calls.size(), 1u) << calls.dump(2);
+  EXPECT_EQ(calls[0]["state"], "answered") << calls.dump(2);
+  auto hung = ben.command("hangup");
+  EXPECT_TRUE(hung && hung->value("ok", false));
+  EXPECT_TRUE(ben.wait_event("CALL_CLOSED", 10s)) << ben.events();
+  EXPECT_TRUE(chloe.wait_event("CALL_CLOSED", 10s)) << chloe.events();
+  EXPECT_EQ(ben.output().find("re-INVITE failed"), std::string::npos) << ben.output();
+}
+
 }  // namespace cohort::testing

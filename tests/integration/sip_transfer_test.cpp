@@ -381,6 +381,17 @@ class SipPhoneTransferTest : public SipTransferTest {
     EXPECT_TRUE(referrer.wait_event("CALL_CLOSED", 10s)) << referrer.events() << server_->log();
     ASSERT_TRUE(chloe.wait_event("CALL_ESTABLISHED", 10s)) << chloe.events() << server_->log();
     std::this_thread::sleep_for(1500ms);
+    // The transferee's leg moved into the new call: its re-INVITEs reach the target there
+    // (a hold, as baresip sends it).
+    auto held = transferee.command("hold");
+    ASSERT_TRUE(held && held->value("ok", false)) << transferee.events();
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (chloe.output().find("got re-INVITE (SDP Offer)") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_NE(chloe.output().find("got re-INVITE (SDP Offer)"), std::string::npos)
+        << chloe.output() << server_->log();
     const json calls = active_calls();
     ASSERT_EQ(calls.size(), 1u) << calls.dump(2);
     EXPECT_EQ(calls[0]["state"], "answered") << calls.dump(2);
