@@ -11,7 +11,6 @@
 #include "sip/headers.hpp"
 
 namespace cohort::pbx {
-namespace {
 
 /// A leg's dialog as its record keeps it (store::LegDialog).
 store::LegDialog leg_record(const Leg& leg) {
@@ -30,8 +29,6 @@ store::LegDialog leg_record(const Leg& leg) {
   d.peer = net::to_string(leg.route.destination);
   return d;
 }
-
-}  // namespace
 
 /// Sends (or re-sends, with credentials) the INVITE of B leg `i`.
 void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,

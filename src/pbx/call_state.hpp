@@ -277,6 +277,10 @@ void release(T& v) {
   T().swap(v);
 }
 
+/// A leg's dialog as the answer record keeps it (call_legs.cpp), for the next request of a
+/// call a crash cut (InterruptedCalls).
+store::LegDialog leg_record(const Leg& leg);
+
 /// Leg `i` of a call: -1 is the caller's (A), 0… the B legs.
 inline Leg& leg_at(Call& c, int i) {
   return i < 0 ? c.a : c.b[static_cast<std::size_t>(i)];

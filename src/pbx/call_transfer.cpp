@@ -405,6 +405,11 @@ void CallController::Impl::on_transfer_reinvite(std::size_t shard, Call& t, cons
   t.transfer_in.reset();
   if (t.winner >= 0) {
     ack_leg(shard, t, t.winner, target_cseq, ctype, body);
+    // The call's answer record, with both legs' dialogs: after a crash the next request of
+    // either phone ends the other (as for any answered call, call_legs.cpp).
+    t.cdr.dialogs = {leg_record(t.a), leg_record(t.b[static_cast<std::size_t>(t.winner)])};
+    core.write_cdr(t.cdr);
+    t.cdr.dialogs.clear();
   }
   spdlog::info("call event=transferred call={}", t.id);
 }
