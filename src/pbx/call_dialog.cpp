@@ -59,6 +59,10 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         }
         return true;
       }
+      if (from >= 0 && origin.pickup && origin.invite_cseq == 0 && c.state != CallState::kEnding) {
+        offer_caller_to_picker(shard, c, from, now);  // the picker ACKed its on-hold answer
+        return true;
+      }
       if (c.pending_ack && c.pending_ack_from == from &&
           req.cseq() == c.pending_ack->originator_cseq) {
         PendingAck p = *c.pending_ack;

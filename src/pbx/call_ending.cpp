@@ -27,6 +27,10 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
   c.state = CallState::kEnding;
   c.cdr.end_ms = core.now_ms();
   abandon_transfer(shard, c, now);  // a transfer target still ringing has nobody to join
+  if (c.listed_ringing) {
+    core.ringing().stopped(c.key);
+    c.listed_ringing = false;
+  }
   if (c.hunt) {
     end_attempt(shard, c, AttemptResult::kCancelled, now);
     c.hunt.reset();
@@ -59,6 +63,9 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
   }
   core.write_cdr(c.cdr);
   for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
+    if (c.b[static_cast<std::size_t>(k)].state == LegState::kConfirmed) {
+      bye_leg(shard, c, k, now);  // a picker's dialog, answered before the call was
+    }
     cancel_leg(shard, c, k, now);
   }
   maybe_reap(shard, c);

@@ -183,6 +183,9 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
   if (status == 422 && retry_after_422(shard, c, i, r, now)) {
     return;  // RFC 4028 §7.3: the same leg asks again with the callee's Min-SE
   }
+  if (leg.state == LegState::kConfirmed) {
+    bye_leg(shard, c, i, now);  // a picker that refused the caller's offer: its dialog ends
+  }
   leg.state = LegState::kTerminated;
   if ((status == 401 || status == 407) && leg.trunk && leg.auth_attempts == 0 &&
       c.state != CallState::kEnding) {
@@ -282,6 +285,10 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   }
   c.winner = i;
   c.state = CallState::kAnswered;
+  if (c.listed_ringing) {
+    core.ringing().stopped(c.key);
+    c.listed_ringing = false;
+  }
   start_b_session(leg, r, now);
   c.a.state = LegState::kConfirmed;
   if (leg.member) {

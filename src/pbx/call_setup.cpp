@@ -154,6 +154,10 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
     }
   }
   if (nc.caller != nullptr) {
+    if (is_pickup_code(dialled)) {
+      pickup(nc, c, dialled, now);
+      return;
+    }
     if (auto owner = snap.extension_owner(dialled)) {
       if (owner->kind == model::ExtensionOwner::Kind::kUser) {
         const model::User* callee = snap.user(owner->id);
@@ -260,6 +264,10 @@ void CallController::Impl::add_user_legs(std::size_t shard, Call& c, const model
   if (refuse_offer(shard, c, now)) {
     return;
   }
+  core.ringing().ringing(shard, c.key,
+                         c.hunt ? std::optional<model::GroupId>(c.hunt->group) : std::nullopt,
+                         user.id, core.now_ms());
+  c.listed_ringing = true;
   for (CallTarget& t : targets) {
     // A phone redials the From of its call history: its host must be one the phone reaches.
     const std::string host = opts.domain.empty() ? core.via_address(t.route.protocol) : opts.domain;

@@ -13,6 +13,7 @@
 //   call_dialog.cpp    requests inside an established dialog, relayed to the other leg
 //   call_session.cpp   RFC 4028 session timers on each leg: negotiation, refresh, expiry
 //   call_transfer.cpp  REFER: the call to the transfer target, the NOTIFYs, the hand-over
+//   call_pickup.cpp    *8 and **EXT: a ringing call taken by another phone
 //   call_ending.cpp    ending a call: its record, its counters, forgetting it
 //
 // Threading: as CallController (calls.hpp): a call's state is touched only on its shard.
@@ -155,6 +156,9 @@ struct Leg {
   /// Its Call-ID's messages were sent to this shard by SipCore::relocate (it moved here from
   /// another shard's call): sent home again when the call is forgotten.
   bool relocated = false;
+  /// The dialog of a phone that picked the call up (call_pickup.cpp): answered on hold, then
+  /// re-INVITEd with the caller's offer once it ACKed.
+  bool pickup = false;
 };
 
 /// A call being distributed by a group: the plan of the current round and where it is.
@@ -268,6 +272,8 @@ struct Call {
   std::optional<model::UserId> a_user;  ///< the local user on the A leg (who may transfer)
   std::optional<TransferOut> transfer_out;
   std::optional<TransferIn> transfer_in;
+  bool listed_ringing = false;  ///< in SipCore::ringing() (pickup looks there)
+  bool picked_up = false;       ///< a phone took it with *8 / **EXT
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -464,6 +470,12 @@ struct CallController::Impl {
                    TimePoint now);
   void attend(std::size_t shard, Call& t, Handed h, TimePoint now);
   void end_orphan_leg(std::size_t shard, Leg leg, TimePoint now);
+
+  // call_pickup.cpp: *8 and **EXT
+  Call* call_to_pick(std::size_t shard, const model::Snapshot& snap, const model::User& picker,
+                     std::string_view dialled);
+  void pickup(const NewCall& nc, Call& c, const std::string& dialled, TimePoint now);
+  void offer_caller_to_picker(std::size_t shard, Call& k, int i, TimePoint now);
 
   // call_ending.cpp
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,

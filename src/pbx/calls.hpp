@@ -26,6 +26,7 @@
 #include "model/snapshot.hpp"
 #include "net/endpoint.hpp"
 #include "pbx/agents.hpp"
+#include "pbx/ringing_calls.hpp"
 #include "routing/inbound.hpp"
 #include "routing/outbound.hpp"
 #include "sip/dialog/session_timer.hpp"
@@ -86,6 +87,8 @@ class SipCore {
       const model::SnapshotPtr& snapshot) = 0;
   /// Who is ringing, busy, when each member's last group call ended; round-robin cursors.
   virtual AgentBoard& agents() = 0;
+  /// The calls ringing now, on every shard (call pickup finds its shard there).
+  virtual RingingCalls& ringing() = 0;
   /// Queues a round-robin cursor write (batched off the SIP threads, with the CDRs).
   virtual void save_cursor(model::GroupId group, model::UserId user) = 0;
   /// Queues a CDR write (batched off the SIP threads).
@@ -109,6 +112,12 @@ class SipCore {
   /// of another shard), or again to the shard the Call-ID hashes to (nullopt).
   virtual void relocate(const std::string& call_id, std::optional<std::size_t> shard) = 0;
 };
+
+/// Feature codes (docs/life-of-a-call.md §4c): take the oldest call a group of yours offers;
+/// take the call ringing a colleague's phones (`**` + extension).
+inline constexpr std::string_view kGroupPickup = "*8";
+inline constexpr std::string_view kDirectedPickup = "**";
+bool is_pickup_code(std::string_view dialled);
 
 /// A new INVITE (no To tag) that passed authentication (or came from a trunk source).
 struct NewCall {

@@ -18,6 +18,44 @@ std::size_t SipServer::Impl::shard_index(std::string_view call_id) const {
   return std::hash<std::string_view>{}(call_id) % shards.size();
 }
 
+std::optional<std::size_t> SipServer::Impl::pickup_shard(const sip::Message& msg) const {
+  if (msg.method() != sip::Method::kInvite || !msg.to_tag().empty()) {
+    return std::nullopt;
+  }
+  const std::string_view ruri = msg.request_uri();
+  const std::size_t colon = ruri.find(':');
+  if (colon == std::string_view::npos || colon + 1 >= ruri.size() ||
+      (ruri[colon + 1] != '*' && ruri[colon + 1] != '%')) {
+    return std::nullopt;  // the common case: no feature code, nothing parsed
+  }
+  auto uri = sip::parse_uri(ruri);
+  auto dialled = uri ? sip::unescape(uri->user) : std::nullopt;
+  if (!dialled || !is_pickup_code(*dialled)) {
+    return std::nullopt;
+  }
+  model::SnapshotPtr snap = store.snapshot();
+  if (*dialled != kGroupPickup) {
+    auto owner = snap->extension_owner(std::string_view(*dialled).substr(kDirectedPickup.size()));
+    if (!owner || owner->kind != model::ExtensionOwner::Kind::kUser) {
+      return std::nullopt;
+    }
+    return ringing_calls.shard_ringing(owner->id);
+  }
+  // The picker is not authenticated yet: its From only chooses the shard, where the
+  // picker is authenticated and its groups checked again.
+  auto from = sip::parse_name_addr(msg.header(HeaderId::kFrom).value_or(""));
+  auto user = from ? sip::unescape(from->uri.user) : std::nullopt;
+  auto picker = user ? snap->extension_owner(*user) : std::nullopt;
+  if (!picker || picker->kind != model::ExtensionOwner::Kind::kUser) {
+    return std::nullopt;
+  }
+  std::vector<model::GroupId> groups;
+  for (const model::UserMembership& m : snap->groups_of(picker->id)) {
+    groups.push_back(m.group);
+  }
+  return ringing_calls.shard_offered_by(groups);
+}
+
 void SipServer::Impl::relocate(const std::string& call_id, std::optional<std::size_t> shard) {
   std::unique_lock lock(relocated_mu);
   if (shard) {
@@ -116,7 +154,7 @@ void SipServer::Impl::on_inbound(net::Inbound&& in) {
     return;
   }
   sip::Message& msg = *parsed;
-  const std::size_t index = shard_index(msg.call_id());
+  std::size_t index = shard_index(msg.call_id());
   if (!msg.is_request()) {
     // To the shard that owns the Call-ID (every id we mint hashes to its call's shard).
     hop(index, std::move(in), std::move(msg), is_trusted,
@@ -132,6 +170,8 @@ void SipServer::Impl::on_inbound(net::Inbound&& in) {
   std::size_t owner = index;
   if (msg.method() == sip::Method::kRegister) {
     owner = transports->current_shard().value_or(index);
+  } else if (auto pick = pickup_shard(msg)) {
+    owner = *pick;  // handled beside the call it takes (call_pickup.cpp)
   }
   // Unauthenticated traffic is rate limited per source: every request from an untrusted
   // source takes a token here (a source whose bucket is empty is dropped), and gets it

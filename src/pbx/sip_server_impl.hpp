@@ -202,6 +202,7 @@ struct SipServer::Impl final : SipCore {
   std::shared_ptr<const routing::OutboundTable> outbound;
   std::shared_ptr<const routing::InboundTable> inbound;  ///< under outbound_mu
   AgentBoard agent_board;
+  RingingCalls ringing_calls;
   /// Trunk sources (inbound_sources) of the snapshot version `sources_version`.
   std::mutex sources_mu;
   std::uint64_t sources_version = ~0ull;
@@ -217,6 +218,9 @@ struct SipServer::Impl final : SipCore {
   std::int64_t now_s() const { return unix_seconds(clock.now()); }
 
   std::size_t shard_index(std::string_view call_id) const;
+  /// A call pickup's INVITE (`*8`, `**EXT`): the shard of the call it would take, where its
+  /// call must be handled (RingingCalls); nullopt for any other request.
+  std::optional<std::size_t> pickup_shard(const sip::Message& msg) const;
 
   /// Runs `fn` on shard `index`'s thread: inline when already there, else posted.
   template <class Fn>
@@ -337,6 +341,8 @@ struct SipServer::Impl final : SipCore {
       const model::SnapshotPtr& snapshot) override;
 
   AgentBoard& agents() override { return agent_board; }
+
+  RingingCalls& ringing() override { return ringing_calls; }
 
   void save_cursor(model::GroupId group, model::UserId user) override;
 

@@ -6,6 +6,7 @@
 // The body itself is relayed byte for byte when it passes: this reads it only to decide.
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -61,5 +62,11 @@ std::optional<ParseError> validate_offer(std::string_view body);
 /// offer asks for (check_offer, 488) is the caller's to judge once it knows where the call
 /// goes: an unknown number is a 404 whatever the offer.
 std::optional<ParseError> check_offer_body(const Message& request);
+
+/// An answer that accepts every stream of `offer` on hold (RFC 3264 §6, §8.4: each m= with
+/// the offer's formats and `a=inactive`, port 9 on the offer's address family), so that no
+/// media flows until a later offer in the dialog (sdp_answer.cpp). Cohort answers a call
+/// pickup's INVITE with it and then re-INVITEs the phone with the waiting caller's offer.
+std::string inactive_answer(const Session& offer);
 
 }  // namespace cohort::sip::sdp

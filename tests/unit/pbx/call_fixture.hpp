@@ -95,6 +95,7 @@ class FakeCore final : public SipCore {
     return std::make_shared<const routing::InboundTable>(snapshot);
   }
   AgentBoard& agents() override { return board; }
+  RingingCalls& ringing() override { return ringing_calls; }
   void save_cursor(model::GroupId group, model::UserId user) override {
     saved_cursors.emplace_back(group, user);
   }
@@ -133,6 +134,7 @@ class FakeCore final : public SipCore {
   std::vector<std::uint64_t> uncommitted_calls;
   std::vector<Response> uncommitted_responses;
   AgentBoard board;
+  RingingCalls ringing_calls;
   std::vector<std::pair<model::GroupId, model::UserId>> saved_cursors;
   std::vector<std::function<void(TimePoint)>> posted;
   std::map<std::string, std::optional<std::size_t>> relocated;
