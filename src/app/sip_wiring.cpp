@@ -226,7 +226,8 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
                   {"counter=\"tcp_rejected\"", d(t.tcp_rejected)},
                   {"counter=\"oversize\"", d(t.oversize)},
                   {"counter=\"framing_errors\"", d(t.framing_errors)},
-                  {"counter=\"send_failures\"", d(t.send_failures)}};
+                  {"counter=\"send_failures\"", d(t.send_failures)},
+                  {"counter=\"oversize_answered\"", d(t.oversize_answered)}};
   });
 }
 

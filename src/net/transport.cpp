@@ -315,7 +315,8 @@ Transports::Stats Transports::stats() const {
   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_acquire); };
   return Stats{get(c.udp_in),   get(c.udp_out),         get(c.tcp_in),
                get(c.tcp_out),  get(c.tcp_connections), get(c.tcp_rejected),
-               get(c.oversize), get(c.framing_errors),  get(c.send_failures)};
+               get(c.oversize), get(c.framing_errors),  get(c.send_failures),
+               get(c.oversize_answered)};
 }
 
 }  // namespace cohort::net

@@ -103,6 +103,8 @@ class Transports {
     std::uint64_t oversize = 0;         ///< datagrams dropped / connections closed: too large
     std::uint64_t framing_errors = 0;   ///< connections closed: the stream could not be framed
     std::uint64_t send_failures = 0;    ///< messages send() could not deliver to the kernel
+    /// TCP messages over the limit whose head could be read: answered 513, then closed.
+    std::uint64_t oversize_answered = 0;
   };
   /// A snapshot of the counters. Any thread.
   Stats stats() const;

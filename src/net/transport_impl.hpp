@@ -136,8 +136,13 @@ struct Connection : std::enable_shared_from_this<Connection> {
   void close(std::string_view reason);
   void arm_idle();
   // Consumes keep-alives and complete frames from `data`, delivering each; returns the bytes
-  // consumed, or nullopt when the connection must close (close() has been called).
+  // consumed, or nullopt when the connection must close (close() has been called, or will
+  // be once `closing`'s last answer is written).
   std::optional<std::size_t> consume(std::string_view data);
+  // A message over max_message_bytes whose head is complete (`head`, up to its blank line):
+  // answers 513 from it when it can be addressed and closes once that is written (true);
+  // false when it cannot be answered.
+  bool answer_oversize(std::string_view head);
 
   Impl& impl;
   Shard& shard;
@@ -155,6 +160,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
   std::deque<Pending> queue;
   std::size_t queued_bytes = 0;
   std::string buffer;  // a partial frame carried over between reads
+  bool closing = false;  // reads no more: closes once the queue is written (a 513 sent)
   // Written on the shard; read by send() on any thread to skip a closing connection.
   std::atomic<bool> closed{false};
 };
@@ -184,6 +190,7 @@ struct Counters {
   std::atomic<std::uint64_t> oversize{0};
   std::atomic<std::uint64_t> framing_errors{0};
   std::atomic<std::uint64_t> send_failures{0};
+  std::atomic<std::uint64_t> oversize_answered{0};
 };
 
 // Release/acquire (free on x86): a reader of one counter sees the effects counted before it.

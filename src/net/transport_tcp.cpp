@@ -171,6 +171,9 @@ asio::awaitable<void> write_loop(std::shared_ptr<Connection> c) {
     }
   }
   c->writing = false;
+  if (c->closing && c->queue.empty()) {
+    c->close("answered 513");
+  }
 }
 
 }  // namespace
@@ -211,6 +214,31 @@ void Connection::on_connected() {
   }
 }
 
+bool Connection::answer_oversize(std::string_view data) {
+  const std::size_t blank = data.find("\r\n\r\n");
+  if (blank == std::string_view::npos) {
+    return false;  // no complete head: nothing to address an answer from
+  }
+  // RFC 3261 §21.5.14: 513 Message Too Large, built by the parser from the head alone (read
+  // as over the limit, which it is, with what followed it). The body is never read: the
+  // stream cannot be kept in step, so the connection closes once the answer is written.
+  const std::string head(data.substr(0, blank + 4));
+  sip::ParseLimits tight = impl.options.limits;
+  tight.max_message_bytes = head.size() - 1;
+  auto parsed = sip::parse(head, tight);
+  if (parsed || parsed.error().status != 513 || !parsed.error().can_respond) {
+    return false;
+  }
+  bump(impl.counters.oversize_answered);
+  spdlog::info("sip tcp oversize answered conn={} peer={}", id, key);
+  closing = true;
+  enqueue(parsed.error().response, true);
+  if (!writing && !closed) {
+    close("answered 513");  // not connected yet: nothing can be written
+  }
+  return true;
+}
+
 std::optional<std::size_t> Connection::consume(std::string_view data) {
   const auto& limits = impl.options.limits;
   std::size_t used = 0;
@@ -247,15 +275,21 @@ std::optional<std::size_t> Connection::consume(std::string_view data) {
       const auto& err = framed.error();
       if (err.kind == sip::ParseError::Kind::kIncomplete) {
         if (rest.size() > limits.max_message_bytes) {
-          bump(impl.counters.oversize);
-          close("frame too large");
+          if (!answer_oversize(rest)) {
+            bump(impl.counters.oversize);
+            close("frame too large");
+          }
           return std::nullopt;
         }
         break;
       }
       // RFC 3261 §18.3: without a usable Content-Length the message boundary is unknown,
-      // so the stream cannot be resynchronised and no reply can be framed: close.
+      // so the stream cannot be resynchronised and no reply can be framed: close. A
+      // Content-Length over the limit (513) leaves the head readable: answered, then closed.
       if (err.status == 513) {
+        if (answer_oversize(rest)) {
+          return std::nullopt;
+        }
         bump(impl.counters.oversize);
       } else {
         bump(impl.counters.framing_errors);
@@ -267,8 +301,10 @@ std::optional<std::size_t> Connection::consume(std::string_view data) {
     }
     std::size_t n = *framed;
     if (n > limits.max_message_bytes) {
-      bump(impl.counters.oversize);
-      close("frame too large");
+      if (!answer_oversize(rest)) {
+        bump(impl.counters.oversize);
+        close("frame too large");
+      }
       return std::nullopt;
     }
     if (n == 0 || n > rest.size()) {

@@ -241,24 +241,23 @@ TEST_F(SipTest, SeventyKilobyteMessagesAreRefused) {
   EXPECT_FALSE(udp.send_raw(big));
   EXPECT_EQ(udp.last_errno(), EMSGSIZE);
 
-  // TCP: above max_message_bytes (64 KiB by default) the server closes the connection.
+  // TCP: above max_message_bytes (64 KiB by default) the server answers 513 from the head
+  // and closes the connection (the body is never read).
   SipClient tcp(SipTransport::kTcp, "127.0.0.1", tcp_port());
   ASSERT_TRUE(tcp.ok()) << tcp.error();
   tcp.send_raw(big);  // may fail part-way once the server has closed
   std::string received;
   EXPECT_TRUE(tcp.wait_closed(3s, &received)) << "the connection stayed open";
-  if (!received.empty()) {
-    auto m = sip::parse(received);
-    ASSERT_TRUE(m) << received;
-    EXPECT_FALSE(m->is_request());
-    EXPECT_NE(m->status(), 200) << received;
-  }
-  EXPECT_GE(metric("cohort_sip_transport_total{counter=\"oversize\"}").value_or(0), 1.0);
+  auto m = sip::parse(received);
+  ASSERT_TRUE(m) << received;
+  EXPECT_FALSE(m->is_request());
+  EXPECT_EQ(m->status(), 513) << received;
+  EXPECT_EQ(metric("cohort_sip_transport_total{counter=\"oversize_answered\"}"), 1.0);
   EXPECT_EQ(options_from("127.0.0.1", SipTransport::kUdp), 200);
   EXPECT_EQ(options_from("127.0.0.1", SipTransport::kTcp), 200);
 }
 
-TEST_F(SipTest, MessagesAboveMaxMessageBytesAreDroppedOrCloseTheConnection) {
+TEST_F(SipTest, MessagesAboveMaxMessageBytesAreDroppedOverUdpAndAnswered513OverTcp) {
   start("[sip]\nmax_message_bytes = 16384\n");
   SipClient udp(SipTransport::kUdp, "127.0.0.1", udp_port());
   ASSERT_TRUE(udp.ok()) << udp.error();
@@ -277,8 +276,11 @@ TEST_F(SipTest, MessagesAboveMaxMessageBytesAreDroppedOrCloseTheConnection) {
   SipClient tcp(SipTransport::kTcp, "127.0.0.1", tcp_port());
   ASSERT_TRUE(tcp.ok()) << tcp.error();
   tcp.send_raw(big);
-  EXPECT_TRUE(tcp.wait_closed(3s)) << "the connection stayed open";
-  EXPECT_EQ(metric("cohort_sip_transport_total{counter=\"oversize\"}"), 2.0);
+  std::string received;
+  EXPECT_TRUE(tcp.wait_closed(3s, &received)) << "the connection stayed open";
+  EXPECT_EQ(received.rfind("SIP/2.0 513 ", 0), 0u) << received;
+  EXPECT_EQ(metric("cohort_sip_transport_total{counter=\"oversize\"}"), 1.0) << "the datagram";
+  EXPECT_EQ(metric("cohort_sip_transport_total{counter=\"oversize_answered\"}"), 1.0);
   EXPECT_EQ(options_from("127.0.0.1", SipTransport::kUdp), 200);
   EXPECT_EQ(options_from("127.0.0.1", SipTransport::kTcp), 200);
 }

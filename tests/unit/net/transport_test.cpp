@@ -602,19 +602,37 @@ TEST_F(TcpFixture, AnswersADoubleCrlfPingWithACrlfPong) {
   EXPECT_EQ(transports->stats().tcp_out, 0u);  // pongs are not messages
 }
 
-TEST_F(TcpFixture, OversizeFrameClosesTheConnection) {
+TEST_F(TcpFixture, OversizeFrameIsAnswered513ThenTheConnectionCloses) {
   auto o = options_for({tcp_on("127.0.0.1")});
   o.limits.max_message_bytes = 2000;
   start(o);
-  Fd c = tcp_connect(to);
-  ASSERT_TRUE(c.valid());
-  std::string m = sip_request(std::string(3000, 'z'));
-  // Whether the head alone is refused (Content-Length over the limit) or the body is waited
-  // for, the connection must close without a delivery.
-  send_all(c, m);
-  EXPECT_TRUE(closed_by_peer(c));
+  // A Content-Length over the limit, and a head over the limit with a small one: the head
+  // is readable either way, so the peer gets 513 (RFC 3261 §21.5.14) built from it, then
+  // the connection closes (its body is never read: the stream cannot stay in step). No
+  // delivery.
+  std::string big_head = sip_request();
+  big_head.insert(big_head.find("Content-Type"), "X-Filler: " + std::string(2500, 'y') + "\r\n");
+  std::size_t answered = 0;
+  for (const std::string& m : {sip_request(std::string(3000, 'z')), big_head}) {
+    Fd c = tcp_connect(to);
+    ASSERT_TRUE(c.valid());
+    send_all(c, m);
+    std::string reply;
+    char buf[512];
+    for (;;) {
+      ssize_t n = ::recv(c.get(), buf, sizeof buf, 0);
+      if (n <= 0) {
+        break;  // closed (or the receive timeout)
+      }
+      reply.append(buf, static_cast<std::size_t>(n));
+    }
+    EXPECT_EQ(reply.rfind("SIP/2.0 513 ", 0), 0u) << reply;
+    EXPECT_NE(reply.find("Call-ID: c1@test"), std::string::npos) << reply;
+    ++answered;
+    ASSERT_TRUE(eventually([&] { return transports->stats().oversize_answered == answered; }));
+  }
   EXPECT_EQ(got.size(), 0u);
-  ASSERT_TRUE(eventually([&] { return transports->stats().oversize == 1; }));
+  EXPECT_EQ(transports->stats().oversize, 0u) << "answered, not dropped";
   ASSERT_TRUE(eventually([&] { return transports->stats().tcp_connections == 0; }));
 }
 
