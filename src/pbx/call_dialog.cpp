@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common/text.hpp"
+#include "sip/sdp.hpp"
 
 namespace cohort::pbx {
 
@@ -108,6 +109,28 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
       if (req.method() == Method::kRefer) {
         on_refer(shard, txn, c, from, req, now);
         return true;
+      }
+      if ((req.method() == Method::kInvite || req.method() == Method::kUpdate) &&
+          !req.body().empty()) {
+        // A new offer is checked as the first one was (docs/sip.md "Offers"): malformed
+        // 400, another body type 415, nothing usable 488 — never relayed to the other phone.
+        std::optional<sip::ParseError> problem = sip::sdp::check_offer_body(req);
+        if (!problem) {
+          problem = sip::sdp::validate_offer(req.body());
+        }
+        if (problem) {
+          if (txn != 0) {
+            core.respond(shard, txn, problem->status,
+                         response_to(answer, problem->status, problem->reason, {},
+                                     [&](sip::MessageBuilder& b) {
+                                       if (problem->status == 415) {
+                                         b.header(HeaderId::kAccept, "application/sdp");
+                                       }
+                                     }),
+                         now);
+          }
+          return true;
+        }
       }
       const int to = from < 0 ? c.winner : -1;
       Leg& far = to < 0 ? c.a : c.b[static_cast<std::size_t>(to)];

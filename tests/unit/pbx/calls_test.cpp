@@ -377,7 +377,8 @@ TEST_F(AnsweredCallTest, AnInviteCopyAfterTheAckIsAMergedRequest) {
 }
 
 TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
-  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\na=sendonly\r\n";
+  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
   ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
   const Sent re = core_.requests.back();
   sip::Message out = re.msg();
@@ -402,6 +403,37 @@ TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
   EXPECT_EQ(ack.method(), sip::Method::kAck);
   EXPECT_EQ(ack.cseq(), out.cseq());
   EXPECT_EQ(ack.call_id(), out.call_id());
+}
+
+// A new offer inside the dialog is checked like the first (docs/sip.md "Offers") and a
+// bad one never reaches the other phone: malformed 400, nothing usable 488, another body
+// type 415 with Accept.
+TEST_F(AnsweredCallTest, ABadOfferInAReInviteOrUpdateIsRefusedAndNotRelayed) {
+  const std::size_t sent = core_.requests.size();
+  ASSERT_TRUE(calls_->on_in_dialog(0, 70, from_caller("INVITE", 3, "v=0\r\nbogus\r\n"), {},
+                                   now_));
+  EXPECT_EQ(core_.responses.back().txn, 70u);
+  EXPECT_EQ(core_.responses.back().status, 400);
+  EXPECT_NE(core_.responses.back().bytes.find("Bad SDP"), std::string::npos);
+  const std::string no_audio =
+      "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+      "m=audio 0 RTP/AVP 0\r\n";
+  ASSERT_TRUE(calls_->on_in_dialog(0, 71, from_caller("UPDATE", 4, no_audio), {}, now_));
+  EXPECT_EQ(core_.responses.back().txn, 71u);
+  EXPECT_EQ(core_.responses.back().status, 488);
+  sip::Message text = parse(fmt::format(
+      "UPDATE sip:cohort@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5062;branch="
+      "z9hG4bK-r5\r\nFrom: <sip:1001@cohort>;tag=fa\r\nTo: <sip:2125551234@cohort>;tag={}\r\n"
+      "Call-ID: a-call@10.0.0.1\r\nCSeq: 5 UPDATE\r\nContent-Type: text/plain\r\n"
+      "Content-Length: 2\r\n\r\nhi",
+      a_tag_));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 72, text, {}, now_));
+  EXPECT_EQ(core_.responses.back().status, 415);
+  EXPECT_NE(core_.responses.back().bytes.find("Accept: application/sdp"), std::string::npos);
+  EXPECT_EQ(core_.requests.size(), sent) << "nothing reached the callee";
+  // The dialog is not stuck: a good re-INVITE afterwards is relayed.
+  ASSERT_TRUE(calls_->on_in_dialog(0, 73, from_caller("INVITE", 6, kSdp), {}, now_));
+  EXPECT_EQ(core_.requests.size(), sent + 1);
 }
 
 // A re-INVITE from the callee without a body (a late offer, RFC 3264 §5): the caller makes
@@ -431,10 +463,11 @@ TEST_F(AnsweredCallTest, TheCalleesLateOfferAckReachesTheCallerWithItsAnswer) {
 }
 
 TEST_F(AnsweredCallTest, UpdateAndInfoCrossAndTheirFailuresComeBack) {
-  ASSERT_TRUE(calls_->on_in_dialog(0, 60, from_caller("UPDATE", 4, "v=0\r\n"), {}, now_));
+  const std::string offer = std::string(kSdp);
+  ASSERT_TRUE(calls_->on_in_dialog(0, 60, from_caller("UPDATE", 4, offer), {}, now_));
   const Sent update = core_.requests.back();
   EXPECT_EQ(update.msg().method(), sip::Method::kUpdate);
-  EXPECT_EQ(update.msg().body(), "v=0\r\n");
+  EXPECT_EQ(update.msg().body(), offer);
   feed(update, answer(update, 200, "tb"));
   EXPECT_EQ(core_.responses.back().txn, 60u);
   EXPECT_EQ(core_.responses.back().status, 200);
@@ -655,7 +688,8 @@ TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
 }
 
 TEST_F(AnsweredCallTest, CrossingReInvitesAreRefusedPerSection14) {
-  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\na=sendonly\r\n";
+  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
   ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
   const Sent re = core_.requests.back();
   const std::size_t relayed = core_.requests.size();
