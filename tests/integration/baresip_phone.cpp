@@ -150,6 +150,17 @@ WavStats analyse_wav(const std::string& path) {
 
 // ---- BaresipPhone -------------------------------------------------------------------------
 
+BaresipPhone::Options BaresipPhone::demo(const std::string& work_dir, const std::string& ext,
+                                         std::uint16_t server_port, double tone_hz) {
+  Options o;
+  o.work_dir = work_dir;
+  o.extension = ext;
+  o.password = "demo-" + ext;
+  o.server_port = server_port;
+  o.tone_hz = tone_hz;
+  return o;
+}
+
 BaresipPhone::BaresipPhone(Options options) : options_(std::move(options)) {
   dir_ = options_.work_dir + "/baresip-" + options_.extension;
   const std::string conf = dir_ + "/.baresip";

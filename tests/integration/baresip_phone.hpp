@@ -44,6 +44,11 @@ class BaresipPhone {
     int max_seconds = 60;  ///< baresip -t: it quits by itself after this
   };
 
+  /// The options of a phone for demo extension `ext` (password "demo-EXT") registering with
+  /// the server on 127.0.0.1:`server_port`, its files under `work_dir`, sending `tone_hz`.
+  static Options demo(const std::string& work_dir, const std::string& ext,
+                      std::uint16_t server_port, double tone_hz = 440);
+
   explicit BaresipPhone(Options options);
   /// Stops it (SIGTERM, then SIGKILL after 10 s) if still running.
   ~BaresipPhone();

@@ -6,8 +6,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -24,6 +26,20 @@ inline std::string demo_auth(const std::string& ext) {
 /// A CSV row for call_uac*.xml: number dialled; caller extension; the auth keyword.
 inline std::string call_row(const std::string& number, const std::string& caller) {
   return number + ";" + caller + ";" + demo_auth(caller) + ";";
+}
+
+/// A Call-ID starting with `prefix` whose shard (std::hash % 2: the server's two SIP
+/// threads, SipServer::Options::threads) is, or is not, that of `other`: the server hashes
+/// it the same way. For the tests of what crosses shards.
+inline std::string call_id_on_shard(bool same_shard_as, const std::string& other,
+                                    const std::string& prefix) {
+  const std::size_t shard = std::hash<std::string_view>{}(other) % 2;
+  for (;;) {
+    std::string id = prefix + random_token(12);
+    if ((std::hash<std::string_view>{}(id) % 2 == shard) == same_shard_as) {
+      return id;
+    }
+  }
 }
 
 class SipCallTest : public SipTest {

@@ -22,13 +22,7 @@ class SipPhoneCallTest : public SipCallTest {
   }
 
   BaresipPhone::Options phone_options(const std::string& ext, double tone_hz) {
-    BaresipPhone::Options o;
-    o.work_dir = dir_.path();
-    o.extension = ext;
-    o.password = "demo-" + ext;
-    o.server_port = udp_port();
-    o.tone_hz = tone_hz;
-    return o;
+    return BaresipPhone::demo(dir_.path(), ext, udp_port(), tone_hz);
   }
 
   /// One call from `caller` to `callee`, established on both sides, with audio for

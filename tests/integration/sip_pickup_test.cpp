@@ -25,12 +25,7 @@ class SipPickupTest : public SipCallTest {
     }
   }
   BaresipPhone::Options phone_options(const std::string& ext) {
-    BaresipPhone::Options o;
-    o.work_dir = dir_.path();
-    o.extension = ext;
-    o.password = "demo-" + ext;
-    o.server_port = udp_port();
-    return o;
+    return BaresipPhone::demo(dir_.path(), ext, udp_port());
   }
   /// Polls GET /api/v1/calls until one call is ringing.
   bool wait_ringing() {
@@ -160,18 +155,6 @@ TEST_F(SipPickupTest, APhoneOutsideTheCalleesGroupsIsRefusedAndAColleagueStillPi
   EXPECT_EQ(cdr["answered_by"], user_id("1004")) << cdr.dump(2);
 }
 
-/// A Call-ID whose shard (std::hash % 2, the server's two SIP threads) is or is not that of
-/// `other`: the server hashes it the same way.
-std::string call_id_on(bool same_shard_as, const std::string& other) {
-  const std::size_t shard = std::hash<std::string_view>{}(other) % 2;
-  for (;;) {
-    std::string id = "picker-" + random_token(12);
-    if ((std::hash<std::string_view>{}(id) % 2 == shard) == same_shard_as) {
-      return id;
-    }
-  }
-}
-
 class SipPickupShardTest : public SipCallTest, public ::testing::WithParamInterface<bool> {};
 
 // The picker's INVITE is handled on the shard of the call it takes, whichever its Call-ID
@@ -195,7 +178,7 @@ TEST_P(SipPickupShardTest, ThePickerIsJoinedWhicheverShardItsCallIdHashesTo) {
   ASSERT_TRUE(rings) << active_calls().dump(2);
   SippRun picker = run_sipp(
       dir_.path(), caller_options("picker_uac.xml", {call_row("**1003", "1004")},
-                                  call_id_on(GetParam(), call_id)));
+                                  call_id_on_shard(GetParam(), call_id, "picker-")));
   EXPECT_EQ(picker.exit_code, 0) << picker.describe() << server_->log();
   EXPECT_NE(picker.logs.find("answer a=inactive"), std::string::npos) << picker.logs;
   SippRun caller_run = finish_sipp(caller, 15s);

@@ -261,18 +261,6 @@ class Referrer {
   bool bye_consult_ = false;
 };
 
-/// A Call-ID whose shard (std::hash % 2, the server's two SIP threads) is or is not that of
-/// `other`: the server would hash it the same way.
-std::string call_id_on(bool same_shard_as, const std::string& other) {
-  const std::size_t shard = std::hash<std::string_view>{}(other) % 2;
-  for (;;) {
-    std::string id = "consult-" + random_token(12);
-    if ((std::hash<std::string_view>{}(id) % 2 == shard) == same_shard_as) {
-      return id;
-    }
-  }
-}
-
 class SipAttendedTransferTest : public SipTransferTest,
                                 public ::testing::WithParamInterface<bool> {};
 
@@ -290,7 +278,7 @@ TEST_P(SipAttendedTransferTest, ReferrerHandsItsCallerOverToTheConsultedUser) {
                                                            {call_row("1002", "1001")}, call_id));
   ASSERT_TRUE(ann.started());
   ASSERT_TRUE(ben.answer_call()) << server_->log();
-  ASSERT_TRUE(ben.consult(call_id_on(same_shard, call_id), udp_port())) << server_->log();
+  ASSERT_TRUE(ben.consult(call_id_on_shard(same_shard, call_id, "consult-"), udp_port())) << server_->log();
   ASSERT_EQ(ben.refer(), 202) << server_->log();
   EXPECT_TRUE(ben.wait_done(10s)) << ben.seen() << server_->log();
   EXPECT_EQ(ben.notifies().front(), "SIP/2.0 100 Trying") << ben.seen();
@@ -341,13 +329,7 @@ class SipPhoneTransferTest : public SipTransferTest {
     }
   }
   BaresipPhone::Options phone_options(const std::string& ext, double tone_hz) {
-    BaresipPhone::Options o;
-    o.work_dir = dir_.path();
-    o.extension = ext;
-    o.password = "demo-" + ext;
-    o.server_port = udp_port();
-    o.tone_hz = tone_hz;
-    return o;
+    return BaresipPhone::demo(dir_.path(), ext, udp_port(), tone_hz);
   }
   std::string uri(const std::string& ext) {
     return "sip:" + ext + "@127.0.0.1:" + std::to_string(udp_port());
