@@ -272,7 +272,7 @@ void CallController::Impl::close_member_attempt(Call& c, int index, AttemptResul
     a.end_ms = core.now_ms();
     a.result = result;
     // Auto-pause counts every offer's end (docs/routing.md "Auto-pause").
-    if (const model::Group* g = c.snap->group(a.group)) {
+    if (const model::Group* g = a.group ? c.snap->group(*a.group) : nullptr) {
       core.member_offer_ended(*g, a.user, result, c.key);
     }
   }
