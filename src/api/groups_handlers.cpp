@@ -13,11 +13,24 @@ namespace {
 
 using nlohmann::json;
 
-const std::initializer_list<std::string_view> kGroupFields = {
-    "name",      "description",        "extension",         "outbound_caller_id",
-    "trunk",     "ring_strategy",      "ring_timeout_s",    "max_wait_s",
-    "wrap_up_s", "ring_in_use",        "skip_unregistered", "fallback",
-    "schedule",  "closed_destination", "cti_scope"};
+const std::initializer_list<std::string_view> kGroupFields = {"name",
+                                                              "description",
+                                                              "extension",
+                                                              "outbound_caller_id",
+                                                              "trunk",
+                                                              "ring_strategy",
+                                                              "ring_timeout_s",
+                                                              "max_wait_s",
+                                                              "wrap_up_s",
+                                                              "ring_in_use",
+                                                              "skip_unregistered",
+                                                              "fallback",
+                                                              "schedule",
+                                                              "closed_destination",
+                                                              "cti_scope",
+                                                              "auto_pause_after",
+                                                              "auto_pause_unreachable",
+                                                              "auto_pause_scope"};
 const std::initializer_list<std::string_view> kGroupReadOnly = {"id", "member_count", "created_at",
                                                                 "updated_at"};
 // Wide JSON bounds; the domain ranges are checked by model::validate_group.
@@ -86,6 +99,21 @@ Result<void> apply_group_fields(const JsonBody& b, model::Group& g) {
   }
   if (b.has("cti_scope")) {
     COHORT_TRY_ASSIGN(g.cti_scope, b.boolean("cti_scope"));
+  }
+  if (b.has("auto_pause_after")) {
+    COHORT_TRY_ASSIGN(std::int64_t n, b.integer("auto_pause_after", -kMaxSeconds, kMaxSeconds));
+    g.auto_pause_after = static_cast<int>(n);
+  }
+  if (b.has("auto_pause_unreachable")) {
+    COHORT_TRY_ASSIGN(g.auto_pause_unreachable, b.boolean("auto_pause_unreachable"));
+  }
+  if (b.has("auto_pause_scope")) {
+    COHORT_TRY_ASSIGN(std::string scope, b.string("auto_pause_scope"));
+    auto parsed = model::parse_auto_pause_scope(scope);
+    if (!parsed) {
+      return fail(Error::invalid("auto_pause_scope", "auto_pause_scope must be group or all"));
+    }
+    g.auto_pause_scope = *parsed;
   }
   return {};
 }
@@ -309,6 +337,10 @@ Response put_membership(Context& ctx, const Request& req, const std::string& gro
       }
       return {};
     }));
+    if (paused && ctx.options.sip != nullptr) {
+      // Paused or resumed by a person: auto-pause counts this member's misses from zero.
+      ctx.options.sip->reset_missed_calls(user, group);
+    }
     model::SnapshotPtr s = ctx.store.snapshot();
     json body;
     if (group_view) {

@@ -88,6 +88,9 @@ class SipView {
   virtual std::vector<CallView> calls() const = 0;
   /// The live state of `user`. Any thread.
   virtual AgentView agent(model::UserId user) const = 0;
+  /// `user` was paused or resumed by hand: auto-pause counts its missed calls from zero, in
+  /// `group` or (none) in every group. Any thread.
+  virtual void reset_missed_calls(model::UserId user, std::optional<model::GroupId> group) = 0;
 };
 
 }  // namespace cohort::api

@@ -397,6 +397,10 @@ Response put_status(Context& ctx, const Request& req, const PathParams& params) 
       COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
       return {};
     }));
+    if (ctx.options.sip != nullptr) {
+      // Paused or resumed by a person: auto-pause counts the user's misses from zero.
+      ctx.options.sip->reset_missed_calls(id, std::nullopt);
+    }
     return json_response(200, status_json(ctx, updated, *ctx.store.snapshot()));
   });
 }

@@ -110,6 +110,10 @@ class SipViewAdapter final : public api::SipView {
     return api::AgentView{l.ringing, l.calls, l.last_call_end_ms};
   }
 
+  void reset_missed_calls(model::UserId user, std::optional<model::GroupId> group) override {
+    sip_.reset_missed_calls(user, group);
+  }
+
  private:
   pbx::SipServer& sip_;
 };
@@ -206,6 +210,19 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
                       [&sip] {
                         return Values{{"", static_cast<double>(sip.call_stats().group_calls)}};
                       });
+  metrics.add_counter(
+      "cohort_auto_pauses_total",
+      "Members paused automatically since start (auto-pause), by cause: missed_calls (a "
+      "group's auto_pause_after reached) or unreachable (auto_pause_unreachable).",
+      [&sip] {
+        Values v;
+        for (routing::PauseCause cause :
+             {routing::PauseCause::kMissedCalls, routing::PauseCause::kUnreachable}) {
+          v.emplace_back(fmt::format("cause=\"{}\"", routing::to_string(cause)),
+                         static_cast<double>(sip.auto_pauses(cause)));
+        }
+        return v;
+      });
   metrics.add_counter(
       "cohort_calls_failed_total",
       "Unanswered calls since start, by the final SIP status the caller got.", [&sip] {

@@ -30,6 +30,11 @@ constexpr EnumTable<RingStrategy, 6> kStrategies{{
     {RingStrategy::kRandom, "random"},
 }};
 
+constexpr EnumTable<AutoPauseScope, 2> kAutoPauseScopes{{
+    {AutoPauseScope::kGroup, "group"},
+    {AutoPauseScope::kAll, "all"},
+}};
+
 constexpr EnumTable<TrunkTransport, 2> kTransports{{
     {TrunkTransport::kUdp, "udp"},
     {TrunkTransport::kTcp, "tcp"},
@@ -57,6 +62,14 @@ std::string_view to_string(RingStrategy s) {
 
 std::optional<RingStrategy> parse_ring_strategy(std::string_view s) {
   return value_of(kStrategies, s);
+}
+
+std::string_view to_string(AutoPauseScope s) {
+  return name_of(kAutoPauseScopes, s);
+}
+
+std::optional<AutoPauseScope> parse_auto_pause_scope(std::string_view s) {
+  return value_of(kAutoPauseScopes, s);
 }
 
 std::string_view to_string(TrunkTransport t) {

@@ -28,6 +28,14 @@ enum class RingStrategy {
 std::string_view to_string(RingStrategy s);
 std::optional<RingStrategy> parse_ring_strategy(std::string_view s);
 
+/// Where an automatic pause applies: the membership of the group whose calls were missed,
+/// or the user in every group (docs/routing.md "Auto-pause").
+enum class AutoPauseScope { kGroup, kAll };
+std::string_view to_string(AutoPauseScope s);
+std::optional<AutoPauseScope> parse_auto_pause_scope(std::string_view s);
+/// The largest auto_pause_after the API accepts.
+inline constexpr int kMaxAutoPauseAfter = 100;
+
 /// Digest credentials derived from the SIP password; the password itself is never kept.
 /// HA1 = H(username ":" realm ":" password) with username = the user's extension.
 struct DigestCredentials {
@@ -81,6 +89,12 @@ struct Group {
   /// Where calls go while the schedule says closed; nullopt = the group's voicemail.
   std::optional<Destination> closed_destination;
   bool cti_scope = false;
+  /// Auto-pause: a member who misses this many of the group's calls in a row is paused;
+  /// 0 = never.
+  int auto_pause_after = 0;
+  /// Auto-pause: a member whose phone does not respond at all is paused at once.
+  bool auto_pause_unreachable = false;
+  AutoPauseScope auto_pause_scope = AutoPauseScope::kGroup;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   bool operator==(const Group&) const = default;

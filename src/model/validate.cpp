@@ -418,6 +418,10 @@ Result<void> validate_group(const Group& g, const Snapshot& s) {
   if (auto ok = check_range("wrap_up_s", g.wrap_up_s, 0, 3600, "seconds"); !ok) {
     return ok;
   }
+  if (auto ok = check_range("auto_pause_after", g.auto_pause_after, 0, kMaxAutoPauseAfter, "calls");
+      !ok) {
+    return ok;
+  }
 
   if (g.trunk && s.trunk(*g.trunk) == nullptr) {
     return fail(Error::invalid("trunk", fmt::format("no trunk with id {}", *g.trunk)));

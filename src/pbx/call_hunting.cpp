@@ -218,6 +218,7 @@ void CallController::Impl::next_attempt(std::size_t shard, Call& c, TimePoint no
         core.agents().release_ring(user);
         c.cdr.attempts.back().end_ms = c.cdr.attempts.back().start_ms;
         c.cdr.attempts.back().result = AttemptResult::kUnreachable;
+        core.member_offer_ended(*snap.group(h.group), user, AttemptResult::kUnreachable, c.key);
         continue;
       }
       h.claimed.push_back(user);
@@ -270,6 +271,10 @@ void CallController::Impl::close_member_attempt(Call& c, int index, AttemptResul
   if (a.end_ms == 0) {
     a.end_ms = core.now_ms();
     a.result = result;
+    // Auto-pause counts every offer's end (docs/routing.md "Auto-pause").
+    if (const model::Group* g = a.group ? c.snap->group(*a.group) : nullptr) {
+      core.member_offer_ended(*g, a.user, result, c.key);
+    }
   }
 }
 
@@ -293,13 +298,16 @@ void CallController::Impl::on_member_leg_failed(std::size_t shard, Call& c, int 
   const model::UserId member = *leg.member;
   if (!pending([&](const Leg& o) { return o.member == member; })) {
     int best = 0;
+    bool silent = true;  // no phone of the member answered anything: it is unreachable
     for (const Leg& o : c.b) {
-      if (o.hunt_gen == h.gen && o.member == member &&
-          (best == 0 || failure_rank(o.final_status) < failure_rank(best))) {
-        best = o.final_status;
+      if (o.hunt_gen == h.gen && o.member == member) {
+        silent = silent && o.no_response;
+        if (best == 0 || failure_rank(o.final_status) < failure_rank(best)) {
+          best = o.final_status;
+        }
       }
     }
-    close_member_attempt(c, leg.attempt, attempt_result(best));
+    close_member_attempt(c, leg.attempt, silent ? AttemptResult::kFailed : attempt_result(best));
     if (auto it = std::find(h.claimed.begin(), h.claimed.end(), member); it != h.claimed.end()) {
       h.claimed.erase(it);
       core.agents().release_ring(member);

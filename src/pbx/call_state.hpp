@@ -136,6 +136,7 @@ struct Leg {
   bool cancelled = false;
   int final_status = 0;
   std::string final_reason;
+  bool no_response = false;  ///< the INVITE timed out (timer B) or could not be sent
   std::optional<model::TrunkId> trunk;
   bool trunk_slot = false;
   int auth_attempts = 0;

@@ -104,6 +104,7 @@ void CallController::Impl::on_client_failure(std::size_t shard, TxnId txn, int s
   }
   leg.final_status = status;
   leg.final_reason = status == 408 ? "Request Timeout" : "Service Unavailable";
+  leg.no_response = true;
   leg.state = LegState::kTerminated;
   release_slot(leg);
   after_leg_failure(shard, *c, owner.leg, now);

@@ -91,6 +91,11 @@ class SipCore {
   virtual RingingCalls& ringing() = 0;
   /// Queues a round-robin cursor write (batched off the SIP threads, with the CDRs).
   virtual void save_cursor(model::GroupId group, model::UserId user) = 0;
+  /// An offer of call `call` (its key) of `group` (the call's snapshot's) to member `user`
+  /// ended with `result`: counted for auto-pause, and a pause that is due is queued for a
+  /// writer off the SIP threads (docs/routing.md "Auto-pause").
+  virtual void member_offer_ended(const model::Group& group, model::UserId user,
+                                  model::AttemptResult result, std::uint64_t call) = 0;
   /// Queues a CDR write (batched off the SIP threads).
   virtual void write_cdr(store::CdrRecord record) = 0;
   /// Queues a CDR write and, once it is committed, calls

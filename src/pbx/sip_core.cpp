@@ -134,6 +134,13 @@ void SipServer::Impl::save_cursor(model::GroupId group, model::UserId user) {
   records.save_cursor(group, user);
 }
 
+void SipServer::Impl::member_offer_ended(const model::Group& group, model::UserId user,
+                                         model::AttemptResult result, std::uint64_t call) {
+  if (auto order = missed_calls.record(group, user, result, call)) {
+    auto_pauses.queue(std::move(*order));  // the store is written on the writer's thread
+  }
+}
+
 bool SipServer::Impl::has_binding(model::UserId user) const {
   return registrar.has_binding(user, now_s());
 }

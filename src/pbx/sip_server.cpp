@@ -379,6 +379,7 @@ Result<void> SipServer::start() {
     s.agent_board.load(cursors, last_calls, answers);
   }
   s.records.start();
+  s.auto_pauses.start();
   s.resolver.start();
   if (auto started = s.transports->start(); !started) {
     stop();
@@ -445,6 +446,7 @@ void SipServer::stop() {
   }
   s.registrar.stop();  // commits what is still queued
   s.records.stop();
+  s.auto_pauses.stop();
   s.resolver.stop();
 }
 
@@ -509,6 +511,14 @@ SipStats SipServer::stats() const {
 
 AgentBoard::Live SipServer::agent(model::UserId user) const {
   return impl_->agent_board.live(user);
+}
+
+void SipServer::reset_missed_calls(model::UserId user, std::optional<model::GroupId> group) {
+  impl_->missed_calls.reset(user, group);
+}
+
+std::uint64_t SipServer::auto_pauses(routing::PauseCause cause) const {
+  return impl_->auto_pauses.applied(cause);
 }
 
 CallStats SipServer::call_stats() const {

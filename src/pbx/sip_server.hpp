@@ -19,6 +19,7 @@
 #include "net/transport.hpp"
 #include "pbx/calls.hpp"
 #include "pbx/trunk_registrations.hpp"
+#include "routing/auto_pause.hpp"
 #include "sip/txn/types.hpp"
 #include "store/repository.hpp"
 
@@ -122,6 +123,11 @@ class SipServer {
   std::vector<CallInfo> calls() const;
   /// What `user` is doing now (ringing, calls, last group call end). Any thread.
   AgentBoard::Live agent(model::UserId user) const;
+  /// Auto-pause: `user` was paused or resumed by hand, so its missed calls count from zero
+  /// again in `group` (every group when none). Any thread.
+  void reset_missed_calls(model::UserId user, std::optional<model::GroupId> group);
+  /// Members paused automatically since start, by cause. Any thread.
+  std::uint64_t auto_pauses(routing::PauseCause cause) const;
   /// nullopt for a trunk that is not in the current snapshot. Any thread.
   std::optional<TrunkStatus> trunk_status(model::TrunkId id) const;
   net::Transports::Stats transport_stats() const;

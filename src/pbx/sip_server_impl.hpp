@@ -23,8 +23,10 @@
 #include "common/text.hpp"
 #include "net/route.hpp"
 #include "pbx/authenticator.hpp"
+#include "pbx/auto_pause_writer.hpp"
 #include "pbx/call_records.hpp"
 #include "pbx/interrupted_calls.hpp"
+#include "pbx/missed_calls.hpp"
 #include "pbx/registrar.hpp"
 #include "pbx/resolver.hpp"
 #include "pbx/sip_server.hpp"
@@ -123,6 +125,7 @@ struct SipServer::Impl final : SipCore {
                                   opts.digest_algorithms}),
         registrar(registrar_limits(opts), s.bindings(), aor_host(opts)),
         records(s.cdrs(), s.hunt()),
+        auto_pauses(s),
         trunks(resolver,
                TrunkRegistrations::Addressing{
                    [this](net::Protocol p) { return via_address(p); },
@@ -176,13 +179,14 @@ struct SipServer::Impl final : SipCore {
   std::vector<std::unique_ptr<Shard>> shards;
 
   // ---- components shared by the shards, each behind its own small API ----
-  SourceGuard guard;          ///< trusted networks, rate limits, failures, bans
-  Authenticator auth;         ///< digest verification and challenges
-  Registrar registrar;        ///< bindings, committed by a group-commit writer
-  CallRecords records;        ///< CDRs and cursors, committed by a group-commit writer
-  Resolver resolver;          ///< trunk host names, off the SIP threads
-  TrunkRegistrations trunks;  ///< our REGISTERs to providers
-  TrunkSlots trunk_slots;     ///< calls in progress per trunk (max_concurrent_calls)
+  SourceGuard guard;            ///< trusted networks, rate limits, failures, bans
+  Authenticator auth;           ///< digest verification and challenges
+  Registrar registrar;          ///< bindings, committed by a group-commit writer
+  CallRecords records;          ///< CDRs and cursors, committed by a group-commit writer
+  AutoPauseWriter auto_pauses;  ///< pauses of members who miss calls, written off the shards
+  Resolver resolver;            ///< trunk host names, off the SIP threads
+  TrunkRegistrations trunks;    ///< our REGISTERs to providers
+  TrunkSlots trunk_slots;       ///< calls in progress per trunk (max_concurrent_calls)
 
   // ---- counters ----
   std::atomic<std::uint64_t> n_requests{0}, n_responses{0}, n_parse_errors{0}, n_dropped{0},
@@ -203,6 +207,7 @@ struct SipServer::Impl final : SipCore {
   std::shared_ptr<const routing::InboundTable> inbound;  ///< under outbound_mu
   AgentBoard agent_board;
   RingingCalls ringing_calls;
+  MissedCalls missed_calls;  ///< auto-pause: consecutive misses per member and group
   /// Trunk sources (inbound_sources) of the snapshot version `sources_version`.
   std::mutex sources_mu;
   std::uint64_t sources_version = ~0ull;
@@ -347,6 +352,9 @@ struct SipServer::Impl final : SipCore {
   void save_cursor(model::GroupId group, model::UserId user) override;
 
   bool has_binding(model::UserId user) const override;
+
+  void member_offer_ended(const model::Group& group, model::UserId user,
+                          model::AttemptResult result, std::uint64_t call) override;
 
   void write_cdr(store::CdrRecord record) override { records.write(std::move(record)); }
 

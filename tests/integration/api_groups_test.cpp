@@ -71,6 +71,13 @@ TEST_F(ApiTest, GroupBadInputNamesTheField) {
       {{{"name", "A"}, {"fallback", {{"type", "teleport"}}}}, "fallback.type"},
       {{{"name", "A"}, {"fallback", {{"type", "number"}, {"number", "abc"}}}}, "fallback.number"},
       {{{"name", "A"}, {"fallback", {{"type", "hangup"}, {"id", 1}}}}, "fallback.id"},
+      {{{"name", "A"}, {"auto_pause_after", -1}}, "auto_pause_after"},
+      {{{"name", "A"}, {"auto_pause_after", 101}}, "auto_pause_after"},
+      {{{"name", "A"}, {"auto_pause_after", "3"}}, "auto_pause_after"},
+      {{{"name", "A"}, {"auto_pause_after", 2.5}}, "auto_pause_after"},
+      {{{"name", "A"}, {"auto_pause_unreachable", "yes"}}, "auto_pause_unreachable"},
+      {{{"name", "A"}, {"auto_pause_scope", "everywhere"}}, "auto_pause_scope"},
+      {{{"name", "A"}, {"auto_pause_scope", nullptr}}, "auto_pause_scope"},
       {{{"name", "A"}, {"member_count", 3}}, "member_count"},
       {{{"name", "A"}, {"colour", "red"}}, "colour"},
   };
@@ -89,6 +96,29 @@ TEST_F(ApiTest, GroupBadInputNamesTheField) {
                           {{"fallback", {{"type", "group"}, {"id", b["id"]}}}});
   expect_error(cycle, 400, "fallback");
   EXPECT_TRUE(call("GET", id_path("/api/v1/groups", g)).json()["fallback"].is_null());
+}
+
+// Auto-pause settings (docs/routing.md "Auto-pause"): off by default, stored, patched alone.
+TEST_F(ApiTest, GroupAutoPauseSettings) {
+  json plain = create_group("Plain desk");
+  EXPECT_EQ(plain["auto_pause_after"], 0);
+  EXPECT_EQ(plain["auto_pause_unreachable"], false);
+  EXPECT_EQ(plain["auto_pause_scope"], "group");
+  json g = create_group(
+      "Strict desk",
+      {{"auto_pause_after", 3}, {"auto_pause_unreachable", true}, {"auto_pause_scope", "all"}});
+  EXPECT_EQ(g["auto_pause_after"], 3);
+  EXPECT_EQ(g["auto_pause_unreachable"], true);
+  EXPECT_EQ(g["auto_pause_scope"], "all");
+  EXPECT_EQ(call("GET", id_path("/api/v1/groups", g)).json(), g);
+  HttpResult p = call("PATCH", id_path("/api/v1/groups", g), {{"auto_pause_after", 100}});
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(p.json()["auto_pause_after"], 100);
+  EXPECT_EQ(p.json()["auto_pause_scope"], "all") << "a PATCH changes only what it sends";
+  expect_error(call("PATCH", id_path("/api/v1/groups", g), {{"auto_pause_after", 1000}}), 400,
+               "auto_pause_after");
+  EXPECT_EQ(call("GET", id_path("/api/v1/groups", g)).json()["auto_pause_after"], 100)
+      << "a refused PATCH changes nothing";
 }
 
 TEST_F(ApiTest, MembershipFromTheGroupSide) {

@@ -116,7 +116,7 @@ TEST_F(MetricsExpositionTest, EveryFamilyHasOneHelpAndATypeMatchingItsName) {
   for (const char* counter :
        {"cohort_http_requests_total", "cohort_sip_events_total", "cohort_sip_security_events_total",
         "cohort_sip_transport_total", "cohort_calls_total", "cohort_calls_failed_total",
-        "cohort_group_calls_total"}) {
+        "cohort_group_calls_total", "cohort_auto_pauses_total"}) {
     EXPECT_EQ(types[counter], "counter") << counter;
   }
 }

@@ -20,11 +20,13 @@ constexpr std::string_view kSelectAllUsers =
 constexpr std::string_view kSelectGroup =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
-    "schedule_id, closed_destination, cti_scope, created_at, updated_at FROM groups WHERE id = ?";
+    "schedule_id, closed_destination, cti_scope, created_at, updated_at, auto_pause_after, "
+    "auto_pause_unreachable, auto_pause_scope FROM groups WHERE id = ?";
 constexpr std::string_view kSelectAllGroups =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
-    "schedule_id, closed_destination, cti_scope, created_at, updated_at FROM groups ORDER BY id";
+    "schedule_id, closed_destination, cti_scope, created_at, updated_at, auto_pause_after, "
+    "auto_pause_unreachable, auto_pause_scope FROM groups ORDER BY id";
 constexpr std::string_view kSelectTrunk =
     "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
     "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
@@ -174,6 +176,14 @@ model::Group read_group(SQLite::Statement& s) {
   g.cti_scope = s.getColumn(15).getInt() != 0;
   g.created_at = s.getColumn(16).getInt64();
   g.updated_at = s.getColumn(17).getInt64();
+  g.auto_pause_after = s.getColumn(18).getInt();
+  g.auto_pause_unreachable = s.getColumn(19).getInt() != 0;
+  std::string scope = s.getColumn(20).getString();
+  auto parsed_scope = model::parse_auto_pause_scope(scope);
+  if (!parsed_scope) {
+    throw CorruptRow(fmt::format("groups.auto_pause_scope of group {} is '{}'", g.id, scope));
+  }
+  g.auto_pause_scope = *parsed_scope;
   return g;
 }
 
@@ -409,6 +419,9 @@ void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {
   }
   bind_optional(s, first + 13, destination_text(g.closed_destination));
   s.bind(first + 14, g.cti_scope ? 1 : 0);
+  s.bind(first + 15, g.auto_pause_after);
+  s.bind(first + 16, g.auto_pause_unreachable ? 1 : 0);
+  s.bind(first + 17, std::string(model::to_string(g.auto_pause_scope)));
 }
 
 void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t) {

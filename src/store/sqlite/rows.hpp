@@ -27,7 +27,8 @@ class CorruptRow : public std::runtime_error {
 //           digest_realm, ha1_md5, ha1_sha256                              (11 values)
 //   groups: name, description, extension, outbound_caller_id, trunk_id, ring_strategy,
 //           ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered,
-//           fallback, schedule_id, closed_destination, cti_scope           (15 values)
+//           fallback, schedule_id, closed_destination, cti_scope, auto_pause_after,
+//           auto_pause_unreachable, auto_pause_scope                       (18 values)
 //   trunks: name, host, port, transport, username, password, auth_realm, register_enabled,
 //           register_expires_s, from_domain, max_concurrent_calls, inbound_sources
 //                                                                          (12 values)
@@ -41,7 +42,7 @@ class CorruptRow : public std::runtime_error {
 // routes), then created_at, updated_at. Memberships read (owner id,) id, position,
 // joined_at, paused, pause_reason.
 inline constexpr int kUserFieldCount = 13;
-inline constexpr int kGroupFieldCount = 15;
+inline constexpr int kGroupFieldCount = 18;
 inline constexpr int kTrunkFieldCount = 12;
 inline constexpr int kOutboundRuleFieldCount = 10;
 inline constexpr int kInboundRouteFieldCount = 5;

@@ -343,9 +343,17 @@ ALTER TABLE cdrs ADD COLUMN transferred_from TEXT NOT NULL DEFAULT '';
 ALTER TABLE cdrs ADD COLUMN transferred_to   TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<std::string_view, 9> kMigrations = {
+// Migration 10 (auto-pause, issue 12): a group pauses members who miss its calls
+// (docs/routing.md "Auto-pause"). auto_pause_scope is 'group' or 'all'.
+constexpr std::string_view kMigration10 = R"sql(
+ALTER TABLE groups ADD COLUMN auto_pause_after       INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN auto_pause_unreachable INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE groups ADD COLUMN auto_pause_scope       TEXT    NOT NULL DEFAULT 'group';
+)sql";
+
+constexpr std::array<std::string_view, 10> kMigrations = {
     kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-    kMigration6, kMigration7, kMigration8, kMigration9};
+    kMigration6, kMigration7, kMigration8, kMigration9, kMigration10};
 
 constexpr const char* kCreateMigrationsTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -99,6 +99,10 @@ class FakeCore final : public SipCore {
   void save_cursor(model::GroupId group, model::UserId user) override {
     saved_cursors.emplace_back(group, user);
   }
+  void member_offer_ended(const model::Group& group, model::UserId user, AttemptResult result,
+                          std::uint64_t) override {
+    offer_ends.push_back(OfferEnd{group.id, user, result});
+  }
   void write_cdr(store::CdrRecord r) override { cdrs.push_back(std::move(r)); }
   // The records' writer: a record waiting to be committed holds back what it acknowledges
   // until the test commits (CallsTest::commit).
@@ -123,6 +127,14 @@ class FakeCore final : public SipCore {
     int status;
     std::string bytes;
   };
+  /// What auto-pause was told (SipCore::member_offer_ended).
+  struct OfferEnd {
+    model::GroupId group;
+    model::UserId user;
+    AttemptResult result;
+    bool operator==(const OfferEnd&) const = default;
+  };
+  std::vector<OfferEnd> offer_ends;
   model::SnapshotPtr snapshot;
   std::map<model::UserId, std::vector<CallTarget>> bindings;
   std::map<model::TrunkId, int> slots;

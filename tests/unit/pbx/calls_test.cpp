@@ -991,6 +991,36 @@ TEST_F(GroupCallsTest, RingTimeoutMovesToTheNextMember) {
   EXPECT_FALSE(core_.board.live(3).ringing);
 }
 
+TEST_F(GroupCallsTest, EveryOfferEndIsToldToAutoPause) {
+  support_.ring_strategy = model::RingStrategy::kSequential;
+  put_group(support_);
+  trunk_call();
+  feed(offers()[0], answer(offers()[0], 180, "r3"));
+  fire(now_ + std::chrono::seconds(10));  // member 3 rings out
+  const Sent four = offers()[1];
+  feed(four, answer(four, 486, "r4"));  // member 4 is busy
+  // Member 5's phone never responds: its INVITE times out (timer B).
+  calls_->on_client_failure(0, offers()[2].txn, 408, now_ + std::chrono::seconds(11));
+  using E = FakeCore::OfferEnd;
+  EXPECT_EQ(core_.offer_ends, (std::vector<E>{{40, 3, AttemptResult::kNoAnswer},
+                                              {40, 4, AttemptResult::kBusy},
+                                              {40, 5, AttemptResult::kFailed}}));
+
+  // Simultaneous: the answering member and the others, cancelled (neutral).
+  core_.offer_ends.clear();
+  support_.ring_strategy = model::RingStrategy::kSimultaneous;
+  put_group(support_);
+  trunk_call();
+  std::vector<Sent> round = offers(core_.requests.size() - 3);
+  ASSERT_EQ(round.size(), 3u);
+  feed(round[1], answer(round[1], 200, "m"));
+  std::vector<E> ends = core_.offer_ends;
+  std::sort(ends.begin(), ends.end(), [](const E& a, const E& b) { return a.user < b.user; });
+  EXPECT_EQ(ends, (std::vector<E>{{40, 3, AttemptResult::kCancelled},
+                                  {40, 4, AttemptResult::kAnswered},
+                                  {40, 5, AttemptResult::kCancelled}}));
+}
+
 TEST_F(GroupCallsTest, BusyPausedAndUnregisteredMembersAreSkipped) {
   core_.board.call_began(3);  // on another call
   put_members(

@@ -1884,6 +1884,32 @@ TEST_P(RepositorySuite, GroupDistributionFieldsRoundTrip) {
   EXPECT_EQ(*snap()->group(second->id), *second);
 }
 
+TEST_P(RepositorySuite, GroupAutoPauseFieldsRoundTrip) {
+  auto plain = create_group(make_group("Desk", "600"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->auto_pause_after, 0);
+  EXPECT_FALSE(plain->auto_pause_unreachable);
+  EXPECT_EQ(plain->auto_pause_scope, model::AutoPauseScope::kGroup);
+  model::Group changed = *plain;
+  changed.auto_pause_after = 3;
+  changed.auto_pause_unreachable = true;
+  changed.auto_pause_scope = model::AutoPauseScope::kAll;
+  auto updated = in_tx([&](Transaction& tx) { return tx.groups().update(changed); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  changed.updated_at = updated->updated_at;
+  EXPECT_EQ(*updated, changed);
+  model::Group created = changed;
+  created.name = "Second";
+  created.extension = "601";
+  auto second = create_group(created);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->auto_pause_after, 3);
+  EXPECT_EQ(second->auto_pause_scope, model::AutoPauseScope::kAll);
+  reopen();
+  EXPECT_EQ(*snap()->group(plain->id), changed);
+  EXPECT_EQ(*snap()->group(second->id), *second);
+}
+
 TEST_P(RepositorySuite, UserPauseRoundTrip) {
   auto u = create_user(make_user("Ann", "ann@example.com", "1001"));
   ASSERT_TRUE(u);

@@ -21,6 +21,7 @@ export type RoutingGap = Schemas['RoutingGap'];
 export type Destination = Schemas['Destination'];
 export type DestinationType = Destination['type'];
 export type RingStrategy = Group['ring_strategy'];
+export type AutoPauseScope = Group['auto_pause_scope'];
 export type UserStatus = Schemas['UserStatus'];
 export type Cdr = Schemas['Cdr'];
 export type ErrorBody = Schemas['Error'];

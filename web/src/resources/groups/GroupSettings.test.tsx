@@ -22,6 +22,9 @@ const sales: Group = {
   schedule: null,
   closed_destination: null,
   cti_scope: false,
+  auto_pause_after: 0,
+  auto_pause_unreachable: false,
+  auto_pause_scope: 'group',
   member_count: 2,
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
@@ -71,6 +74,74 @@ describe('group Settings', () => {
     expect(timeout).toHaveValue(30);
     expect(screen.getByLabelText('Ring strategy')).toHaveValue('round_robin');
     expect(screen.queryByRole('alert', { name: /ring_timeout/ })).toBeNull();
+  });
+
+  it('saves the auto-pause settings as the API types them', async () => {
+    const requests = mockApi({
+      ...lists,
+      'PATCH /api/v1/groups/3': () =>
+        json(200, {
+          ...sales,
+          auto_pause_after: 3,
+          auto_pause_unreachable: true,
+          auto_pause_scope: 'all',
+        }),
+    });
+    const user = userEvent.setup();
+    renderPage(<GroupSettings group={sales} readOnly={false} />);
+    const after = screen.getByLabelText('Auto-pause after missed calls');
+    expect(after).toHaveValue(0);
+    expect(screen.getByLabelText('Pause when phone unreachable')).not.toBeChecked();
+    expect(screen.getByLabelText('Auto-pause applies to')).toHaveValue('group');
+    await user.clear(after);
+    await user.type(after, '3');
+    await user.click(screen.getByLabelText('Pause when phone unreachable'));
+    await user.selectOptions(screen.getByLabelText('Auto-pause applies to'), 'All groups');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('Saved.')).toBeInTheDocument();
+    expect(requests.find((r) => r.method === 'PATCH')!.body).toEqual({
+      auto_pause_after: 3,
+      auto_pause_unreachable: true,
+      auto_pause_scope: 'all',
+    });
+    expect(after).toHaveValue(3);
+    expect(screen.getByLabelText('Auto-pause applies to')).toHaveValue('all');
+  });
+
+  it('refuses an auto-pause threshold out of range before sending anything', async () => {
+    const requests = mockApi({ ...lists });
+    const user = userEvent.setup();
+    renderPage(<GroupSettings group={sales} readOnly={false} />);
+    const after = screen.getByLabelText('Auto-pause after missed calls');
+    await user.clear(after);
+    await user.type(after, '101');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    const field = after.closest('.field') as HTMLElement;
+    expect(
+      await within(field).findByText('Auto-pause after is 0–100 missed calls (0: never)'),
+    ).toBeVisible();
+    expect(requests.some((r) => r.method === 'PATCH')).toBe(false);
+  });
+
+  it('puts a server error on auto_pause_scope next to its select', async () => {
+    mockApi({
+      ...lists,
+      'PATCH /api/v1/groups/3': () =>
+        json(400, {
+          error: {
+            code: 'invalid',
+            message: 'auto_pause_scope must be group or all',
+            field: 'auto_pause_scope',
+          },
+        }),
+    });
+    const user = userEvent.setup();
+    renderPage(<GroupSettings group={sales} readOnly={false} />);
+    const scope = screen.getByLabelText('Auto-pause applies to');
+    await user.selectOptions(scope, 'all');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    const field = scope.closest('.field') as HTMLElement;
+    expect(await within(field).findByText('auto_pause_scope must be group or all')).toBeVisible();
   });
 
   it('puts a dotted destination error (fallback.number) on the Fallback routing picker', async () => {

@@ -6,7 +6,13 @@ import { Form } from 'react-aria-components';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { applyApiError } from '../../api/forms';
-import { asDestination, type Group, type GroupPatch, type RingStrategy } from '../../api/types';
+import {
+  asDestination,
+  type AutoPauseScope,
+  type Group,
+  type GroupPatch,
+  type RingStrategy,
+} from '../../api/types';
 import {
   DestinationPicker,
   destinationDraftSchema,
@@ -15,7 +21,7 @@ import {
 } from '../../components/DestinationPicker';
 import { CheckboxInput, FormBanner, SelectInput, TextInput } from '../../components/fields';
 import { Button } from '../../components/ui';
-import { ringStrategyLabels } from './labels';
+import { autoPauseScopeLabels, ringStrategyLabels } from './labels';
 import { parseId, useScheduleOptions, useTrunkOptions } from './pickers';
 
 function seconds(label: string, min: number, max: number) {
@@ -54,6 +60,14 @@ const schema = z.object({
   schedule: z.number().nullable(),
   closed_destination: destinationDraftSchema,
   fallback: destinationDraftSchema,
+  auto_pause_after: z
+    .string()
+    .trim()
+    .refine((s) => /^[0-9]+$/.test(s) && Number(s) <= 100, {
+      message: 'Auto-pause after is 0–100 missed calls (0: never)',
+    }),
+  auto_pause_unreachable: z.boolean(),
+  auto_pause_scope: z.enum(['group', 'all']),
 });
 type Values = z.infer<typeof schema>;
 const fields = Object.keys(schema.shape);
@@ -73,6 +87,9 @@ function defaults(g: Group): Values {
     schedule: g.schedule,
     closed_destination: fromDestination(asDestination(g.closed_destination)),
     fallback: fromDestination(asDestination(g.fallback)),
+    auto_pause_after: String(g.auto_pause_after),
+    auto_pause_unreachable: g.auto_pause_unreachable,
+    auto_pause_scope: g.auto_pause_scope,
   };
 }
 
@@ -91,6 +108,9 @@ function toPatch(v: Values): Required<Omit<GroupPatch, 'description' | 'cti_scop
     schedule: v.schedule,
     closed_destination: toDestination(v.closed_destination),
     fallback: toDestination(v.fallback),
+    auto_pause_after: Number(v.auto_pause_after),
+    auto_pause_unreachable: v.auto_pause_unreachable,
+    auto_pause_scope: v.auto_pause_scope,
   };
 }
 
@@ -233,6 +253,39 @@ export function GroupSettings(props: { group: Group; readOnly: boolean }) {
           options={[{ value: '', label: 'Always open' }, ...(schedules.data ?? [])]}
         />
       </div>
+      <fieldset className="dest-fieldset" aria-describedby="auto-pause-help">
+        <legend>Auto-pause</legend>
+        <p id="auto-pause-help" className="muted">
+          Pause a member who keeps missing this group&apos;s calls. The reason shows in its status;
+          the member, a supervisor or an admin resumes it.
+        </p>
+        <div className="form-grid">
+          <TextInput
+            control={control}
+            name="auto_pause_after"
+            label="Auto-pause after missed calls"
+            type="number"
+            isDisabled={readOnly}
+            description="Missed, busy or declined calls in a row: 0–100. 0: never."
+          />
+          <CheckboxInput
+            control={control}
+            name="auto_pause_unreachable"
+            label="Pause when phone unreachable"
+            isDisabled={readOnly}
+          />
+          <SelectInput
+            control={control}
+            name="auto_pause_scope"
+            label="Auto-pause applies to"
+            isDisabled={readOnly}
+            options={(Object.keys(autoPauseScopeLabels) as AutoPauseScope[]).map((s) => ({
+              value: s,
+              label: autoPauseScopeLabels[s],
+            }))}
+          />
+        </div>
+      </fieldset>
       <Controller
         control={control}
         name="closed_destination"

@@ -1,4 +1,4 @@
-import type { RingStrategy } from '../../api/types';
+import type { AutoPauseScope, RingStrategy } from '../../api/types';
 
 export const ringStrategyLabels: Record<RingStrategy, string> = {
   simultaneous: 'Simultaneous (ring everyone)',
@@ -7,4 +7,9 @@ export const ringStrategyLabels: Record<RingStrategy, string> = {
   sequential: 'Sequential (in member order)',
   fewest_calls: 'Fewest calls today',
   random: 'Random',
+};
+
+export const autoPauseScopeLabels: Record<AutoPauseScope, string> = {
+  group: 'This group',
+  all: 'All groups',
 };

@@ -35,7 +35,7 @@ export function UserCreate() {
 export function UserPage() {
   const { id: idParam } = useParams();
   const id = Number(idParam);
-  const { admin } = useRole();
+  const { admin, pauseAnyone } = useRole();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [deleting, setDeleting] = useState(false);
@@ -46,6 +46,17 @@ export function UserPage() {
     queryFn: () => data(api.GET('/api/v1/users/{id}', { params: { path: { id } } })),
     enabled: Number.isInteger(id) && id > 0,
   });
+
+  /** Lifts a pause everywhere (one set by hand or by a group's auto-pause). */
+  async function resume() {
+    await data(
+      api.PUT('/api/v1/users/{id}/status', {
+        params: { path: { id } },
+        body: { status: 'available' },
+      }),
+    );
+    await queryClient.invalidateQueries({ queryKey: ['users', id] });
+  }
 
   async function patch(body: UserPatch) {
     const updated = await data(api.PATCH('/api/v1/users/{id}', { params: { path: { id } }, body }));
@@ -82,6 +93,23 @@ export function UserPage() {
         }
       >
         {u.active ? null : <span className="pill pill-off">Inactive</span>}
+        {u.paused ? (
+          <span className="pill pill-off">
+            Paused in all groups{u.pause_reason ? `: ${u.pause_reason}` : ''}
+          </span>
+        ) : null}
+        {u.paused && pauseAnyone ? (
+          <Button
+            onPress={() => {
+              setToggleError(null);
+              resume().catch((e: unknown) =>
+                setToggleError(e instanceof Error ? e.message : 'Failed'),
+              );
+            }}
+          >
+            Resume
+          </Button>
+        ) : null}
       </PageHeader>
       {toggleError ? (
         <div className="banner banner-error" role="alert">
