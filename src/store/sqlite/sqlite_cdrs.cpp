@@ -27,9 +27,9 @@ constexpr std::string_view kUpsertCdr =
     "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
     "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, "
     "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, "
-    "dialogs) "
+    "dialogs, forwarded_from, forward_reason) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32) "
     // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
     // delete it and hand out a new seq, moving the call in every cursor's order.
     "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
@@ -44,7 +44,8 @@ constexpr std::string_view kUpsertCdr =
     "did = excluded.did, group_id = excluded.group_id, answered_by = excluded.answered_by, "
     "wait_ms = excluded.wait_ms, talk_ms = excluded.talk_ms, "
     "fallback_reason = excluded.fallback_reason, fallback_to = excluded.fallback_to, "
-    "attempts = excluded.attempts, dialogs = excluded.dialogs";
+    "attempts = excluded.attempts, dialogs = excluded.dialogs, "
+    "forwarded_from = excluded.forwarded_from, forward_reason = excluded.forward_reason";
 constexpr std::string_view kCloseInterrupted =
     "UPDATE cdrs SET disposition = 'interrupted', end_ms = ?1 WHERE end_ms = 0";
 constexpr std::string_view kSelectInterruptedDialogs =
@@ -54,7 +55,8 @@ constexpr std::string_view kSelectCdrs =
     "SELECT seq, id, a_leg_call_id, b_leg_call_id, direction, caller_user, callee_user, caller, "
     "dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, ringing_ms, "
     "answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, did, group_id, "
-    "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, dialogs FROM cdrs";
+    "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, dialogs, "
+    "forwarded_from, forward_reason FROM cdrs";
 
 // A call record's enums are stored as their words (model/call_record.hpp), none as ''.
 template <class E>
@@ -235,6 +237,9 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.fallback_to = s.getColumn(28).getString();
   r.attempts = attempts_of(s.getColumn(29).getString(), r.seq);
   r.dialogs = dialogs_of(s.getColumn(30).getString(), r.seq);
+  r.forwarded_from = optional_id(s.getColumn(31));
+  r.forward_reason = optional_word_of(s.getColumn(32).getString(), model::parse_forward_reason,
+                                      "forward_reason", r.seq);
   return r;
 }
 
@@ -279,6 +284,8 @@ Result<void> SqliteStore::save_cdrs(const std::vector<CdrRecord>& records) {
       q->bind(28, r.fallback_to);
       q->bind(29, attempts_text(r.attempts));
       q->bind(30, dialogs_text(r.dialogs));
+      bind_optional_id(*q, 31, r.forwarded_from);
+      q->bind(32, word_or_empty(r.forward_reason));
       q->exec();
     }
     writer_->exec("COMMIT");
