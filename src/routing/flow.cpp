@@ -127,8 +127,7 @@ struct Walk {
     }
     if (const auto* n = std::get_if<model::DestNumber>(&d)) {
       step.via_fallback = step.via_fallback || from_group.has_value();
-      step.action = DialNumber{n->number, from_group,
-                               from_group ? std::nullopt : forwarding_user};
+      step.action = DialNumber{n->number, from_group, from_group ? std::nullopt : forwarding_user};
       return std::move(step);
     }
     return end(EndCause::kHangup, 480, "Temporarily Unavailable");

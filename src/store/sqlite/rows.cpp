@@ -11,12 +11,12 @@ namespace {
 
 constexpr std::string_view kSelectUser =
     "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd, forward_always, forward_busy, "
-    "forward_no_answer, forward_no_answer_s FROM users WHERE id = ?";
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd, "
+    "forward_always, forward_busy, forward_no_answer, forward_no_answer_s FROM users WHERE id = ?";
 constexpr std::string_view kSelectAllUsers =
     "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd, forward_always, forward_busy, "
-    "forward_no_answer, forward_no_answer_s FROM users ORDER BY id";
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd, "
+    "forward_always, forward_busy, forward_no_answer, forward_no_answer_s FROM users ORDER BY id";
 constexpr std::string_view kSelectGroup =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
@@ -114,8 +114,7 @@ model::User read_user(SQLite::Statement& s) {
   u.updated_at = s.getColumn(13).getInt64();
   u.password_hash = s.getColumn(14).getString();
   u.dnd = s.getColumn(15).getInt() != 0;
-  u.forward_always =
-      optional_destination(s.getColumn(16), "users.forward_always", "always", u.id);
+  u.forward_always = optional_destination(s.getColumn(16), "users.forward_always", "always", u.id);
   u.forward_busy = optional_destination(s.getColumn(17), "users.forward_busy", "busy", u.id);
   u.forward_no_answer =
       optional_destination(s.getColumn(18), "users.forward_no_answer", "no_answer", u.id);

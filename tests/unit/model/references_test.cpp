@@ -79,7 +79,8 @@ TEST_F(References, UsersForwardingToATargetAreReferrersAndGapsOnceItIsGone) {
   gone.users = {{5, std::nullopt}};
   auto gaps = routing_gaps(t.apply(gone));
   ASSERT_FALSE(gaps.empty());
-  EXPECT_EQ(gaps.back().holder, (Referrer{Referrer::Kind::kUser, 7, ana.name, "forwarding.always"}));
+  EXPECT_EQ(gaps.back().holder,
+            (Referrer{Referrer::Kind::kUser, 7, ana.name, "forwarding.always"}));
   EXPECT_EQ(gaps.back().missing, (MissingObject{MissingObject::Kind::kUser, 5}));
 }
 

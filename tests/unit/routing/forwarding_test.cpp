@@ -83,8 +83,8 @@ class ForwardingTest : public ::testing::Test {
     FlowState s{visited_, max_hops, users_, forwards_, {}};
     s.facts = [this](model::UserId u) {
       UserFacts f;
-      f.registered = std::find(unregistered_.begin(), unregistered_.end(), u) ==
-                     unregistered_.end();
+      f.registered =
+          std::find(unregistered_.begin(), unregistered_.end(), u) == unregistered_.end();
       f.on_call = std::find(on_call_.begin(), on_call_.end(), u) != on_call_.end();
       return f;
     };

@@ -85,9 +85,9 @@ TEST_F(SqliteStoreTest, MigrationMissingBelowTheLatestIsApplied) {
   }
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
   EXPECT_TRUE(sqlite::detail::is_applied(db, 8));
-  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'dnd'")
-                .getInt(),
-            1);
+  EXPECT_EQ(
+      db.execAndGet("SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'dnd'").getInt(),
+      1);
 }
 
 // Migration 10: users have no forwarding, records no forward, until told otherwise.
@@ -98,8 +98,8 @@ TEST_F(SqliteStoreTest, Migration10AddsForwardingColumns) {
   }
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
   EXPECT_TRUE(sqlite::detail::is_applied(db, 10));
-  for (const char* column : {"forward_always", "forward_busy", "forward_no_answer",
-                             "forward_no_answer_s"}) {
+  for (const char* column :
+       {"forward_always", "forward_busy", "forward_no_answer", "forward_no_answer_s"}) {
     SQLite::Statement s(db, "SELECT dflt_value FROM pragma_table_info('users') WHERE name = ?");
     s.bind(1, column);
     ASSERT_TRUE(s.executeStep()) << column;
@@ -375,8 +375,7 @@ TEST_F(SqliteStoreTest, Migration4KeepsDataGivesDefaultsAndAddsTables) {
   opened->reset();
 
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(sqlite::detail::applied_version(db),
-            sqlite::schema_version());
+  EXPECT_EQ(sqlite::detail::applied_version(db), sqlite::schema_version());
   std::set<std::string> indexes;
   SQLite::Statement q(db,
                       "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cdrs'");
