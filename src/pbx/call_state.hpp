@@ -13,6 +13,7 @@
 //   call_dialog.cpp    requests inside an established dialog, relayed to the other leg
 //   call_session.cpp   RFC 4028 session timers on each leg: negotiation, refresh, expiry
 //   call_ending.cpp    ending a call: its record, its counters, forgetting it
+//   call_forwarding.cpp  a user's call forwarding: busy, no answer, unreachable (issue 12)
 //
 // Threading: as CallController (calls.hpp): a call's state is touched only on its shard.
 
@@ -236,6 +237,12 @@ struct Call {
   bool group_answer = false;  ///< a member answered a group's offer
   std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
   std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
+  // Call forwarding (call_forwarding.cpp)
+  std::vector<model::UserId> users_visited;  ///< users the call was for, for forward loops
+  int forwards = 0;                          ///< forwards followed: hops, like groups
+  std::optional<model::UserId> rung_user;    ///< rung directly: its forwarding applies
+  std::size_t rung_legs_from = 0;            ///< its legs; earlier ones were forwarded away
+  std::optional<TimePoint> no_answer_at;     ///< when rung_user's no-answer forward is due
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -348,7 +355,8 @@ struct CallController::Impl {
 
   // call_trunks.cpp: outside numbers over the trunks
   void dial_number(std::size_t shard, Call& c, const std::string& number,
-                   std::optional<model::GroupId> as_group, TimePoint now);
+                   std::optional<model::GroupId> as_group, TimePoint now,
+                   std::optional<model::UserId> as_user = std::nullopt);
   void try_next_trunk(std::size_t shard, Call& c, TimePoint now);
   /// RFC 3264: whether the caller's offer is one no leg can take (fails the call 488).
   bool refuse_offer(std::size_t shard, Call& c, TimePoint now);
@@ -397,6 +405,15 @@ struct CallController::Impl {
   void on_refresh_failure(std::size_t shard, Call& c, int i, int status, TimePoint now);
   void refreshed_by_relay(Call& c, const Relay& relay, int far_leg, const sip::Message& ok,
                           TimePoint now);
+
+  // call_forwarding.cpp: a user's call forwarding (issue 12), decided by routing::route
+  // and routing::forward
+  void ring_directly(std::size_t shard, Call& c, const routing::RingUser& ring, TimePoint now);
+  void supersede_legs(std::size_t shard, Call& c, TimePoint now);
+  bool forward_after_failure(std::size_t shard, Call& c, int i, TimePoint now);
+  static bool forward_due(const Call& c, TimePoint now);
+  void forward_no_answer(std::size_t shard, Call& c, TimePoint now);
+  std::string diversion(const Call& c, const Leg& leg) const;
 
   // call_ending.cpp
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,
