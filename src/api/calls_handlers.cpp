@@ -103,7 +103,9 @@ json cdr_json(const store::CdrRecord& r) {
           {"talk_ms", r.talk_ms},
           {"fallback_reason", word_or_null(r.fallback_reason)},
           {"fallback_to", stored_json(r.fallback_to)},
-          {"attempts", attempts_json(r.attempts)}};
+          {"attempts", attempts_json(r.attempts)},
+          {"forwarded_from", id_or_null(r.forwarded_from)},
+          {"forward_reason", word_or_null(r.forward_reason)}};
 }
 
 Response list_calls(Context& ctx, const Request& req) {
@@ -266,6 +268,8 @@ Response cdrs_csv(Context& ctx, store::CdrQuery q) {
                                             "fallback_reason",
                                             "fallback_to",
                                             "attempts",
+                                            "forwarded_from",
+                                            "forward_reason",
                                             "caller_user_name",
                                             "callee_user_name",
                                             "group_name",
