@@ -16,6 +16,9 @@ namespace {
 constexpr const char* kOutside = "2125551234";
 constexpr const char* kProviderDomain = "provider.example";
 constexpr const char* kProviderDomainRegexp = "provider\\.example";
+constexpr const char* kTrunkIp = "127.0.0.3";
+constexpr const char* kDidUser = "15550110";
+constexpr const char* kDidGroup = "15550111";
 
 /// The value of header `name` in a request as SIPp traced it ("" if absent), case-sensitive
 /// on the name as Cohort writes it.
@@ -195,6 +198,63 @@ TEST_F(SipForwardingTest, AlwaysToAGroupIsDistributedByTheGroup) {
   EXPECT_EQ(cdr["forward_reason"], "always") << cdr.dump(2);
   EXPECT_EQ(cdr["group"], g) << cdr.dump(2);
   EXPECT_EQ(cdr["answered_by"], user_id("1005")) << cdr.dump(2);
+}
+
+// A call arriving from a trunk through an inbound route (DID) to a user follows the user's
+// forwarding; a group call offered to the same user as a member does not (it is a member
+// attempt: the member's phone rings).
+TEST_F(SipForwardingTest, ADidToAUserIsForwardedButAGroupCallToItIsNot) {
+  start_pbx();
+  const json routes = get("/api/v1/inbound-routes");
+  for (const json& r : routes.value("items", json::array())) {
+    HttpResult d = api("DELETE", "/api/v1/inbound-routes/" + std::to_string(id_of(r)));
+    EXPECT_EQ(d.status, 204) << d.body;
+  }
+  ASSERT_GT(create_trunk("Carrier in", kTrunkIp, 5060, {{"inbound_sources", {kTrunkIp}}}), 0);
+  const std::int64_t g = id_of(post("/api/v1/groups", {{"name", "Member Desk"},
+                                                       {"ring_strategy", "simultaneous"},
+                                                       {"ring_timeout_s", 5},
+                                                       {"max_wait_s", 10}}));
+  HttpResult m = api(
+      "PUT", "/api/v1/groups/" + std::to_string(g) + "/members/" + std::to_string(user_id("1003")),
+      "{}");
+  ASSERT_TRUE(m.status == 200 || m.status == 201) << m.body;
+  post("/api/v1/inbound-routes",
+       {{"name", "Chloe direct"}, {"did", kDidUser}, {"destination", to_user(user_id("1003"))}});
+  post("/api/v1/inbound-routes",
+       {{"name", "Desk"}, {"did", kDidGroup}, {"destination", {{"type", "group"}, {"id", g}}}});
+  set_forwarding("1003", {{"always", to_user(user_id("1004"))}});
+
+  {
+    SippProcess second = phone("1004", "uas_answer.xml");
+    const std::string cid = "fwd-did-" + random_token(8);
+    SippRun run = call("trunk_uac.xml", {std::string(kDidUser) + ";4155550061;"}, cid,
+                       {"-d", "300"}, kTrunkIp);
+    ASSERT_EQ(run.exit_code, 0) << run.describe() << server_->log();
+    SippRun r2 = finish_sipp(second, std::chrono::seconds(5));
+    EXPECT_EQ(r2.exit_code, 0) << r2.describe();
+    json cdr = ended_cdr(cid);
+    ASSERT_TRUE(cdr.is_object());
+    EXPECT_EQ(cdr["direction"], "inbound") << cdr.dump(2);
+    EXPECT_EQ(cdr["forwarded_from"], user_id("1003")) << cdr.dump(2);
+    EXPECT_EQ(cdr["forward_reason"], "always") << cdr.dump(2);
+    EXPECT_EQ(cdr["callee_user"], user_id("1004")) << cdr.dump(2);
+  }
+  {
+    SippProcess member = phone("1003", "uas_answer.xml");
+    SippProcess other = phone("1004", "uas_answer.xml", 1, std::chrono::seconds(8));
+    const std::string cid = "fwd-member-" + random_token(8);
+    SippRun run = call("trunk_uac.xml", {std::string(kDidGroup) + ";4155550062;"}, cid,
+                       {"-d", "300"}, kTrunkIp);
+    ASSERT_EQ(run.exit_code, 0) << run.describe() << server_->log();
+    SippRun rm = finish_sipp(member, std::chrono::seconds(5));
+    EXPECT_EQ(rm.exit_code, 0) << rm.describe();
+    EXPECT_EQ(invites(stop_sipp(other)), 0u) << "the member's forwarding was applied";
+    json cdr = ended_cdr(cid);
+    ASSERT_TRUE(cdr.is_object());
+    EXPECT_EQ(cdr["answered_by"], user_id("1003")) << cdr.dump(2);
+    EXPECT_TRUE(cdr["forwarded_from"].is_null()) << cdr.dump(2);
+  }
 }
 
 // A ↔ B: 1003 forwards always to 1004 and 1004 to 1003. The call ends 482 Loop Detected
