@@ -106,7 +106,9 @@ json cdr_json(const store::CdrRecord& r) {
           {"attempts", attempts_json(r.attempts)},
           {"transferred_by", id_or_null(r.transferred_by)},
           {"transferred_from", text_or_null(r.transferred_from)},
-          {"transferred_to", text_or_null(r.transferred_to)}};
+          {"transferred_to", text_or_null(r.transferred_to)},
+          {"forwarded_from", id_or_null(r.forwarded_from)},
+          {"forward_reason", word_or_null(r.forward_reason)}};
 }
 
 Response list_calls(Context& ctx, const Request& req) {
@@ -272,6 +274,8 @@ Response cdrs_csv(Context& ctx, store::CdrQuery q) {
                                             "transferred_by",
                                             "transferred_from",
                                             "transferred_to",
+                                            "forwarded_from",
+                                            "forward_reason",
                                             "caller_user_name",
                                             "callee_user_name",
                                             "group_name",

@@ -165,6 +165,16 @@ json opt(const std::optional<std::string>& v) {
 }
 }  // namespace
 
+json forwarding_to_json(const model::User& u) {
+  auto dest = [](const std::optional<model::Destination>& d) {
+    return d ? model::destination_to_json(*d) : json(nullptr);
+  };
+  return {{"always", dest(u.forward_always)},
+          {"busy", dest(u.forward_busy)},
+          {"no_answer", dest(u.forward_no_answer)},
+          {"no_answer_s", u.forward_no_answer_s}};
+}
+
 json user_to_json(const model::User& u) {
   return {
       {"id", u.id},
@@ -177,6 +187,7 @@ json user_to_json(const model::User& u) {
       {"paused", u.paused},
       {"pause_reason", u.paused ? json(u.pause_reason) : json(nullptr)},
       {"dnd", u.dnd},
+      {"forwarding", forwarding_to_json(u)},
       {"has_sip_password", !u.digest.empty()},
       {"has_password", !u.password_hash.empty()},
       {"created_at", rfc3339(u.created_at)},

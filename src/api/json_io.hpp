@@ -28,6 +28,9 @@ std::string rfc3339_ms(std::int64_t unix_ms);
 std::optional<std::int64_t> parse_rfc3339_ms(std::string_view text);
 
 nlohmann::json user_to_json(const model::User& u);
+/// A user's call forwarding: {"always", "busy", "no_answer" (destinations or null),
+/// "no_answer_s"}, in GET /users/{id} and PUT /users/{id}/forwarding.
+nlohmann::json forwarding_to_json(const model::User& u);
 nlohmann::json group_to_json(const model::Group& g, const model::Snapshot& s);
 /// Every field but the password (write-only): `has_password` says whether there is one.
 nlohmann::json trunk_to_json(const model::Trunk& t);

@@ -23,7 +23,8 @@ const std::initializer_list<std::string_view> kUserFields = {
     "name", "email", "extension", "caller_id", "role", "active", "sip_password", "password"};
 // paused and pause_reason change through PUT /users/{id}/status, which agents may use too.
 const std::initializer_list<std::string_view> kUserReadOnly = {
-    "id", "has_sip_password", "has_password", "paused", "pause_reason", "created_at", "updated_at"};
+    "id",           "has_sip_password", "has_password", "paused",
+    "pause_reason", "forwarding",       "created_at",   "updated_at"};
 
 /// The console password of `b`, checked and hashed before any transaction (argon2id takes
 /// ~0.1 s, too long to hold the store's writer): nullopt when absent, "" for null (no
@@ -405,9 +406,86 @@ Response put_status(Context& ctx, const Request& req, const PathParams& params) 
   });
 }
 
+/// Who may change a user's call forwarding: administrators, and the user itself (it is the
+/// user's own phone line; a supervisor manages groups, not where a colleague's calls go).
+Result<void> require_can_forward(const Principal& p, model::UserId user) {
+  if (p.admin() || p.user == user) {
+    return {};
+  }
+  return fail(
+      {Errc::kForbidden, "only an administrator or the user itself may set forwarding", {}});
+}
+
+/// One forwarding destination of the body: null or absent = none.
+Result<std::optional<model::Destination>> forward_destination(const JsonBody& b,
+                                                              std::string_view key) {
+  if (!b.has(key) || b.is_null(key)) {
+    return std::optional<model::Destination>();
+  }
+  COHORT_TRY_ASSIGN(model::Destination d,
+                    model::destination_from_json(b.at(key), std::string(key)));
+  return std::optional<model::Destination>(std::move(d));
+}
+
+Response get_forwarding(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    model::SnapshotPtr s = ctx.store.snapshot();
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *s, ctx.options));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY(require_can_read_user(p, id));
+    const model::User* u = s->user(id);
+    if (u == nullptr) {
+      return fail(Error::not_found(fmt::format("no user with id {}", id)));
+    }
+    return json_response(200, forwarding_to_json(*u));
+  });
+}
+
+/// Replaces a user's call forwarding: keys absent or null are off, no_answer_s defaults to
+/// 20. Administrators for anyone, any user for itself.
+Response put_forwarding(Context& ctx, const Request& req, const PathParams& params) {
+  return respond([&]() -> Result<Response> {
+    COHORT_TRY_ASSIGN(Principal p, authenticate(req, *ctx.store.snapshot(), ctx.options));
+    COHORT_TRY_ASSIGN(model::UserId id, path_id(params.at("id"), "user"));
+    COHORT_TRY(require_can_forward(p, id));
+    COHORT_TRY_ASSIGN(JsonBody b, JsonBody::parse(req));
+    COHORT_TRY(b.check_keys({"always", "busy", "no_answer", "no_answer_s"}, {}));
+    COHORT_TRY_ASSIGN(auto always, forward_destination(b, "always"));
+    COHORT_TRY_ASSIGN(auto busy, forward_destination(b, "busy"));
+    COHORT_TRY_ASSIGN(auto no_answer, forward_destination(b, "no_answer"));
+    int no_answer_s = model::kDefaultForwardNoAnswerS;
+    if (b.has("no_answer_s") && !b.is_null("no_answer_s")) {
+      COHORT_TRY_ASSIGN(std::int64_t n, b.integer("no_answer_s", model::kMinForwardNoAnswerS,
+                                                  model::kMaxForwardNoAnswerS));
+      no_answer_s = static_cast<int>(n);
+    }
+    model::User updated;
+    COHORT_TRY(ctx.store.transact([&](store::Transaction& tx) -> Result<void> {
+      model::SnapshotPtr s = ctx.store.snapshot();
+      const model::User* current = s->user(id);
+      if (current == nullptr) {
+        return fail(Error::not_found(fmt::format("no user with id {}", id)));
+      }
+      model::User draft = *current;
+      draft.forward_always = always;
+      draft.forward_busy = busy;
+      draft.forward_no_answer = no_answer;
+      draft.forward_no_answer_s = no_answer_s;
+      COHORT_TRY(model::validate_forwarding(draft, *s, current));
+      COHORT_TRY_ASSIGN(updated, tx.users().update(draft));
+      return {};
+    }));
+    return json_response(200, forwarding_to_json(updated));
+  });
+}
+
 }  // namespace
 
 void add_user_routes(Router& r, const ContextPtr& ctx) {
+  r.add("GET", "/api/v1/users/{id}/forwarding",
+        [ctx](const Request& req, const PathParams& p) { return get_forwarding(*ctx, req, p); });
+  r.add("PUT", "/api/v1/users/{id}/forwarding",
+        [ctx](const Request& req, const PathParams& p) { return put_forwarding(*ctx, req, p); });
   r.add("GET", "/api/v1/users/{id}/status",
         [ctx](const Request& req, const PathParams& p) { return get_status(*ctx, req, p); });
   r.add("PUT", "/api/v1/users/{id}/status",

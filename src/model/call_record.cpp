@@ -42,15 +42,24 @@ constexpr EnumTable<AttemptResult, 7> kAttemptResults{{
     {AttemptResult::kUnreachable, "unreachable"},
 }};
 
+constexpr EnumTable<ForwardReason, 5> kForwardReasons{{
+    {ForwardReason::kAlways, "always"},
+    {ForwardReason::kBusy, "busy"},
+    {ForwardReason::kDnd, "dnd"},
+    {ForwardReason::kNoAnswer, "no_answer"},
+    {ForwardReason::kUnavailable, "unavailable"},
+}};
+
 // Every table lists its enum in declaration order; counters are indexed by a disposition
 // (pbx::CallStats::ended).
 static_assert(dense(kDirections) && dense(kDispositions) && dense(kFallbackReasons) &&
-              dense(kAttemptResults));
+              dense(kAttemptResults) && dense(kForwardReasons));
 
 constexpr auto kDirectionValues = values_of(kDirections);
 constexpr auto kDispositionValues = values_of(kDispositions);
 constexpr auto kFallbackReasonValues = values_of(kFallbackReasons);
 constexpr auto kAttemptResultValues = values_of(kAttemptResults);
+constexpr auto kForwardReasonValues = values_of(kForwardReasons);
 
 }  // namespace
 
@@ -70,6 +79,10 @@ std::string_view to_string(AttemptResult r) {
   return name_of(kAttemptResults, r);
 }
 
+std::string_view to_string(ForwardReason r) {
+  return name_of(kForwardReasons, r);
+}
+
 std::optional<CallDirection> parse_call_direction(std::string_view s) {
   return value_of(kDirections, s);
 }
@@ -86,6 +99,10 @@ std::optional<AttemptResult> parse_attempt_result(std::string_view s) {
   return value_of(kAttemptResults, s);
 }
 
+std::optional<ForwardReason> parse_forward_reason(std::string_view s) {
+  return value_of(kForwardReasons, s);
+}
+
 std::span<const CallDirection> call_directions() {
   return kDirectionValues;
 }
@@ -100,6 +117,10 @@ std::span<const FallbackReason> fallback_reasons() {
 
 std::span<const AttemptResult> attempt_results() {
   return kAttemptResultValues;
+}
+
+std::span<const ForwardReason> forward_reasons() {
+  return kForwardReasonValues;
 }
 
 Disposition disposition_of(FallbackReason reason) {

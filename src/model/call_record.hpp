@@ -37,6 +37,13 @@ inline constexpr std::size_t kDispositionCount = 12;
 /// Why a call left a group for its fallback or closed destination.
 enum class FallbackReason : std::uint8_t { kNoAnswer, kNoAgents, kClosed };
 
+/// Why a call for a user was forwarded (docs/routing.md "Call forwarding"): its
+/// forward_always; its forward_busy because every phone was busy or it was on a call; its
+/// forward_busy because it was on do-not-disturb; its forward_no_answer after ringing
+/// forward_no_answer_s; its forward_no_answer (else forward_busy) because no phone could be
+/// reached.
+enum class ForwardReason : std::uint8_t { kAlways, kBusy, kDnd, kNoAnswer, kUnavailable };
+
 /// How one offer of a call to a group member ended.
 enum class AttemptResult : std::uint8_t {
   kAnswered,
@@ -52,18 +59,21 @@ std::string_view to_string(CallDirection d);
 std::string_view to_string(Disposition d);
 std::string_view to_string(FallbackReason r);
 std::string_view to_string(AttemptResult r);
+std::string_view to_string(ForwardReason r);
 
 /// The value spelt exactly `s`; nullopt for any other text (an empty one included).
 std::optional<CallDirection> parse_call_direction(std::string_view s);
 std::optional<Disposition> parse_disposition(std::string_view s);
 std::optional<FallbackReason> parse_fallback_reason(std::string_view s);
 std::optional<AttemptResult> parse_attempt_result(std::string_view s);
+std::optional<ForwardReason> parse_forward_reason(std::string_view s);
 
 /// Every value, in the documented order (error messages, metrics, tests).
 std::span<const CallDirection> call_directions();
 std::span<const Disposition> dispositions();
 std::span<const FallbackReason> fallback_reasons();
 std::span<const AttemptResult> attempt_results();
+std::span<const ForwardReason> forward_reasons();
 
 /// A call that left a group for `reason` and ended without reaching anyone ends with the
 /// same word as its disposition ("no_answer", "no_agents", "closed").

@@ -48,6 +48,11 @@ struct DigestCredentials {
 DigestCredentials make_digest_credentials(std::string_view username, std::string_view realm,
                                           std::string_view password);
 
+/// Seconds a user rings before its no-answer forwarding takes the call, and the bounds.
+inline constexpr int kDefaultForwardNoAnswerS = 20;
+inline constexpr int kMinForwardNoAnswerS = 5;
+inline constexpr int kMaxForwardNoAnswerS = 300;
+
 struct User {
   UserId id = 0;
   std::string name;
@@ -62,6 +67,14 @@ struct User {
   /// Do not disturb (`PUT /users/{id}/status` {"status": "dnd"}): calls to the user get
   /// 486 Busy Here, group calls leave the user out. Independent of the pause.
   bool dnd = false;
+  /// Call forwarding (`PUT /users/{id}/forwarding`, docs/routing.md "Call forwarding"):
+  /// where calls for the user go always, when it is busy (or on do-not-disturb), and when
+  /// it does not answer within `forward_no_answer_s` (or cannot be reached). A user, a
+  /// group or a number; none = not forwarded. Group calls offered to the user ignore them.
+  std::optional<Destination> forward_always;
+  std::optional<Destination> forward_busy;
+  std::optional<Destination> forward_no_answer;
+  int forward_no_answer_s = kDefaultForwardNoAnswerS;
   DigestCredentials digest;
   /// The console password as an argon2id string (`$argon2id$v=19$m=…`); empty = none. The
   /// password itself is never kept.

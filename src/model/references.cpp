@@ -38,6 +38,17 @@ std::array<GroupExit, 2> exits_of(const Group& g) {
           GroupExit{"closed_destination", &g.closed_destination}};
 }
 
+/// A user's forwarding destinations, in the order they are reported.
+std::array<GroupExit, 3> forwards_of(const User& u) {
+  return {GroupExit{"forwarding.always", &u.forward_always},
+          GroupExit{"forwarding.busy", &u.forward_busy},
+          GroupExit{"forwarding.no_answer", &u.forward_no_answer}};
+}
+
+Referrer user_referrer(const User& u, std::string field) {
+  return Referrer{Referrer::Kind::kUser, u.id, u.name, std::move(field)};
+}
+
 std::optional<GroupId> group_hop(const std::optional<Destination>& d) {
   if (!d) {
     return std::nullopt;
@@ -68,6 +79,8 @@ std::string_view to_string(Referrer::Kind k) {
       return "outbound_rule";
     case Referrer::Kind::kInboundRoute:
       return "inbound_route";
+    case Referrer::Kind::kUser:
+      return "user";
   }
   return "group";
 }
@@ -108,6 +121,17 @@ std::vector<Referrer> referrers_of(const Snapshot& s, Target target) {
   for (const InboundRoute& r : s.inbound_routes()) {
     if (target_of(r.destination) == target) {
       out.push_back(route_referrer(r, "destination"));
+    }
+  }
+  for (UserId id : s.user_ids()) {
+    const User* u = s.user(id);
+    if (u == nullptr) {
+      continue;
+    }
+    for (const GroupExit& e : forwards_of(*u)) {
+      if (*e.destination && target_of(**e.destination) == target) {
+        out.push_back(user_referrer(*u, e.field));
+      }
     }
   }
   return out;
@@ -190,6 +214,19 @@ std::vector<RoutingGap> routing_gaps(const Snapshot& s) {
     if (r.trunk && s.trunk(*r.trunk) == nullptr) {
       out.push_back(RoutingGap{route_referrer(r, "trunk"),
                                MissingObject{MissingObject::Kind::kTrunk, *r.trunk}, std::nullopt});
+    }
+  }
+  for (UserId id : s.user_ids()) {
+    const User* u = s.user(id);
+    if (u == nullptr) {
+      continue;
+    }
+    for (const GroupExit& e : forwards_of(*u)) {
+      if (*e.destination) {
+        if (auto gap = gap_of(user_referrer(*u, e.field), **e.destination, s)) {
+          out.push_back(std::move(*gap));
+        }
+      }
     }
   }
   return out;

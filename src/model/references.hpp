@@ -12,22 +12,23 @@ namespace cohort::model {
 
 /// An object field that holds a reference.
 struct Referrer {
-  enum class Kind { kGroup, kOutboundRule, kInboundRoute };
+  enum class Kind { kGroup, kOutboundRule, kInboundRoute, kUser };
   Kind kind = Kind::kGroup;
   std::int64_t id = 0;
   std::string name;
   /// e.g. "fallback", "closed_destination", "trunk", "schedule", "caller_groups", "trunks",
-  /// "destination"
+  /// "destination", "forwarding.always" (a user's call forwarding)
   std::string field;
   bool operator==(const Referrer&) const = default;
 };
-/// "group", "outbound_rule", "inbound_route".
+/// "group", "outbound_rule", "inbound_route", "user".
 std::string_view to_string(Referrer::Kind k);
 
 /// Everything that names `target`: group Destinations ordered by group id (each group's
 /// "fallback", then its "closed_destination"), then outbound rules whose caller_groups or
 /// caller_users list it (in position order), then inbound routes whose "destination" is it
-/// (in position order).
+/// (in position order), then users forwarding to it, by user id ("forwarding.always",
+/// "forwarding.busy", "forwarding.no_answer").
 std::vector<Referrer> referrers_of(const Snapshot& s, Target target);
 /// Groups whose `trunk` is `trunk` (field "trunk", by id), then outbound rules that list it
 /// in `trunks` (field "trunks", in position order), then inbound routes limited to it
@@ -57,7 +58,8 @@ struct RoutingGap {
 ///  1. groups by id, each group's "fallback" before its "closed_destination";
 ///  2. outbound rules in position order, each rule's lists in the order caller_groups,
 ///     caller_users, trunks;
-///  3. inbound routes in position order, each route's "destination" before its "trunk".
+///  3. inbound routes in position order, each route's "destination" before its "trunk";
+///  4. users by id, each user's forwarding always, busy, no_answer.
 /// A missing caller group or user matches no caller; a missing trunk carries no call; an
 /// inbound route whose trunk is gone matches no call.
 std::vector<RoutingGap> routing_gaps(const Snapshot& s);

@@ -384,6 +384,38 @@ Result<void> validate_user(const User& u, const Snapshot& s) {
   return {};
 }
 
+Result<void> validate_forwarding(const User& u, const Snapshot& s, const User* stored) {
+  struct Field {
+    std::string_view name;
+    const std::optional<Destination>* dest;
+    const std::optional<Destination>* was;
+  };
+  const Field fields[] = {
+      {"always", &u.forward_always, stored != nullptr ? &stored->forward_always : nullptr},
+      {"busy", &u.forward_busy, stored != nullptr ? &stored->forward_busy : nullptr},
+      {"no_answer", &u.forward_no_answer, stored != nullptr ? &stored->forward_no_answer : nullptr},
+  };
+  for (const Field& f : fields) {
+    if (!*f.dest) {
+      continue;
+    }
+    const Destination& d = **f.dest;
+    const std::string field(f.name);
+    if (std::holds_alternative<DestVoicemail>(d) || std::holds_alternative<DestHangup>(d)) {
+      return fail(Error::invalid(
+          field + ".type", fmt::format("{} must forward to a user, a group or a number", field)));
+    }
+    if (const auto* to = std::get_if<DestUser>(&d); to != nullptr && to->id == u.id) {
+      return fail(Error::invalid(field + ".id", "a user cannot forward its calls to itself"));
+    }
+    if (f.was == nullptr || *f.was != *f.dest) {
+      COHORT_TRY(check_destination(field, d, s));
+    }
+  }
+  return check_range("no_answer_s", u.forward_no_answer_s, kMinForwardNoAnswerS,
+                     kMaxForwardNoAnswerS, "seconds");
+}
+
 Result<void> validate_group(const Group& g, const Snapshot& s) {
   // Formats and ranges first (400), then references (400), then uniqueness (409): a
   // request with a typo gets the typo reported, not a conflict it would not have had.

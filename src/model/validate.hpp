@@ -47,6 +47,13 @@ Result<void> check_console_password(std::string_view field, std::string_view val
 
 /// Formats, ranges and uniqueness of a user about to be saved (`u.id` 0 = new).
 Result<void> validate_user(const User& u, const Snapshot& s);
+/// A user's call forwarding (docs/routing.md "Call forwarding"): each destination a user,
+/// a group or a dialable number (voicemail and hangup are refused: nothing would carry the
+/// call on), whose target exists and is not the user itself; `forward_no_answer_s` within
+/// kMinForwardNoAnswerS..kMaxForwardNoAnswerS. Errors name the API fields ("busy.id",
+/// "no_answer.number", "no_answer_s"). Destinations already held by `stored` are not
+/// re-checked for existence, as for outbound rules.
+Result<void> validate_forwarding(const User& u, const Snapshot& s, const User* stored = nullptr);
 /// Formats, ranges, uniqueness, that `trunk`, `schedule` and the targets of `fallback` and
 /// `closed_destination` exist, and that neither exit closes a cycle of group exits
 /// (`g.id` 0 = new).

@@ -32,9 +32,14 @@ FallbackReason fallback_reason_of(routing::LeaveReason reason) {
 
 }  // namespace
 
-/// The groups the call has been through, for routing::route / leave.
+/// The groups and users the call has been through, for routing::route / leave / forward,
+/// and what the registrar and the agent board say of a user about to be rung.
 routing::FlowState CallController::Impl::flow(const Call& c) const {
-  return routing::FlowState{c.visited, opts.max_fallback_hops};
+  routing::FlowState state{c.visited, opts.max_fallback_hops, c.users_visited, c.forwards, {}};
+  state.facts = [this](model::UserId user) {
+    return routing::UserFacts{core.has_binding(user), core.agents().live(user).calls > 0};
+  };
+  return state;
 }
 
 /// Carries out where routing:: says the call goes next: records the groups it passed
@@ -48,6 +53,19 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
       c.cdr.group = g;
       ++n_group_calls;
     }
+  }
+  c.users_visited.insert(c.users_visited.end(), step.users.begin(), step.users.end());
+  if (step.forwards > 0) {
+    c.forwards += step.forwards;
+    if (!c.cdr.forwarded_from) {
+      c.cdr.forwarded_from = step.forwarded_from;
+      c.cdr.forward_reason = step.forward_reason;
+    }
+    spdlog::info("call event=forwarded call={} from={} reason={} forwards={}", c.id,
+                 step.forwarded_from.value_or(0),
+                 log::Value{step.forward_reason ? model::to_string(*step.forward_reason) : "-"},
+                 c.forwards);
+    supersede_legs(shard, c, now);  // the forwarded user's phones stop ringing
   }
   if (step.left_because) {
     const model::Group* g = step.left_group ? c.snap->group(*step.left_group) : nullptr;
@@ -68,14 +86,15 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     return;
   }
   c.ring_deadline = now + opts.ring_timeout;
+  // Once carried on by a fallback, a call stays so through the forwards that follow.
   if (const auto* u = std::get_if<routing::RingUser>(&step.action)) {
-    c.via_fallback = step.via_fallback;
-    ring_user(shard, c, *c.snap->user(u->user), now);
+    c.via_fallback = c.via_fallback || step.via_fallback;
+    ring_directly(shard, c, *u, now);
     return;
   }
   if (const auto* n = std::get_if<routing::DialNumber>(&step.action)) {
-    c.via_fallback = step.via_fallback;
-    dial_number(shard, c, n->number, n->as_group, now);
+    c.via_fallback = c.via_fallback || step.via_fallback;
+    dial_number(shard, c, n->number, n->as_group, now, n->as_user);
     return;
   }
   const auto& end = std::get<routing::EndCall>(step.action);
@@ -98,6 +117,7 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
       break;
     case routing::EndCause::kFallbackLoop:
     case routing::EndCause::kHopLimit:
+    case routing::EndCause::kForwardLoop:
       spdlog::warn("call event={} call={} visited={}", routing::to_string(end.cause), c.id,
                    c.visited.size());
       c.cdr.hangup_cause = std::string(routing::to_string(end.cause));

@@ -54,6 +54,9 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
         if (!authorization.empty()) {
           b.header(auth_header, authorization);
         }
+        if (std::string d = diversion(c, leg); !d.empty()) {
+          b.header("Diversion", d);  // RFC 5806: a forwarded call (call_forwarding.cpp)
+        }
         b.header(HeaderId::kAllow, kCallAllow);
         add_uac_session(b, *leg.session.offer);
         b.header(HeaderId::kUserAgent, opts.user_agent);
@@ -210,6 +213,9 @@ void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, 
       on_member_leg_failed(shard, c, i, now);
     }
     return;  // a leg of a group attempt the call has moved on from
+  }
+  if (forward_after_failure(shard, c, i, now)) {
+    return;  // call_forwarding.cpp: forwarded, or a leg a forward left behind
   }
   if (leg.trunk && fails_over(leg.final_status) && !c.caller_cancelled &&
       c.next_trunk < c.trunks.size()) {

@@ -15,6 +15,7 @@
 //   call_transfer.cpp  REFER: the call to the transfer target, the NOTIFYs, the hand-over
 //   call_pickup.cpp    *8 and **EXT: a ringing call taken by another phone
 //   call_ending.cpp    ending a call: its record, its counters, forgetting it
+//   call_forwarding.cpp  a user's call forwarding: busy, no answer, unreachable (issue 12)
 //
 // Threading: as CallController (calls.hpp): a call's state is touched only on its shard.
 
@@ -275,6 +276,12 @@ struct Call {
   std::optional<TransferIn> transfer_in;
   bool listed_ringing = false;  ///< in SipCore::ringing() (pickup looks there)
   bool picked_up = false;       ///< a phone took it with *8 / **EXT
+  // Call forwarding (call_forwarding.cpp)
+  std::vector<model::UserId> users_visited;  ///< users the call was for, for forward loops
+  int forwards = 0;                          ///< forwards followed: hops, like groups
+  std::optional<model::UserId> rung_user;    ///< rung directly: its forwarding applies
+  std::size_t rung_legs_from = 0;            ///< its legs; earlier ones were forwarded away
+  std::optional<TimePoint> no_answer_at;     ///< when rung_user's no-answer forward is due
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -391,7 +398,8 @@ struct CallController::Impl {
 
   // call_trunks.cpp: outside numbers over the trunks
   void dial_number(std::size_t shard, Call& c, const std::string& number,
-                   std::optional<model::GroupId> as_group, TimePoint now);
+                   std::optional<model::GroupId> as_group, TimePoint now,
+                   std::optional<model::UserId> as_user = std::nullopt);
   void try_next_trunk(std::size_t shard, Call& c, TimePoint now);
   /// RFC 3264: whether the caller's offer is one no leg can take (fails the call 488).
   bool refuse_offer(std::size_t shard, Call& c, TimePoint now);
@@ -477,6 +485,15 @@ struct CallController::Impl {
                      std::string_view dialled);
   void pickup(const NewCall& nc, Call& c, const std::string& dialled, TimePoint now);
   void offer_caller_to_picker(std::size_t shard, Call& k, int i, TimePoint now);
+
+  // call_forwarding.cpp: a user's call forwarding (issue 12), decided by routing::route
+  // and routing::forward
+  void ring_directly(std::size_t shard, Call& c, const routing::RingUser& ring, TimePoint now);
+  void supersede_legs(std::size_t shard, Call& c, TimePoint now);
+  bool forward_after_failure(std::size_t shard, Call& c, int i, TimePoint now);
+  static bool forward_due(const Call& c, TimePoint now);
+  void forward_no_answer(std::size_t shard, Call& c, TimePoint now);
+  std::string diversion(const Call& c, const Leg& leg) const;
 
   // call_ending.cpp
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,

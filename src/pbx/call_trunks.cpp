@@ -14,14 +14,20 @@
 namespace cohort::pbx {
 
 /// An outside number as a destination: through the outbound rules, as the group's own
-/// call (its caller ID presented) or, for an inbound route, as the trunk caller's.
+/// call (its caller ID presented), as a forwarding user's own call (its rules and caller
+/// ID: it reaches no more than the user could dial) or, for an inbound route, as the trunk
+/// caller's.
 void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::string& number,
-                                       std::optional<model::GroupId> as_group, TimePoint now) {
+                                       std::optional<model::GroupId> as_group, TimePoint now,
+                                       std::optional<model::UserId> as_user) {
   std::shared_ptr<const routing::OutboundTable> table = core.outbound_table(c.snap);
   routing::OutboundRequest req;
   req.number = number;
   req.as_group = as_group;
-  if (!as_group && c.direction == CallDirection::kInbound) {
+  const model::User* forwarder = as_user ? c.snap->user(*as_user) : nullptr;
+  if (forwarder != nullptr) {
+    req.caller = forwarder;
+  } else if (!as_group && c.direction == CallDirection::kInbound) {
     req.from_trunk = c.cdr.trunk;
   }
   routing::OutboundPlan plan = table->plan(req);
@@ -35,8 +41,10 @@ void CallController::Impl::dial_number(std::size_t shard, Call& c, const std::st
   c.cdr.rule = plan.rule;
   c.number = plan.number;
   c.cdr.number_sent = plan.number;
-  c.caller_id = routing::present_caller_id(*c.snap, plan, as_group, c.caller_user_part,
-                                           &c.cdr.caller_id_group);
+  c.caller_id = routing::present_caller_id(
+      *c.snap, plan, as_group,
+      forwarder != nullptr ? std::string_view(forwarder->extension) : c.caller_user_part,
+      &c.cdr.caller_id_group);
   c.cdr.caller_id = c.caller_id;
   c.trunks.clear();
   c.next_trunk = 0;

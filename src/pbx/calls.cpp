@@ -216,14 +216,15 @@ std::size_t CallController::Impl::end_all(std::size_t shard, TimePoint now) {
   return keys.size();
 }
 
-/// Once a second per shard: calls past their ring deadline, and answered calls whose session
+/// Once a second per shard: calls past their ring deadline or their no-answer forwarding
+/// (armed too, for its precision), and answered calls whose session
 /// timer (RFC 4028, call_session.cpp) wants a refresh or has expired. Long deadlines are
 /// swept rather than armed, so the timer heap holds no entry per call for hours.
 void CallController::Impl::sweep(std::size_t shard, TimePoint now) {
   std::vector<std::uint64_t> due;
   for (const auto& [key, c] : shards[shard].calls) {
     const bool ringing = c->state == CallState::kTrying || c->state == CallState::kRinging;
-    if ((ringing && now >= c->ring_deadline) ||
+    if ((ringing && now >= c->ring_deadline) || forward_due(*c, now) ||
         (c->state == CallState::kAnswered && session_due(*c, now))) {
       due.push_back(key);
     }
@@ -239,6 +240,10 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
     return;
   }
   Call& c = *cp;
+  if (forward_due(c, now)) {
+    forward_no_answer(shard, c, now);  // call_forwarding.cpp
+    return;
+  }
   if ((c.state == CallState::kTrying || c.state == CallState::kRinging) && c.hunt) {
     Hunt& h = *c.hunt;
     if (now >= h.max_deadline) {

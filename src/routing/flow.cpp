@@ -7,6 +7,18 @@
 namespace cohort::routing {
 namespace {
 
+/// Where a user's calls go when none of its phones can be reached: its no-answer
+/// forwarding (those phones would not have answered), else its busy forwarding.
+const model::Destination* unavailable_destination(const model::User& u) {
+  if (u.forward_no_answer) {
+    return &*u.forward_no_answer;
+  }
+  if (u.forward_busy) {
+    return &*u.forward_busy;
+  }
+  return nullptr;
+}
+
 /// The walk of one step: it may pass through closed groups before it ends somewhere.
 struct Walk {
   const model::Snapshot& snap;
@@ -14,11 +26,72 @@ struct Walk {
   std::int64_t now_ms;
   Step step;
 
+  /// The user whose forwarding the walk is following (a number it reaches is dialled as
+  /// that user's call).
+  std::optional<model::UserId> forwarding_user;
+
   bool visited(model::GroupId g) const {
     return std::find(state.visited.begin(), state.visited.end(), g) != state.visited.end() ||
            std::find(step.entered.begin(), step.entered.end(), g) != step.entered.end();
   }
-  std::size_t hops() const { return state.visited.size() + step.entered.size(); }
+  bool visited_user(model::UserId u) const {
+    return std::find(state.users.begin(), state.users.end(), u) != state.users.end() ||
+           std::find(step.users.begin(), step.users.end(), u) != step.users.end();
+  }
+  /// Groups entered and forwards followed: both count toward max_hops.
+  std::size_t hops() const {
+    return state.visited.size() + step.entered.size() +
+           static_cast<std::size_t>(state.forwards + step.forwards);
+  }
+  /// Whether this step followed a forward (a group it comes back to is a forwarding loop).
+  bool forwarded() const { return step.forwards > 0; }
+
+  Step forward_loop() {
+    return end(EndCause::kForwardLoop, 482, "Loop Detected: call forwarding loop");
+  }
+
+  /// Follows `user`'s forwarding to `dest` for `reason`.
+  Step forward(const model::User& user, model::ForwardReason reason,
+               const model::Destination& dest) {
+    if (static_cast<int>(hops()) >= state.max_hops) {
+      return end(EndCause::kHopLimit, 480, "Temporarily Unavailable: too many forwarding hops");
+    }
+    ++step.forwards;
+    if (!step.forwarded_from) {
+      step.forwarded_from = user.id;
+      step.forward_reason = reason;
+    }
+    forwarding_user = user.id;
+    return to(dest, std::nullopt);
+  }
+
+  /// A user reached directly (not as a group member): its forwarding applies.
+  Step user(const model::User& u) {
+    if (visited_user(u.id)) {
+      return forward_loop();
+    }
+    step.users.push_back(u.id);
+    if (u.forward_always) {
+      return forward(u, model::ForwardReason::kAlways, *u.forward_always);
+    }
+    if (u.dnd) {
+      if (u.forward_busy) {
+        return forward(u, model::ForwardReason::kDnd, *u.forward_busy);
+      }
+      return end(EndCause::kDoNotDisturb, 486, "Busy Here");
+    }
+    const UserFacts facts = state.facts ? state.facts(u.id) : UserFacts{};
+    if (facts.on_call && u.forward_busy) {
+      return forward(u, model::ForwardReason::kBusy, *u.forward_busy);
+    }
+    if (!facts.registered) {
+      if (const auto* dest = unavailable_destination(u)) {
+        return forward(u, model::ForwardReason::kUnavailable, *dest);
+      }
+    }
+    step.action = RingUser{u.id, u.forward_no_answer ? u.forward_no_answer_s : 0};
+    return std::move(step);
+  }
 
   Step end(EndCause cause, int status, std::string reason_phrase) {
     step.action = EndCall{cause, status, std::move(reason_phrase)};
@@ -35,15 +108,11 @@ struct Walk {
         return end(EndCause::kRoutingGap, 480,
                    "Temporarily Unavailable: destination no longer exists");
       }
-      step.via_fallback = from_group.has_value();
+      step.via_fallback = step.via_fallback || from_group.has_value();
       if (!user->active) {
         return end(EndCause::kInactiveUser, 480, "Temporarily Unavailable");
       }
-      if (user->dnd) {
-        return end(EndCause::kDoNotDisturb, 486, "Busy Here");
-      }
-      step.action = RingUser{user->id};
-      return std::move(step);
+      return this->user(*user);
     }
     if (const auto* v = std::get_if<model::DestVoicemail>(&d)) {
       const bool exists = v->box == model::DestVoicemail::Box::kUser ? snap.user(v->id) != nullptr
@@ -57,8 +126,8 @@ struct Walk {
                  "Temporarily Unavailable: voicemail not available yet");
     }
     if (const auto* n = std::get_if<model::DestNumber>(&d)) {
-      step.via_fallback = from_group.has_value();
-      step.action = DialNumber{n->number, from_group};
+      step.via_fallback = step.via_fallback || from_group.has_value();
+      step.action = DialNumber{n->number, from_group, from_group ? std::nullopt : forwarding_user};
       return std::move(step);
     }
     return end(EndCause::kHangup, 480, "Temporarily Unavailable");
@@ -71,6 +140,9 @@ struct Walk {
                  "Temporarily Unavailable: destination no longer exists");
     }
     if (visited(id)) {
+      if (forwarded()) {
+        return forward_loop();  // a forward led back into a group the call was in
+      }
       return end(EndCause::kFallbackLoop, 480, "Temporarily Unavailable: fallback loop");
     }
     if (static_cast<int>(hops()) >= state.max_hops) {
@@ -140,6 +212,8 @@ std::string_view to_string(EndCause c) {
       return "fallback_loop";
     case EndCause::kHopLimit:
       return "hop_limit";
+    case EndCause::kForwardLoop:
+      return "forward_loop";
   }
   return "hangup";
 }
@@ -148,6 +222,36 @@ Step route(const model::Snapshot& snapshot, const model::Destination& destinatio
            std::optional<model::GroupId> from_group, const FlowState& state, std::int64_t now_ms) {
   Walk w{snapshot, state, now_ms, Step{}};
   return w.to(destination, from_group);
+}
+
+std::optional<Step> forward(const model::Snapshot& snapshot, model::UserId user,
+                            model::ForwardReason reason, const FlowState& state,
+                            std::int64_t now_ms) {
+  const model::User* u = snapshot.user(user);
+  if (u == nullptr) {
+    return std::nullopt;
+  }
+  const model::Destination* dest = nullptr;
+  switch (reason) {
+    case model::ForwardReason::kAlways:
+      dest = u->forward_always ? &*u->forward_always : nullptr;
+      break;
+    case model::ForwardReason::kBusy:
+    case model::ForwardReason::kDnd:
+      dest = u->forward_busy ? &*u->forward_busy : nullptr;
+      break;
+    case model::ForwardReason::kNoAnswer:
+      dest = u->forward_no_answer ? &*u->forward_no_answer : nullptr;
+      break;
+    case model::ForwardReason::kUnavailable:
+      dest = unavailable_destination(*u);
+      break;
+  }
+  if (dest == nullptr) {
+    return std::nullopt;
+  }
+  Walk w{snapshot, state, now_ms, Step{}};
+  return w.forward(*u, reason, *dest);
 }
 
 Step leave(const model::Snapshot& snapshot, model::GroupId group, LeaveReason reason,

@@ -211,6 +211,10 @@ struct CdrRecord {
   /// Why the call left a group for its fallback or closed destination; none when it did not.
   std::optional<model::FallbackReason> fallback_reason;
   std::string fallback_to;  ///< that destination as JSON text; empty when none
+  /// Call forwarding (issue 12): the user whose forwarding first took the call elsewhere,
+  /// and why; none when the call was not forwarded.
+  std::optional<model::UserId> forwarded_from;
+  std::optional<model::ForwardReason> forward_reason;
   /// One offer of the call to one member.
   struct Attempt {
     model::UserId user = 0;

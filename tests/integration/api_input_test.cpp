@@ -193,6 +193,9 @@ class ApiInputTest : public ApiTest {
     if (method == "PUT" && path == "/api/v1/users/{id}/status") {
       return {{"status", "paused"}, {"reason", "lunch"}};
     }
+    if (method == "PUT" && path == "/api/v1/users/{id}/forwarding") {
+      return {{"busy", {{"type", "number"}, {"number", "+15550100"}}}, {"no_answer_s", 20}};
+    }
     if (method == "PUT" && (path == "/api/v1/users/{id}/groups/{group_id}" ||
                             path == "/api/v1/groups/{id}/members/{user_id}")) {
       return {{"paused", true}, {"pause_reason", "training"}};

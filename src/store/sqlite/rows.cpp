@@ -11,12 +11,12 @@ namespace {
 
 constexpr std::string_view kSelectUser =
     "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd FROM users "
-    "WHERE id = ?";
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd, "
+    "forward_always, forward_busy, forward_no_answer, forward_no_answer_s FROM users WHERE id = ?";
 constexpr std::string_view kSelectAllUsers =
     "SELECT id, name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd FROM users "
-    "ORDER BY id";
+    "digest_realm, ha1_md5, ha1_sha256, created_at, updated_at, password_hash, dnd, "
+    "forward_always, forward_busy, forward_no_answer, forward_no_answer_s FROM users ORDER BY id";
 constexpr std::string_view kSelectGroup =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
@@ -89,6 +89,10 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
   }
 }
 
+std::optional<model::Destination> optional_destination(const SQLite::Column& c,
+                                                       std::string_view what,
+                                                       const std::string& field, std::int64_t id);
+
 model::User read_user(SQLite::Statement& s) {
   model::User u;
   u.id = s.getColumn(0).getInt64();
@@ -112,6 +116,11 @@ model::User read_user(SQLite::Statement& s) {
   u.updated_at = s.getColumn(13).getInt64();
   u.password_hash = s.getColumn(14).getString();
   u.dnd = s.getColumn(15).getInt() != 0;
+  u.forward_always = optional_destination(s.getColumn(16), "users.forward_always", "always", u.id);
+  u.forward_busy = optional_destination(s.getColumn(17), "users.forward_busy", "busy", u.id);
+  u.forward_no_answer =
+      optional_destination(s.getColumn(18), "users.forward_no_answer", "no_answer", u.id);
+  u.forward_no_answer_s = s.getColumn(19).getInt();
   return u;
 }
 
@@ -393,6 +402,10 @@ void bind_user_fields(SQLite::Statement& s, int first, const model::User& u) {
   s.bind(first + 10, u.digest.ha1_sha256);
   s.bind(first + 11, u.password_hash);
   s.bind(first + 12, u.dnd ? 1 : 0);
+  bind_optional(s, first + 13, destination_text(u.forward_always));
+  bind_optional(s, first + 14, destination_text(u.forward_busy));
+  bind_optional(s, first + 15, destination_text(u.forward_no_answer));
+  s.bind(first + 16, u.forward_no_answer_s);
 }
 
 void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {

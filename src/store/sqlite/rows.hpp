@@ -41,7 +41,7 @@ class CorruptRow : public std::runtime_error {
 // SELECTs read the id first, then these fields (position after the name for rules and
 // routes), then created_at, updated_at. Memberships read (owner id,) id, position,
 // joined_at, paused, pause_reason.
-inline constexpr int kUserFieldCount = 13;
+inline constexpr int kUserFieldCount = 17;
 inline constexpr int kGroupFieldCount = 18;
 inline constexpr int kTrunkFieldCount = 12;
 inline constexpr int kOutboundRuleFieldCount = 10;

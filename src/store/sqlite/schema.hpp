@@ -13,14 +13,21 @@
 
 namespace cohort::store::sqlite::detail {
 
-/// Migration N (1-based) is element N-1. Append only: a released migration never changes,
-/// because databases in the field have already recorded it as applied.
-std::span<const std::string_view> migrations();
+/// One step of the schema. Versions ascend and may have gaps (branches number their
+/// migrations ahead of merging); a released migration never changes, because databases in
+/// the field have already recorded it as applied.
+struct Migration {
+  int version = 0;
+  std::string_view sql;
+};
+std::span<const Migration> migrations();
 
 /// The highest version recorded in schema_migrations (0 for a new database).
 int applied_version(SQLite::Database& db);
+/// Whether `version` is recorded in schema_migrations.
+bool is_applied(SQLite::Database& db, int version);
 
-/// Creates schema_migrations if needed and applies every pending migration, each in its own
+/// Creates schema_migrations if needed and applies every migration not recorded, each in its own
 /// transaction stamped with `now`. Refuses a database newer than this code. Start-up only;
 /// errors name `path`.
 Result<void> migrate(SQLite::Database& db, const std::string& path, std::int64_t now);

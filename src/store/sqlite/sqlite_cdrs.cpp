@@ -27,9 +27,9 @@ constexpr std::string_view kUpsertCdr =
     "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
     "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, "
     "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, "
-    "dialogs, transferred_by, transferred_from, transferred_to) "
+    "dialogs, transferred_by, transferred_from, transferred_to, forwarded_from, forward_reason) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) "
     // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
     // delete it and hand out a new seq, moving the call in every cursor's order.
     "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
@@ -46,7 +46,8 @@ constexpr std::string_view kUpsertCdr =
     "fallback_reason = excluded.fallback_reason, fallback_to = excluded.fallback_to, "
     "attempts = excluded.attempts, dialogs = excluded.dialogs, "
     "transferred_by = excluded.transferred_by, transferred_from = excluded.transferred_from, "
-    "transferred_to = excluded.transferred_to";
+    "transferred_to = excluded.transferred_to, "
+    "forwarded_from = excluded.forwarded_from, forward_reason = excluded.forward_reason";
 constexpr std::string_view kCloseInterrupted =
     "UPDATE cdrs SET disposition = 'interrupted', end_ms = ?1 WHERE end_ms = 0";
 constexpr std::string_view kSelectInterruptedDialogs =
@@ -57,7 +58,8 @@ constexpr std::string_view kSelectCdrs =
     "dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, ringing_ms, "
     "answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, did, group_id, "
     "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, dialogs, "
-    "transferred_by, transferred_from, transferred_to FROM cdrs";
+    "transferred_by, transferred_from, transferred_to, "
+    "forwarded_from, forward_reason FROM cdrs";
 
 // A call record's enums are stored as their words (model/call_record.hpp), none as ''.
 template <class E>
@@ -241,6 +243,9 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.transferred_by = optional_id(s.getColumn(31));
   r.transferred_from = s.getColumn(32).getString();
   r.transferred_to = s.getColumn(33).getString();
+  r.forwarded_from = optional_id(s.getColumn(34));
+  r.forward_reason = optional_word_of(s.getColumn(35).getString(), model::parse_forward_reason,
+                                      "forward_reason", r.seq);
   return r;
 }
 
@@ -288,6 +293,8 @@ Result<void> SqliteStore::save_cdrs(const std::vector<CdrRecord>& records) {
       bind_optional_id(*q, 31, r.transferred_by);
       q->bind(32, r.transferred_from);
       q->bind(33, r.transferred_to);
+      bind_optional_id(*q, 34, r.forwarded_from);
+      q->bind(35, word_or_empty(r.forward_reason));
       q->exec();
     }
     writer_->exec("COMMIT");

@@ -23,12 +23,14 @@ namespace {
 
 constexpr std::string_view kInsertUser =
     "INSERT INTO users(name, email, extension, caller_id, role, active, paused, pause_reason, "
-    "digest_realm, ha1_md5, ha1_sha256, password_hash, dnd, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "digest_realm, ha1_md5, ha1_sha256, password_hash, dnd, forward_always, forward_busy, "
+    "forward_no_answer, forward_no_answer_s, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 constexpr std::string_view kUpdateUser =
     "UPDATE users SET name = ?, email = ?, extension = ?, caller_id = ?, role = ?, active = ?, "
     "paused = ?, pause_reason = ?, digest_realm = ?, ha1_md5 = ?, ha1_sha256 = ?, "
-    "password_hash = ?, dnd = ?, updated_at = ? WHERE id = ?";
+    "password_hash = ?, dnd = ?, forward_always = ?, forward_busy = ?, forward_no_answer = ?, "
+    "forward_no_answer_s = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kDeleteUser = "DELETE FROM users WHERE id = ?";
 constexpr std::string_view kUserExists = "SELECT 1 FROM users WHERE id = ?";
 constexpr std::string_view kTokensOfUser = "SELECT id FROM api_tokens WHERE user_id = ?";

@@ -255,7 +255,7 @@ Error start_up_error(Errc code, const std::string& path, std::string_view step,
 }  // namespace
 
 int schema_version() {
-  return static_cast<int>(detail::migrations().size());
+  return detail::migrations().back().version;
 }
 
 Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock) {

@@ -17,7 +17,7 @@ namespace cohort::store::sqlite {
 /// outlive the store. Start-up only: errors name the file and the failing step.
 Result<std::unique_ptr<Store>> open(const std::string& path, const Clock& clock);
 
-/// The schema version the code expects (the number of migrations).
+/// The schema version the code expects (its highest migration).
 int schema_version();
 
 }  // namespace cohort::store::sqlite

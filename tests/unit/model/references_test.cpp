@@ -57,6 +57,33 @@ TEST_F(References, ReferrersOfAUserIncludeItsVoicemailBox) {
   EXPECT_EQ(r[1].field, "fallback");
 }
 
+// A user's call forwarding names users and groups too: deleting them is refused (or leaves
+// gaps), and the gaps list them after the inbound routes.
+TEST_F(References, UsersForwardingToATargetAreReferrersAndGapsOnceItIsGone) {
+  User ana = make_user(7);
+  ana.forward_always = DestUser{5};
+  ana.forward_no_answer = DestGroup{2};
+  ana.forward_busy = DestNumber{"+15550000"};
+  SnapshotPatch p;
+  p.users = {{7, ana}};
+  Snapshot t = s.apply(p);
+  auto to_user = referrers_of(t, Target{Target::Kind::kUser, 5});
+  ASSERT_EQ(to_user.size(), 3u);
+  EXPECT_EQ(to_user[2], (Referrer{Referrer::Kind::kUser, 7, ana.name, "forwarding.always"}));
+  auto to_group = referrers_of(t, Target{Target::Kind::kGroup, 2});
+  ASSERT_EQ(to_group.size(), 3u);
+  EXPECT_EQ(to_group[2], (Referrer{Referrer::Kind::kUser, 7, ana.name, "forwarding.no_answer"}));
+  EXPECT_EQ(to_string(Referrer::Kind::kUser), "user");
+
+  SnapshotPatch gone;
+  gone.users = {{5, std::nullopt}};
+  auto gaps = routing_gaps(t.apply(gone));
+  ASSERT_FALSE(gaps.empty());
+  EXPECT_EQ(gaps.back().holder,
+            (Referrer{Referrer::Kind::kUser, 7, ana.name, "forwarding.always"}));
+  EXPECT_EQ(gaps.back().missing, (MissingObject{MissingObject::Kind::kUser, 5}));
+}
+
 TEST_F(References, UnreferencedTargetsHaveNoReferrers) {
   EXPECT_TRUE(referrers_of(s, Target{Target::Kind::kGroup, 1}).empty());
   // Same id, other kind: group 5 does not exist and user 2 is nobody's fallback.

@@ -204,6 +204,55 @@ TEST_F(ValidateUser, ExtensionMustBeUniqueAcrossUsersAndGroups) {
   EXPECT_EQ(r.error().field, "extension");
 }
 
+// ---- call forwarding ------------------------------------------------------------------
+
+TEST_F(ValidateUser, ForwardingToUsersGroupsAndNumbersIsAccepted) {
+  User u = *s.user(1);
+  u.forward_always = DestGroup{10};
+  u.forward_busy = DestNumber{"+4930123"};
+  u.forward_no_answer_s = kMinForwardNoAnswerS;
+  EXPECT_TRUE(validate_forwarding(u, s).has_value());
+  u.forward_no_answer_s = kMaxForwardNoAnswerS;
+  EXPECT_TRUE(validate_forwarding(u, s).has_value());
+}
+
+TEST_F(ValidateUser, ForwardingErrorsNameTheField) {
+  struct Case {
+    std::optional<Destination> User::*member;
+    Destination dest;
+    std::string field;
+  };
+  const Case cases[] = {
+      {&User::forward_always, DestUser{1}, "always.id"},  // itself
+      {&User::forward_busy, DestUser{99}, "busy.id"},
+      {&User::forward_no_answer, DestGroup{99}, "no_answer.id"},
+      {&User::forward_busy, DestVoicemail{DestVoicemail::Box::kUser, 1}, "busy.type"},
+      {&User::forward_always, DestHangup{}, "always.type"},
+      {&User::forward_no_answer, DestNumber{"12a"}, "no_answer.number"},
+  };
+  for (const Case& c : cases) {
+    User u = *s.user(1);
+    u.*c.member = c.dest;
+    auto r = validate_forwarding(u, s);
+    ASSERT_FALSE(r.has_value()) << c.field;
+    EXPECT_EQ(r.error().field, c.field);
+    EXPECT_EQ(r.error().code, Errc::kInvalid);
+  }
+  User slow = *s.user(1);
+  slow.forward_no_answer_s = kMinForwardNoAnswerS - 1;
+  ASSERT_FALSE(validate_forwarding(slow, s).has_value());
+  EXPECT_EQ(validate_forwarding(slow, s).error().field, "no_answer_s");
+}
+
+TEST_F(ValidateUser, ForwardingAlreadyStoredIsNotCheckedForExistenceAgain) {
+  User stored = *s.user(1);
+  stored.forward_busy = DestUser{99};  // a gap left by a forced delete
+  User edited = stored;
+  edited.forward_always = DestGroup{10};
+  EXPECT_TRUE(validate_forwarding(edited, s, &stored).has_value());
+  EXPECT_FALSE(validate_forwarding(edited, s).has_value());
+}
+
 // ---- groups ---------------------------------------------------------------------------
 
 class ValidateGroup : public ::testing::Test {

@@ -2049,6 +2049,52 @@ TEST_P(RepositorySuite, CdrGroupFieldsRoundTripAndTheGroupFilterMatchesEitherCol
   EXPECT_EQ(all->back(), full);
 }
 
+TEST_P(RepositorySuite, CdrForwardFieldsRoundTrip) {
+  CdrRecord forwarded = make_cdr("fwd", kMs0);
+  forwarded.forwarded_from = 4;
+  forwarded.forward_reason = model::ForwardReason::kNoAnswer;
+  CdrRecord plain = make_cdr("plain", kMs0 + 1'000);
+  ASSERT_TRUE(store_->cdrs().save_cdrs({forwarded, plain}));
+  reopen();
+  auto all = store_->cdrs().query_cdrs({});
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  forwarded.seq = all->back().seq;
+  plain.seq = all->front().seq;
+  EXPECT_EQ(all->back(), forwarded);
+  EXPECT_EQ(all->front(), plain);
+  EXPECT_FALSE(all->front().forward_reason.has_value());
+}
+
+TEST_P(RepositorySuite, UserForwardingRoundTrips) {
+  auto bob = create_user(make_user("Bob", "bob@example.com", "1002"));
+  ASSERT_TRUE(bob) << bob.error().message;
+  model::User alice = make_user("Alice", "alice@example.com", "1001");
+  alice.forward_always = model::DestUser{bob->id};
+  alice.forward_busy = model::DestNumber{"+4930123"};
+  alice.forward_no_answer = model::DestGroup{7};
+  alice.forward_no_answer_s = 45;
+  auto created = create_user(alice);
+  ASSERT_TRUE(created) << created.error().message;
+  reopen();
+  const model::User* stored = snap()->user(created->id);
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(*stored, *created);
+  EXPECT_EQ(stored->forward_always, (std::optional<model::Destination>(model::DestUser{bob->id})));
+  EXPECT_EQ(stored->forward_no_answer_s, 45);
+
+  model::User cleared = *stored;
+  cleared.forward_always.reset();
+  cleared.forward_busy.reset();
+  cleared.forward_no_answer.reset();
+  cleared.forward_no_answer_s = model::kDefaultForwardNoAnswerS;
+  auto updated = in_tx([&](Transaction& tx) { return tx.users().update(cleared); });
+  ASSERT_TRUE(updated) << updated.error().message;
+  reopen();
+  EXPECT_EQ(*snap()->user(created->id), *updated);
+  EXPECT_FALSE(snap()->user(created->id)->forward_always.has_value());
+}
+
 TEST_P(RepositorySuite, HuntCursorsUpsertAndSkipDeletedGroups) {
   auto a = create_group(make_group("A"));
   auto b = create_group(make_group("B"));

@@ -49,14 +49,67 @@ TEST_F(SqliteStoreTest, MigrationsAreRecordedOnce) {
   }
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
   SQLite::Statement s(db, "SELECT version, applied_at FROM schema_migrations ORDER BY version");
-  int expected = 1;
+  std::size_t next = 0;
+  const auto known = sqlite::detail::migrations();
   while (s.executeStep()) {
-    EXPECT_EQ(s.getColumn(0).getInt(), expected);
+    ASSERT_LT(next, known.size());
+    EXPECT_EQ(s.getColumn(0).getInt(), known[next].version);
     // Applied by the first open, not re-applied by the second.
     EXPECT_EQ(s.getColumn(1).getInt64(), 1'700'000'010);
-    ++expected;
+    ++next;
   }
-  EXPECT_EQ(expected - 1, sqlite::schema_version());
+  EXPECT_EQ(next, known.size());
+  EXPECT_EQ(known.back().version, sqlite::schema_version());
+}
+
+// Branches number their migrations ahead of merging (forwarding was written as 10 beside 9
+// and 10 of other branches, and became 11): a database
+// that recorded a higher version without a lower one gets the lower one at the next open.
+TEST_F(SqliteStoreTest, MigrationMissingBelowTheLatestIsApplied) {
+  const auto known = sqlite::detail::migrations();
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+    for (const auto& m : known) {
+      if (m.version == 8) {
+        continue;  // users.dnd: independent of the later ones
+      }
+      db.exec(std::string(m.sql));
+      SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
+      s.bind(1, m.version);
+      s.exec();
+    }
+  }
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  EXPECT_TRUE(sqlite::detail::is_applied(db, 8));
+  EXPECT_EQ(
+      db.execAndGet("SELECT COUNT(*) FROM pragma_table_info('users') WHERE name = 'dnd'").getInt(),
+      1);
+}
+
+// Migration 11: users have no forwarding, records no forward, until told otherwise.
+TEST_F(SqliteStoreTest, Migration11AddsForwardingColumns) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+  }
+  SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
+  EXPECT_TRUE(sqlite::detail::is_applied(db, 11));
+  for (const char* column :
+       {"forward_always", "forward_busy", "forward_no_answer", "forward_no_answer_s"}) {
+    SQLite::Statement s(db, "SELECT dflt_value FROM pragma_table_info('users') WHERE name = ?");
+    s.bind(1, column);
+    ASSERT_TRUE(s.executeStep()) << column;
+  }
+  for (const char* column : {"forwarded_from", "forward_reason"}) {
+    SQLite::Statement s(db, "SELECT 1 FROM pragma_table_info('cdrs') WHERE name = ?");
+    s.bind(1, column);
+    EXPECT_TRUE(s.executeStep()) << column;
+  }
 }
 
 // Every REGISTER rewrites its binding row; an index beside the primary key would be written
@@ -210,7 +263,7 @@ TEST_F(SqliteStoreTest, Migration3GivesExistingTrunksDefaultsAndAddsTables) {
     SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
     db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
     for (int v = 1; v <= 2; ++v) {
-      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)]));
+      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)].sql));
       SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
       s.bind(1, v);
       s.exec();
@@ -256,7 +309,7 @@ TEST_F(SqliteStoreTest, Migration4KeepsDataGivesDefaultsAndAddsTables) {
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
     for (int v = 1; v <= 3; ++v) {
-      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)]));
+      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)].sql));
       SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
       s.bind(1, v);
       s.exec();
@@ -323,8 +376,7 @@ TEST_F(SqliteStoreTest, Migration4KeepsDataGivesDefaultsAndAddsTables) {
   opened->reset();
 
   SQLite::Database db(db_path(), SQLite::OPEN_READONLY);
-  EXPECT_EQ(sqlite::detail::applied_version(db),
-            static_cast<int>(sqlite::detail::migrations().size()));
+  EXPECT_EQ(sqlite::detail::applied_version(db), sqlite::schema_version());
   std::set<std::string> indexes;
   SQLite::Statement q(db,
                       "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cdrs'");
@@ -433,7 +485,7 @@ TEST_F(SqliteStoreTest, Migration5GivesUsersNoConsolePasswordAndAddsSessions) {
     db.exec("PRAGMA foreign_keys = ON");
     db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
     for (int v = 1; v <= 4; ++v) {
-      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)]));
+      db.exec(std::string(sqlite::detail::migrations()[static_cast<std::size_t>(v - 1)].sql));
       SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
       s.bind(1, v);
       s.exec();

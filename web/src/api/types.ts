@@ -23,12 +23,14 @@ export type DestinationType = Destination['type'];
 export type RingStrategy = Group['ring_strategy'];
 export type AutoPauseScope = Group['auto_pause_scope'];
 export type UserStatus = Schemas['UserStatus'];
+export type Forwarding = Schemas['Forwarding'];
+export type ForwardingInput = Schemas['ForwardingInput'];
 export type Cdr = Schemas['Cdr'];
 export type ErrorBody = Schemas['Error'];
 export type ErrorCode = ErrorBody['error']['code'];
 
 /// The generator turns `allOf: [Destination], nullable` into an Omit<> that drops the
 /// union's members; the wire value is a Destination, so read it as one.
-export function asDestination(value: Group['fallback']): Destination | null {
+export function asDestination(value: Group['fallback'] | Forwarding['always']): Destination | null {
   return value as Destination | null;
 }

@@ -11,6 +11,7 @@ const referrerKinds: Record<Referrer['kind'], string> = {
   group: 'User group',
   outbound_rule: 'Outbound rule',
   inbound_route: 'Inbound route',
+  user: 'User',
 };
 const referrerFields: Record<Referrer['field'], string> = {
   fallback: 'Fallback routing',
@@ -21,6 +22,9 @@ const referrerFields: Record<Referrer['field'], string> = {
   caller_users: 'Caller user',
   trunks: 'Trunks',
   destination: 'Destination',
+  'forwarding.always': 'Forward always',
+  'forwarding.busy': 'Forward when busy',
+  'forwarding.no_answer': 'Forward when not answered',
 };
 
 export function ReferrerList(props: { referrers: readonly Referrer[] }) {

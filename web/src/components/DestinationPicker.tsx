@@ -90,6 +90,10 @@ export function DestinationPicker(props: {
   description?: string;
   /** Ids of groups not to offer (a group cannot fall back to itself). */
   excludeGroups?: readonly number[];
+  /** Ids of users not to offer (a user cannot forward to itself). */
+  excludeUsers?: readonly number[];
+  /** The kinds of destination offered; default every kind (forwarding: user, group, number). */
+  types?: readonly DestinationType[];
 }) {
   const id = useId();
   const { value, onChange } = props;
@@ -129,14 +133,16 @@ export function DestinationPicker(props: {
             {props.noneLabel !== undefined || value === null ? (
               <option value="">{props.noneLabel ?? 'Choose…'}</option>
             ) : null}
-            {(Object.keys(destinationTypeLabels) as DestinationType[]).map((t) => (
+            {(props.types ?? (Object.keys(destinationTypeLabels) as DestinationType[])).map((t) => (
               <option key={t} value={t}>
                 {destinationTypeLabels[t]}
               </option>
             ))}
-            <option value="ivr" disabled>
-              IVR menu (not available yet)
-            </option>
+            {props.types ? null : (
+              <option value="ivr" disabled>
+                IVR menu (not available yet)
+              </option>
+            )}
           </select>
         </div>
         <div className="dest-target">
@@ -164,6 +170,9 @@ export function DestinationPicker(props: {
               onChange={(picked) => onChange({ ...value, id: picked })}
               {...(pickerKind === 'group' && props.excludeGroups
                 ? { exclude: props.excludeGroups }
+                : {})}
+              {...(pickerKind === 'user' && props.excludeUsers
+                ? { exclude: props.excludeUsers }
                 : {})}
             />
           ) : null}

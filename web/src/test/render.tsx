@@ -56,6 +56,7 @@ export const adminUser: User = {
   paused: false,
   pause_reason: null,
   dnd: false,
+  forwarding: { always: null, busy: null, no_answer: null, no_answer_s: 20 },
   has_sip_password: true,
   has_password: true,
   created_at: '2026-01-01T00:00:00Z',

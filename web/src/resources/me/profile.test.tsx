@@ -15,6 +15,8 @@ describe('My profile', () => {
     let current = 'available';
     const requests = mockApi({
       'GET /api/v1/users/1/status': () => json(200, statusOf(current)),
+      'GET /api/v1/users/1/forwarding': () =>
+        json(200, { always: null, busy: null, no_answer: null, no_answer_s: 20 }),
       'PUT /api/v1/users/1/status': async (request) => {
         current = ((await request.json()) as { status: string }).status;
         return json(200, statusOf(current));

@@ -1,10 +1,11 @@
-// An agent's own profile: who it is, and its availability (GET/PUT /users/{id}/status): a
-// pause, or do-not-disturb. Only the status is the agent's to change; the rest is set by an
-// admin.
+// An agent's own profile: who it is, its availability (GET/PUT /users/{id}/status): a
+// pause, or do-not-disturb, and its call forwarding (GET/PUT /users/{id}/forwarding). Only
+// those are the agent's to change; the rest is set by an admin.
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { ErrorMessage, Loading, PageHeader } from '../../components/ui';
+import { ForwardingSection } from '../users/ForwardingForm';
 import { PauseControl } from './PauseControl';
 import './me.css';
 
@@ -96,6 +97,7 @@ export default function MyProfile() {
           </>
         ) : null}
       </div>
+      <ForwardingSection userId={user.id} readOnly={false} />
     </section>
   );
 }

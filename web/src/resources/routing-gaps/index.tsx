@@ -12,6 +12,7 @@ const holderKinds: Record<RoutingGap['holder']['kind'], string> = {
   group: 'User group',
   outbound_rule: 'Outbound rule',
   inbound_route: 'Inbound route',
+  user: 'User',
 };
 const fieldLabels: Record<RoutingGap['field'], string> = {
   fallback: 'Fallback routing',
@@ -21,6 +22,9 @@ const fieldLabels: Record<RoutingGap['field'], string> = {
   trunks: 'Trunk order',
   destination: 'Destination',
   trunk: 'Trunk',
+  'forwarding.always': 'Forward always',
+  'forwarding.busy': 'Forward when busy',
+  'forwarding.no_answer': 'Forward when not answered',
 };
 const missingKinds: Record<RoutingGap['missing']['kind'], string> = {
   user: 'user',
@@ -37,6 +41,8 @@ export function holderUrl(holder: RoutingGap['holder']): string {
       return `/outbound-rules/${holder.id}`;
     case 'inbound_route':
       return `/inbound-routes/${holder.id}`;
+    case 'user':
+      return `/users/${holder.id}`;
   }
 }
 

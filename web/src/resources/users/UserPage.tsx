@@ -7,6 +7,7 @@ import { useRole } from '../../auth/session';
 import { DeleteDialog } from '../../components/DeleteDialog';
 import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { UserForm, toUserInput, toUserPatch } from './UserForm';
+import { ForwardingSection } from './ForwardingForm';
 import { UserGroups } from './UserGroups';
 
 export function UserCreate() {
@@ -126,7 +127,10 @@ export function UserPage() {
             onSubmit={(values, dirty) => patch(toUserPatch(values, dirty))}
           />
         </div>
-        <UserGroups userId={id} canEdit={admin} />
+        <div>
+          <UserGroups userId={id} canEdit={admin} />
+          <ForwardingSection userId={id} readOnly={!admin} />
+        </div>
       </div>
       <DeleteDialog
         isOpen={deleting}
