@@ -108,11 +108,22 @@ void write_text(const std::string& path, const std::string& text) {
 // ---- ChildProcess -----------------------------------------------------------------------
 
 ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path,
-                           std::vector<std::pair<std::string, std::string>> env)
+                           std::vector<std::pair<std::string, std::string>> env, bool stdin_pipe)
     : log_path_(std::move(log_path)) {
+  int fds[2] = {-1, -1};
+  if (stdin_pipe && ::pipe2(fds, O_CLOEXEC) != 0) {
+    return;  // not started
+  }
+  if (stdin_pipe) {
+    ::signal(SIGPIPE, SIG_IGN);  // a child that died makes write_stdin fail, not the test
+  }
   pid_ = ::fork();
+  if (pid_ != 0 && stdin_pipe) {
+    ::close(fds[0]);
+    stdin_fd_ = fds[1];
+  }
   if (pid_ == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = stdin_pipe ? fds[0] : ::open("/dev/null", O_RDONLY);
     int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(in, STDIN_FILENO);
     ::dup2(log, STDOUT_FILENO);
@@ -130,7 +141,21 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path,
   }
 }
 
+bool ChildProcess::write_stdin(std::string_view text) {
+  while (stdin_fd_ >= 0 && !text.empty()) {
+    const ssize_t n = ::write(stdin_fd_, text.data(), text.size());
+    if (n <= 0) {
+      return false;
+    }
+    text.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return stdin_fd_ >= 0;
+}
+
 ChildProcess::~ChildProcess() {
+  if (stdin_fd_ >= 0) {
+    ::close(stdin_fd_);
+  }
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
     int status = 0;

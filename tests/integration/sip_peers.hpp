@@ -36,13 +36,14 @@ std::uint16_t free_port(std::uint16_t spacing = 1, const std::string& address = 
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
 
-/// A child process: stdin from /dev/null, stdout and stderr appended to `log_path`,
-/// `env` added to the environment. Killed (SIGKILL, by pid) and reaped on destruction if
-/// still running.
+/// A child process: stdin from /dev/null (or, with `stdin_pipe`, from a pipe the test
+/// writes with write_stdin), stdout and stderr appended to `log_path`, `env` added to the
+/// environment. Killed (SIGKILL, by pid) and reaped on destruction if still running.
 class ChildProcess {
  public:
   ChildProcess(std::vector<std::string> argv, std::string log_path,
-               std::vector<std::pair<std::string, std::string>> env = {});
+               std::vector<std::pair<std::string, std::string>> env = {},
+               bool stdin_pipe = false);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -57,9 +58,12 @@ class ChildProcess {
   /// Waits up to `timeout`, then SIGKILLs and reaps; the exit code as from wait() or -1.
   int wait_or_kill(std::chrono::milliseconds timeout);
   std::string output() const { return read_text(log_path_); }
+  /// With stdin_pipe: writes `text` to the child's stdin; false when it cannot.
+  bool write_stdin(std::string_view text);
 
  private:
   pid_t pid_ = -1;
+  int stdin_fd_ = -1;
   int exit_code_ = -1;
   std::string log_path_;
 };
