@@ -84,6 +84,32 @@ TEST_F(SipTransferTest, CallerTransfersItsCalleeToAnotherUser) {
   EXPECT_EQ(metric("cohort_calls"), 0.0) << metrics_text();
 }
 
+TEST_F(SipTransferTest, TransferToAGroupIsDistributedLikeAnyGroupCall) {
+  start_pbx();
+  // Tier 2 Support (extension 602, no schedule): of its members only 1006 has a phone, and
+  // 1002 (a member too) is on the call being transferred, so 1006 is offered it.
+  SippProcess transferee = phone("1002", "uas_transferee.xml");
+  SippProcess member = phone("1006", "uas_transfer_target.xml");
+  const std::string call_id = "transfer-group-" + random_token(8);
+  SippRun run = call("transfer_uac.xml", {transfer_row("1002", "1001", "602")}, call_id);
+  ASSERT_EQ(run.exit_code, 0) << run.describe() << server_->log();
+  SippRun member_run = finish_sipp(member, 10s);
+  EXPECT_EQ(member_run.exit_code, 0) << member_run.describe() << server_->log();
+  SippRun transferee_run = finish_sipp(transferee, 10s);
+  EXPECT_EQ(transferee_run.exit_code, 0) << transferee_run.describe();
+
+  const json joined = ended_where("transferred_by", user_id("1001"));
+  ASSERT_TRUE(joined.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(joined["dialled"], "602") << joined.dump(2);
+  EXPECT_EQ(joined["group"], group_id("Tier 2 Support")) << joined.dump(2);
+  EXPECT_EQ(joined["answered_by"], user_id("1006")) << joined.dump(2);
+  EXPECT_EQ(joined["disposition"], "answered") << joined.dump(2);
+  ASSERT_FALSE(joined["attempts"].empty()) << joined.dump(2);
+  EXPECT_EQ(joined["attempts"].back()["user"], user_id("1006")) << joined.dump(2);
+  EXPECT_EQ(joined["attempts"].back()["result"], "answered") << joined.dump(2);
+  EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
+}
+
 TEST_F(SipTransferTest, TransferToANumberTheReferrerMayNotDialFailsAndTheCallGoesOn) {
   start_pbx();  // no outbound rule: 1001 may dial no outside number, so may not transfer to one
   SippProcess callee = phone("1002", "uas_answer.xml");
