@@ -110,6 +110,44 @@ TEST_F(SipTransferTest, TransferToAGroupIsDistributedLikeAnyGroupCall) {
   EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
 }
 
+TEST_F(SipTransferTest, TransferOutPresentsTheCallerIdTheRulesGiveTheReferrer) {
+  start_pbx();
+  // A provider on 127.0.0.2 and the product's example rule: Sales Dept members call out as
+  // the group's 010000. Chloe (1003, Sales) transfers her caller to an outside number: the
+  // provider sees the transferring user's caller ID policy, not the transferee's number.
+  const std::uint16_t port = free_port(1, "127.0.0.2");
+  const std::int64_t trunk =
+      create_trunk("Provider", "127.0.0.2", port, {{"from_domain", "provider.example"}});
+  const std::int64_t sales = group_id("Sales Dept");
+  ASSERT_GT(create_rule({{"name", "Sales out"},
+                         {"patterns", {"_NXXNXXXXXX"}},
+                         {"caller_groups", {sales}},
+                         {"trunks", {trunk}},
+                         {"caller_id", {{"policy", "group"}}}}),
+            0);
+  SippProcess transferee = phone("1002", "uas_transferee.xml");
+  SippProcess outside = provider("uas_transfer_target.xml", port);
+  const std::string call_id = "transfer-out-" + random_token(8);
+  SippRun run = call("transfer_uac.xml", {transfer_row("1002", "1003", "2125551234")}, call_id);
+  ASSERT_EQ(run.exit_code, 0) << run.describe() << server_->log();
+  SippRun outside_run = finish_sipp(outside, 10s);
+  EXPECT_EQ(outside_run.exit_code, 0) << outside_run.describe() << server_->log();
+  EXPECT_NE(outside_run.logs.find("invite from= <sip:010000@provider.example>"),
+            std::string::npos)
+      << outside_run.logs;
+  SippRun transferee_run = finish_sipp(transferee, 10s);
+  EXPECT_EQ(transferee_run.exit_code, 0) << transferee_run.describe();
+
+  const json joined = ended_where("transferred_by", user_id("1003"));
+  ASSERT_TRUE(joined.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(joined["direction"], "outbound") << joined.dump(2);
+  EXPECT_EQ(joined["trunk"], trunk) << joined.dump(2);
+  EXPECT_EQ(joined["caller_id"], "010000") << joined.dump(2);
+  EXPECT_EQ(joined["caller_id_group"], sales) << joined.dump(2);
+  EXPECT_EQ(joined["caller_user"], user_id("1002")) << joined.dump(2);
+  EXPECT_EQ(joined["disposition"], "answered") << joined.dump(2);
+}
+
 TEST_F(SipTransferTest, TransferToANumberTheReferrerMayNotDialFailsAndTheCallGoesOn) {
   start_pbx();  // no outbound rule: 1001 may dial no outside number, so may not transfer to one
   SippProcess callee = phone("1002", "uas_answer.xml");
