@@ -313,9 +313,9 @@ void Transports::wake_at(std::chrono::steady_clock::time_point at) {
 Transports::Stats Transports::stats() const {
   const auto& c = impl_->counters;
   auto get = [](const std::atomic<std::uint64_t>& v) { return v.load(std::memory_order_acquire); };
-  return Stats{get(c.udp_in),   get(c.udp_out),         get(c.tcp_in),
-               get(c.tcp_out),  get(c.tcp_connections), get(c.tcp_rejected),
-               get(c.oversize), get(c.framing_errors),  get(c.send_failures),
+  return Stats{get(c.udp_in),           get(c.udp_out),         get(c.tcp_in),
+               get(c.tcp_out),          get(c.tcp_connections), get(c.tcp_rejected),
+               get(c.oversize),         get(c.framing_errors),  get(c.send_failures),
                get(c.oversize_answered)};
 }
 

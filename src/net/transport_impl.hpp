@@ -159,7 +159,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
   Clock::time_point last_activity = Clock::now();
   std::deque<Pending> queue;
   std::size_t queued_bytes = 0;
-  std::string buffer;  // a partial frame carried over between reads
+  std::string buffer;    // a partial frame carried over between reads
   bool closing = false;  // reads no more: closes once the queue is written (a 513 sent)
   // Written on the shard; read by send() on any thread to skip a closing connection.
   std::atomic<bool> closed{false};

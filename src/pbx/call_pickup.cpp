@@ -39,11 +39,11 @@ Call* CallController::Impl::call_to_pick(std::size_t shard, const model::Snapsho
     if (!owner || owner->kind != model::ExtensionOwner::Kind::kUser || owner->id == picker.id) {
       return nullptr;
     }
-    const bool shared = std::any_of(
-        snap.groups_of(owner->id).begin(), snap.groups_of(owner->id).end(),
-        [&](const model::UserMembership& m) {
-          return std::find(groups.begin(), groups.end(), m.group) != groups.end();
-        });
+    const bool shared =
+        std::any_of(snap.groups_of(owner->id).begin(), snap.groups_of(owner->id).end(),
+                    [&](const model::UserMembership& m) {
+                      return std::find(groups.begin(), groups.end(), m.group) != groups.end();
+                    });
     if (!shared) {
       return nullptr;
     }
@@ -155,16 +155,15 @@ void CallController::Impl::offer_caller_to_picker(std::size_t shard, Call& k, in
   leg.cseq += 1;
   leg.invite_cseq = leg.cseq;
   leg.branch = core.mint_branch(shard);
-  sip::MessageBuilder bytes =
-      request_on(leg, "INVITE", leg.remote_target, leg.cseq, leg.branch, 70,
-                 [&](sip::MessageBuilder& b) {
-                   b.header(HeaderId::kContact, contact_of(leg.route.protocol));
-                   b.header(HeaderId::kAllow, kCallAllow);
-                   b.header(HeaderId::kUserAgent, opts.user_agent);
-                   if (!k.a_body.empty()) {
-                     b.body(k.a_content_type, k.a_body);
-                   }
-                 });
+  sip::MessageBuilder bytes = request_on(
+      leg, "INVITE", leg.remote_target, leg.cseq, leg.branch, 70, [&](sip::MessageBuilder& b) {
+        b.header(HeaderId::kContact, contact_of(leg.route.protocol));
+        b.header(HeaderId::kAllow, kCallAllow);
+        b.header(HeaderId::kUserAgent, opts.user_agent);
+        if (!k.a_body.empty()) {
+          b.body(k.a_content_type, k.a_body);
+        }
+      });
   leg.invite_txn = send_on(shard, k, i, std::move(bytes), OwnerKind::kInvite, now);
 }
 

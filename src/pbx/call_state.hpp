@@ -211,8 +211,8 @@ struct Owner {
 /// A transfer the call's REFER started (call_transfer.cpp): the call `target` rings the
 /// transfer target while the transferee waits here, on hold.
 struct TransferOut {
-  std::uint64_t target = 0;  ///< the call to the target, on the same shard
-  int referrer = -1;         ///< the leg that sent the REFER (-1 or the winner)
+  std::uint64_t target = 0;    ///< the call to the target, on the same shard
+  int referrer = -1;           ///< the leg that sent the REFER (-1 or the winner)
   std::uint32_t event_id = 0;  ///< the REFER's CSeq: the NOTIFYs' `Event: refer;id=`
   int last_notified = 0;       ///< the last status reported in a NOTIFY
   bool referrer_gone = false;  ///< the referrer hung up meanwhile (usual in a blind transfer)
@@ -222,9 +222,9 @@ struct TransferOut {
 /// controller would tell a caller goes to the referrer as NOTIFY sipfrag; once it answers,
 /// the transferee's leg moves here as the A leg and is re-INVITEd with the target's offer.
 struct TransferIn {
-  std::uint64_t from = 0;  ///< the call the REFER arrived in (0 once it is gone)
-  int transferee = -1;     ///< that call's leg that moves here
-  bool joined = false;     ///< the transferee is our A leg; its re-INVITE is under way
+  std::uint64_t from = 0;         ///< the call the REFER arrived in (0 once it is gone)
+  int transferee = -1;            ///< that call's leg that moves here
+  bool joined = false;            ///< the transferee is our A leg; its re-INVITE is under way
   std::uint32_t target_cseq = 0;  ///< the target's INVITE, ACKed with the transferee's answer
 };
 
@@ -271,7 +271,7 @@ struct Call {
   bool group_answer = false;  ///< a member answered a group's offer
   std::optional<model::UserId> busy_caller;  ///< the local caller, busy while it calls
   std::optional<model::UserId> busy_member;  ///< the user who answered, busy until the end
-  std::optional<model::UserId> a_user;  ///< the local user on the A leg (who may transfer)
+  std::optional<model::UserId> a_user;       ///< the local user on the A leg (who may transfer)
   std::optional<TransferOut> transfer_out;
   std::optional<TransferIn> transfer_in;
   bool listed_ringing = false;  ///< in SipCore::ringing() (pickup looks there)
@@ -456,8 +456,7 @@ struct CallController::Impl {
                        TimePoint now);
   void transfer_progress(std::size_t shard, Call& target, int status, std::string_view reason,
                          TimePoint now);
-  void join_transfer(std::size_t shard, Call& target, int i, const sip::Message& ok,
-                     TimePoint now);
+  void join_transfer(std::size_t shard, Call& target, int i, const sip::Message& ok, TimePoint now);
   void on_transfer_reinvite(std::size_t shard, Call& c, const sip::Message& r, TimePoint now);
   void transfer_reinvite_failed(std::size_t shard, Call& c, int status, TimePoint now);
   void abandon_transfer(std::size_t shard, Call& c, TimePoint now);

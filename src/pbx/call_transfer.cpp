@@ -148,12 +148,13 @@ void CallController::Impl::on_refer(std::size_t shard, TxnId txn, Call& c, int f
   if (replaces) {
     // The consultation call is another shard's: it gives the target's leg up there, and
     // the leg's messages come here from then on (SipCore::relocate).
-    core.post(consult_shard, [this, from = consult_shard, to = shard, r = *replaces,
-                              user = *user, key, id = t.id](TimePoint at) {
+    core.post(consult_shard, [this, from = consult_shard, to = shard, r = *replaces, user = *user,
+                              key, id = t.id](TimePoint at) {
       Consultation k = consultation_of(from, r, user, 0);
       if (k.call == nullptr) {
         core.post(to, [this, to, key](TimePoint then) {
-          if (Call* target = find(to, key); target != nullptr && target->state != CallState::kEnding) {
+          if (Call* target = find(to, key);
+              target != nullptr && target->state != CallState::kEnding) {
             fail_call(to, *target, 481, "Replaced dialog does not exist", Disposition::kFailed,
                       then);
           }
@@ -185,8 +186,10 @@ void CallController::Impl::on_refer(std::size_t shard, TxnId txn, Call& c, int f
 
 /// The referrer's consultation call named by `r` on this shard, and the referrer's leg in it
 /// (call nullptr unless it is an answered call, not in a transfer, with `user` on that leg).
-CallController::Impl::Consultation CallController::Impl::consultation_of(
-    std::size_t shard, const sip::Replaces& r, model::UserId user, std::uint64_t exclude) {
+CallController::Impl::Consultation CallController::Impl::consultation_of(std::size_t shard,
+                                                                         const sip::Replaces& r,
+                                                                         model::UserId user,
+                                                                         std::uint64_t exclude) {
   ShardState& st = shards[shard];
   for (const std::string& tag : {r.to_tag, r.from_tag}) {  // whichever tag is ours finds it
     auto it = st.dialogs.find(dialog_key(r.call_id, tag));
@@ -285,15 +288,16 @@ void CallController::Impl::notify_transfer(std::size_t shard, Call& c, int statu
   }
   const bool final = status >= 200;
   leg.cseq += 1;
-  sip::MessageBuilder bytes = request_on(
-      leg, "NOTIFY", leg.remote_target, leg.cseq, core.mint_branch(shard), 70,
-      [&](sip::MessageBuilder& b) {
-        b.header("Event", fmt::format("refer;id={}", out.event_id));
-        b.header("Subscription-State", final ? "terminated;reason=noresource" : "active;expires=60");
-        b.header(HeaderId::kContact, contact_of(leg.route.protocol));
-        b.header(HeaderId::kUserAgent, opts.user_agent);
-        b.body("message/sipfrag;version=2.0", sip::sipfrag(status, reason));
-      });
+  sip::MessageBuilder bytes =
+      request_on(leg, "NOTIFY", leg.remote_target, leg.cseq, core.mint_branch(shard), 70,
+                 [&](sip::MessageBuilder& b) {
+                   b.header("Event", fmt::format("refer;id={}", out.event_id));
+                   b.header("Subscription-State",
+                            final ? "terminated;reason=noresource" : "active;expires=60");
+                   b.header(HeaderId::kContact, contact_of(leg.route.protocol));
+                   b.header(HeaderId::kUserAgent, opts.user_agent);
+                   b.body("message/sipfrag;version=2.0", sip::sipfrag(status, reason));
+                 });
   send_on(shard, c, out.referrer, std::move(bytes), OwnerKind::kOther, now);
 }
 
@@ -313,8 +317,8 @@ void CallController::Impl::transfer_progress(std::size_t shard, Call& target, in
   }
   // The target failed: the transferee stays with the referrer, who may take it back off
   // hold; a referrer that hung up already leaves nobody to talk to.
-  spdlog::info("call event=transfer_failed call={} target_call={} status={}", from->id,
-               target.id, status);
+  spdlog::info("call event=transfer_failed call={} target_call={} status={}", from->id, target.id,
+               status);
   const bool gone = from->transfer_out->referrer_gone;
   from->transfer_out.reset();
   target.transfer_in->from = 0;

@@ -50,7 +50,8 @@ using sip::txn::TxnId;
 using Steady = std::chrono::steady_clock;
 
 // What Cohort answers for itself (RFC 3261 §11.2).
-constexpr std::string_view kAllow = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY";
+constexpr std::string_view kAllow =
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY";
 constexpr std::string_view kAccept = "application/sdp";
 // RFC 3327 Path. Not "outbound": RFC 5626 flow tokens and 439 are not implemented (its
 // instance-id/reg-id are kept, and CRLF keep-alives are answered by the transport).

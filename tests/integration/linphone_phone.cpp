@@ -13,8 +13,8 @@ LinphonePhone::LinphonePhone(const std::string& work_dir, const std::string& ext
                              std::uint16_t server_port)
     : ext_(ext) {
   const std::string dir = work_dir + "/linphone-" + ext;
-  for (const std::string& d : {dir, dir + "/.local", dir + "/.local/share",
-                               dir + "/.local/share/linphone"}) {
+  for (const std::string& d :
+       {dir, dir + "/.local", dir + "/.local/share", dir + "/.local/share/linphone"}) {
     ::mkdir(d.c_str(), 0755);
   }
   // TCP and TLS off (0), one UDP port of its own; PCMU only; the account and its digest
@@ -49,7 +49,9 @@ bool LinphonePhone::command(const std::string& line) {
   return process_ && process_->write_stdin(line + "\n");
 }
 
-std::string LinphonePhone::output() const { return process_ ? process_->output() : ""; }
+std::string LinphonePhone::output() const {
+  return process_ ? process_->output() : "";
+}
 
 std::size_t LinphonePhone::count(const std::string& text) const {
   const std::string out = output();

@@ -3,9 +3,9 @@
 // baresip's: one instance per extension, its own HOME and config, registered with the
 // server, driven by commands on its stdin ("call", "transfer", "pause", "terminate") and
 // read through its output (text lines), auto-answering (-a), and stopped by its pid when the
-// test ends ("quit", then SIGTERM, then SIGKILL). TESTING.md "linphone pitfalls": the auth_info section needs userid,
-// domain and algorithm to be used (without them linphonec asks for the password on stdin
-// and never answers an INVITE's challenge).
+// test ends ("quit", then SIGTERM, then SIGKILL). TESTING.md "linphone pitfalls": the auth_info
+// section needs userid, domain and algorithm to be used (without them linphonec asks for the
+// password on stdin and never answers an INVITE's challenge).
 
 #include <chrono>
 #include <cstdint>

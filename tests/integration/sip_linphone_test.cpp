@@ -91,16 +91,19 @@ class SipLinphoneTest : public SipCallTest {
     ASSERT_TRUE(first.is_object()) << cdrs().dump(2);
     EXPECT_EQ(first["hangup_cause"], "transferred") << first.dump(2);
     EXPECT_EQ(first["callee_user"], user_id("1003")) << first.dump(2);
-    EXPECT_NE(server_->log().find(attended ? "attended=true" : "attended=false"),
-              std::string::npos)
+    EXPECT_NE(server_->log().find(attended ? "attended=true" : "attended=false"), std::string::npos)
         << server_->log();
     EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
   }
 };
 
-TEST_F(SipLinphoneTest, LinphonecTransfersBlind) { transfer(/*attended=*/false); }
+TEST_F(SipLinphoneTest, LinphonecTransfersBlind) {
+  transfer(/*attended=*/false);
+}
 
-TEST_F(SipLinphoneTest, LinphonecTransfersAttendedWithReplaces) { transfer(/*attended=*/true); }
+TEST_F(SipLinphoneTest, LinphonecTransfersAttendedWithReplaces) {
+  transfer(/*attended=*/true);
+}
 
 }  // namespace
 }  // namespace cohort::testing

@@ -42,8 +42,7 @@ void write_text(const std::string& path, const std::string& text);
 class ChildProcess {
  public:
   ChildProcess(std::vector<std::string> argv, std::string log_path,
-               std::vector<std::pair<std::string, std::string>> env = {},
-               bool stdin_pipe = false);
+               std::vector<std::pair<std::string, std::string>> env = {}, bool stdin_pipe = false);
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;

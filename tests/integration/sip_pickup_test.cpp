@@ -51,8 +51,8 @@ class SipPickupTest : public SipCallTest {
     EXPECT_TRUE(wait_bindings(picker_ext, 1)) << picker.output() << server_->log();
     const std::string call_id = "pickup-" + random_token(8);
     SippProcess caller = start_sipp(
-        dir_.path(), caller_options("call_uac.xml", {call_row(dialled, "1001")}, call_id,
-                                    {"-d", "1500"}));
+        dir_.path(),
+        caller_options("call_uac.xml", {call_row(dialled, "1001")}, call_id, {"-d", "1500"}));
     EXPECT_TRUE(caller.started());
     EXPECT_TRUE(wait_ringing()) << active_calls().dump(2) << server_->log();
     auto dialled_code =
@@ -91,17 +91,16 @@ TEST_F(SipPickupTest, AMemberTakesTheCallItsGroupOffersWithStarEight) {
   start_pbx();
   // A group that rings 1003 first (for long) and has 1004 as its second member.
   json group = post("/api/v1/groups", {{"name", "Pickup desk"},
-                                        {"extension", "2100"},
-                                        {"ring_strategy", "sequential"},
-                                        {"ring_timeout_s", 30},
-                                        {"max_wait_s", 60}});
+                                       {"extension", "2100"},
+                                       {"ring_strategy", "sequential"},
+                                       {"ring_timeout_s", 30},
+                                       {"max_wait_s", 60}});
   const std::int64_t id = id_of(group);
   ASSERT_GT(id, 0);
   for (const std::string ext : {"1003", "1004"}) {
-    HttpResult r = api("PUT",
-                       "/api/v1/groups/" + std::to_string(id) + "/members/" +
-                           std::to_string(user_id(ext)),
-                       "{}");
+    HttpResult r = api(
+        "PUT", "/api/v1/groups/" + std::to_string(id) + "/members/" + std::to_string(user_id(ext)),
+        "{}");
     ASSERT_TRUE(r.status == 200 || r.status == 201) << r.body;
   }
   const std::string call_id = pick("2100", "1004", "*8");
@@ -119,16 +118,16 @@ TEST_F(SipPickupTest, AMemberTakesTheCallItsGroupOffersWithStarEight) {
 TEST_F(SipPickupTest, APhoneOutsideTheCalleesGroupsIsRefusedAndAColleagueStillPicksUp) {
   start_pbx();
   SippProcess ringing = phone("1003", "uas_ring_cancel.xml");
-  BaresipPhone outsider(phone_options("1002"));  // Support only: no group with 1003
+  BaresipPhone outsider(phone_options("1002"));   // Support only: no group with 1003
   BaresipPhone colleague(phone_options("1004"));  // Sales, like 1003
   for (BaresipPhone* p : {&outsider, &colleague}) {
     ASSERT_TRUE(p->started() && p->connect()) << p->output();
     ASSERT_TRUE(wait_bindings(p->extension(), 1)) << p->output();
   }
   const std::string call_id = "pickup-refused-" + random_token(8);
-  SippProcess caller = start_sipp(dir_.path(), caller_options("call_uac.xml",
-                                                              {call_row("1003", "1001")}, call_id,
-                                                              {"-d", "1000"}));
+  SippProcess caller = start_sipp(
+      dir_.path(),
+      caller_options("call_uac.xml", {call_row("1003", "1001")}, call_id, {"-d", "1000"}));
   ASSERT_TRUE(caller.started());
   ASSERT_TRUE(wait_ringing()) << active_calls().dump(2);
   // While the call rings 1003: **1003 from outside its groups, and *8 from a member of no
@@ -163,9 +162,9 @@ TEST_P(SipPickupShardTest, ThePickerIsJoinedWhicheverShardItsCallIdHashesTo) {
   start_pbx();
   SippProcess ringing = phone("1003", "uas_ring_cancel.xml");
   const std::string call_id = "picked-" + random_token(8);
-  SippProcess caller = start_sipp(dir_.path(), caller_options("call_uac.xml",
-                                                              {call_row("1003", "1001")}, call_id,
-                                                              {"-d", "800"}));
+  SippProcess caller = start_sipp(
+      dir_.path(),
+      caller_options("call_uac.xml", {call_row("1003", "1001")}, call_id, {"-d", "800"}));
   ASSERT_TRUE(caller.started());
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   bool rings = false;
@@ -176,9 +175,9 @@ TEST_P(SipPickupShardTest, ThePickerIsJoinedWhicheverShardItsCallIdHashesTo) {
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_TRUE(rings) << active_calls().dump(2);
-  SippRun picker = run_sipp(
-      dir_.path(), caller_options("picker_uac.xml", {call_row("**1003", "1004")},
-                                  call_id_on_shard(GetParam(), call_id, "picker-")));
+  SippRun picker =
+      run_sipp(dir_.path(), caller_options("picker_uac.xml", {call_row("**1003", "1004")},
+                                           call_id_on_shard(GetParam(), call_id, "picker-")));
   EXPECT_EQ(picker.exit_code, 0) << picker.describe() << server_->log();
   EXPECT_NE(picker.logs.find("answer a=inactive"), std::string::npos) << picker.logs;
   SippRun caller_run = finish_sipp(caller, 15s);

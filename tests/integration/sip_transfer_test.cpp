@@ -132,8 +132,7 @@ TEST_F(SipTransferTest, TransferOutPresentsTheCallerIdTheRulesGiveTheReferrer) {
   ASSERT_EQ(run.exit_code, 0) << run.describe() << server_->log();
   SippRun outside_run = finish_sipp(outside, 10s);
   EXPECT_EQ(outside_run.exit_code, 0) << outside_run.describe() << server_->log();
-  EXPECT_NE(outside_run.logs.find("invite from= <sip:010000@provider.example>"),
-            std::string::npos)
+  EXPECT_NE(outside_run.logs.find("invite from= <sip:010000@provider.example>"), std::string::npos)
       << outside_run.logs;
   SippRun transferee_run = finish_sipp(transferee, 10s);
   EXPECT_EQ(transferee_run.exit_code, 0) << transferee_run.describe();
@@ -227,11 +226,11 @@ class Referrer {
 
   /// REFER in the first call to 1003 with Replaces of the consultation dialog; its status.
   int refer() {
-    const std::string replaces = consult_call_id_ + "%3Bto-tag%3D" + consult_to_tag_ +
-                                 "%3Bfrom-tag%3D" + consult_from_tag_;
+    const std::string replaces =
+        consult_call_id_ + "%3Bto-tag%3D" + consult_to_tag_ + "%3Bfrom-tag%3D" + consult_from_tag_;
     client_.send_raw("REFER " + peer_target_ + " SIP/2.0\r\nVia: " + client_.via() +
-                     "\r\nFrom: " + our_to_ + "\r\nTo: " + peer_from_ + "\r\nCall-ID: " +
-                     call_id_ + "\r\nCSeq: 1 REFER\r\nContact: " + client_.contact("1002") +
+                     "\r\nFrom: " + our_to_ + "\r\nTo: " + peer_from_ + "\r\nCall-ID: " + call_id_ +
+                     "\r\nCSeq: 1 REFER\r\nContact: " + client_.contact("1002") +
                      "\r\nRefer-To: <sip:1003@127.0.0.1?Replaces=" + replaces +
                      ">\r\nReferred-By: <sip:1002@127.0.0.1>\r\nMax-Forwards: 70\r\n"
                      "Content-Length: 0\r\n\r\n");
@@ -295,7 +294,8 @@ class Referrer {
     return std::nullopt;
   }
   static std::string sdp(const std::string& origin) {
-    return "v=0\r\no=" + origin + " 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+    return "v=0\r\no=" + origin +
+           " 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
            "t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n";
   }
   std::string response(const sip::Message& req, int status, const std::string& body,
@@ -338,11 +338,12 @@ TEST_P(SipAttendedTransferTest, ReferrerHandsItsCallerOverToTheConsultedUser) {
   ASSERT_TRUE(reg && reg->status() == 200) << server_->log();
 
   const std::string call_id = "attended-" + random_token(8);
-  SippProcess ann = start_sipp(dir_.path(), caller_options("transferee_uac.xml",
-                                                           {call_row("1002", "1001")}, call_id));
+  SippProcess ann = start_sipp(
+      dir_.path(), caller_options("transferee_uac.xml", {call_row("1002", "1001")}, call_id));
   ASSERT_TRUE(ann.started());
   ASSERT_TRUE(ben.answer_call()) << server_->log();
-  ASSERT_TRUE(ben.consult(call_id_on_shard(same_shard, call_id, "consult-"), udp_port())) << server_->log();
+  ASSERT_TRUE(ben.consult(call_id_on_shard(same_shard, call_id, "consult-"), udp_port()))
+      << server_->log();
   ASSERT_EQ(ben.refer(), 202) << server_->log();
   EXPECT_TRUE(ben.wait_done(10s)) << ben.seen() << server_->log();
   EXPECT_EQ(ben.notifies().front(), "SIP/2.0 100 Trying") << ben.seen();

@@ -377,7 +377,8 @@ TEST_F(AnsweredCallTest, AnInviteCopyAfterTheAckIsAMergedRequest) {
 }
 
 TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
-  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+  const std::string hold =
+      "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
       "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
   ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
   const Sent re = core_.requests.back();
@@ -410,8 +411,7 @@ TEST_F(AnsweredCallTest, ReInviteCrossesWithItsSdpAndItsAckGoesOn) {
 // type 415 with Accept.
 TEST_F(AnsweredCallTest, ABadOfferInAReInviteOrUpdateIsRefusedAndNotRelayed) {
   const std::size_t sent = core_.requests.size();
-  ASSERT_TRUE(calls_->on_in_dialog(0, 70, from_caller("INVITE", 3, "v=0\r\nbogus\r\n"), {},
-                                   now_));
+  ASSERT_TRUE(calls_->on_in_dialog(0, 70, from_caller("INVITE", 3, "v=0\r\nbogus\r\n"), {}, now_));
   EXPECT_EQ(core_.responses.back().txn, 70u);
   EXPECT_EQ(core_.responses.back().status, 400);
   EXPECT_NE(core_.responses.back().bytes.find("Bad SDP"), std::string::npos);
@@ -688,7 +688,8 @@ TEST_F(AnsweredCallTest, LostAckIsSentAgainOnARetransmitted2xx) {
 }
 
 TEST_F(AnsweredCallTest, CrossingReInvitesAreRefusedPerSection14) {
-  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+  const std::string hold =
+      "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
       "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
   ASSERT_TRUE(calls_->on_in_dialog(0, 50, from_caller("INVITE", 3, hold), {}, now_));
   const Sent re = core_.requests.back();

@@ -398,7 +398,8 @@ TEST_F(SessionTimersTest, AnUpdateRefusedWithA501IsFollowedByAReInvite) {
 TEST_F(SessionTimersTest, ARelayedReInviteRefreshesBothLegsEachWithItsOwnHeaders) {
   answered_call({});
   const std::size_t before = core_.requests.size();
-  const std::string hold = "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+  const std::string hold =
+      "v=0\r\no=a 1 2 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
       "m=audio 4000 RTP/AVP 0\r\na=sendonly\r\n";
   ASSERT_TRUE(calls_->on_in_dialog(
       0, 50,

@@ -74,14 +74,14 @@ TEST(ReferTo, ReplacesInTheUriHeaders) {
 
 TEST(ReferTo, DefectsAreRefusedNamingTheHeader) {
   const char* bad[] = {
-      "",                                                           // none
-      "Refer-To: <sip:103@pbx>\r\nRefer-To: <sip:104@pbx>\r\n",     // two headers
-      "Refer-To: <sip:103@pbx>, <sip:104@pbx>\r\n",                 // two values
-      "Refer-To: <sip:103@pbx\r\n",                                 // unterminated <
-      "Refer-To: <sip:1%G3@pbx>\r\n",                               // bad escape
-      "Refer-To: <sip:103@pbx?Replaces=abc%3Bto-tag%3D1>\r\n",      // Replaces without from-tag
+      "",                                                        // none
+      "Refer-To: <sip:103@pbx>\r\nRefer-To: <sip:104@pbx>\r\n",  // two headers
+      "Refer-To: <sip:103@pbx>, <sip:104@pbx>\r\n",              // two values
+      "Refer-To: <sip:103@pbx\r\n",                              // unterminated <
+      "Refer-To: <sip:1%G3@pbx>\r\n",                            // bad escape
+      "Refer-To: <sip:103@pbx?Replaces=abc%3Bto-tag%3D1>\r\n",   // Replaces without from-tag
       "Refer-To: <sip:103@pbx?Replaces=%3Bto-tag%3D1%3Bfrom-tag%3D2>\r\n",  // no call-id
-      "Refer-To: <sip:103@pbx?Replaces>\r\n",                       // header without value
+      "Refer-To: <sip:103@pbx?Replaces>\r\n",                               // header without value
       "Refer-To: <sip:103@pbx?Replaces=a%3Bto-tag%3D1%3Bfrom-tag%3D2&Replaces=b%3Bto-tag%3D1"
       "%3Bfrom-tag%3D2>\r\n",  // two Replaces
   };

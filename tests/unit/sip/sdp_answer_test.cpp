@@ -36,8 +36,9 @@ TEST(InactiveAnswer, AcceptsEveryStreamOnHold) {
 }
 
 TEST(InactiveAnswer, FollowsTheOffersAddressFamily) {
-  auto o = parse("v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
-                 "m=audio 5004 RTP/AVP 0\r\n");
+  auto o = parse(
+      "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\nt=0 0\r\n"
+      "m=audio 5004 RTP/AVP 0\r\n");
   ASSERT_TRUE(o.has_value()) << o.error().reason;
   auto a = parse(inactive_answer(*o));
   ASSERT_TRUE(a.has_value()) << a.error().reason;
