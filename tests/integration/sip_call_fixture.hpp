@@ -221,6 +221,22 @@ class SipCallTest : public SipTest {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
+  /// The ended CDR whose `field` is `value` (polled like ended_cdr, 5 s); null when none.
+  json ended_where(const std::string& field, const json& value) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      const json all = cdrs_quietly();
+      for (const json& c : all.is_array() ? all : json::array()) {
+        if (c.contains(field) && c[field] == value && !c["ended_at"].is_null()) {
+          return c;
+        }
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return nullptr;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
   /// The items of GET /api/v1/calls.
   json active_calls() {
     json j = get("/api/v1/calls");

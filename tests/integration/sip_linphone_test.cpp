@@ -25,22 +25,6 @@ class SipLinphoneTest : public SipCallTest {
   std::string uri(const std::string& ext) {
     return "sip:" + ext + "@127.0.0.1:" + std::to_string(udp_port());
   }
-  /// The ended record whose `field` is `value`, polled; null when none in time.
-  json ended_where(const std::string& field, const json& value) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    for (;;) {
-      const json all = cdrs_quietly();
-      for (const json& c : all.is_array() ? all : json::array()) {
-        if (c.contains(field) && c[field] == value && !c["ended_at"].is_null()) {
-          return c;
-        }
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return nullptr;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-  }
 
   /// 1002 calls 1003 and transfers it to 1004 (attended or blind); then 1004 hangs up.
   void transfer(bool attended) {

@@ -25,25 +25,7 @@ std::string transfer_row(const std::string& number, const std::string& caller,
   return call_row(number, caller) + target + ";";
 }
 
-class SipTransferTest : public SipCallTest {
- public:
-  /// The ended CDR whose `field` is `value`, polled like ended_cdr; null when none in time.
-  json ended_where(const std::string& field, const json& value) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    for (;;) {
-      const json all = cdrs_quietly();
-      for (const json& c : all.is_array() ? all : json::array()) {
-        if (c.contains(field) && c[field] == value && !c["ended_at"].is_null()) {
-          return c;
-        }
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return nullptr;
-      }
-      std::this_thread::sleep_for(100ms);
-    }
-  }
-};
+class SipTransferTest : public SipCallTest {};
 
 TEST_F(SipTransferTest, CallerTransfersItsCalleeToAnotherUser) {
   start_pbx();
