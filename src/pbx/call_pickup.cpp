@@ -94,12 +94,13 @@ void CallController::Impl::pickup(const NewCall& nc, Call& c, const std::string&
     return;
   }
   const std::string hold = sip::sdp::inactive_answer(*session);
-  reply_a(shard, c, 200, "OK", now, [&](sip::MessageBuilder& b) {
+  std::string ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
     b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
     b.header(HeaderId::kAllow, kCallAllow);
     add_uas_session(b, c.a_session);
     b.body("application/sdp", hold);
   });
+  core.respond(shard, c.a_txn, 200, ok, now);
   if (c.a_session.negotiated) {
     c.a.session.timer.start(*c.a_session.negotiated, now);
   }
@@ -122,6 +123,11 @@ void CallController::Impl::pickup(const NewCall& nc, Call& c, const std::string&
   leg.provisional = false;
   leg.final_status = 0;
   leg.peer = leg.remote_target;
+  // The transaction layer does not resend a 2xx (RFC 6026): the call does, until the ACK.
+  leg.pickup_ok = std::move(ok);
+  leg.pickup_ok_resend.emplace(opts.t1, opts.t2, leg.route.protocol != net::Protocol::kUdp);
+  leg.pickup_ok_resend->start(now);
+  core.arm(shard, k.key, *leg.pickup_ok_resend->next());
   k.b.push_back(std::move(leg));
   const int index = static_cast<int>(k.b.size()) - 1;
   st.dialogs[dialog_key(k.b.back().call_id, k.b.back().local_tag)] = {k.key, index};
@@ -148,10 +154,48 @@ void CallController::Impl::pickup(const NewCall& nc, Call& c, const std::string&
   }
 }
 
+/// The picker's on-hold 2xx again while its ACK is missing (§13.3.1.4); after 64*T1 the
+/// picker's dialog ends and the call goes on as if its phone had failed.
+bool CallController::Impl::resend_pickup_ok(std::size_t shard, Call& k, TimePoint now) {
+  for (std::size_t i = 0; i < k.b.size(); ++i) {
+    Leg& leg = k.b[i];
+    if (!leg.pickup_ok_resend) {
+      continue;
+    }
+    switch (leg.pickup_ok_resend->on_timer(now)) {
+      case sip::dialog::OkRetransmission::Step::kGiveUp: {
+        spdlog::warn("call event=no_ack call={} leg={} pickup=true", k.id, i);
+        leg.pickup_ok_resend.reset();
+        release(leg.pickup_ok);
+        const int index = static_cast<int>(i);
+        bye_leg(shard, k, index, now);
+        leg.final_status = 408;
+        leg.final_reason = "Request Timeout";
+        after_leg_failure(shard, k, index, now);  // `k` may be gone after this line
+        return true;
+      }
+      case sip::dialog::OkRetransmission::Step::kResend: {
+        net::Outbound out = leg.route;
+        out.bytes = leg.pickup_ok;
+        core.send_direct(std::move(out));
+        break;
+      }
+      case sip::dialog::OkRetransmission::Step::kNothing:
+        break;
+    }
+    if (auto next = leg.pickup_ok_resend->next()) {
+      core.arm(shard, k.key, *next);
+    }
+  }
+  return false;
+}
+
 /// The picker's ACK of our on-hold answer: its phone is offered the caller's session.
 void CallController::Impl::offer_caller_to_picker(std::size_t shard, Call& k, int i,
                                                   TimePoint now) {
   Leg& leg = k.b[static_cast<std::size_t>(i)];
+  leg.pickup_ok_resend.reset();
+  release(leg.pickup_ok);
   leg.cseq += 1;
   leg.invite_cseq = leg.cseq;
   leg.branch = core.mint_branch(shard);

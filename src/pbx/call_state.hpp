@@ -161,6 +161,9 @@ struct Leg {
   /// The dialog of a phone that picked the call up (call_pickup.cpp): answered on hold, then
   /// re-INVITEd with the caller's offer once it ACKed.
   bool pickup = false;
+  /// A picker's on-hold 2xx, sent again until the picker's ACK (RFC 3261 §13.3.1.4).
+  std::string pickup_ok;
+  std::optional<sip::dialog::OkRetransmission> pickup_ok_resend;
 };
 
 /// A call being distributed by a group: the plan of the current round and where it is.
@@ -484,6 +487,8 @@ struct CallController::Impl {
                      std::string_view dialled);
   void pickup(const NewCall& nc, Call& c, const std::string& dialled, TimePoint now);
   void offer_caller_to_picker(std::size_t shard, Call& k, int i, TimePoint now);
+  /// Resends a picker's on-hold 2xx that is due; true when the call ended for want of its ACK.
+  bool resend_pickup_ok(std::size_t shard, Call& k, TimePoint now);
 
   // call_forwarding.cpp: a user's call forwarding (issue 12), decided by routing::route
   // and routing::forward

@@ -105,6 +105,11 @@ void CallController::Impl::on_client_failure(std::size_t shard, TxnId txn, int s
   leg.final_status = status;
   leg.final_reason = status == 408 ? "Request Timeout" : "Service Unavailable";
   leg.no_response = true;
+  if (leg.state == LegState::kConfirmed) {
+    // A re-INVITE of a dialog that exists already (a picker's, an attended transfer's
+    // target) went unanswered: the dialog ends with a BYE (RFC 3261 §14.1).
+    bye_leg(shard, *c, owner.leg, now);
+  }
   leg.state = LegState::kTerminated;
   release_slot(leg);
   after_leg_failure(shard, *c, owner.leg, now);
@@ -240,6 +245,9 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
     return;
   }
   Call& c = *cp;
+  if (c.picked_up && resend_pickup_ok(shard, c, now)) {
+    return;  // call_pickup.cpp: the picker never acknowledged its answer
+  }
   if (forward_due(c, now)) {
     forward_no_answer(shard, c, now);  // call_forwarding.cpp
     return;

@@ -19,7 +19,11 @@ std::size_t SipServer::Impl::shard_index(std::string_view call_id) const {
 }
 
 std::optional<std::size_t> SipServer::Impl::pickup_shard(const sip::Message& msg) const {
-  if (msg.method() != sip::Method::kInvite || !msg.to_tag().empty()) {
+  // A pickup INVITE, and the ACK of a non-2xx final answer to it, which must reach the
+  // INVITE's server transaction (RFC 3261 §17.2.1) and carries the INVITE's Request-URI
+  // (§17.1.1.3); the ACK of our 2xx is addressed to our Contact, which has no feature code.
+  const bool ack = msg.method() == sip::Method::kAck;
+  if (!(ack || (msg.method() == sip::Method::kInvite && msg.to_tag().empty()))) {
     return std::nullopt;
   }
   const std::string_view ruri = msg.request_uri();

@@ -224,8 +224,9 @@ struct SipServer::Impl final : SipCore {
   std::int64_t now_s() const { return unix_seconds(clock.now()); }
 
   std::size_t shard_index(std::string_view call_id) const;
-  /// A call pickup's INVITE (`*8`, `**EXT`): the shard of the call it would take, where its
-  /// call must be handled (RingingCalls); nullopt for any other request.
+  /// A call pickup's INVITE (`*8`, `**EXT`), or the ACK of a failure answered to one: the
+  /// shard of the call it would take, where its call must be handled (RingingCalls);
+  /// nullopt for any other request.
   std::optional<std::size_t> pickup_shard(const sip::Message& msg) const;
 
   /// Runs `fn` on shard `index`'s thread: inline when already there, else posted.

@@ -180,6 +180,21 @@ TEST_P(SipPickupShardTest, ThePickerIsJoinedWhicheverShardItsCallIdHashesTo) {
                                            call_id_on_shard(GetParam(), call_id, "picker-")));
   EXPECT_EQ(picker.exit_code, 0) << picker.describe() << server_->log();
   EXPECT_NE(picker.logs.find("answer a=inactive"), std::string::npos) << picker.logs;
+  // How many messages the picker received that contain both `a` and `b`.
+  auto received = [&](std::string_view a, std::string_view b) {
+    std::size_t n = 0;
+    for (std::size_t at = picker.messages.find("message received"); at != std::string::npos;
+         at = picker.messages.find("message received", at + 1)) {
+      const std::string entry = picker.messages.substr(at, picker.messages.find("\n---", at) - at);
+      n += entry.find(a) != std::string::npos && entry.find(b) != std::string::npos ? 1 : 0;
+    }
+    return n;
+  };
+  // The on-hold 200 until the picker's ACK (sent 1.1 s late): at least twice.
+  EXPECT_GE(received("SIP/2.0 200 OK", "CSeq: 2 INVITE"), 2u) << picker.messages;
+  // The ACK of the challenge reaches the INVITE's transaction, on the call's shard: the
+  // 401 is not sent again.
+  EXPECT_EQ(received("SIP/2.0 401", "CSeq: 1 INVITE"), 1u) << picker.messages;
   SippRun caller_run = finish_sipp(caller, 15s);
   EXPECT_EQ(caller_run.exit_code, 0) << caller_run.describe() << server_->log();
   finish_sipp(ringing, 10s);
