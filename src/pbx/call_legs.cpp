@@ -187,7 +187,9 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
     return;  // RFC 4028 §7.3: the same leg asks again with the callee's Min-SE
   }
   if (leg.state == LegState::kConfirmed) {
-    bye_leg(shard, c, i, now);  // a picker that refused the caller's offer: its dialog ends
+    // A dialog re-INVITEd into this call (a picker's, an attended transfer's target) that
+    // refused: the dialog ends (RFC 3261 §14.1).
+    bye_leg(shard, c, i, now);
   }
   leg.state = LegState::kTerminated;
   if ((status == 401 || status == 407) && leg.trunk && leg.auth_attempts == 0 &&

@@ -230,15 +230,16 @@ class Referrer {
   }
 
   /// Answers what Cohort sends (NOTIFYs, BYEs) for up to `timeout`, until the NOTIFY with
-  /// the final sipfrag and a BYE on each of the two dialogs have come.
-  bool wait_done(std::chrono::milliseconds timeout) {
+  /// the final sipfrag (a 2xx when `transferred`, a failure otherwise) and a BYE on each of
+  /// the two dialogs have come.
+  bool wait_done(std::chrono::milliseconds timeout, bool transferred = true) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline && !done()) {
+    while (std::chrono::steady_clock::now() < deadline && !done(transferred)) {
       if (auto m = client_.receive(200ms); m && m->is_request()) {
         on_request(*m);
       }
     }
-    return done();
+    return done(transferred);
   }
   const std::vector<std::string>& notifies() const { return notifies_; }
   std::string seen() const {
@@ -251,9 +252,13 @@ class Referrer {
   }
 
  private:
-  bool done() const {
-    return bye_call_ && bye_consult_ && !notifies_.empty() &&
-           notifies_.back().rfind("SIP/2.0 200", 0) == 0;
+  bool done(bool transferred) const {
+    if (!bye_call_ || !bye_consult_ || notifies_.empty()) {
+      return false;
+    }
+    const std::string& last = notifies_.back();  // "SIP/2.0 488 Not Acceptable Here"
+    const char klass = last.size() > 8 ? last[8] : '0';
+    return transferred ? klass == '2' : klass >= '3';
   }
   void on_request(const sip::Message& m) {
     if (m.method() == sip::Method::kNotify) {
@@ -358,6 +363,44 @@ TEST_P(SipAttendedTransferTest, ReferrerHandsItsCallerOverToTheConsultedUser) {
   ASSERT_TRUE(consultation.is_object()) << cdrs().dump(2);
   EXPECT_EQ(consultation["hangup_cause"], "transferred") << consultation.dump(2);
   EXPECT_EQ(consultation["transferred_to"], joined["id"]) << consultation.dump(2);
+  EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
+}
+
+// The consulted party refuses the re-INVITE that would join it to the transferee: the
+// referrer hears the failure, the consulted party's dialog is ended with a BYE (RFC 3261
+// §14.1) rather than left open, and the transferee's call goes on until it hangs up.
+TEST_F(SipTransferTest, AttendedTargetThatRefusesTheTransfereeIsHungUp) {
+  start_pbx();
+  SippProcess consulted = phone("1003", "uas_consulted_refuses.xml");
+  Referrer ben(udp_port());
+  ASSERT_TRUE(ben.client().ok()) << ben.client().error();
+  auto reg = register_user(ben.client(), DigestUser{"1002", "demo-1002"});
+  ASSERT_TRUE(reg && reg->status() == 200) << server_->log();
+  const std::string call_id = "refused-" + random_token(8);
+  SippProcess ann = start_sipp(
+      dir_.path(),
+      caller_options("call_uac.xml", {call_row("1002", "1001")}, call_id, {"-d", "2500"}));
+  ASSERT_TRUE(ann.started());
+  ASSERT_TRUE(ben.answer_call()) << server_->log();
+  ASSERT_TRUE(ben.consult(call_id_on_shard(true, call_id, "consult-"), udp_port()))
+      << server_->log();
+  ASSERT_EQ(ben.refer(), 202) << server_->log();
+  EXPECT_TRUE(ben.wait_done(10s, /*transferred=*/false)) << ben.seen() << server_->log();
+  SippRun consulted_run = finish_sipp(consulted, 15s);
+  EXPECT_EQ(consulted_run.exit_code, 0) << consulted_run.describe() << server_->log();
+  SippRun ann_run = finish_sipp(ann, 15s);
+  EXPECT_EQ(ann_run.exit_code, 0) << ann_run.describe() << server_->log();
+  // The transfer's own record failed with the consulted party's answer; the call it came
+  // from was not transferred, and ended when the caller hung up.
+  const json attempt = ended_where("transferred_by", user_id("1002"));
+  ASSERT_TRUE(attempt.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(attempt["disposition"], "failed") << attempt.dump(2);
+  EXPECT_EQ(attempt["sip_status"], 488) << attempt.dump(2);
+  const json first = ended_where("id", attempt["transferred_from"]);
+  ASSERT_TRUE(first.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(first["a_leg_call_id"], call_id) << first.dump(2);
+  EXPECT_EQ(first["hangup_cause"], "caller_bye") << first.dump(2);
+  EXPECT_TRUE(first["transferred_to"].is_null() || first["transferred_to"] == "") << first.dump(2);
   EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
 }
 
