@@ -14,7 +14,7 @@ packages=(
   # console passwords (argon2id)
   libsodium-dev
   # real SIP peers of the integration tests (TESTING.md)
-  baresip-core sipvicious linphone-cli
+  baresip-core sipvicious linphone-cli twinkle-console
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3 procps
   # promtool, which lints the /metrics exposition in a ctest test (Debian ships it only in

@@ -1,9 +1,6 @@
 #include "linphone_phone.hpp"
 
-#include <signal.h>
 #include <sys/stat.h>
-
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -11,7 +8,7 @@ namespace cohort::testing {
 
 LinphonePhone::LinphonePhone(const std::string& work_dir, const std::string& ext,
                              std::uint16_t server_port)
-    : ext_(ext) {
+    : ConsolePhone(ext, "quit") {
   const std::string dir = work_dir + "/linphone-" + ext;
   for (const std::string& d :
        {dir, dir + "/.local", dir + "/.local/share", dir + "/.local/share/linphone"}) {
@@ -28,50 +25,7 @@ LinphonePhone::LinphonePhone(const std::string& work_dir, const std::string& ext
                          "[audio_codec_0]\nmime=PCMU\nrate=8000\nenabled=1\n"
                          "[video]\nautomatically_initiate=0\nautomatically_accept=0\n",
                          free_port(), server_port, ext, ext, ext, ext));
-  process_ = std::make_unique<ChildProcess>(
-      std::vector<std::string>{kLinphonecBinary, "-c", dir + "/linphonerc", "-a"},
-      dir + "/output.log", std::vector<std::pair<std::string, std::string>>{{"HOME", dir}},
-      /*stdin_pipe=*/true);
-}
-
-LinphonePhone::~LinphonePhone() {
-  // Stopped by its pid: "quit" first (it un-registers), SIGTERM, then SIGKILL.
-  if (started()) {
-    command("quit");
-    if (process_->wait(std::chrono::seconds(5)) < 0) {
-      process_->signal(SIGTERM);
-      process_->wait_or_kill(std::chrono::seconds(3));
-    }
-  }
-}
-
-bool LinphonePhone::command(const std::string& line) {
-  return process_ && process_->write_stdin(line + "\n");
-}
-
-std::string LinphonePhone::output() const {
-  return process_ ? process_->output() : "";
-}
-
-std::size_t LinphonePhone::count(const std::string& text) const {
-  const std::string out = output();
-  std::size_t n = 0;
-  for (auto at = out.find(text); at != std::string::npos; at = out.find(text, at + 1)) {
-    ++n;
-  }
-  return n;
-}
-
-bool LinphonePhone::wait_output(const std::string& text, std::chrono::milliseconds timeout,
-                                std::size_t n) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (count(text) < n) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
+  start({kLinphonecBinary, "-c", dir + "/linphonerc", "-a"}, dir);
 }
 
 }  // namespace cohort::testing

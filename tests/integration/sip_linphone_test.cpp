@@ -81,6 +81,37 @@ class SipLinphoneTest : public SipCallTest {
   }
 };
 
+TEST_F(SipLinphoneTest, LinphonecHoldAndResumeAreRelayedEndToEnd) {
+  // linphonec's pause is a re-INVITE with a=sendonly, its resume one with a=sendrecv: the
+  // other phone hears of both through the B2BUA and the call stays up.
+  start_pbx();
+  LinphonePhone ben(dir_.path(), "1002", udp_port());
+  LinphonePhone chloe(dir_.path(), "1003", udp_port());
+  for (LinphonePhone* p : {&ben, &chloe}) {
+    ASSERT_TRUE(p->started());
+    ASSERT_TRUE(wait_bindings(p->extension(), 1)) << p->output() << server_->log();
+  }
+  const std::string media = "Media streams established with";
+  ASSERT_TRUE(ben.command("call " + uri("1003")));
+  ASSERT_TRUE(chloe.wait_output(media, 10s)) << chloe.output() << server_->log();
+  ASSERT_TRUE(ben.wait_output(media, 10s)) << ben.output();
+  ASSERT_TRUE(ben.command("pause 1"));
+  EXPECT_TRUE(ben.wait_output("is now paused", 10s)) << ben.output() << server_->log();
+  EXPECT_TRUE(chloe.wait_output("has been paused by", 10s)) << chloe.output();
+  ASSERT_TRUE(ben.command("resume 1"));
+  EXPECT_TRUE(ben.wait_output(media, 10s, 2)) << ben.output() << server_->log();
+  EXPECT_TRUE(chloe.wait_output(media, 10s, 2)) << chloe.output();
+  std::this_thread::sleep_for(300ms);
+  const json calls = active_calls();
+  ASSERT_EQ(calls.size(), 1u) << calls.dump(2);
+  EXPECT_EQ(calls[0]["state"], "answered") << calls.dump(2);
+  ASSERT_TRUE(ben.command("terminate"));
+  EXPECT_TRUE(chloe.wait_output("ended", 10s)) << chloe.output();
+  const json cdr = ended_where("callee_user", user_id("1003"));
+  ASSERT_TRUE(cdr.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(cdr["hangup_cause"], "caller_bye") << cdr.dump(2);
+}
+
 TEST_F(SipLinphoneTest, LinphonecTransfersBlind) {
   transfer(/*attended=*/false);
 }
