@@ -154,5 +154,5 @@ for rate in $rates; do
 done
 report_rates
 metrics=$(curl -s "http://127.0.0.1:$cohort_http/metrics")
-echo "Cohort after the run: $(echo "$metrics" | awk '/^cohort_calls / {print "calls up " $2}')," \
+echo "Cohort after the run: $(echo "$metrics" | awk '/^cohort_calls_active / {print "calls up " $2}')," \
   "$(echo "$metrics" | awk '/^cohort_calls_total/ {gsub(/.*outcome="/, ""); gsub(/"}/, ""); printf "%s ", $0}')"

@@ -32,14 +32,14 @@ cleanup() {
 trap cleanup EXIT
 
 metrics() { curl -s --max-time 5 "http://127.0.0.1:$cohort_http/metrics"; }
-metric() {  # NAME_AND_LABELS (as printed, e.g. 'cohort_calls ') from the metrics in $m
+metric() {  # NAME_AND_LABELS (as printed, e.g. 'cohort_calls_active ') from the metrics in $m
   echo "$m" | awk -v k="$1" 'index($0, k) == 1 {print $NF; exit}'
 }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$cohort_pid/status"; }
 # One reading: "rss_kib heap_bytes calls transactions"
 reading() {
   m=$(metrics)
-  echo "$(rss) $(metric 'process_heap_bytes{kind="in_use"}') $(metric 'cohort_calls ')" \
+  echo "$(rss) $(metric 'process_heap_bytes{kind="in_use"}') $(metric 'cohort_calls_active ')" \
     "$(metric 'cohort_sip_state{kind="transactions"}')"
 }
 
@@ -76,11 +76,11 @@ uac_pid=$!
 pids+=("$uac_pid")
 start=$(date +%s)
 
-# Every call up: poll the cohort_calls gauge.
+# Every call up: poll the cohort_calls_active gauge.
 up=0
 while kill -0 "$uac_pid" 2>/dev/null; do
   m=$(metrics)
-  up=$(metric 'cohort_calls ')
+  up=$(metric 'cohort_calls_active ')
   [ "${up:-0}" -ge "$calls" ] && break
   [ $(($(date +%s) - start)) -gt $((hold_ms / 1000)) ] && break
   sleep 0.5

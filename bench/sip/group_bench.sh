@@ -304,7 +304,7 @@ for rate in $rates; do
 done
 report_rates
 metrics=$(curl -s "http://127.0.0.1:$cohort_http/metrics")
-echo "Cohort after the run: $(echo "$metrics" | awk '/^cohort_calls / {print "calls up " $2}')," \
+echo "Cohort after the run: $(echo "$metrics" | awk '/^cohort_calls_active / {print "calls up " $2}')," \
   "group calls $(echo "$metrics" | awk '/^cohort_group_calls_total/ {print $2}'):" \
   "$(echo "$metrics" | awk '/^cohort_calls_total/ {gsub(/.*outcome="/, ""); gsub(/"}/, ""); printf "%s ", $0}')"
 if [ -s "$dir/cohort.err" ]; then

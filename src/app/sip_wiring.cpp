@@ -182,7 +182,7 @@ void add_sip_metrics(api::Metrics& metrics, const pbx::SipServer& sip) {
     return Values{{"kind=\"bindings\"", static_cast<double>(s.bindings)},
                   {"kind=\"transactions\"", static_cast<double>(s.transactions)}};
   });
-  metrics.add_gauge("cohort_calls", "Calls in progress.", [&sip] {
+  metrics.add_gauge("cohort_calls_active", "Calls in progress.", [&sip] {
     return Values{{"", static_cast<double>(sip.call_stats().active)}};
   });
   metrics.add_counter(

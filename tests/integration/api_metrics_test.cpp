@@ -89,7 +89,8 @@ TEST_F(MetricsExpositionTest, PassesPromtoolCheckMetrics) {
 }
 
 // What promtool checks, spelled out here too so that a failure says which family: one TYPE
-// and one HELP per family, counters and only counters named *_total.
+// and one HELP per family, counters and only counters named *_total, and no family named as
+// a counter without its _total.
 TEST_F(MetricsExpositionTest, EveryFamilyHasOneHelpAndATypeMatchingItsName) {
   make_activity();
   std::istringstream in(scrape());
@@ -112,6 +113,12 @@ TEST_F(MetricsExpositionTest, EveryFamilyHasOneHelpAndATypeMatchingItsName) {
   for (const auto& [name, type] : types) {
     EXPECT_TRUE(helps.contains(name)) << name << " has no HELP";
     EXPECT_EQ(name.ends_with("_total"), type == "counter") << name << " is a " << type;
+    // A counter's family is its name without _total (OpenMetrics): no other family may
+    // take that name.
+    if (type == "counter") {
+      const std::string family = name.substr(0, name.size() - std::string_view("_total").size());
+      EXPECT_FALSE(types.contains(family)) << family << " clashes with the counter " << name;
+    }
   }
   for (const char* counter :
        {"cohort_http_requests_total", "cohort_sip_events_total", "cohort_sip_security_events_total",

@@ -63,7 +63,7 @@ TEST_F(SipCallTest, ExtensionCallIsAnsweredAndRecorded) {
   EXPECT_EQ(calls_total("answered"), 1.0);
   EXPECT_EQ(calls_total("busy"), 0.0);
   EXPECT_EQ(calls_total("failed"), 0.0);
-  EXPECT_EQ(metric("cohort_calls"), 0.0) << metrics_text();
+  EXPECT_EQ(metric("cohort_calls_active"), 0.0) << metrics_text();
 }
 
 TEST_F(SipCallTest, CancelWhileRingingReachesTheCallee) {
@@ -169,7 +169,7 @@ TEST_F(SipCallTest, NumbersNobodyOwnsAreNotFound) {
   }
   EXPECT_EQ(calls_total("attempted"), 2.0) << metrics_text();
   EXPECT_EQ(calls_total("failed"), 2.0) << metrics_text();
-  EXPECT_EQ(metric("cohort_calls"), 0.0);
+  EXPECT_EQ(metric("cohort_calls_active"), 0.0);
 }
 
 TEST_F(SipCallTest, AnsweredCallsCutByACrashAreClosedAsInterrupted) {
@@ -190,7 +190,7 @@ TEST_F(SipCallTest, AnsweredCallsCutByACrashAreClosedAsInterrupted) {
     EXPECT_EQ(c["dialled"], "1002") << c.dump(2);
     EXPECT_EQ(c["legs"].size(), 2u) << c.dump(2);
   }
-  EXPECT_EQ(metric("cohort_calls"), 2.0);
+  EXPECT_EQ(metric("cohort_calls_active"), 2.0);
   // The answer rows are on disk (written at answer, in batches of 100 ms) before the crash.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (cdrs().size() < 2 && std::chrono::steady_clock::now() < deadline) {

@@ -94,7 +94,7 @@ TEST_F(SipPhoneCallTest, BaresipPhonesTalkAndEitherSideHangsUp) {
   EXPECT_EQ(a["hangup_cause"], "caller_bye") << a.dump(2);
   EXPECT_EQ(b["hangup_cause"], "callee_bye") << b.dump(2);
   EXPECT_EQ(calls_total("answered"), 2.0) << metrics_text();
-  EXPECT_EQ(metric("cohort_calls"), 0.0);
+  EXPECT_EQ(metric("cohort_calls_active"), 0.0);
 
   // Audio went through both ways, in both calls: each side recorded the other's tone.
   ben.stop();

@@ -84,7 +84,7 @@ TEST_F(SipPickupTest, AColleagueTakesTheCallRingingItsPhoneWithStarStarExtension
   EXPECT_EQ(cdr["dialled"], "1003") << cdr.dump(2);
   EXPECT_EQ(cdr["hangup_cause"], "caller_bye") << cdr.dump(2);
   EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
-  EXPECT_EQ(metric("cohort_calls"), 0.0) << metrics_text();
+  EXPECT_EQ(metric("cohort_calls_active"), 0.0) << metrics_text();
 }
 
 TEST_F(SipPickupTest, AMemberTakesTheCallItsGroupOffersWithStarEight) {

@@ -63,7 +63,7 @@ TEST_F(SipTransferTest, CallerTransfersItsCalleeToAnotherUser) {
   EXPECT_EQ(second["disposition"], "answered") << second.dump(2);
   EXPECT_EQ(second["hangup_cause"], "callee_bye") << second.dump(2);
   EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
-  EXPECT_EQ(metric("cohort_calls"), 0.0) << metrics_text();
+  EXPECT_EQ(metric("cohort_calls_active"), 0.0) << metrics_text();
 }
 
 TEST_F(SipTransferTest, TransferToAGroupIsDistributedLikeAnyGroupCall) {
