@@ -70,10 +70,26 @@ void SipServer::Impl::relocate(const std::string& call_id, std::optional<std::si
   n_relocated.store(relocated.size(), std::memory_order_release);
 }
 
+namespace {
+
+/// Wake-ups fall on ticks of this length: the timers due within one tick run together, so a
+/// shard under load wakes (a timerfd re-arm, an epoll round, often a context switch) at most
+/// once per tick for its timers instead of once per timer. SIP's timers are multiples of
+/// T1 (500 ms); a timer may run up to one tick late, never early.
+constexpr auto kTimerTick = std::chrono::milliseconds(10);
+
+TimePoint tick_after(TimePoint at) {
+  const auto since = at.time_since_epoch();
+  const auto ticks = (since + kTimerTick - TimePoint::duration(1)) / kTimerTick;
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(ticks * kTimerTick));
+}
+
+}  // namespace
+
 void SipServer::Impl::schedule(std::size_t index, Timer t) {
   Shard& shard = *shards[index];
   shard.timers.push(t);
-  transports->wake_at(t.at);  // ignored when an earlier wake-up is pending
+  transports->wake_at(tick_after(t.at));  // ignored when an earlier wake-up is pending
 }
 
 void SipServer::Impl::on_wake(std::size_t index) {
@@ -96,7 +112,7 @@ void SipServer::Impl::on_wake(std::size_t index) {
   }
   published(index);
   if (!shard.timers.empty()) {
-    transports->wake_at(shard.timers.top().at);
+    transports->wake_at(tick_after(shard.timers.top().at));
   }
 }
 
