@@ -343,10 +343,17 @@ void SipServer::Impl::sweep(std::size_t index, TimePoint now) {
     send_register(std::move(send));
   }
   guard.prune(steady_ms(now));
-  // A burst of REGISTERs leaves ~32 s of transactions (Timer J) behind; once they are gone,
-  // give the freed heap back to the system instead of keeping the peak resident.
-  if (++sweeps % 10 == 0) {
+  // A burst of REGISTERs or calls leaves ~32 s of transactions (Timer J) behind; once most
+  // of them are gone, give the freed heap back to the system instead of keeping the peak
+  // resident. Not under a steady load: the heap would only grow back, page by page.
+  std::size_t transactions = 0;
+  for (const auto& shard : shards) {
+    transactions += shard->transactions.load(std::memory_order_relaxed);
+  }
+  transactions_peak = std::max(transactions_peak, transactions);
+  if (transactions_peak >= 1000 && transactions < transactions_peak / 4) {
     ::malloc_trim(0);
+    transactions_peak = transactions;
   }
 }
 

@@ -448,7 +448,8 @@ struct SipServer::Impl final : SipCore {
   /// expired bindings (memory and store), drives the trunk registrations and forgets idle
   /// security entries.
   void sweep(std::size_t index, TimePoint now);
-  std::uint64_t sweeps = 0;
+  /// The most transactions the shards held together since the heap was last trimmed.
+  std::size_t transactions_peak = 0;
 };
 
 }  // namespace cohort::pbx
