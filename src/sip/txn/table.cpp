@@ -196,10 +196,15 @@ std::optional<TxnId> TransactionTable::match_server(const sip::Message& request,
 }
 
 void TransactionTable::file(KeyIndex& index, std::string_view key, TxnId id) {
-  // The index's key must view the newest owner's string: replacing only the value would
-  // leave it viewing the older entry's, freed when that entry is reaped.
-  index.erase(key);
-  index.emplace(key, id);
+  auto [it, fresh] = index.try_emplace(key, id);  // one lookup in the common case
+  if (!fresh) {
+    // The index's key must view the newest owner's string: replacing only the value would
+    // leave it viewing the older entry's, freed when that entry is reaped.
+    auto node = index.extract(it);
+    node.key() = key;
+    node.mapped() = id;
+    index.insert(std::move(node));
+  }
 }
 
 std::optional<TxnId> TransactionTable::lookup(const KeyIndex& index, std::string_view key) const {
