@@ -495,15 +495,28 @@ Expected<ViaParts, ParseError> scan_via(std::string_view text) {
   }
   v.params = rest.substr(skip_lws(rest, 0));
   bool bad_rport = false;
+  int branches = 0;
+  bool empty_branch = false;
   for_each_param(v.params, [&](std::string_view pname, std::string_view value, bool has_value) {
-    if (v.branch.empty() && iequals(pname, "branch")) {
-      v.branch = value;
+    if (iequals(pname, "branch")) {
+      // via-branch = "branch" EQUAL token: a value, and one branch (the transaction's id).
+      ++branches;
+      empty_branch = empty_branch || !has_value || value.empty();
+      if (branches == 1) {
+        v.branch = value;
+      }
     } else if (has_value && iequals(pname, "rport")) {
       bad_rport = !parse_decimal(value, 65535);
     }
   });
   if (bad_rport) {
     return malformed("Bad Via: invalid rport");
+  }
+  if (empty_branch) {
+    return malformed("Bad Via: branch without a value");
+  }
+  if (branches > 1) {
+    return malformed("Bad Via: more than one branch");
   }
   return v;
 }

@@ -55,6 +55,7 @@ const Case kCases[] = {
     {"badvers", 505, "Version Not Supported", true},
     {"mismatch01", 400, "CSeq: method mismatch", true},
     {"mismatch02", 400, "CSeq: method mismatch", true},
+    {"dupbranch", 400, "Bad Via: branch without a value", true},  // found by the fuzzer
     {"bigcode", 400, "status code", false},
     // §3.2 transaction layer: syntactically valid
     {"badbranch", 0},

@@ -141,7 +141,9 @@ TEST(ParseVia, Invalid) {
        {"", "SIP/2.0 host", "SIP/2.0/UDP", "SIP/2.0/UDP ", "SIP/2.0/UDPhost", "SIP//UDP host",
         "SIP/2.0/UDP host:", "SIP/2.0/UDP host:0", "SIP/2.0/UDP host:70000", "SIP/2.0/UDP host;;",
         "SIP/2.0/UDP host;", "SIP/2.0/UDP host;rport=x", "SIP/2.0/UDP host;rport=70000",
-        "SIP/2.0/UDP host branch", "SIP/2.0/UDP [::1", "SIP/2.0/UDP h;b=\"x"}) {
+        "SIP/2.0/UDP host branch", "SIP/2.0/UDP [::1", "SIP/2.0/UDP h;b=\"x",
+        "SIP/2.0/UDP h;branch", "SIP/2.0/UDP h;branch;branch=z9hG4bK1",
+        "SIP/2.0/UDP h;branch=z9hG4bK1;branch=z9hG4bK2"}) {
     auto v = parse_via(bad);
     ASSERT_FALSE(v.has_value()) << bad;
     EXPECT_EQ(v.error().status, 400);

@@ -290,6 +290,12 @@ TEST(Parse, EveryMalformedRequestWithAViaIsAnswered) {
       {"Via:", "Via: SIP/2.0/UDP host-.example.com;branch=z9hG4bK1", "Bad Via: invalid sent-by"},
       {"Via:", "Via: SIP/2.0/UDP 192.0.2.1:99999;branch=z9hG4bK1", "Bad Via: invalid port"},
       {"Via:", "Via: SIP/2.0/UDP 192.0.2.1:::5060;branch=z9hG4bK1", "Bad Via"},
+      // via-branch = "branch" EQUAL token, once: the transaction's one id
+      {"Via:", "Via: SIP/2.0/UDP 192.0.2.1;branch;branch=z9hG4bK1",
+       "Bad Via: branch without a value"},
+      {"Via:", "Via: SIP/2.0/UDP 192.0.2.1;branch=", "Bad Via"},
+      {"Via:", "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;BRANCH=z9hG4bK2",
+       "Bad Via: more than one branch"},
       // header lines
       {"+", "NoColonHere", "Bad header line: missing colon"},
   };
