@@ -4,6 +4,7 @@
 // in one call (their phones re-negotiate media with each other's session), the referrer's
 // calls end, and the records say who transferred.
 
+#include <initializer_list>
 #include <string>
 
 #include "linphone_phone.hpp"
@@ -25,6 +26,21 @@ class SipLinphoneTest : public SipCallTest {
   std::string uri(const std::string& ext) {
     return "sip:" + ext + "@127.0.0.1:" + std::to_string(udp_port());
   }
+  /// What linphonec prints once a call's media is up (again after each re-INVITE).
+  static constexpr const char* kMedia = "Media streams established with";
+  /// Every phone started and registered; then `caller` calls the first phone after it in
+  /// `phones` and both report media.
+  void register_and_call(std::initializer_list<LinphonePhone*> phones) {
+    for (LinphonePhone* p : phones) {
+      ASSERT_TRUE(p->started());
+      ASSERT_TRUE(wait_bindings(p->extension(), 1)) << p->output() << server_->log();
+    }
+    LinphonePhone& caller = **phones.begin();
+    LinphonePhone& callee = **(phones.begin() + 1);
+    ASSERT_TRUE(caller.command("call " + uri(callee.extension())));
+    ASSERT_TRUE(callee.wait_output(kMedia, 10s)) << callee.output() << server_->log();
+    ASSERT_TRUE(caller.wait_output(kMedia, 10s)) << caller.output();
+  }
 
   /// 1002 calls 1003 and transfers it to 1004 (attended or blind); then 1004 hangs up.
   void transfer(bool attended) {
@@ -32,14 +48,8 @@ class SipLinphoneTest : public SipCallTest {
     LinphonePhone ben(dir_.path(), "1002", udp_port());
     LinphonePhone chloe(dir_.path(), "1003", udp_port());
     LinphonePhone dev(dir_.path(), "1004", udp_port());
-    for (LinphonePhone* p : {&ben, &chloe, &dev}) {
-      ASSERT_TRUE(p->started());
-      ASSERT_TRUE(wait_bindings(p->extension(), 1)) << p->output() << server_->log();
-    }
-    const std::string media = "Media streams established with";
-    ASSERT_TRUE(ben.command("call " + uri("1003")));
-    ASSERT_TRUE(chloe.wait_output(media, 10s)) << chloe.output() << server_->log();
-    ASSERT_TRUE(ben.wait_output(media, 10s)) << ben.output();
+    ASSERT_NO_FATAL_FAILURE(register_and_call({&ben, &chloe, &dev}));
+    const std::string media = kMedia;
     if (attended) {
       ASSERT_TRUE(ben.command("pause 1"));
       ASSERT_TRUE(chloe.wait_output("has been paused by", 10s)) << chloe.output();
@@ -87,14 +97,8 @@ TEST_F(SipLinphoneTest, LinphonecHoldAndResumeAreRelayedEndToEnd) {
   start_pbx();
   LinphonePhone ben(dir_.path(), "1002", udp_port());
   LinphonePhone chloe(dir_.path(), "1003", udp_port());
-  for (LinphonePhone* p : {&ben, &chloe}) {
-    ASSERT_TRUE(p->started());
-    ASSERT_TRUE(wait_bindings(p->extension(), 1)) << p->output() << server_->log();
-  }
-  const std::string media = "Media streams established with";
-  ASSERT_TRUE(ben.command("call " + uri("1003")));
-  ASSERT_TRUE(chloe.wait_output(media, 10s)) << chloe.output() << server_->log();
-  ASSERT_TRUE(ben.wait_output(media, 10s)) << ben.output();
+  ASSERT_NO_FATAL_FAILURE(register_and_call({&ben, &chloe}));
+  const std::string media = kMedia;
   ASSERT_TRUE(ben.command("pause 1"));
   EXPECT_TRUE(ben.wait_output("is now paused", 10s)) << ben.output() << server_->log();
   EXPECT_TRUE(chloe.wait_output("has been paused by", 10s)) << chloe.output();
