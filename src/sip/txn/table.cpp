@@ -53,9 +53,9 @@ Dispatch TransactionTable::on_request(const sip::Message& request, bool reliable
   };
   Actions actions = std::visit([&](auto& machine) { return machine.start(now); }, entry.txn);
   const Entry& stored = entries_.emplace(id, std::move(entry)).first->second;
-  file(server_keys_, stored.key, id);
+  server_keys_.file(stored.key, id);
   if (!stored.merge_key.empty()) {
-    file(merge_keys_, stored.merge_key, id);
+    merge_keys_.file(stored.merge_key, id);
   }
 
   if (!merged) {
@@ -71,7 +71,7 @@ Dispatch TransactionTable::on_request(const sip::Message& request, bool reliable
 
 Dispatch TransactionTable::on_response(const sip::Message& response, TimePoint now) {
   // §17.1.3: branch of the top Via + CSeq method.
-  if (const auto id = lookup(client_keys_, client_key(response))) {
+  if (const auto id = client_keys_.find(client_key(response))) {
     return {Disposition::kMatched, *id, feed(*id, Received{response}, now)};
   }
   return {Disposition::kUnmatched, 0, {}};
@@ -93,7 +93,7 @@ Started TransactionTable::start_client(const sip::Message& request, bool reliabl
   // A branch collision is a bug in branch minting; the newer transaction wins the key.
   assert(!client_keys_.contains(entry.key));
   const Entry& stored = entries_.emplace(id, std::move(entry)).first->second;
-  file(client_keys_, stored.key, id);
+  client_keys_.file(stored.key, id);
   return {id, std::move(actions)};
 }
 
@@ -135,7 +135,7 @@ Actions TransactionTable::on_transport_error(TxnId id, TimePoint now) {
 std::optional<TxnId> TransactionTable::find_cancel_target(const sip::Message& cancel) const {
   // §9.2: the CANCEL matches the INVITE's transaction by the §17.2.3 rules with the method
   // taken as INVITE.
-  const auto id = lookup(server_keys_, server_key(cancel, sip::to_string(sip::Method::kInvite)));
+  const auto id = server_keys_.find(server_key(cancel, sip::to_string(sip::Method::kInvite)));
   if (!id || !std::holds_alternative<InviteServer>(entries_.at(*id).txn)) {
     return std::nullopt;
   }
@@ -164,18 +164,16 @@ void TransactionTable::reap(TxnId id) {
   }
   const Entry& entry = it->second;
   auto& keys = is_server(entry.txn) ? server_keys_ : client_keys_;
-  if (const auto k = keys.find(entry.key); k != keys.end() && k->second == id) {
-    keys.erase(k);
-  }
-  if (const auto m = merge_keys_.find(entry.merge_key); m != merge_keys_.end() && m->second == id) {
-    merge_keys_.erase(m);
+  keys.erase(entry.key, id);
+  if (!entry.merge_key.empty()) {
+    merge_keys_.erase(entry.merge_key, id);
   }
   entries_.erase(it);
 }
 
 std::optional<TxnId> TransactionTable::match_server(const sip::Message& request,
                                                     const std::string& key) const {
-  if (const auto id = lookup(server_keys_, key)) {
+  if (const auto id = server_keys_.find(key)) {
     return id;
   }
   if (request.method() != sip::Method::kAck || is_rfc3261_branch(request.branch())) {
@@ -183,8 +181,7 @@ std::optional<TxnId> TransactionTable::match_server(const sip::Message& request,
   }
   // RFC 2543 ACK for an initial INVITE (§17.2.3): the INVITE had no To tag; the ACK carries
   // the one the server put in its response, which is compared separately.
-  const auto id =
-      lookup(server_keys_, rfc2543_key(request, {}, sip::to_string(sip::Method::kInvite)));
+  const auto id = server_keys_.find(rfc2543_key(request, {}, sip::to_string(sip::Method::kInvite)));
   if (!id) {
     return std::nullopt;
   }
@@ -193,26 +190,6 @@ std::optional<TxnId> TransactionTable::match_server(const sip::Message& request,
     return std::nullopt;
   }
   return id;
-}
-
-void TransactionTable::file(KeyIndex& index, std::string_view key, TxnId id) {
-  auto [it, fresh] = index.try_emplace(key, id);  // one lookup in the common case
-  if (!fresh) {
-    // The index's key must view the newest owner's string: replacing only the value would
-    // leave it viewing the older entry's, freed when that entry is reaped.
-    auto node = index.extract(it);
-    node.key() = key;
-    node.mapped() = id;
-    index.insert(std::move(node));
-  }
-}
-
-std::optional<TxnId> TransactionTable::lookup(const KeyIndex& index, std::string_view key) const {
-  const auto it = index.find(key);
-  if (it == index.end()) {
-    return std::nullopt;
-  }
-  return it->second;
 }
 
 }  // namespace cohort::sip::txn

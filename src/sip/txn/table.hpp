@@ -12,14 +12,14 @@
 #include <unordered_map>
 
 #include "sip/message.hpp"
+#include "sip/txn/key_index.hpp"
 #include "sip/txn/transaction.hpp"
 #include "sip/txn/types.hpp"
 
 namespace cohort::sip::txn {
 
-/// Names a transaction in its table; never reused, so a late timer of a forgotten
-/// transaction finds nothing. 0 is never a valid id.
-using TxnId = std::uint64_t;
+// TxnId (sip/txn/key_index.hpp) names a transaction in its table; never reused, so a late
+// timer of a forgotten transaction finds nothing. 0 is never a valid id.
 
 /// What the table made of a message from the transport.
 enum class Disposition : std::uint8_t {
@@ -94,12 +94,8 @@ class TransactionTable {
   void reap(TxnId id);
   /// `key`: server_key(request).
   std::optional<TxnId> match_server(const sip::Message& request, const std::string& key) const;
-  /// The key indexes view the keys their entries own (entries are nodes: they never move),
-  /// so filing a transaction copies no key.
-  using KeyIndex = std::unordered_map<std::string_view, TxnId>;
-  /// Files `id` under `key` (a view of its entry's string), replacing an older owner.
-  static void file(KeyIndex& index, std::string_view key, TxnId id);
-  std::optional<TxnId> lookup(const KeyIndex& index, std::string_view key) const;
+  // The key indexes view the keys their entries own (entries are nodes: they never move),
+  // so filing a transaction copies no key.
 
   TimerConfig config_;
   TxnId last_id_ = 0;
