@@ -48,7 +48,7 @@ bench: build
 format-check:
 	@scripts/format.sh --check
 
-## Fail when a pure folder (common/, model/, sip/, routing/) includes Boost, SQLite or
+## Fail when a pure folder (common/, model/, sip/, routing/, media/) includes Boost, SQLite or
 ## threads, reads a clock, or includes a layer above it (also a ctest test).
 layers-check:
 	@scripts/check-layers.sh

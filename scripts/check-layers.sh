@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The layering, enforced (DESIGN.md "Architecture", issue 11): the pure folders — common/,
-# model/, sip/ (with txn/ and any subfolder) and routing/ — include no Boost (Asio and Beast included), SQLite
-# or threading header, read no clock, and include only the folders they may depend on:
+# model/, sip/ (with txn/ and any subfolder), routing/ and media/ — include no Boost (Asio and
+# Beast included), SQLite or threading header, read no clock, and include only the folders they
+# may depend on:
 #
 #   common  → common
 #   model   → common, model
 #   sip/**  → common, sip
 #   routing → common, model, routing
+#   media   → common, media   (plus spandsp and libopus: pure computation, issue 13)
 #
 # Randomness from the CSPRNG (common/crypto, sip/digest nonces) is allowed: it is the one
 # documented side effect of those folders and has no simulated stand-in to test against.
@@ -22,6 +24,7 @@ declare -A allowed=(
   [model]="common model"
   [sip]="common sip"
   [routing]="common model routing"
+  [media]="common media"
 )
 forbidden_includes='^[[:space:]]*#[[:space:]]*include[[:space:]]*<(boost/|asio|sqlite3\.h|SQLiteCpp|thread>|mutex>|shared_mutex>|condition_variable>|future>|stop_token>|semaphore>|latch>|barrier>)'
 clock_reads='(system_clock|steady_clock|high_resolution_clock|utc_clock|tai_clock|gps_clock|file_clock)::now[[:space:]]*\(|std::time[[:space:]]*\(|[^_[:alnum:]]time[[:space:]]*\([[:space:]]*(nullptr|NULL|0)[[:space:]]*\)|gettimeofday[[:space:]]*\(|clock_gettime[[:space:]]*\(|timespec_get[[:space:]]*\('
@@ -32,7 +35,7 @@ report() {
   violations=$((violations + 1))
 }
 
-for layer in common model sip routing; do
+for layer in common model sip routing media; do
   dir="$src/$layer"
   [ -d "$dir" ] || continue
   while IFS= read -r -d '' file; do
@@ -61,4 +64,4 @@ if [ "$violations" -gt 0 ]; then
   echo "check-layers: $violations violation(s) of the layering (DESIGN.md, docs/architecture.md)" >&2
   exit 1
 fi
-echo "check-layers: common/, model/, sip/, routing/ are pure"
+echo "check-layers: common/, model/, sip/, routing/, media/ are pure"

@@ -9,7 +9,7 @@ packages=(
   g++ make cmake pkg-config clang-format
   # libraries (DEPENDENCIES.md install line)
   libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev
-  libhowardhinnant-date-dev tzdata libsndfile1-dev libspandsp-dev
+  libhowardhinnant-date-dev tzdata libsndfile1-dev libspandsp-dev libopus-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev sip-tester
   # console passwords (argon2id)
   libsodium-dev

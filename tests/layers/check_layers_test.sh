@@ -8,11 +8,12 @@ trap 'rm -rf "$work"' EXIT
 
 clean_tree() {
   local t="$1"
-  mkdir -p "$t/common" "$t/model" "$t/sip/txn" "$t/routing" "$t/pbx"
+  mkdir -p "$t/common" "$t/model" "$t/sip/txn" "$t/routing" "$t/media" "$t/pbx"
   printf '#include <string>\n#include "common/text.hpp"\n' >"$t/common/a.hpp"
   printf '#include "common/clock.hpp"\n#include "model/ids.hpp"\n' >"$t/model/a.cpp"
   printf '#include "sip/message.hpp"\n// steady_clock::now() in a comment is fine\n' >"$t/sip/txn/a.cpp"
   printf '#include "model/snapshot.hpp"\n#include "routing/flow.hpp"\nint time_of(int);\n' >"$t/routing/a.cpp"
+  printf '#include <spandsp.h>\n#include <opus.h>\n#include "media/rtp.hpp"\n#include "common/errc.hpp"\n' >"$t/media/a.cpp"
   # The shell may do anything.
   printf '#include <thread>\n#include <mutex>\nauto t = std::chrono::steady_clock::now();\n' >"$t/pbx/a.cpp"
 }
@@ -64,6 +65,11 @@ violating upward_sip sip/b.cpp '#include "pbx/calls.hpp"' 'includes pbx/'
 violating upward_model model/b.cpp '#include "routing/flow.hpp"' 'src/model/b.cpp:1'
 violating sideways_routing routing/b.cpp '#include "sip/message.hpp"' 'includes sip/'
 violating upward_common common/b.hpp '#include "model/ids.hpp"' 'src/common/b.hpp:1'
+violating media_thread media/b.cpp '#include <thread>' 'src/media/b.cpp:1'
+violating media_boost media/b.hpp '#include <boost/asio/ip/udp.hpp>' 'src/media/b.hpp:1'
+violating media_clock media/b.cpp 'auto n = std::chrono::steady_clock::now();' 'src/media/b.cpp:1'
+violating media_sideways media/b.cpp '#include "sip/sdp.hpp"' 'includes sip/'
+violating media_upward media/b.cpp '#include "pbx/calls.hpp"' 'media/ may include only common, media'
 
 if [ "$failures" -gt 0 ]; then
   echo "$failures check-layers self-test(s) failed"
