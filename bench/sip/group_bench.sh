@@ -63,6 +63,7 @@ trap cleanup EXIT
 
 # cpu_ticks, udp_drops, reaped_ticks, failure_reasons
 source "$here/lib.sh"
+require_tools curl jq
 
 did() { printf '555%04d' "$1"; }              # group I's DID
 extension() { printf '7%d%04d' "$1" "$2"; }  # member J (1..3) of group I

@@ -89,3 +89,18 @@ report_rates() {
   # be past the point where the server keeps up; this one is not.
   echo "max rate with no datagram dropped: Cohort $clean_cohort/s, Kamailio $clean_kamailio/s"
 }
+
+# The benches run Kamailio beside Cohort as the reference, and SIPp as the load: without
+# them a run would report "Kamailio 0/s" with no reason. `make bench` installs both
+# (scripts/deps.sh kamailio sip-tester); a direct run says what is missing and stops.
+require_tools() {
+  local missing=() t
+  for t in /usr/sbin/kamailio sipp "$@"; do
+    command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "bench: missing ${missing[*]}; install with: scripts/deps.sh kamailio sip-tester curl jq" >&2
+    exit 2
+  fi
+}
+require_tools
