@@ -10,6 +10,8 @@ packages=(
   # libraries (DEPENDENCIES.md install line)
   libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev
   libhowardhinnant-date-dev tzdata libsndfile1-dev libspandsp-dev libopus-dev
+  # the built-in prompts, spoken at build time (prompts/)
+  espeak-ng
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev sip-tester
   # console passwords (argon2id)
   libsodium-dev
