@@ -168,6 +168,59 @@ Result<void> apply_security(Config& c, const toml::table& table, std::string_vie
   return {};
 }
 
+Result<void> apply_media(Config& c, const toml::table& table, std::string_view source) {
+  MediaConfig& mc = c.media;
+  for (const auto& [k, node] : table) {
+    std::string key = "media." + std::string(k.str());
+    COHORT_TRY_ASSIGN(bool done,
+                      apply_int(source, node, k.str(), key,
+                                {{"threads", &mc.threads, 1, 64},
+                                 {"no_rtp_timeout_s", &mc.no_rtp_timeout_s, 5, 3600},
+                                 {"voicemail_max_s", &mc.voicemail_max_s, 5, 3600},
+                                 {"voicemail_min_s", &mc.voicemail_min_s, 0, 60},
+                                 {"silence_threshold_dbfs", &mc.silence_threshold_dbfs, -90, 0},
+                                 {"silence_s", &mc.silence_s, 0, 600}}));
+    if (done) {
+      continue;
+    }
+    if (k == "address") {
+      COHORT_TRY_ASSIGN(mc.address, string_value(source, node, key));
+      if (!mc.address.empty() &&
+          (mc.address.find('/') != std::string::npos || !valid_network(mc.address))) {
+        return fail(key_error(source, node, key, "expected an IPv4 or IPv6 address"));
+      }
+    } else if (k == "rtp_ports") {
+      COHORT_TRY_ASSIGN(std::string range, string_value(source, node, key));
+      int lo = 0, hi = 0;
+      const auto dash = range.find('-');
+      const auto number = [](std::string_view t, int& out) {
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+        return ec == std::errc{} && end == t.data() + t.size() && !t.empty();
+      };
+      if (dash == std::string::npos || !number(std::string_view(range).substr(0, dash), lo) ||
+          !number(std::string_view(range).substr(dash + 1), hi)) {
+        return fail(key_error(source, node, key, "expected \"LOW-HIGH\", e.g. \"20000-29999\""));
+      }
+      // At least one even RTP port with its RTCP port after it, above the well-known ports.
+      if (lo < 1024 || hi > 65535 || ((lo + 1) & ~1) + 1 > hi) {
+        return fail(key_error(source, node, key,
+                              "must lie within 1024-65535 and hold an even port and the next"));
+      }
+      mc.rtp_port_min = lo;
+      mc.rtp_port_max = hi;
+    } else {
+      return fail(key_error(source, node, key, "unknown key"));
+    }
+  }
+  if (mc.voicemail_min_s >= mc.voicemail_max_s) {
+    return fail(Error::invalid("media.voicemail_min_s",
+                               fmt::format("{}: media.voicemail_min_s must be less than "
+                                           "media.voicemail_max_s",
+                                           source)));
+  }
+  return {};
+}
+
 Result<void> apply_sip(Config& c, const toml::table& sip, std::string_view source) {
   SipConfig& sc = c.sip;
   for (const auto& [k, node] : sip) {
@@ -302,6 +355,12 @@ Result<Config> apply_toml(Config c, std::string_view text, std::string_view sour
         return fail(key_error(source, node, key, "expected a [security] table"));
       }
       COHORT_TRY(apply_security(c, *sec, source));
+    } else if (key == "media") {
+      const toml::table* media = node.as_table();
+      if (media == nullptr) {
+        return fail(key_error(source, node, key, "expected a [media] table"));
+      }
+      COHORT_TRY(apply_media(c, *media, source));
     } else if (key == "sip") {
       const toml::table* sip = node.as_table();
       if (sip == nullptr) {
@@ -334,6 +393,20 @@ bool valid_network(std::string_view cidr) {
   int n = -1;
   auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), n);
   return ec == std::errc{} && end == prefix.data() + prefix.size() && n >= 0 && n <= max_prefix;
+}
+
+std::string media_address(const Config& c) {
+  if (!c.media.address.empty()) {
+    return c.media.address;
+  }
+  if (!c.sip_listen.empty()) {
+    const std::string& host = c.sip_listen.front().host;
+    if (host != "0.0.0.0" && host != "::" && valid_network(host) &&
+        host.find('/') == std::string::npos) {
+      return host;
+    }
+  }
+  return "127.0.0.1";
 }
 
 Result<Config> apply_toml_file(Config base, const std::string& path) {

@@ -26,6 +26,13 @@
 //   ban_after_failures = 5, ban_window_s = 60, ban_duration_s = 300
 //   rate_per_second = 50, rate_burst = 100   # per source, unauthenticated requests
 //   trusted_networks = ["10.0.0.0/8"]        # never banned or rate-limited
+//   [media]
+//   address = ""                             # RTP bind and SDP address; "" = SIP listen host
+//   rtp_ports = "20000-29999"                # even RTP port, RTCP on the next one
+//   threads = 1                              # media threads (never the SIP shards)
+//   no_rtp_timeout_s = 30                    # a terminated leg that sends nothing ends
+//   voicemail_max_s = 180, voicemail_min_s = 2
+//   silence_threshold_dbfs = -45, silence_s = 5   # a recording ends after this much quiet
 
 #include <cstdint>
 #include <string>
@@ -80,6 +87,21 @@ struct SecurityConfig {
   std::vector<std::string> trusted_networks;  ///< "10.0.0.0/8", "192.0.2.7", "::1/128"
 };
 
+/// Media that Cohort terminates or relays (issue 13, docs/media.md).
+struct MediaConfig {
+  /// The address RTP sockets bind to and SDP advertises (an IP literal); empty: the host of
+  /// the first SIP listen address (127.0.0.1 when that is a wildcard).
+  std::string address;
+  int rtp_port_min = 20000;
+  int rtp_port_max = 29999;
+  int threads = 1;
+  int no_rtp_timeout_s = 30;
+  int voicemail_max_s = 180;
+  int voicemail_min_s = 2;
+  int silence_threshold_dbfs = -45;
+  int silence_s = 5;  ///< 0: silence does not end a recording
+};
+
 /// "ADDRESS[/PREFIX]" with an IPv4 or IPv6 literal and a prefix in range.
 bool valid_network(std::string_view cidr);
 
@@ -90,6 +112,7 @@ struct Config {
   std::string sip_realm = "cohort";
   SipConfig sip;
   SecurityConfig security;
+  MediaConfig media;
   std::string database;  ///< "sqlite:PATH"; empty = sqlite:<data_dir>/cohort.db
   std::string log_level = "info";
   bool demo_data = false;
@@ -101,6 +124,10 @@ struct Config {
   /// The SQLite file of `database` (or the default under data_dir).
   Result<std::string> sqlite_path() const;
 };
+
+/// The media address to use: MediaConfig::address, else the first SIP listen host, else
+/// 127.0.0.1 (a wildcard listen address is not an address a peer can send to).
+std::string media_address(const Config& c);
 
 /// Applies the TOML document `text` (named `source` in messages) over `base`.
 Result<Config> apply_toml(Config base, std::string_view text, std::string_view source);

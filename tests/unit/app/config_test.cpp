@@ -152,3 +152,65 @@ TEST(Config, ErrorsNameTheKeyAndTheLine) {
 
 }  // namespace
 }  // namespace cohort::app
+
+namespace cohort::app {
+namespace {
+
+TEST(MediaConfig, DefaultsAndKeys) {
+  Config d;
+  EXPECT_EQ(d.media.rtp_port_min, 20000);
+  EXPECT_EQ(d.media.rtp_port_max, 29999);
+  EXPECT_EQ(d.media.voicemail_max_s, 180);
+  EXPECT_EQ(d.media.voicemail_min_s, 2);
+  EXPECT_EQ(media_address(d), "127.0.0.1");  // the SIP listen host
+  auto c = apply_toml(Config{}, R"(
+[sip]
+listen = ["0.0.0.0:5060"]
+[media]
+rtp_ports = "30000-30100"
+threads = 2
+no_rtp_timeout_s = 20
+voicemail_max_s = 120
+voicemail_min_s = 1
+silence_threshold_dbfs = -50
+silence_s = 0
+)",
+                      "m.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->media.rtp_port_min, 30000);
+  EXPECT_EQ(c->media.rtp_port_max, 30100);
+  EXPECT_EQ(c->media.threads, 2);
+  EXPECT_EQ(c->media.no_rtp_timeout_s, 20);
+  EXPECT_EQ(c->media.voicemail_max_s, 120);
+  EXPECT_EQ(c->media.silence_threshold_dbfs, -50);
+  EXPECT_EQ(c->media.silence_s, 0);
+  EXPECT_EQ(media_address(*c), "127.0.0.1");  // a wildcard is no address to send to
+  auto a = apply_toml(Config{}, "[media]\naddress = \"2001:db8::5\"\n", "a.toml");
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(media_address(*a), "2001:db8::5");
+}
+
+TEST(MediaConfig, BadValuesNameTheKey) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"[media]\nrtp_ports = \"20000\"\n", "media.rtp_ports"},
+      {"[media]\nrtp_ports = \"20000-x\"\n", "media.rtp_ports"},
+      {"[media]\nrtp_ports = \"80-200\"\n", "media.rtp_ports"},
+      {"[media]\nrtp_ports = \"20001-20002\"\n", "media.rtp_ports"},  // no even+odd pair
+      {"[media]\nrtp_ports = \"20000-70000\"\n", "media.rtp_ports"},
+      {"[media]\naddress = \"media.example.com\"\n", "media.address"},
+      {"[media]\naddress = \"10.0.0.0/8\"\n", "media.address"},
+      {"[media]\nthreads = 0\n", "media.threads"},
+      {"[media]\nsilence_threshold_dbfs = 3\n", "media.silence_threshold_dbfs"},
+      {"[media]\nvoicemail_min_s = 10\nvoicemail_max_s = 10\n", "media.voicemail_min_s"},
+      {"[media]\nrtp_port = \"1-2\"\n", "media.rtp_port"},
+      {"media = 3\n", "media"},
+  };
+  for (const auto& [text, key] : cases) {
+    auto c = apply_toml(Config{}, text, "bad.toml");
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().message.find(key), std::string::npos) << text << c.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace cohort::app
