@@ -1,0 +1,78 @@
+#pragma once
+// Offer/answer (RFC 3264) for the legs Cohort terminates itself (greetings, voicemail, IVR,
+// waiting music): Cohort is the RTP endpoint, so it answers with one audio stream, one codec
+// and its own address. sip/ must not depend on media/, so the codecs Cohort speaks come in as
+// plain values (the shell builds them from media::codec_info). Pure, never throws.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sip/sdp.hpp"
+
+namespace cohort::sip::sdp {
+
+/// One codec Cohort can send and receive, as SDP writes it.
+struct LocalCodec {
+  std::string name;  ///< rtpmap encoding name: "PCMU", "PCMA", "G722", "opus"
+  std::uint32_t clock_rate = 8000;
+  std::uint8_t channels = 1;  ///< rtpmap channels (Opus is always written opus/48000/2)
+  /// The static payload type (RFC 3551), or for a dynamic codec the number Cohort uses in
+  /// its own offers (an answer keeps the offer's number).
+  std::uint8_t payload_type = 0;
+  bool dynamic = false;
+  std::string fmtp;  ///< our a=fmtp parameters for it ("" for none), e.g. "useinbandfec=1"
+};
+
+struct LocalMedia {
+  std::string address;  ///< IP4 or IP6 literal, without brackets
+  std::uint16_t rtp_port = 0;
+  std::vector<LocalCodec> codecs;  ///< in Cohort's order of preference
+  std::uint64_t session_id = 0;
+  std::uint64_t session_version = 0;
+  bool telephone_event = true;            ///< offer and accept RFC 4733 telephone-event
+  std::uint8_t telephone_event_pt = 101;  ///< its number in our own offers
+  std::uint32_t ptime_ms = 20;
+};
+
+/// The direction of the stream as Cohort sees it (the answer's, or our offer's, attribute).
+enum class Direction : std::uint8_t { kSendRecv, kSendOnly, kRecvOnly, kInactive };
+std::string_view to_string(Direction d);
+
+/// What answer_terminated() agreed, for the media session.
+struct NegotiatedMedia {
+  std::string body;  ///< the answer (application/sdp)
+  std::string codec_name;
+  std::uint32_t clock_rate = 0;
+  std::uint8_t channels = 1;
+  std::uint8_t payload_type = 0;                   ///< the offer's number for the codec
+  std::optional<std::uint8_t> telephone_event_pt;  ///< at the codec's clock rate
+  std::string remote_address;                      ///< media-level c= over session-level
+  std::uint16_t remote_rtp_port = 0;
+  std::string remote_rtcp_address;                  ///< a=rtcp's address, else remote_address
+  std::uint16_t remote_rtcp_port = 0;               ///< a=rtcp (RFC 3605), else port + 1
+  Direction direction = Direction::kSendRecv;       ///< ours: kRecvOnly/kInactive = don't send
+  std::optional<std::uint32_t> remote_ptime_ms;     ///< the offer's a=ptime
+  std::optional<std::uint32_t> remote_maxptime_ms;  ///< the offer's a=maxptime
+  std::size_t media_index = 0;                      ///< which m= line was accepted
+};
+
+/// RFC 3264 §6: answers `offer` (parsed by sdp::parse) for a leg Cohort terminates. Takes
+/// the first audio m= line over RTP/AVP or RTP/AVPF (port not 0) that shares a codec with
+/// `local`, and in it the first codec in the OFFER's order that Cohort supports (§6.1: the
+/// offerer's preference), with the offer's payload type numbers; telephone-event when
+/// offered at that codec's clock rate. Every other m= line is answered with port 0 (the
+/// same number of m= lines as the offer). Direction mirrors the offer's (sendonly ↔
+/// recvonly; a c= of 0.0.0.0, RFC 2543 hold, counts as the offerer not receiving).
+/// Errors: Malformed 488 "No audio stream" (no usable RTP/AVP(F) audio m= line) or
+/// "No common codec". Thread: any (pure).
+Expected<NegotiatedMedia, ParseError> answer_terminated(const Session& offer,
+                                                        const LocalMedia& local);
+
+/// Cohort's own offer (re-INVITE for hold/resume, or an outgoing leg Cohort terminates): one
+/// audio m= line with every local codec in order, then telephone-event at 8000 (and at
+/// 48000 when Opus is offered), a=ptime and the direction attribute. Thread: any (pure).
+std::string offer_terminated(const LocalMedia& local, Direction direction);
+
+}  // namespace cohort::sip::sdp
