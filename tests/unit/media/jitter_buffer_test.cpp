@@ -30,7 +30,9 @@ std::string describe(const std::vector<JitterFrame>& frames) {
     }
     switch (f.kind) {
       case FrameKind::kAudio:
-        out += "A" + std::to_string(f.payload.empty() ? -1 : f.payload[0]);
+        // Two appends: g++ 12 -O2 flags `"A" + std::to_string(...)` with a false -Wrestrict.
+        out += 'A';
+        out += std::to_string(f.payload.empty() ? -1 : f.payload[0]);
         break;
       case FrameKind::kLost:
         out += "L";
