@@ -1,0 +1,106 @@
+#pragma once
+// The legs Cohort answers itself (issue 13: greetings, voicemail, IVR, waiting music): each
+// one an SDP answer, an RTP/RTCP port pair on a media thread (net::MediaIo) and a pure
+// media::MediaSession that paces prompts, records and hears digits. The call controller
+// calls answer() on its shard, then commands (play, record, digits from SIP INFO, close)
+// from anywhere; the session's events (a digit, a prompt played, a recording finished, no
+// RTP) come back through the handler given to answer(), called on the media thread: the
+// handler posts them to the call's shard.
+//
+// Symmetric RTP: packets go to the offer's address until the first packet arrives, then to
+// where it came from (phones behind NAT advertise an address nobody can reach); the latch
+// holds, so a stray sender cannot take the stream over. RTCP latches the same way.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "common/errc.hpp"
+#include "media/builtin_prompts.hpp"
+#include "media/prompt.hpp"
+#include "media/session.hpp"
+#include "net/media_io.hpp"
+#include "sip/message.hpp"
+
+namespace cohort::pbx {
+
+/// What a leg's session tells the call.
+using MediaEvent =
+    std::variant<media::Digit, media::PlaybackDone, media::RecordingDone, media::NoRtp>;
+
+/// A prompt to play: the id of a built-in one (media/builtin_prompts.hpp), "tone:beep", or a
+/// caller-supplied PCM under a key of its own (an uploaded greeting: "greeting:group:3:v7").
+struct PromptSource {
+  std::string key;
+  /// PCM for keys that are not built-in; read once per codec, then cached under `key`.
+  std::function<std::optional<media::PromptAudio>()> load;
+};
+
+struct MediaLegsOptions {
+  net::MediaIoOptions io;
+  std::chrono::milliseconds no_rtp_timeout{30000};
+};
+
+class MediaLegs {
+ public:
+  using LegId = net::StreamId;
+  /// Called on the leg's media thread; must not block.
+  using Handler = std::function<void(LegId, MediaEvent)>;
+
+  explicit MediaLegs(MediaLegsOptions options);
+  ~MediaLegs();
+  MediaLegs(const MediaLegs&) = delete;
+  MediaLegs& operator=(const MediaLegs&) = delete;
+
+  Result<void> start();
+  void stop();
+
+  struct Answered {
+    LegId leg = 0;
+    std::string sdp;    ///< the answer body (application/sdp)
+    std::string codec;  ///< "PCMU", "opus", …
+  };
+  /// Answers `offer` (an SDP body) and starts the leg's session. Errors: the offer's
+  /// (Malformed 488 "No common codec", 400 for a body that does not parse) or 503 when no
+  /// RTP port pair is free.
+  Expected<Answered, sip::ParseError> answer(std::string_view offer, Handler handler);
+
+  /// Plays the prompts one after another (replacing what plays); PlaybackDone at the end
+  /// unless `loop`. Unknown built-in ids are skipped (logged). Any thread.
+  void play(LegId leg, std::vector<PromptSource> prompts, bool loop = false);
+  void stop_playing(LegId leg);
+  /// Starts recording; RecordingDone when it ends. Any thread.
+  void record(LegId leg, media::RecordOptions options);
+  /// Ends the recording now (the caller hung up): RecordingDone with kStopped.
+  void stop_recording(LegId leg);
+  /// A digit the phone sent by SIP INFO. Any thread.
+  void sip_dtmf(LegId leg, char digit);
+  /// Closes the leg; no event after it. Any thread; unknown legs are ignored.
+  void close(LegId leg);
+
+  std::size_t open_legs() const;
+  net::MediaIo::Stats io_stats() const;
+
+ private:
+  class Leg;
+  std::shared_ptr<const media::EncodedPrompt> prompt(const PromptSource& source,
+                                                     media::CodecId codec);
+  void with_leg(LegId id, std::function<void(Leg&)> fn);
+
+  MediaLegsOptions options_;
+  net::MediaIo io_;
+  mutable std::mutex mu_;
+  std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;  ///< under mu_
+  std::mutex prompts_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const media::EncodedPrompt>> prompts_;
+};
+
+}  // namespace cohort::pbx
