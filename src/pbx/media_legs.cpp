@@ -159,7 +159,8 @@ Expected<MediaLegs::Answered, sip::ParseError> MediaLegs::answer(std::string_vie
   if (!session) {
     return unexpected(session.error());
   }
-  sip::sdp::LocalMedia local{io_.options().address, 0, local_codecs(), crypto::random_u64() >> 1, 1};
+  sip::sdp::LocalMedia local{io_.options().address, 0, local_codecs(), crypto::random_u64() >> 1,
+                             1};
   // First to choose the codec and learn the peer, then again with the port we got.
   auto agreed = sip::sdp::answer_terminated(*session, local);
   if (!agreed) {
