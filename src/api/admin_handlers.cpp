@@ -311,11 +311,20 @@ Response list_routing_gaps(Context& ctx, const Request& req) {
             gap.destination ? model::destination_to_json(*gap.destination) : json(nullptr)}});
     }
     json body = page_json(std::move(items), std::nullopt);
-    // Cycles of group exits (fallback, closed_destination) are refused on save, but one
-    // stored before closed destinations were checked, or by hand, is reported here.
+    // Cycles of automatic exits (group fallback and closed_destination, IVR menu timeout and
+    // invalid) are refused on save, but one stored before they were checked, or by hand, is
+    // reported here: `nodes` in call order, `groups` the groups among them.
     json cycles = json::array();
-    for (const std::vector<model::GroupId>& cycle : model::group_cycles(*s)) {
-      cycles.push_back({{"groups", cycle}});
+    for (const std::vector<model::FlowNode>& cycle : model::exit_cycles(*s)) {
+      json nodes = json::array();
+      json groups = json::array();
+      for (const model::FlowNode& n : cycle) {
+        nodes.push_back({{"kind", model::to_string(n.kind)}, {"id", n.id}});
+        if (n.kind == model::FlowNode::Kind::kGroup) {
+          groups.push_back(n.id);
+        }
+      }
+      cycles.push_back({{"groups", std::move(groups)}, {"nodes", std::move(nodes)}});
     }
     body["cycles"] = std::move(cycles);
     return json_response(200, body);

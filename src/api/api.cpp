@@ -72,6 +72,7 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) : console_(o
   add_inbound_route_routes(router_, ctx);
   add_schedule_routes(router_, ctx);
   add_session_routes(router_, ctx);
+  add_ivr_menu_routes(router_, ctx);
 
   metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
     model::SnapshotPtr s = ctx->store.snapshot();
@@ -84,6 +85,7 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) : console_(o
         {"kind=\"outbound_rules\"", static_cast<double>(s->outbound_rules().size())},
         {"kind=\"inbound_routes\"", static_cast<double>(s->inbound_routes().size())},
         {"kind=\"schedules\"", static_cast<double>(s->schedule_ids().size())},
+        {"kind=\"ivr_menus\"", static_cast<double>(s->ivr_menu_ids().size())},
     };
   });
   metrics.add_gauge("cohort_snapshot_version", "Version of the published configuration snapshot.",

@@ -60,7 +60,7 @@ Result<bool> force_param(const Request& req);
 
 /// What delete_guarded needs to know about the object being deleted.
 struct GuardedDelete {
-  std::string what;       ///< "user", "group", "trunk", "schedule"
+  std::string what;       ///< "user", "group", "trunk", "schedule", "IVR menu"
   std::string if_forced;  ///< what ?force=true does, for the 409 message
   std::function<bool(const model::Snapshot&)> exists;
   std::function<std::vector<model::Referrer>(const model::Snapshot&)> referrers;
@@ -89,5 +89,6 @@ void add_call_routes(Router& r, const ContextPtr& ctx);
 void add_inbound_route_routes(Router& r, const ContextPtr& ctx);
 void add_schedule_routes(Router& r, const ContextPtr& ctx);
 void add_session_routes(Router& r, const ContextPtr& ctx);
+void add_ivr_menu_routes(Router& r, const ContextPtr& ctx);
 
 }  // namespace cohort::api

@@ -99,6 +99,9 @@ std::optional<Target> target_of(const Destination& d) {
                         },
                         [](const DestNumber&) -> std::optional<Target> { return std::nullopt; },
                         [](const DestHangup&) -> std::optional<Target> { return std::nullopt; },
+                        [](const DestIvr& m) -> std::optional<Target> {
+                          return Target{Target::Kind::kIvr, m.id};
+                        },
                     },
                     d);
 }
@@ -113,7 +116,7 @@ Result<Destination> destination_from_json(const nlohmann::json& j, const std::st
   }
   const std::string type_field = field + ".type";
 
-  if (*type == "user" || *type == "group") {
+  if (*type == "user" || *type == "group" || *type == "ivr") {
     if (auto ok = only_keys(j, field, {"type", "id"}); !ok) {
       return fail(std::move(ok).error());
     }
@@ -123,6 +126,9 @@ Result<Destination> destination_from_json(const nlohmann::json& j, const std::st
     }
     if (*type == "user") {
       return Destination{DestUser{*id}};
+    }
+    if (*type == "ivr") {
+      return Destination{DestIvr{*id}};
     }
     return Destination{DestGroup{*id}};
   }
@@ -169,12 +175,8 @@ Result<Destination> destination_from_json(const nlohmann::json& j, const std::st
     }
     return Destination{DestHangup{}};
   }
-  if (*type == "ivr") {
-    // Part of the vocabulary (DESIGN.md) but not of this release: say so rather than
-    // "unknown type", so an administrator knows the value is not a typo.
-    return fail(Error::invalid(type_field, "IVR menus are not available yet"));
-  }
-  return fail(Error::invalid(type_field, "must be one of user, group, voicemail, number, hangup"));
+  return fail(
+      Error::invalid(type_field, "must be one of user, group, ivr, voicemail, number, hangup"));
 }
 
 nlohmann::json destination_to_json(const Destination& d) {
@@ -196,6 +198,9 @@ nlohmann::json destination_to_json(const Destination& d) {
                         },
                         [](const DestHangup&) {
                           return nlohmann::json{{"type", "hangup"}};
+                        },
+                        [](const DestIvr& m) {
+                          return nlohmann::json{{"type", "ivr"}, {"id", m.id}};
                         },
                     },
                     d);

@@ -1,11 +1,13 @@
 #pragma once
-// Destination: where a call goes next. Used by a group's fallback now, by inbound routes,
-// IVR options and schedules later. JSON form (the API and the store use the same):
+// Destination: where a call goes next: a group's fallback and closed destination, an inbound
+// route, a user's forwarding, an IVR menu's options and exits. JSON form (the API and the
+// store use the same):
 //   {"type": "user", "id": 7}            ring a user's bindings
 //   {"type": "group", "id": 3}           distribute through a group
 //   {"type": "voicemail", "box": "user"|"group", "id": 3}
 //   {"type": "number", "number": "+15551234"}   dial out through the outbound rules
 //   {"type": "hangup"}
+//   {"type": "ivr", "id": 4}             enter an IVR menu (model/ivr_menu.hpp)
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -39,12 +41,17 @@ struct DestNumber {
 struct DestHangup {
   bool operator==(const DestHangup&) const = default;
 };
+struct DestIvr {
+  IvrMenuId id = 0;
+  bool operator==(const DestIvr&) const = default;
+};
 
-using Destination = std::variant<DestUser, DestGroup, DestVoicemail, DestNumber, DestHangup>;
+using Destination =
+    std::variant<DestUser, DestGroup, DestVoicemail, DestNumber, DestHangup, DestIvr>;
 
 /// The object a destination points at, if it points at one.
 struct Target {
-  enum class Kind { kUser, kGroup };
+  enum class Kind { kUser, kGroup, kIvr };
   Kind kind = Kind::kUser;
   std::int64_t id = 0;
   bool operator==(const Target&) const = default;

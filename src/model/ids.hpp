@@ -13,5 +13,6 @@ using TokenId = std::int64_t;
 using OutboundRuleId = std::int64_t;
 using InboundRouteId = std::int64_t;
 using ScheduleId = std::int64_t;
+using IvrMenuId = std::int64_t;
 
 }  // namespace cohort::model

@@ -2,18 +2,32 @@
 
 #include <algorithm>
 #include <array>
-#include <set>
-#include <unordered_map>
 
 namespace cohort::model {
 namespace {
 
-// Longer than any sane chain of overflow groups; it only bounds a walk through data that
-// was stored before validation existed (or by hand) and already holds a loop.
-constexpr int kMaxFallbackHops = 64;
-
 bool target_exists(const Snapshot& s, const Target& t) {
-  return t.kind == Target::Kind::kUser ? s.user(t.id) != nullptr : s.group(t.id) != nullptr;
+  switch (t.kind) {
+    case Target::Kind::kUser:
+      return s.user(t.id) != nullptr;
+    case Target::Kind::kGroup:
+      return s.group(t.id) != nullptr;
+    case Target::Kind::kIvr:
+      return s.ivr_menu(t.id) != nullptr;
+  }
+  return false;
+}
+
+MissingObject::Kind missing_kind(Target::Kind k) {
+  switch (k) {
+    case Target::Kind::kUser:
+      return MissingObject::Kind::kUser;
+    case Target::Kind::kGroup:
+      return MissingObject::Kind::kGroup;
+    case Target::Kind::kIvr:
+      return MissingObject::Kind::kIvrMenu;
+  }
+  return MissingObject::Kind::kUser;
 }
 
 bool lists(const std::vector<std::int64_t>& ids, std::int64_t id) {
@@ -49,14 +63,23 @@ Referrer user_referrer(const User& u, std::string field) {
   return Referrer{Referrer::Kind::kUser, u.id, u.name, std::move(field)};
 }
 
-std::optional<GroupId> group_hop(const std::optional<Destination>& d) {
-  if (!d) {
-    return std::nullopt;
+Referrer menu_referrer(const IvrMenu& m, std::string field) {
+  return Referrer{Referrer::Kind::kIvrMenu, m.id, m.name, std::move(field)};
+}
+
+/// Every Destination a menu holds with the field that holds it, in the order reported:
+/// options in key order, then timeout, then invalid.
+template <class Visit>
+void for_each_menu_destination(const IvrMenu& m, Visit visit) {
+  for (const IvrOption& o : m.options) {
+    visit(std::string("options.") + o.key, o.destination);
   }
-  if (const auto* to = std::get_if<DestGroup>(&*d)) {
-    return to->id;
+  if (m.timeout) {
+    visit(std::string("timeout"), *m.timeout);
   }
-  return std::nullopt;
+  if (m.invalid) {
+    visit(std::string("invalid"), *m.invalid);
+  }
 }
 
 std::optional<RoutingGap> gap_of(const Referrer& holder, const Destination& d, const Snapshot& s) {
@@ -64,9 +87,7 @@ std::optional<RoutingGap> gap_of(const Referrer& holder, const Destination& d, c
   if (!target || target_exists(s, *target)) {
     return std::nullopt;
   }
-  const auto kind = target->kind == Target::Kind::kUser ? MissingObject::Kind::kUser
-                                                        : MissingObject::Kind::kGroup;
-  return RoutingGap{holder, MissingObject{kind, target->id}, d};
+  return RoutingGap{holder, MissingObject{missing_kind(target->kind), target->id}, d};
 }
 
 }  // namespace
@@ -81,6 +102,8 @@ std::string_view to_string(Referrer::Kind k) {
       return "inbound_route";
     case Referrer::Kind::kUser:
       return "user";
+    case Referrer::Kind::kIvrMenu:
+      return "ivr_menu";
   }
   return "group";
 }
@@ -93,6 +116,8 @@ std::string_view to_string(MissingObject::Kind k) {
       return "group";
     case MissingObject::Kind::kTrunk:
       return "trunk";
+    case MissingObject::Kind::kIvrMenu:
+      return "ivr_menu";
   }
   return "user";
 }
@@ -113,9 +138,11 @@ std::vector<Referrer> referrers_of(const Snapshot& s, Target target) {
   // A rule's caller condition is not a destination, but deleting what it names changes who
   // the rule matches, so it blocks a delete the same way.
   const bool is_user = target.kind == Target::Kind::kUser;
-  for (const OutboundRule& r : s.outbound_rules()) {
-    if (lists(is_user ? r.caller_users : r.caller_groups, target.id)) {
-      out.push_back(rule_referrer(r, is_user ? "caller_users" : "caller_groups"));
+  if (target.kind != Target::Kind::kIvr) {
+    for (const OutboundRule& r : s.outbound_rules()) {
+      if (lists(is_user ? r.caller_users : r.caller_groups, target.id)) {
+        out.push_back(rule_referrer(r, is_user ? "caller_users" : "caller_groups"));
+      }
     }
   }
   for (const InboundRoute& r : s.inbound_routes()) {
@@ -133,6 +160,17 @@ std::vector<Referrer> referrers_of(const Snapshot& s, Target target) {
         out.push_back(user_referrer(*u, e.field));
       }
     }
+  }
+  for (IvrMenuId id : s.ivr_menu_ids()) {
+    const IvrMenu* m = s.ivr_menu(id);
+    if (m == nullptr) {
+      continue;
+    }
+    for_each_menu_destination(*m, [&](std::string field, const Destination& d) {
+      if (target_of(d) == target) {
+        out.push_back(menu_referrer(*m, std::move(field)));
+      }
+    });
   }
   return out;
 }
@@ -229,75 +267,17 @@ std::vector<RoutingGap> routing_gaps(const Snapshot& s) {
       }
     }
   }
-  return out;
-}
-
-std::optional<std::vector<GroupId>> fallback_cycle(const Snapshot& s, GroupId group,
-                                                   const std::optional<Destination>& exit) {
-  // Breadth first over group hops: a group has two exits, so the hops form a graph, not a
-  // chain; the first time `group` is reached is along the shortest cycle. Each group is
-  // entered once, so a loop elsewhere (stored before validation, or by hand) ends the walk
-  // instead of running it to the hop limit.
-  const auto first = group_hop(exit);
-  if (!first) {
-    return std::nullopt;
-  }
-  std::unordered_map<GroupId, GroupId> came_from;  // group → the group whose exit led to it
-  std::vector<GroupId> level{*first};
-  came_from.emplace(*first, group);
-  for (int hop = 1; hop <= kMaxFallbackHops && !level.empty(); ++hop) {
-    std::vector<GroupId> next_level;
-    for (GroupId at : level) {
-      if (at == group) {
-        std::vector<GroupId> path{group};
-        for (GroupId g = came_from.at(group); g != group; g = came_from.at(g)) {
-          path.push_back(g);
-        }
-        // `path` is group, then the hops backwards; the first hop is `*first`.
-        std::reverse(path.begin() + 1, path.end());
-        path.push_back(group);
-        return path;
-      }
-      const Group* g = s.group(at);
-      if (g == nullptr) {
-        continue;
-      }
-      for (const GroupExit& e : exits_of(*g)) {
-        const auto to = group_hop(*e.destination);
-        if (to && came_from.emplace(*to, at).second) {
-          next_level.push_back(*to);
-        }
-      }
-    }
-    level = std::move(next_level);
-  }
-  return std::nullopt;
-}
-
-std::vector<std::vector<GroupId>> group_cycles(const Snapshot& s) {
-  // A group on a cycle leaves by an exit that comes back to it: the shortest such cycle per
-  // group, each cycle reported once however many of its groups find it.
-  std::set<std::vector<GroupId>> seen;
-  std::vector<std::vector<GroupId>> out;
-  for (GroupId id : s.group_ids()) {
-    const Group* g = s.group(id);
-    if (g == nullptr) {
+  for (IvrMenuId id : s.ivr_menu_ids()) {
+    const IvrMenu* m = s.ivr_menu(id);
+    if (m == nullptr) {
       continue;
     }
-    for (const GroupExit& e : exits_of(*g)) {
-      auto cycle = fallback_cycle(s, id, *e.destination);
-      if (!cycle) {
-        continue;
+    for_each_menu_destination(*m, [&](std::string field, const Destination& d) {
+      if (auto gap = gap_of(menu_referrer(*m, std::move(field)), d, s)) {
+        out.push_back(std::move(*gap));
       }
-      cycle->pop_back();  // the start again
-      std::rotate(cycle->begin(), std::min_element(cycle->begin(), cycle->end()), cycle->end());
-      if (seen.insert(*cycle).second) {
-        out.push_back(std::move(*cycle));
-      }
-    }
+    });
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.front() < b.front(); });
   return out;
 }
 

@@ -142,6 +142,23 @@ const Schedule* Snapshot::schedule_by_name(std::string_view name) const {
   return nullptr;
 }
 
+const IvrMenu* Snapshot::ivr_menu(IvrMenuId id) const {
+  const auto* m = ivr_menus_.find(id);
+  return m != nullptr ? m->get() : nullptr;
+}
+
+const IvrMenu* Snapshot::ivr_menu_by_name(std::string_view name) const {
+  // Menus are few (a main menu and a handful of sub-menus): a scan, like schedules.
+  const std::string wanted = text::ascii_lower(name);
+  for (IvrMenuId id : ivr_menu_ids()) {
+    const IvrMenu* m = ivr_menu(id);
+    if (m != nullptr && text::ascii_lower(m->name) == wanted) {
+      return m;
+    }
+  }
+  return nullptr;
+}
+
 const Trunk* Snapshot::trunk(TrunkId id) const {
   const auto* t = trunks_.find(id);
   return t != nullptr ? t->get() : nullptr;
@@ -378,6 +395,25 @@ Snapshot Snapshot::apply(const SnapshotPatch& patch) const {
     }
   }
   next.schedule_ids_ = merge_ids(schedule_ids_, std::move(added), std::move(removed));
+
+  added.clear();
+  removed.clear();
+  for (const auto& [id, m] : patch.ivr_menus) {
+    const bool existed = ivr_menus_.find(id) != nullptr;
+    if (!m) {
+      if (existed) {
+        next.ivr_menus_.erase(id);
+        removed.push_back(id);
+      }
+      continue;
+    }
+    assert(m->id == id);
+    next.ivr_menus_.set(id, std::make_shared<const IvrMenu>(*m));
+    if (!existed) {
+      added.push_back(id);
+    }
+  }
+  next.ivr_menu_ids_ = merge_ids(ivr_menu_ids_, std::move(added), std::move(removed));
 
   if (patch.outbound_rules) {
     next.outbound_rules_ = std::make_shared<const std::vector<OutboundRule>>(*patch.outbound_rules);

@@ -18,6 +18,7 @@
 
 #include "model/cow_map.hpp"
 #include "model/entities.hpp"
+#include "model/ivr_menu.hpp"
 
 namespace cohort::model {
 
@@ -35,9 +36,11 @@ struct SnapshotPatch {
   /// The whole ordered list of inbound routes, when any route changed.
   std::optional<std::vector<InboundRoute>> inbound_routes;
   std::vector<std::pair<ScheduleId, std::optional<Schedule>>> schedules;
+  std::vector<std::pair<IvrMenuId, std::optional<IvrMenu>>> ivr_menus;
   bool empty() const {
     return users.empty() && groups.empty() && trunks.empty() && tokens.empty() && members.empty() &&
-           groups_of.empty() && !outbound_rules && !inbound_routes && schedules.empty();
+           groups_of.empty() && !outbound_rules && !inbound_routes && schedules.empty() &&
+           ivr_menus.empty();
   }
 };
 
@@ -84,12 +87,17 @@ class Snapshot {
   /// Case-insensitive (ASCII) lookup of a schedule by name.
   const Schedule* schedule_by_name(std::string_view name) const;
 
+  const IvrMenu* ivr_menu(IvrMenuId id) const;
+  /// Case-insensitive (ASCII) lookup of an IVR menu by name.
+  const IvrMenu* ivr_menu_by_name(std::string_view name) const;
+
   /// All ids in ascending order (pagination walks these).
   std::span<const UserId> user_ids() const { return span_of(user_ids_); }
   std::span<const GroupId> group_ids() const { return span_of(group_ids_); }
   std::span<const TrunkId> trunk_ids() const { return span_of(trunk_ids_); }
   std::span<const TokenId> token_ids() const { return span_of(token_ids_); }
   std::span<const ScheduleId> schedule_ids() const { return span_of(schedule_ids_); }
+  std::span<const IvrMenuId> ivr_menu_ids() const { return span_of(ivr_menu_ids_); }
 
   /// Lower-cased "name\nemail" of a user, for case-insensitive search without allocating.
   std::string_view user_search_key(UserId id) const;
@@ -150,6 +158,8 @@ class Snapshot {
   std::shared_ptr<const std::vector<InboundRoute>> inbound_routes_;
   CowMap<ScheduleId, std::shared_ptr<const Schedule>, 16> schedules_;
   Ids schedule_ids_;
+  CowMap<IvrMenuId, std::shared_ptr<const IvrMenu>, 16> ivr_menus_;
+  Ids ivr_menu_ids_;
   std::size_t membership_count_ = 0;
 };
 

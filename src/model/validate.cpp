@@ -9,8 +9,8 @@
 #include <string>
 
 #include "common/text.hpp"
+#include "model/cycles.hpp"
 #include "model/dial_pattern.hpp"
-#include "model/references.hpp"
 
 namespace cohort::model {
 namespace {
@@ -32,39 +32,6 @@ Result<void> check_range(std::string_view field, int value, int min, int max,
                                fmt::format("{} must be {}–{} {}", field, min, max, unit)));
   }
   return {};
-}
-
-/// Whether the target of a destination exists; the error names the key holding the id.
-Result<void> check_destination(std::string_view field, const Destination& d, const Snapshot& s) {
-  if (const auto* n = std::get_if<DestNumber>(&d)) {
-    return check_caller_id(std::string(field) + ".number", n->number);
-  }
-  auto target = target_of(d);
-  if (!target) {
-    return {};
-  }
-  const bool is_user = target->kind == Target::Kind::kUser;
-  const bool exists = is_user ? s.user(target->id) != nullptr : s.group(target->id) != nullptr;
-  if (!exists) {
-    return fail(
-        Error::invalid(std::string(field) + ".id",
-                       fmt::format("no {} with id {}", is_user ? "user" : "group", target->id)));
-  }
-  return {};
-}
-
-std::string describe_cycle(std::string_view what, const std::vector<GroupId>& cycle,
-                           const Group& proposed, const Snapshot& s) {
-  std::string out = fmt::format("{}: ", what);
-  for (std::size_t i = 0; i < cycle.size(); ++i) {
-    if (i > 0) {
-      out += " → ";
-    }
-    // The group being saved is shown under its new name, the others as stored.
-    const Group* g = cycle[i] == proposed.id ? &proposed : s.group(cycle[i]);
-    out += fmt::format("{}({})", g != nullptr ? g->name : std::string("?"), cycle[i]);
-  }
-  return out;
 }
 
 bool is_ascii_alnum(char c) {
@@ -403,7 +370,8 @@ Result<void> validate_forwarding(const User& u, const Snapshot& s, const User* s
     const std::string field(f.name);
     if (std::holds_alternative<DestVoicemail>(d) || std::holds_alternative<DestHangup>(d)) {
       return fail(Error::invalid(
-          field + ".type", fmt::format("{} must forward to a user, a group or a number", field)));
+          field + ".type",
+          fmt::format("{} must forward to a user, a group, an IVR menu or a number", field)));
     }
     if (const auto* to = std::get_if<DestUser>(&d); to != nullptr && to->id == u.id) {
       return fail(Error::invalid(field + ".id", "a user cannot forward its calls to itself"));
@@ -468,8 +436,10 @@ Result<void> validate_group(const Group& g, const Snapshot& s) {
     if (const auto* to = std::get_if<DestGroup>(&*g.fallback); to != nullptr && to->id == g.id) {
       return fail(Error::invalid("fallback", "a group cannot fall back to itself"));
     }
-    if (auto cycle = fallback_cycle(s, g.id, g.fallback)) {
-      return fail(Error::invalid("fallback", describe_cycle("fallback cycle", *cycle, g, s)));
+    if (auto cycle = exit_cycle(s, {FlowNode::Kind::kGroup, g.id}, g.fallback)) {
+      return fail(Error::invalid(
+          "fallback",
+          describe_cycle("fallback cycle", *cycle, s, {FlowNode::Kind::kGroup, g.id}, g.name)));
     }
   }
   if (g.closed_destination) {
@@ -481,9 +451,10 @@ Result<void> validate_group(const Group& g, const Snapshot& s) {
     }
     // A call sent on while this group is closed may come back through another group's
     // fallback or closed destination just the same.
-    if (auto cycle = fallback_cycle(s, g.id, g.closed_destination)) {
+    if (auto cycle = exit_cycle(s, {FlowNode::Kind::kGroup, g.id}, g.closed_destination)) {
       return fail(Error::invalid("closed_destination",
-                                 describe_cycle("closed_destination cycle", *cycle, g, s)));
+                                 describe_cycle("closed_destination cycle", *cycle, s,
+                                                {FlowNode::Kind::kGroup, g.id}, g.name)));
     }
   }
 

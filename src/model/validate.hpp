@@ -45,11 +45,15 @@ inline constexpr std::size_t kMinConsolePasswordLength = 12;
 inline constexpr std::size_t kMaxConsolePasswordLength = 256;
 Result<void> check_console_password(std::string_view field, std::string_view value);
 
+/// That the object `d` points at exists (a user, a group, an IVR menu; a voicemail box's
+/// owner) and that a number is dialable. Errors name `<field>.id` or `<field>.number`.
+Result<void> check_destination(std::string_view field, const Destination& d, const Snapshot& s);
+
 /// Formats, ranges and uniqueness of a user about to be saved (`u.id` 0 = new).
 Result<void> validate_user(const User& u, const Snapshot& s);
 /// A user's call forwarding (docs/routing.md "Call forwarding"): each destination a user,
-/// a group or a dialable number (voicemail and hangup are refused: nothing would carry the
-/// call on), whose target exists and is not the user itself; `forward_no_answer_s` within
+/// a group, an IVR menu or a dialable number (voicemail and hangup are refused: nothing would
+/// carry the call on), whose target exists and is not the user itself; `forward_no_answer_s` within
 /// kMinForwardNoAnswerS..kMaxForwardNoAnswerS. Errors name the API fields ("busy.id",
 /// "no_answer.number", "no_answer_s"). Destinations already held by `stored` are not
 /// re-checked for existence, as for outbound rules.
@@ -89,5 +93,15 @@ Result<void> validate_inbound_route(const InboundRoute& r, const Snapshot& s,
 /// "holidays[0].to".
 Result<void> validate_schedule(const Schedule& sc, const Snapshot& s,
                                bool (*known_timezone)(std::string_view));
+
+/// An IVR menu about to be saved (`m.id` 0 = new; model/validate_ivr.cpp): the name (409 when
+/// another menu has it), keys in kIvrKeys and each at most once, timeout_s and repeat in
+/// range, that every destination's target exists, that neither the timeout nor the invalid
+/// destination is the menu itself or closes a cycle of automatic exits (model/cycles.hpp).
+/// Options may lead anywhere, this menu included (the caller chose). Fields are named as in
+/// the API: "options.7.id", "timeout.type", "repeat". Destinations already held by `stored`
+/// (the menu before an update) are not re-checked for existence, as for inbound routes.
+Result<void> validate_ivr_menu(const IvrMenu& m, const Snapshot& s,
+                               const IvrMenu* stored = nullptr);
 
 }  // namespace cohort::model

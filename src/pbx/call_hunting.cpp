@@ -97,7 +97,12 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     dial_number(shard, c, n->number, n->as_group, now, n->as_user);
     return;
   }
-  const auto& end = std::get<routing::EndCall>(step.action);
+  // The media engine (issue 13) will answer and run the menu (routing/ivr.hpp); until then
+  // the caller gets 480 and the record says why (docs/routing.md "IVR menus").
+  const routing::EndCall ivr_unavailable{routing::EndCause::kIvrUnavailable, 480,
+                                         "Temporarily Unavailable: IVR menus not available yet"};
+  const auto* menu = std::get_if<routing::EnterIvr>(&step.action);
+  const auto& end = menu != nullptr ? ivr_unavailable : std::get<routing::EndCall>(step.action);
   // How the call ended: the reason it left its group, when it left one.
   Disposition disposition =
       c.cdr.fallback_reason ? model::disposition_of(*c.cdr.fallback_reason) : Disposition::kFailed;
@@ -121,6 +126,10 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
       spdlog::warn("call event={} call={} visited={}", routing::to_string(end.cause), c.id,
                    c.visited.size());
       c.cdr.hangup_cause = std::string(routing::to_string(end.cause));
+      break;
+    case routing::EndCause::kIvrUnavailable:
+      spdlog::info("call event=ivr_unavailable call={} menu={}", c.id,
+                   menu != nullptr ? menu->menu : 0);
       break;
     case routing::EndCause::kHangup:
       break;

@@ -38,9 +38,13 @@ struct Walk {
     return std::find(state.users.begin(), state.users.end(), u) != state.users.end() ||
            std::find(step.users.begin(), step.users.end(), u) != step.users.end();
   }
-  /// Groups entered and forwards followed: both count toward max_hops.
+  bool visited_menu(model::IvrMenuId m) const {
+    return std::find(state.menus.begin(), state.menus.end(), m) != state.menus.end() ||
+           std::find(step.menus.begin(), step.menus.end(), m) != step.menus.end();
+  }
+  /// Groups entered, forwards followed and menus entered: all count toward max_hops.
   std::size_t hops() const {
-    return state.visited.size() + step.entered.size() +
+    return state.visited.size() + step.entered.size() + state.menus.size() + step.menus.size() +
            static_cast<std::size_t>(state.forwards + step.forwards);
   }
   /// Whether this step followed a forward (a group it comes back to is a forwarding loop).
@@ -102,6 +106,9 @@ struct Walk {
     if (const auto* g = std::get_if<model::DestGroup>(&d)) {
       return group(g->id);
     }
+    if (const auto* m = std::get_if<model::DestIvr>(&d)) {
+      return menu(m->id);
+    }
     if (const auto* u = std::get_if<model::DestUser>(&d)) {
       const model::User* user = snap.user(u->id);
       if (user == nullptr) {
@@ -162,6 +169,27 @@ struct Walk {
     return std::move(step);
   }
 
+  /// An IVR menu: one hop, entered at most once per count (a key press starts a new one,
+  /// so "0 — main menu" is no loop; an automatic exit that comes back is).
+  Step menu(model::IvrMenuId id) {
+    if (snap.ivr_menu(id) == nullptr) {
+      return end(EndCause::kRoutingGap, 480,
+                 "Temporarily Unavailable: destination no longer exists");
+    }
+    if (visited_menu(id)) {
+      if (forwarded()) {
+        return forward_loop();
+      }
+      return end(EndCause::kFallbackLoop, 480, "Temporarily Unavailable: fallback loop");
+    }
+    if (static_cast<int>(hops()) >= state.max_hops) {
+      return end(EndCause::kHopLimit, 480, "Temporarily Unavailable: too many fallback hops");
+    }
+    step.menus.push_back(id);
+    step.action = EnterIvr{id};
+    return std::move(step);
+  }
+
   Step leave(const model::Group& g, LeaveReason reason) {
     std::optional<model::Destination> dest;
     if (reason == LeaveReason::kClosed) {
@@ -214,6 +242,8 @@ std::string_view to_string(EndCause c) {
       return "hop_limit";
     case EndCause::kForwardLoop:
       return "forward_loop";
+    case EndCause::kIvrUnavailable:
+      return "ivr_unavailable";
   }
   return "hangup";
 }

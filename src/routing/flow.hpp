@@ -45,6 +45,9 @@ enum class EndCause : std::uint8_t {
   kFallbackLoop,          ///< the chain came back to a group it had left
   kHopLimit,              ///< more groups and forwards than FlowState::max_hops
   kForwardLoop,           ///< a forward came back to a user or group the call was for: 482
+  /// Not returned by route(): the shell's end for EnterIvr until the media engine plays
+  /// menus (480, docs/life-of-a-call.md section 2a).
+  kIvrUnavailable,
 };
 std::string_view to_string(EndCause c);
 
@@ -70,6 +73,12 @@ struct DialNumber {
   std::optional<model::UserId> as_user;
   bool operator==(const DialNumber&) const = default;
 };
+/// Answer the call into IVR menu `menu` and run it (routing/ivr.hpp says what to play and
+/// where a key leads).
+struct EnterIvr {
+  model::IvrMenuId menu = 0;
+  bool operator==(const EnterIvr&) const = default;
+};
 /// End the call: the caller gets `status` `reason_phrase`.
 struct EndCall {
   EndCause cause = EndCause::kHangup;
@@ -77,7 +86,7 @@ struct EndCall {
   std::string reason_phrase;
   bool operator==(const EndCall&) const = default;
 };
-using Action = std::variant<EnterGroup, RingUser, DialNumber, EndCall>;
+using Action = std::variant<EnterGroup, RingUser, DialNumber, EndCall, EnterIvr>;
 
 /// What the shell knows of a user at the moment (routing reads no registrar or board).
 struct UserFacts {
@@ -88,7 +97,8 @@ struct UserFacts {
 
 /// The groups a call has been distributed by, in order (each at most once), the users it
 /// was for (rung directly or forwarded from, each at most once), the forwards it followed,
-/// and the limit on groups plus forwards.
+/// the IVR menus it entered, and the limit on groups plus forwards plus menus. A key pressed
+/// in a menu starts a new count (routing/ivr.hpp, IvrStep::by_caller).
 struct FlowState {
   std::span<const model::GroupId> visited;
   int max_hops = 8;
@@ -96,6 +106,7 @@ struct FlowState {
   int forwards = 0;
   /// Facts of a user about to be rung; unset: registered and not on a call.
   std::function<UserFacts(model::UserId)> facts;
+  std::span<const model::IvrMenuId> menus;
 };
 
 /// One step and what it went through to get there.
@@ -118,6 +129,8 @@ struct Step {
   int forwards = 0;
   std::optional<model::UserId> forwarded_from;
   std::optional<model::ForwardReason> forward_reason;
+  /// IVR menus the step enters (EnterIvr), to add to FlowState::menus.
+  std::vector<model::IvrMenuId> menus;
 };
 
 /// Where a call for `destination` goes at `now_ms` (unix ms). `from_group`: the group whose

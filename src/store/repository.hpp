@@ -106,6 +106,17 @@ class ScheduleRepository {
   virtual Result<void> remove(model::ScheduleId id) = 0;
 };
 
+class IvrMenuRepository {
+ public:
+  virtual ~IvrMenuRepository() = default;
+  /// Options are stored in key order whatever order `draft` lists them in. Conflict: "name".
+  virtual Result<model::IvrMenu> create(const model::IvrMenu& draft) = 0;
+  /// Replaces every field. NotFound. Conflict: "name".
+  virtual Result<model::IvrMenu> update(const model::IvrMenu& m) = 0;
+  /// Deletes the menu. Destinations that point at it are left as they are (routing gaps).
+  virtual Result<void> remove(model::IvrMenuId id) = 0;
+};
+
 class TokenRepository {
  public:
   virtual ~TokenRepository() = default;
@@ -343,6 +354,7 @@ class Transaction {
   virtual OutboundRuleRepository& outbound_rules() = 0;
   virtual InboundRouteRepository& inbound_routes() = 0;
   virtual ScheduleRepository& schedules() = 0;
+  virtual IvrMenuRepository& ivr_menus() = 0;
 };
 
 class Store {

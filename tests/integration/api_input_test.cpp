@@ -73,6 +73,9 @@ class ApiInputTest : public ApiTest {
                              {"destination", {{"type", "user"}, {"id", user_}}}});
     ASSERT_EQ(route.status, 201) << route.body;
     route_ = route.json()["id"];
+    HttpResult menu = call("POST", "/api/v1/ivr-menus", {{"name", "Fixture Menu"}});
+    ASSERT_EQ(menu.status, 201) << menu.body;
+    menu_ = menu.json()["id"];
   }
 
   /// A `$ref` resolved against the document.
@@ -100,6 +103,9 @@ class ApiInputTest : public ApiTest {
     }
     if (type == "hangup") {
       return {{"type", "hangup"}};
+    }
+    if (type == "ivr") {
+      return {{"type", "ivr"}, {"id", menu_}};
     }
     ADD_FAILURE() << "no example for a destination of type " << type;
     return nullptr;
@@ -190,6 +196,10 @@ class ApiInputTest : public ApiTest {
               {"holidays", {{{"name", "Closed"}, {"date", "2026-12-25"}}}},
               {"override", "auto"}};
     }
+    if ((item || method == "PUT") && path.starts_with("/api/v1/ivr-menus")) {
+      return {{"name", "Probe menu " + k},
+              {"options", {{"1", {{"type", "group"}, {"id", group_}}}}}};
+    }
     if (method == "PUT" && path == "/api/v1/users/{id}/status") {
       return {{"status", "paused"}, {"reason", "lunch"}};
     }
@@ -241,6 +251,8 @@ class ApiInputTest : public ApiTest {
         id = rule_;
       } else if (before.ends_with("/inbound-routes/")) {
         id = route_;
+      } else if (before.ends_with("/ivr-menus/")) {
+        id = menu_;
       } else {
         ADD_FAILURE() << "no fixture object for {" << param << "} in " << path;
       }
@@ -263,7 +275,7 @@ class ApiInputTest : public ApiTest {
   }
 
   json doc_;
-  json user_, group_, trunk_, schedule_, rule_, route_;
+  json user_, group_, trunk_, schedule_, rule_, route_, menu_;
 };
 
 TEST_F(ApiInputTest, NoStringFieldOfAnyBodyGetsA5xxForHostileText) {

@@ -124,7 +124,8 @@ model::User read_user(SQLite::Statement& s) {
   return u;
 }
 
-/// A destination stored in the API's JSON form, so that both read it the same way.
+}  // namespace
+
 model::Destination destination_of(const std::string& text, std::string_view what,
                                   const std::string& field, std::int64_t id) {
   auto json = nlohmann::json::parse(text, nullptr, false);
@@ -138,6 +139,8 @@ model::Destination destination_of(const std::string& text, std::string_view what
   }
   return std::move(*dest);
 }
+
+namespace {
 
 std::optional<model::Destination> optional_destination(const SQLite::Column& c,
                                                        std::string_view what,
@@ -619,6 +622,7 @@ model::SnapshotPatch load_everything(SQLite::Database& db) {
       patch.schedules.emplace_back(id, std::move(sc));
     }
   }
+  load_ivr_menus(db, patch);
   {
     SQLite::Statement s(db, std::string(kSelectAllTokens));
     while (s.executeStep()) {

@@ -54,6 +54,12 @@ void bind_outbound_rule_fields(SQLite::Statement& s, int first, const model::Out
 void bind_inbound_route_fields(SQLite::Statement& s, int first, const model::InboundRoute& r);
 void bind_schedule_fields(SQLite::Statement& s, int first, const model::Schedule& sc);
 
+/// A destination stored in the API's JSON form, so that both read it the same way. `what`
+/// names the column ("groups.fallback") and `field` the API field, in the CorruptRow thrown
+/// when the text is not a valid destination.
+model::Destination destination_of(const std::string& text, std::string_view what,
+                                  const std::string& field, std::int64_t id);
+
 // The after-state of one object; nullopt when it does not exist. Writer thread only.
 std::optional<model::User> find_user(Statements& st, model::UserId id);
 std::optional<model::Group> find_group(Statements& st, model::GroupId id);
@@ -70,6 +76,11 @@ std::vector<model::OutboundRule> outbound_rules(Statements& st);
 std::vector<model::Member> members_of(Statements& st, model::GroupId group);
 /// A user's memberships ordered by group id (empty for an unknown user).
 std::vector<model::UserMembership> groups_of(Statements& st, model::UserId user);
+
+/// An IVR menu's after-state (sqlite_ivr.cpp, which keeps the menus' rows).
+std::optional<model::IvrMenu> find_ivr_menu(Statements& st, model::IvrMenuId id);
+/// Every IVR menu, by id, into `patch`. Start-up only (load_everything).
+void load_ivr_menus(SQLite::Database& db, model::SnapshotPatch& patch);
 
 /// Every object in the database as one patch over the empty snapshot. Start-up only.
 model::SnapshotPatch load_everything(SQLite::Database& db);

@@ -362,8 +362,28 @@ ALTER TABLE cdrs ADD COLUMN forwarded_from INTEGER;
 ALTER TABLE cdrs ADD COLUMN forward_reason TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Migration 12 (IVR menus, issue 13): docs/routing.md "IVR menus". Destinations are kept in
+// the API's JSON form, like a group's fallback: `options` is one JSON object from key to
+// destination ({"1": {"type": "group", "id": 3}, "#": {"type": "hangup"}}), `timeout` and
+// `invalid` a destination or NULL (hang up). No foreign keys: a deleted menu, user or group
+// leaves the destinations pointing at nothing, a routing gap the API reports.
+constexpr std::string_view kMigration12 = R"sql(
+CREATE TABLE ivr_menus (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  name        TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+  options     TEXT    NOT NULL,
+  timeout_s   INTEGER NOT NULL,
+  timeout     TEXT,
+  invalid     TEXT,
+  repeat      INTEGER NOT NULL,
+  direct_dial INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL
+);
+)sql";
+
 // In ascending version order; a version never changes once released.
-constexpr std::array<Migration, 11> kMigrations = {{
+constexpr std::array<Migration, 12> kMigrations = {{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -375,6 +395,7 @@ constexpr std::array<Migration, 11> kMigrations = {{
     {9, kMigration9},
     {10, kMigration10},
     {11, kMigration11},
+    {12, kMigration12},
 }};
 
 constexpr const char* kCreateMigrationsTable =

@@ -49,7 +49,7 @@ Error map_error(const SQLite::Exception& e, std::string_view what, const Hints& 
     }
     if (mentions(message, "groups.name") || mentions(message, "trunks.name") ||
         mentions(message, "outbound_rules.name") || mentions(message, "inbound_routes.name") ||
-        mentions(message, "schedules.name")) {
+        mentions(message, "schedules.name") || mentions(message, "ivr_menus.name")) {
       return Error::conflict("name", fmt::format("a {} named '{}' already exists", h.kind, h.name));
     }
     if (mentions(message, "api_tokens.secret_sha256")) {
@@ -104,6 +104,9 @@ model::SnapshotPatch TxContext::build_patch() {
   for (model::ScheduleId id : touched_.schedules) {
     patch.schedules.emplace_back(id, detail::find_schedule(statements_, id));
   }
+  for (model::IvrMenuId id : touched_.ivr_menus) {
+    patch.ivr_menus.emplace_back(id, detail::find_ivr_menu(statements_, id));
+  }
   return patch;
 }
 
@@ -134,7 +137,8 @@ class SqliteTransaction final : public Transaction {
         tokens_(context_),
         outbound_rules_(context_),
         inbound_routes_(context_),
-        schedules_(context_) {}
+        schedules_(context_),
+        ivr_menus_(context_) {}
 
   UserRepository& users() override { return users_; }
   GroupRepository& groups() override { return groups_; }
@@ -144,6 +148,7 @@ class SqliteTransaction final : public Transaction {
   OutboundRuleRepository& outbound_rules() override { return outbound_rules_; }
   InboundRouteRepository& inbound_routes() override { return inbound_routes_; }
   ScheduleRepository& schedules() override { return schedules_; }
+  IvrMenuRepository& ivr_menus() override { return ivr_menus_; }
 
   TxContext& context() { return context_; }
 
@@ -157,6 +162,7 @@ class SqliteTransaction final : public Transaction {
   OutboundRules outbound_rules_;
   InboundRoutes inbound_routes_;
   Schedules schedules_;
+  IvrMenus ivr_menus_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 //   sqlite_store.cpp      open, pragmas, error mapping, transactions, the snapshot
 //   sqlite_directory.cpp  users, groups, memberships, API tokens
 //   sqlite_routing.cpp    trunks, outbound rules, inbound routes, schedules
+//   sqlite_ivr.cpp        IVR menus (their rows too)
 //   sqlite_runtime.cpp    registrar bindings, hunt cursors, console sessions
 //   sqlite_cdrs.cpp       call records
 // Each file keeps the SQL texts it runs.
@@ -72,6 +73,7 @@ struct Touched {
   bool outbound_rules = false;        ///< the patch carries the whole ordered list
   bool inbound_routes = false;        ///< likewise
   std::set<model::ScheduleId> schedules;
+  std::set<model::IvrMenuId> ivr_menus;
 };
 
 /// State shared by the repositories of one open transaction. Writer thread only.
@@ -289,6 +291,20 @@ class Schedules final : public ScheduleRepository {
   Result<model::Schedule> create(const model::Schedule& draft) override;
   Result<model::Schedule> update(const model::Schedule& sc) override;
   Result<void> remove(model::ScheduleId id) override;
+
+ private:
+  TxContext& tx_;
+};
+
+// ---- IVR menus (sqlite_ivr.cpp) ----------------------------------------------------------
+
+class IvrMenus final : public IvrMenuRepository {
+ public:
+  explicit IvrMenus(TxContext& tx) : tx_(tx) {}
+
+  Result<model::IvrMenu> create(const model::IvrMenu& draft) override;
+  Result<model::IvrMenu> update(const model::IvrMenu& m) override;
+  Result<void> remove(model::IvrMenuId id) override;
 
  private:
   TxContext& tx_;

@@ -97,6 +97,23 @@ inline Snapshot with_schedules(const Snapshot& s, std::vector<Schedule> schedule
   return s.apply(p);
 }
 
+inline IvrMenu make_menu(IvrMenuId id, std::string name, std::vector<IvrOption> options = {}) {
+  IvrMenu m;
+  m.id = id;
+  m.name = std::move(name);
+  m.options = std::move(options);
+  return m;
+}
+
+inline Snapshot with_menus(const Snapshot& s, std::vector<IvrMenu> menus) {
+  SnapshotPatch p;
+  for (auto& m : menus) {
+    IvrMenuId id = m.id;
+    p.ivr_menus.emplace_back(id, std::move(m));
+  }
+  return s.apply(p);
+}
+
 /// Applies a patch that saves (or replaces) the given objects.
 inline Snapshot with(const Snapshot& s, std::vector<User> users, std::vector<Group> groups = {},
                      std::vector<Trunk> trunks = {}) {

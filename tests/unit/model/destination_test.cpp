@@ -23,6 +23,7 @@ TEST(Destination, RoundTripsEveryVariant) {
       {DestNumber{"+15551234"}, json{{"type", "number"}, {"number", "+15551234"}}},
       {DestNumber{"112"}, json{{"type", "number"}, {"number", "112"}}},
       {DestHangup{}, json{{"type", "hangup"}}},
+      {DestIvr{4}, json{{"type", "ivr"}, {"id", 4}}},
   };
   for (const auto& [dest, j] : cases) {
     EXPECT_EQ(destination_to_json(dest), j);
@@ -60,7 +61,10 @@ TEST(Destination, ErrorsNameTheField) {
       BadCase{R"({"type":null})", "fallback.type", "string"},
       BadCase{R"({"type":"queue","id":1})", "fallback.type", "one of"},
       BadCase{R"({"type":"User","id":1})", "fallback.type", "one of"},
-      BadCase{R"({"type":"ivr","id":1})", "fallback.type", "IVR menus are not available yet"},
+      BadCase{R"({"type":"ivr"})", "fallback.id", "required"},
+      BadCase{R"({"type":"ivr","id":0})", "fallback.id", "positive"},
+      BadCase{R"({"type":"ivr","id":"4"})", "fallback.id", "integer"},
+      BadCase{R"({"type":"ivr","id":4,"box":"group"})", "fallback.box", "unknown key"},
       // user / group ids
       BadCase{R"({"type":"user"})", "fallback.id", "required"},
       BadCase{R"({"type":"group"})", "fallback.id", "required"},
@@ -119,6 +123,7 @@ TEST(Destination, TargetOf) {
   EXPECT_EQ(target_of(DestVoicemail{DestVoicemail::Box::kGroup, 6}), (Target{K::kGroup, 6}));
   EXPECT_EQ(target_of(DestNumber{"+1555"}), std::nullopt);
   EXPECT_EQ(target_of(DestHangup{}), std::nullopt);
+  EXPECT_EQ(target_of(DestIvr{4}), (Target{K::kIvr, 4}));
 }
 
 }  // namespace

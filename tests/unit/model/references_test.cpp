@@ -20,6 +20,22 @@ using testing::with_schedules;
 
 using Path = std::vector<GroupId>;
 
+/// The cycle exit_cycle finds from group `group`, as group ids (these snapshots hold groups
+/// only; cycles through IVR menus are in ivr_references_test.cpp).
+std::optional<Path> fallback_cycle(const Snapshot& s, GroupId group,
+                                   const std::optional<Destination>& exit) {
+  auto cycle = exit_cycle(s, FlowNode{FlowNode::Kind::kGroup, group}, exit);
+  if (!cycle) {
+    return std::nullopt;
+  }
+  Path out;
+  for (const FlowNode& n : *cycle) {
+    EXPECT_EQ(n.kind, FlowNode::Kind::kGroup);
+    out.push_back(n.id);
+  }
+  return out;
+}
+
 Group group_falling_back(GroupId id, std::string name, std::optional<Destination> fallback) {
   Group g = make_group(id, std::move(name));
   g.fallback = std::move(fallback);
@@ -429,6 +445,19 @@ TEST(GroupCycles, ListsEachStoredLoopOnceFromItsLowestId) {
       Snapshot{}, {},
       {group_falling_back(1, "G1", DestGroup{3}), g3, g5, group_falling_back(7, "G7", DestGroup{8}),
        group_falling_back(8, "G8", DestGroup{9}), group_falling_back(9, "G9", DestGroup{7}), g10});
+  // These snapshots hold groups only: every node of exit_cycles is a group.
+  auto group_cycles = [](const Snapshot& snap) {
+    std::vector<Path> out;
+    for (const std::vector<FlowNode>& cycle : exit_cycles(snap)) {
+      Path ids;
+      for (const FlowNode& n : cycle) {
+        EXPECT_EQ(n.kind, FlowNode::Kind::kGroup);
+        ids.push_back(n.id);
+      }
+      out.push_back(std::move(ids));
+    }
+    return out;
+  };
   auto cycles = group_cycles(s);
   ASSERT_EQ(cycles.size(), 3u);
   EXPECT_EQ(cycles[0], (Path{3, 5}));

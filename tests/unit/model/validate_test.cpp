@@ -214,6 +214,15 @@ TEST_F(ValidateUser, ForwardingToUsersGroupsAndNumbersIsAccepted) {
   EXPECT_TRUE(validate_forwarding(u, s).has_value());
   u.forward_no_answer_s = kMaxForwardNoAnswerS;
   EXPECT_TRUE(validate_forwarding(u, s).has_value());
+  // An IVR menu carries the call on too ("when I do not answer, the main menu"), once it
+  // exists.
+  u.forward_no_answer = DestIvr{30};
+  auto missing = validate_forwarding(u, s);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().field, "no_answer.id");
+  EXPECT_EQ(missing.error().message, "no IVR menu with id 30");
+  EXPECT_TRUE(
+      validate_forwarding(u, testing::with_menus(s, {testing::make_menu(30, "Main")})).has_value());
 }
 
 TEST_F(ValidateUser, ForwardingErrorsNameTheField) {

@@ -239,6 +239,21 @@ std::string dump(const model::Snapshot& s) {
       out += fmt::format("  holiday '{}' {}..{} yearly={}\n", h.name, h.from, h.to, h.yearly);
     }
   }
+  for (model::IvrMenuId id : s.ivr_menu_ids()) {
+    const model::IvrMenu* m = s.ivr_menu(id);
+    auto dest = [](const std::optional<model::Destination>& d) {
+      return d ? model::destination_to_json(*d).dump() : std::string("null");
+    };
+    out += fmt::format(
+        "ivr_menu {} name='{}' timeout_s={} timeout={} invalid={} repeat={} direct_dial={} "
+        "created={} updated={} by_name={}\n",
+        m->id, m->name, m->timeout_s, dest(m->timeout), dest(m->invalid), m->repeat, m->direct_dial,
+        m->created_at, m->updated_at,
+        s.ivr_menu_by_name(m->name) ? s.ivr_menu_by_name(m->name)->id : 0);
+    for (const model::IvrOption& o : m->options) {
+      out += fmt::format("  option {} {}\n", o.key, dest(o.destination));
+    }
+  }
   for (model::TokenId id : s.token_ids()) {
     const model::ApiToken* t = s.token(id);
     const model::ApiToken* by_hash = s.token_by_secret_hash(t->secret_sha256);

@@ -57,6 +57,13 @@ export const pages: readonly PageEntry[] = [
     component: lazy(() => import('../resources/inbound-routes')),
   },
   {
+    path: 'ivr-menus',
+    label: 'IVR Menus',
+    section: 'Call Manager',
+    roles: staff,
+    component: lazy(() => import('../resources/ivr-menus')),
+  },
+  {
     path: 'business-hours',
     label: 'Business hours',
     section: 'Call Manager',

@@ -12,7 +12,11 @@ const referrerKinds: Record<Referrer['kind'], string> = {
   outbound_rule: 'Outbound rule',
   inbound_route: 'Inbound route',
   user: 'User',
+  ivr_menu: 'IVR menu',
 };
+const optionFields = Object.fromEntries(
+  [...'0123456789*#'].map((k) => [`options.${k}`, `Key ${k}`]),
+) as Record<`options.${string}`, string>;
 const referrerFields: Record<Referrer['field'], string> = {
   fallback: 'Fallback routing',
   closed_destination: 'Closed destination',
@@ -25,7 +29,10 @@ const referrerFields: Record<Referrer['field'], string> = {
   'forwarding.always': 'Forward always',
   'forwarding.busy': 'Forward when busy',
   'forwarding.no_answer': 'Forward when not answered',
-};
+  timeout: 'Timeout destination',
+  invalid: 'Invalid destination',
+  ...optionFields,
+} as Record<Referrer['field'], string>;
 
 export function ReferrerList(props: { referrers: readonly Referrer[] }) {
   return (

@@ -72,12 +72,32 @@ describe('DestinationPicker', () => {
     expect(onChange).toHaveBeenLastCalledWith({ type: 'number', number: '+15551234' });
   });
 
-  it('offers IVR only as unavailable, and None clears', async () => {
-    mockApi({});
+  it('picks an IVR menu by searching its name, and None clears', async () => {
+    const requests = mockApi({
+      'GET /api/v1/ivr-menus': () =>
+        json(200, {
+          items: [{ id: 4, name: 'Main menu', options: { '1': { type: 'group', id: 3 } } }],
+          next_cursor: null,
+        }),
+    });
     const onChange = vi.fn();
     const user = userEvent.setup();
     renderPage(<Harness initial={{ type: 'hangup' }} onChange={onChange} />);
-    expect(screen.getByRole('option', { name: /IVR/ })).toBeDisabled();
+    const ivr = screen.getByRole('option', { name: 'An IVR menu' });
+    expect(ivr).toBeEnabled();
+    await user.selectOptions(screen.getByLabelText('Send calls to'), 'ivr');
+    expect(onChange).toHaveBeenLastCalledWith({ type: 'ivr', id: null });
+    await user.type(screen.getByRole('combobox', { name: 'IVR menu' }), 'main');
+    await waitFor(() =>
+      expect(
+        requests.some(
+          (r) => r.url.pathname === '/api/v1/ivr-menus' && r.url.searchParams.get('q') === 'main',
+        ),
+      ).toBe(true),
+    );
+    await user.click(await screen.findByRole('option', { name: /Main menu/ }));
+    expect(onChange).toHaveBeenLastCalledWith({ type: 'ivr', id: 4 });
+
     await user.selectOptions(screen.getByLabelText('Send calls to'), 'None');
     expect(onChange).toHaveBeenLastCalledWith(null);
   });
@@ -87,6 +107,7 @@ describe('destination conversion', () => {
   it('round-trips API destinations', () => {
     for (const d of [
       { type: 'group', id: 3 },
+      { type: 'ivr', id: 4 },
       { type: 'voicemail', box: 'group', id: 3 },
       { type: 'number', number: '+15551234' },
       { type: 'hangup' },
@@ -100,6 +121,8 @@ describe('destination conversion', () => {
     const r = destinationDraftSchema.safeParse({ type: 'user', id: null });
     expect(r.success).toBe(false);
     expect(r.error?.issues[0]?.message).toBe('Choose a user');
+    const menu = destinationDraftSchema.safeParse({ type: 'ivr', id: null });
+    expect(menu.error?.issues[0]?.message).toBe('Choose a menu');
     expect(destinationDraftSchema.safeParse({ type: 'number', number: '12a' }).success).toBe(false);
     expect(destinationDraftSchema.safeParse(null).success).toBe(true);
   });

@@ -1,5 +1,5 @@
 // Where a call goes next: a group's fallback and closed destination, an inbound route's
-// destination. Holds an incomplete choice as a draft; `toDestination` and
+// destination, a user's forwarding, an IVR menu's options and exits. Holds an incomplete choice as a draft; `toDestination` and
 // `destinationDraftSchema` turn it into the API's Destination.
 import { useId } from 'react';
 import { z } from 'zod';
@@ -16,6 +16,7 @@ export interface DestinationDraft {
 export const destinationTypeLabels: Record<DestinationType, string> = {
   group: 'A user group',
   user: 'A user',
+  ivr: 'An IVR menu',
   number: 'A number',
   voicemail: 'Voicemail',
   hangup: 'Hang up',
@@ -26,6 +27,7 @@ export function fromDestination(d: Destination | null): DestinationDraft | null 
   switch (d.type) {
     case 'user':
     case 'group':
+    case 'ivr':
       return { type: d.type, id: d.id };
     case 'voicemail':
       return { type: 'voicemail', box: d.box, id: d.id };
@@ -43,6 +45,7 @@ export function toDestination(draft: DestinationDraft | null): Destination | nul
   switch (draft.type) {
     case 'user':
     case 'group':
+    case 'ivr':
       return { type: draft.type, id: draft.id! };
     case 'voicemail':
       return { type: 'voicemail', box: draft.box ?? 'user', id: draft.id! };
@@ -56,14 +59,17 @@ export function toDestination(draft: DestinationDraft | null): Destination | nul
 /// A destination that must be given (an inbound route's).
 export const destinationDraftRequiredSchema = z
   .object({
-    type: z.enum(['group', 'user', 'number', 'voicemail', 'hangup']),
+    type: z.enum(['group', 'user', 'ivr', 'number', 'voicemail', 'hangup']),
     id: z.number().int().positive().nullable().optional(),
     box: z.enum(['user', 'group']).optional(),
     number: z.string().optional(),
   })
   .superRefine((d, ctx) => {
-    if ((d.type === 'group' || d.type === 'user' || d.type === 'voicemail') && !d.id) {
-      const what = d.type === 'voicemail' ? (d.box ?? 'user') : d.type;
+    if (
+      (d.type === 'group' || d.type === 'user' || d.type === 'ivr' || d.type === 'voicemail') &&
+      !d.id
+    ) {
+      const what = d.type === 'voicemail' ? (d.box ?? 'user') : d.type === 'ivr' ? 'menu' : d.type;
       ctx.addIssue({ code: 'custom', path: ['id'], message: `Choose a ${what}` });
     }
     if (d.type === 'number' && !/^\+?[0-9]{1,32}$/.test((d.number ?? '').trim())) {
@@ -78,6 +84,8 @@ export const destinationDraftRequiredSchema = z
 /// A destination that may be "none" (a group's fallback and closed destination).
 export const destinationDraftSchema = destinationDraftRequiredSchema.nullable();
 
+const pickerLabels = { user: 'User', group: 'User group', ivr: 'IVR menu' } as const;
+
 export function DestinationPicker(props: {
   /** The visible legend, e.g. "Fallback routing". */
   label: string;
@@ -90,9 +98,11 @@ export function DestinationPicker(props: {
   description?: string;
   /** Ids of groups not to offer (a group cannot fall back to itself). */
   excludeGroups?: readonly number[];
+  /** Ids of IVR menus not to offer (a menu's timeout cannot be the menu itself). */
+  excludeMenus?: readonly number[];
   /** Ids of users not to offer (a user cannot forward to itself). */
   excludeUsers?: readonly number[];
-  /** The kinds of destination offered; default every kind (forwarding: user, group, number). */
+  /** The kinds of destination offered; default every kind (forwarding: user, group, IVR, number). */
   types?: readonly DestinationType[];
 }) {
   const id = useId();
@@ -104,11 +114,11 @@ export function DestinationPicker(props: {
     else if (next === 'voicemail') onChange({ type: 'voicemail', box: 'user', id: null });
     else if (next === 'number') onChange({ type: 'number', number: '' });
     else if (next === 'hangup') onChange({ type: 'hangup' });
-    else onChange({ type: next as 'user' | 'group', id: null });
+    else onChange({ type: next as 'user' | 'group' | 'ivr', id: null });
   }
 
   const pickerKind =
-    value?.type === 'user' || value?.type === 'group'
+    value?.type === 'user' || value?.type === 'group' || value?.type === 'ivr'
       ? value.type
       : value?.type === 'voicemail'
         ? (value.box ?? 'user')
@@ -138,11 +148,6 @@ export function DestinationPicker(props: {
                 {destinationTypeLabels[t]}
               </option>
             ))}
-            {props.types ? null : (
-              <option value="ivr" disabled>
-                IVR menu (not available yet)
-              </option>
-            )}
           </select>
         </div>
         <div className="dest-target">
@@ -165,7 +170,7 @@ export function DestinationPicker(props: {
             <EntityPicker
               key={`${value.type}-${pickerKind}`}
               kind={pickerKind}
-              label={pickerKind === 'user' ? 'User' : 'User group'}
+              label={pickerLabels[pickerKind]}
               value={value.id ?? null}
               onChange={(picked) => onChange({ ...value, id: picked })}
               {...(pickerKind === 'group' && props.excludeGroups
@@ -173,6 +178,9 @@ export function DestinationPicker(props: {
                 : {})}
               {...(pickerKind === 'user' && props.excludeUsers
                 ? { exclude: props.excludeUsers }
+                : {})}
+              {...(pickerKind === 'ivr' && props.excludeMenus
+                ? { exclude: props.excludeMenus }
                 : {})}
             />
           ) : null}

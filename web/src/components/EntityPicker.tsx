@@ -1,5 +1,5 @@
-// Picks one user or group by searching the server (name or e-mail, `?q=`), so it stays fast
-// with 100,000 users: only the first matches are ever fetched.
+// Picks one user, group or IVR menu by searching the server (name or e-mail, `?q=`), so it
+// stays fast with 100,000 users: only the first matches are ever fetched.
 import { useEffect, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import {
@@ -15,7 +15,7 @@ import {
 import { api, data } from '../api/client';
 import { useDebounced } from './useDebounced';
 
-export type EntityKind = 'user' | 'group';
+export type EntityKind = 'user' | 'group' | 'ivr';
 
 interface Option {
   id: number;
@@ -33,6 +33,14 @@ async function search(kind: EntityKind, text: string): Promise<Option[]> {
       detail: `${u.email} · ${u.extension}`,
     }));
   }
+  if (kind === 'ivr') {
+    const menus = await data(api.GET('/api/v1/ivr-menus', { params: { query: { q, limit: 20 } } }));
+    return menus.items.map((m) => ({
+      id: m.id,
+      name: m.name,
+      detail: `${Object.keys(m.options).length} options`,
+    }));
+  }
   const page = await data(api.GET('/api/v1/groups', { params: { query: { q, limit: 20 } } }));
   return page.items.map((g) => ({
     id: g.id,
@@ -45,6 +53,10 @@ async function nameOf(kind: EntityKind, id: number): Promise<string> {
   if (kind === 'user') {
     const u = await data(api.GET('/api/v1/users/{id}', { params: { path: { id } } }));
     return u.name;
+  }
+  if (kind === 'ivr') {
+    const m = await data(api.GET('/api/v1/ivr-menus/{id}', { params: { path: { id } } }));
+    return m.name;
   }
   const g = await data(api.GET('/api/v1/groups/{id}', { params: { path: { id } } }));
   return g.name;
@@ -100,6 +112,11 @@ export function EntityPicker(props: {
         )
         .map((o) => o.id);
   const missing = value !== null && current.isError;
+  const placeholders: Record<EntityKind, string> = {
+    user: 'Search name or e-mail',
+    group: 'Search group name',
+    ivr: 'Search menu name',
+  };
 
   return (
     <ComboBox
@@ -124,10 +141,11 @@ export function EntityPicker(props: {
       validationBehavior="aria"
     >
       <Label>{props.label}</Label>
-      <Input placeholder={kind === 'user' ? 'Search name or e-mail' : 'Search group name'} />
+      <Input placeholder={placeholders[kind]} />
       {props.description ? <Text slot="description">{props.description}</Text> : null}
       <FieldError>
-        {props.errorMessage ?? (missing ? `The ${kind} ${value} no longer exists` : '')}
+        {props.errorMessage ??
+          (missing ? `The ${kind === 'ivr' ? 'IVR menu' : kind} ${value} no longer exists` : '')}
       </FieldError>
       <Popover>
         <ListBox<Option>

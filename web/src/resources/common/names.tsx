@@ -1,4 +1,4 @@
-// Names of users, groups and trunks the API gives as ids. The query keys are the ones
+// Names of users, groups, IVR menus and trunks the API gives as ids. The query keys are the ones
 // EntityPicker uses for the same lookups, so a name is fetched once for the whole console.
 import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
@@ -23,6 +23,16 @@ export function useGroupName(id: number | null | undefined) {
   });
 }
 
+export function useIvrMenuName(id: number | null | undefined) {
+  return useQuery({
+    queryKey: ['ivr', id, 'name'],
+    queryFn: async () =>
+      (await data(api.GET('/api/v1/ivr-menus/{id}', { params: { path: { id: id! } } }))).name,
+    enabled: typeof id === 'number',
+    staleTime: 60_000,
+  });
+}
+
 function NameOf(props: { id: number | null | undefined; q: ReturnType<typeof useUserName> }) {
   if (props.id === null || props.id === undefined) return <span className="muted">—</span>;
   if (props.q.isError) return <span className="muted">#{props.id} (deleted)</span>;
@@ -36,6 +46,11 @@ export function UserName(props: { id: number | null | undefined }) {
 
 export function GroupName(props: { id: number | null | undefined }) {
   const q = useGroupName(props.id);
+  return <NameOf id={props.id} q={q} />;
+}
+
+export function IvrMenuName(props: { id: number | null | undefined }) {
+  const q = useIvrMenuName(props.id);
   return <NameOf id={props.id} q={q} />;
 }
 

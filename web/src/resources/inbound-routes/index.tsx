@@ -7,7 +7,7 @@ import { useRole } from '../../auth/session';
 import type { Column } from '../../components/DataTable';
 import { OrderedList } from '../../components/OrderedList';
 import { EditPage, NewPage, ResourceRoutes } from '../../components/ResourcePages';
-import { GroupName, UserName, useAllTrunks } from '../common/names';
+import { GroupName, IvrMenuName, UserName, useAllTrunks } from '../common/names';
 import { RouteForm, type InboundRoute, type InboundRouteInput } from './RouteForm';
 import '../common/common.css';
 
@@ -35,6 +35,15 @@ export function DestinationText(props: { destination: Destination | null }) {
     case 'voicemail':
       return (
         <>Voicemail of {d.box === 'user' ? <UserName id={d.id} /> : <GroupName id={d.id} />}</>
+      );
+    case 'ivr':
+      return (
+        <>
+          IVR menu{' '}
+          <Link to={`/ivr-menus/${d.id}`}>
+            <IvrMenuName id={d.id} />
+          </Link>
+        </>
       );
     case 'number':
       return <>Number {d.number}</>;

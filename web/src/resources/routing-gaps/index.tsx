@@ -1,11 +1,11 @@
 // Routing gaps: every reference left pointing at a deleted object, each with a link to the
-// page where it is fixed, and any loop of group exits.
+// page where it is fixed, and any loop of automatic exits (groups and IVR menus).
 import { Link } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
 import type { RoutingGap } from '../../api/types';
 import { ErrorMessage, Loading, PageHeader } from '../../components/ui';
-import { GroupName } from '../common/names';
+import { GroupName, IvrMenuName } from '../common/names';
 import '../common/common.css';
 
 const holderKinds: Record<RoutingGap['holder']['kind'], string> = {
@@ -13,7 +13,11 @@ const holderKinds: Record<RoutingGap['holder']['kind'], string> = {
   outbound_rule: 'Outbound rule',
   inbound_route: 'Inbound route',
   user: 'User',
+  ivr_menu: 'IVR menu',
 };
+const optionLabels = Object.fromEntries(
+  [...'0123456789*#'].map((k) => [`options.${k}`, `Key ${k}`]),
+) as Record<`options.${string}`, string>;
 const fieldLabels: Record<RoutingGap['field'], string> = {
   fallback: 'Fallback routing',
   closed_destination: 'Closed destination',
@@ -25,11 +29,15 @@ const fieldLabels: Record<RoutingGap['field'], string> = {
   'forwarding.always': 'Forward always',
   'forwarding.busy': 'Forward when busy',
   'forwarding.no_answer': 'Forward when not answered',
-};
+  timeout: 'Timeout destination',
+  invalid: 'Invalid destination',
+  ...optionLabels,
+} as Record<RoutingGap['field'], string>;
 const missingKinds: Record<RoutingGap['missing']['kind'], string> = {
   user: 'user',
   group: 'user group',
   trunk: 'trunk',
+  ivr_menu: 'IVR menu',
 };
 
 /// The console page where the holder of a gap is edited.
@@ -43,7 +51,30 @@ export function holderUrl(holder: RoutingGap['holder']): string {
       return `/inbound-routes/${holder.id}`;
     case 'user':
       return `/users/${holder.id}`;
+    case 'ivr_menu':
+      return `/ivr-menus/${holder.id}`;
   }
+}
+
+type CycleNode = { kind: 'group' | 'ivr_menu'; id: number };
+
+function NodeName(props: { node: CycleNode }) {
+  return props.node.kind === 'group' ? (
+    <GroupName id={props.node.id} />
+  ) : (
+    <>
+      IVR <IvrMenuName id={props.node.id} />
+    </>
+  );
+}
+
+function NodeLink(props: { node: CycleNode }) {
+  const path = props.node.kind === 'group' ? 'groups' : 'ivr-menus';
+  return (
+    <Link to={`/${path}/${props.node.id}`}>
+      <NodeName node={props.node} />
+    </Link>
+  );
 }
 
 export default function RoutingGapsPage() {
@@ -108,23 +139,21 @@ export default function RoutingGapsPage() {
       ) : null}
       {cycles.length > 0 ? (
         <section className="panel">
-          <h2>Loops of group exits</h2>
+          <h2>Loops of automatic exits</h2>
           <p className="muted">
-            Each group&apos;s fallback or closed destination leads, group by group, back to the
-            first. Change one of them.
+            Each group&apos;s fallback or closed destination, and each IVR menu&apos;s timeout or
+            invalid destination, leads back to the first without the caller pressing a key. Change
+            one of them.
           </p>
           <ul>
             {cycles.map((c) => (
-              <li key={c.groups.join('-')}>
-                {c.groups.map((id) => (
-                  <span key={id}>
-                    <Link to={`/groups/${id}`}>
-                      <GroupName id={id} />
-                    </Link>{' '}
-                    →{' '}
+              <li key={c.nodes.map((n) => `${n.kind}${n.id}`).join('-')}>
+                {c.nodes.map((n) => (
+                  <span key={`${n.kind}${n.id}`}>
+                    <NodeLink node={n} /> →{' '}
                   </span>
                 ))}
-                {c.groups[0] !== undefined ? <GroupName id={c.groups[0]} /> : null}
+                {c.nodes[0] !== undefined ? <NodeName node={c.nodes[0]} /> : null}
               </li>
             ))}
           </ul>

@@ -20,7 +20,7 @@ import { FormBanner, TextInput } from '../../components/fields';
 import { Button, ErrorMessage, Loading } from '../../components/ui';
 
 /// Forwarding goes somewhere that carries the call on: voicemail and hang-up are refused.
-const forwardTypes: readonly DestinationType[] = ['user', 'group', 'number'];
+const forwardTypes: readonly DestinationType[] = ['user', 'group', 'ivr', 'number'];
 
 const schema = z.object({
   always: destinationDraftSchema,
