@@ -24,6 +24,7 @@ constexpr EnumTable<Disposition, kDispositionCount> kDispositions{{
     {Disposition::kFallback, "fallback"},
     {Disposition::kRoutingGap, "routing_gap"},
     {Disposition::kVoicemailUnavailable, "voicemail_unavailable"},
+    {Disposition::kVoicemail, "voicemail"},
 }};
 
 constexpr EnumTable<FallbackReason, 3> kFallbackReasons{{

@@ -23,16 +23,17 @@ enum class Disposition : std::uint8_t {
   kBusy,
   kNoAnswer,
   kFailed,
-  kCancelled,    ///< the caller hung up before an answer
-  kInterrupted,  ///< answered, and the server stopped before its end was recorded
-  kAbandoned,    ///< the caller hung up while waiting for a group
-  kClosed,       ///< a group closed, with nowhere to go
-  kNoAgents,     ///< a group with nobody to offer it to, with no fallback
-  kFallback,     ///< carried on by a user or number fallback destination
-  kRoutingGap,   ///< a destination that no longer exists
-  kVoicemailUnavailable,
+  kCancelled,             ///< the caller hung up before an answer
+  kInterrupted,           ///< answered, and the server stopped before its end was recorded
+  kAbandoned,             ///< the caller hung up while waiting for a group
+  kClosed,                ///< a group closed, with nowhere to go
+  kNoAgents,              ///< a group with nobody to offer it to, with no fallback
+  kFallback,              ///< carried on by a user or number fallback destination
+  kRoutingGap,            ///< a destination that no longer exists
+  kVoicemailUnavailable,  ///< voicemail was the destination, but Cohort could not answer
+  kVoicemail,             ///< answered by a mailbox: its greeting, then the caller's message
 };
-inline constexpr std::size_t kDispositionCount = 12;
+inline constexpr std::size_t kDispositionCount = 13;
 
 /// Why a call left a group for its fallback or closed destination.
 enum class FallbackReason : std::uint8_t { kNoAnswer, kNoAgents, kClosed };

@@ -128,9 +128,8 @@ struct Walk {
         return end(EndCause::kRoutingGap, 480,
                    "Temporarily Unavailable: destination no longer exists");
       }
-      // Voicemail is carried out by the media issue; until then the caller is told so.
-      return end(EndCause::kVoicemailUnavailable, 480,
-                 "Temporarily Unavailable: voicemail not available yet");
+      step.action = EnterVoicemail{*v};
+      return std::move(step);
     }
     if (const auto* n = std::get_if<model::DestNumber>(&d)) {
       step.via_fallback = step.via_fallback || from_group.has_value();

@@ -37,14 +37,16 @@ std::string_view to_string(LeaveReason r);
 
 /// Why a call ends without reaching anyone.
 enum class EndCause : std::uint8_t {
-  kRoutingGap,            ///< the destination no longer exists
-  kInactiveUser,          ///< a deactivated user
-  kDoNotDisturb,          ///< a user on do-not-disturb: 486 Busy Here
-  kVoicemailUnavailable,  ///< voicemail is not built yet
-  kHangup,                ///< a `hangup` destination, or a group with nowhere to go
-  kFallbackLoop,          ///< the chain came back to a group it had left
-  kHopLimit,              ///< more groups and forwards than FlowState::max_hops
-  kForwardLoop,           ///< a forward came back to a user or group the call was for: 482
+  kRoutingGap,    ///< the destination no longer exists
+  kInactiveUser,  ///< a deactivated user
+  kDoNotDisturb,  ///< a user on do-not-disturb: 486 Busy Here
+  /// Not returned by route(): the shell's end for EnterVoicemail when it cannot answer
+  /// (media not running, no offer to answer, no RTP port free).
+  kVoicemailUnavailable,
+  kHangup,        ///< a `hangup` destination, or a group with nowhere to go
+  kFallbackLoop,  ///< the chain came back to a group it had left
+  kHopLimit,      ///< more groups and forwards than FlowState::max_hops
+  kForwardLoop,   ///< a forward came back to a user or group the call was for: 482
   /// Not returned by route(): the shell's end for EnterIvr until the media engine plays
   /// menus (480, docs/life-of-a-call.md section 2a).
   kIvrUnavailable,
@@ -79,6 +81,11 @@ struct EnterIvr {
   model::IvrMenuId menu = 0;
   bool operator==(const EnterIvr&) const = default;
 };
+/// Answer the call into a mailbox: its greeting, a beep, then the caller's message.
+struct EnterVoicemail {
+  model::DestVoicemail box;
+  bool operator==(const EnterVoicemail&) const = default;
+};
 /// End the call: the caller gets `status` `reason_phrase`.
 struct EndCall {
   EndCause cause = EndCause::kHangup;
@@ -86,7 +93,7 @@ struct EndCall {
   std::string reason_phrase;
   bool operator==(const EndCall&) const = default;
 };
-using Action = std::variant<EnterGroup, RingUser, DialNumber, EndCall, EnterIvr>;
+using Action = std::variant<EnterGroup, RingUser, DialNumber, EndCall, EnterIvr, EnterVoicemail>;
 
 /// What the shell knows of a user at the moment (routing reads no registrar or board).
 struct UserFacts {

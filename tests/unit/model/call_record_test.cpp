@@ -52,7 +52,8 @@ TEST(CallRecordWords, DispositionRoundTrips) {
                              {Disposition::kNoAgents, "no_agents"},
                              {Disposition::kFallback, "fallback"},
                              {Disposition::kRoutingGap, "routing_gap"},
-                             {Disposition::kVoicemailUnavailable, "voicemail_unavailable"}},
+                             {Disposition::kVoicemailUnavailable, "voicemail_unavailable"},
+                             {Disposition::kVoicemail, "voicemail"}},
                             dispositions(), parse_disposition);
   EXPECT_EQ(dispositions().size(), kDispositionCount);
   for (std::size_t i = 0; i < dispositions().size(); ++i) {

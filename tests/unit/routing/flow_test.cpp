@@ -101,9 +101,7 @@ TEST_F(FlowTest, ClosedGroupsArePassedThroughToTheirClosedDestination) {
 
 TEST_F(FlowTest, AClosedGroupWithoutAClosedDestinationGoesToItsVoicemail) {
   Step s = route_to(DestGroup{30});
-  const auto* end = std::get_if<EndCall>(&s.action);
-  ASSERT_NE(end, nullptr);
-  EXPECT_EQ(end->cause, EndCause::kVoicemailUnavailable);
+  EXPECT_EQ(s.action, Action(EnterVoicemail{DestVoicemail{DestVoicemail::Box::kGroup, 30}}));
   EXPECT_EQ(s.left_to, model::Destination(DestVoicemail{DestVoicemail::Box::kGroup, 30}));
   EXPECT_EQ(s.left_because, LeaveReason::kClosed);
 }
@@ -174,8 +172,8 @@ TEST_F(FlowTest, UsersNumbersVoicemailAndHangup) {
   EXPECT_EQ(std::get<EndCall>(inactive.action).cause, EndCause::kInactiveUser);
   EXPECT_EQ(route_to(DestNumber{"+15550002"}).action, Action(DialNumber{"+15550002", std::nullopt}))
       << "an inbound route's number is not a group's call";
-  EXPECT_EQ(std::get<EndCall>(route_to(DestVoicemail{DestVoicemail::Box::kUser, 1}).action).cause,
-            EndCause::kVoicemailUnavailable);
+  EXPECT_EQ(route_to(DestVoicemail{DestVoicemail::Box::kUser, 1}).action,
+            Action(EnterVoicemail{DestVoicemail{DestVoicemail::Box::kUser, 1}}));
   EXPECT_EQ(std::get<EndCall>(route_to(DestHangup{}).action).cause, EndCause::kHangup);
 }
 
