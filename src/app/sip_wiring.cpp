@@ -39,6 +39,21 @@ pbx::SipServerOptions sip_options(const Config& c) {
   o.rate_per_second = c.security.rate_per_second;
   o.rate_burst = c.security.rate_burst;
   o.trusted_networks = c.security.trusted_networks;
+  pbx::MediaLegsOptions media;
+  media.io.address = media_address(c);
+  media.io.port_min = static_cast<std::uint16_t>(c.media.rtp_port_min);
+  media.io.port_max = static_cast<std::uint16_t>(c.media.rtp_port_max);
+  media.io.threads = c.media.threads;
+  media.no_rtp_timeout = std::chrono::seconds(c.media.no_rtp_timeout_s);
+  o.media = media;
+  o.voicemail_dir = c.data_dir + "/voicemail";
+  o.voicemail_recording.max_duration = std::chrono::seconds(c.media.voicemail_max_s);
+  o.voicemail_recording.min_duration = std::chrono::seconds(c.media.voicemail_min_s);
+  o.voicemail_recording.silence_dbfs = c.media.silence_threshold_dbfs;
+  // silence_s 0: silence never ends a message (only '#', the maximum or the hang-up).
+  o.voicemail_recording.silence = c.media.silence_s > 0
+                                      ? std::chrono::milliseconds(c.media.silence_s * 1000)
+                                      : o.voicemail_recording.max_duration * 2;
   return o;
 }
 

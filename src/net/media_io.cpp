@@ -243,6 +243,7 @@ struct MediaIo::Impl {
         ticking.clear();
       }
     }
+    run_tasks(t);  // what was asked before stop() (a last recording to finish) still runs
     for (auto& [id, entry] : t.streams) {
       close_fd(entry.fds[0]);
       close_fd(entry.fds[1]);

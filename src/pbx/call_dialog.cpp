@@ -57,6 +57,14 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           auto [ctype, body] = relay_body(req);
           ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, ctype,
                   body);
+        } else if (!c.a_acked && c.voicemail && c.state == CallState::kAnswered) {
+          c.a_acked = true;
+          if (c.a_ok_resend) {
+            c.a_ok_resend->on_ack();
+          }
+          release(c.a_ok);
+          release(c.a_answer);
+          voicemail_acked(shard, c, now);  // the greeting starts
         }
         return true;
       }
@@ -95,6 +103,23 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
     case Method::kNotify:
     case Method::kRefer:
     case Method::kPrack: {
+      if (c.voicemail && from < 0 && c.state == CallState::kAnswered) {
+        // Nobody to relay to: a mailbox answered. A digit by INFO goes to the recording.
+        if (req.method() == Method::kInfo) {
+          const auto digit =
+              info_digit(req.header(HeaderId::kContentType).value_or(""), req.body());
+          if (digit) {
+            opts.media->sip_dtmf(c.voicemail->leg, *digit);
+          }
+          respond(digit || req.body().empty() ? 200 : 415, {});
+        } else if (req.method() == Method::kOptions) {
+          respond(200, "OK");
+        } else {
+          respond(req.method() == Method::kInvite || req.method() == Method::kUpdate ? 488 : 501,
+                  {});
+        }
+        return true;
+      }
       if (c.state != CallState::kAnswered || c.winner < 0) {
         // Early-dialog requests (UPDATE, PRACK) are not relayed yet.
         respond(req.method() == Method::kInvite ? 491 : 501, {});

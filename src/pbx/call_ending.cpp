@@ -26,6 +26,12 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
                                   TimePoint now) {
   c.state = CallState::kEnding;
   c.cdr.end_ms = core.now_ms();
+  if (c.voicemail) {
+    close_voicemail(c);
+    if (disposition == Disposition::kAnswered) {
+      disposition = Disposition::kVoicemail;  // a mailbox, not a person, took the call
+    }
+  }
   abandon_transfer(shard, c, now);  // a transfer target still ringing has nobody to join
   if (c.listed_ringing) {
     core.ringing().stopped(c.key);
@@ -38,7 +44,8 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
   if (disposition == Disposition::kCancelled && c.cdr.group) {
     disposition = Disposition::kAbandoned;  // the caller hung up while waiting for a group
   } else if (c.via_fallback && disposition != Disposition::kRoutingGap &&
-             disposition != Disposition::kVoicemailUnavailable) {
+             disposition != Disposition::kVoicemailUnavailable &&
+             disposition != Disposition::kVoicemail) {
     disposition = Disposition::kFallback;
   }
   c.cdr.disposition = disposition;

@@ -97,6 +97,10 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     dial_number(shard, c, n->number, n->as_group, now, n->as_user);
     return;
   }
+  if (const auto* vm = std::get_if<routing::EnterVoicemail>(&step.action)) {
+    enter_voicemail(shard, c, vm->box, now);
+    return;
+  }
   // The media engine (issue 13) will answer and run the menu (routing/ivr.hpp); until then
   // the caller gets 480 and the record says why (docs/routing.md "IVR menus").
   const routing::EndCall ivr_unavailable{routing::EndCause::kIvrUnavailable, 480,

@@ -33,6 +33,7 @@
 
 #include "model/call_record.hpp"
 #include "pbx/calls.hpp"
+#include "pbx/media_legs.hpp"
 #include "routing/distribution.hpp"
 #include "routing/flow.hpp"
 #include "sip/dialog/dialog.hpp"
@@ -231,6 +232,18 @@ struct TransferIn {
   std::uint32_t target_cseq = 0;  ///< the target's INVITE, ACKed with the transferee's answer
 };
 
+/// The digit a SIP INFO carries (`application/dtmf-relay` or `application/dtmf`), if any.
+std::optional<char> info_digit(std::string_view content_type, std::string_view body);
+
+/// A call a mailbox answered (call_voicemail.cpp): its greeting and a beep, the caller's
+/// message, then a goodbye and the BYE.
+struct VoicemailCall {
+  enum class Phase : std::uint8_t { kAnswering, kGreeting, kRecording, kGoodbye };
+  std::uint64_t leg = 0;  ///< MediaLegs::LegId
+  model::DestVoicemail box;
+  Phase phase = Phase::kAnswering;
+};
+
 struct Call {
   std::uint64_t key = 0;
   std::string id;
@@ -285,6 +298,7 @@ struct Call {
   std::optional<model::UserId> rung_user;    ///< rung directly: its forwarding applies
   std::size_t rung_legs_from = 0;            ///< its legs; earlier ones were forwarded away
   std::optional<TimePoint> no_answer_at;     ///< when rung_user's no-answer forward is due
+  std::optional<VoicemailCall> voicemail;    ///< a mailbox answered the call
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -500,6 +514,13 @@ struct CallController::Impl {
   std::string diversion(const Call& c, const Leg& leg) const;
 
   // call_ending.cpp
+  // call_voicemail.cpp
+  void enter_voicemail(std::size_t shard, Call& c, const model::DestVoicemail& box, TimePoint now);
+  void voicemail_acked(std::size_t shard, Call& c, TimePoint now);
+  void on_media_event(std::size_t shard, std::uint64_t key, MediaEvent event, TimePoint now);
+  /// Closes the call's media leg; a recording under way is finished and saved first.
+  void close_voicemail(Call& c);
+
   void fail_call(std::size_t shard, Call& c, int status, std::string_view reason,
                  Disposition disposition, TimePoint now);
   void finish(std::size_t shard, Call& c, Disposition disposition, TimePoint now);

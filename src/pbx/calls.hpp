@@ -22,11 +22,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "media/recorder.hpp"
 #include "model/call_record.hpp"
 #include "model/snapshot.hpp"
 #include "net/endpoint.hpp"
 #include "pbx/agents.hpp"
 #include "pbx/ringing_calls.hpp"
+#include "pbx/voicemail_writer.hpp"
 #include "routing/inbound.hpp"
 #include "routing/outbound.hpp"
 #include "sip/dialog/session_timer.hpp"
@@ -170,6 +172,8 @@ struct CallInfo {
   std::vector<Leg> legs;
 };
 
+class MediaLegs;
+
 struct CallOptions {
   std::chrono::milliseconds t1{500};
   std::chrono::milliseconds t2{4000};
@@ -185,6 +189,14 @@ struct CallOptions {
   /// starts this much later (until max_wait_s).
   std::chrono::milliseconds hunt_retry{2000};
   std::string user_agent = "Cohort/0.1";
+  /// The legs Cohort answers itself (a voicemail destination, call_voicemail.cpp); null:
+  /// such a destination ends the call with 480 and disposition voicemail_unavailable.
+  MediaLegs* media = nullptr;
+  /// Where a message left in a mailbox goes (VoicemailWriter::save); called on a media
+  /// thread, must not block.
+  std::function<void(VoicemailMessage)> save_voicemail;
+  /// How a message is recorded: its longest and shortest length, the silence that ends it.
+  media::RecordOptions voicemail_recording;
   /// Host part of the From and To of calls to phones. Empty (no `[sip] domain`): the
   /// address the phone registered to (our Via address), so that it can call back.
   std::string domain;

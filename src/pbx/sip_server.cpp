@@ -369,6 +369,10 @@ Result<void> SipServer::start() {
   COHORT_TRY(s.auth.start());
   COHORT_TRY(s.guard.start());
   COHORT_TRY(s.registrar.start(*s.store.snapshot(), s.now_s()));
+  if (s.media_legs) {
+    s.voicemail->start();
+    COHORT_TRY(s.media_legs->start());
+  }
 
   net::TransportOptions t;
   t.listen = s.opts.listen;
@@ -470,6 +474,10 @@ void SipServer::stop() {
   if (s.transports) {
     s.serving = false;
     s.transports->stop();  // joins the shards' threads: no shard runs after this line
+  }
+  if (s.media_legs) {
+    s.media_legs->stop();  // runs what the calls' ends asked of it (a last recording) first
+    s.voicemail->stop();   // then writes the messages still queued
   }
   s.registrar.stop();  // commits what is still queued
   s.records.stop();

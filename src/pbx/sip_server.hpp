@@ -18,6 +18,7 @@
 #include "common/errc.hpp"
 #include "net/transport.hpp"
 #include "pbx/calls.hpp"
+#include "pbx/media_legs.hpp"
 #include "pbx/trunk_registrations.hpp"
 #include "routing/auto_pause.hpp"
 #include "sip/txn/types.hpp"
@@ -57,6 +58,11 @@ struct SipServerOptions {
   int rate_per_second = 50;
   int rate_burst = 100;
   std::vector<std::string> trusted_networks;
+  // Media (issue 13): the legs Cohort answers itself. Unset: no media threads, and a
+  // voicemail destination ends the call with 480 (voicemail_unavailable).
+  std::optional<MediaLegsOptions> media;
+  std::string voicemail_dir;  ///< where VoicemailWriter puts messages
+  media::RecordOptions voicemail_recording;
 };
 
 struct RegistrationInfo {

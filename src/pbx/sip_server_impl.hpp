@@ -145,6 +145,13 @@ struct SipServer::Impl final : SipCore {
     co.session_timer = opts.session_timer;
     co.user_agent = std::string(kUserAgent);
     co.domain = opts.domain;
+    if (opts.media) {
+      media_legs = std::make_unique<MediaLegs>(*opts.media);
+      voicemail = std::make_unique<VoicemailWriter>(opts.voicemail_dir);
+      co.media = media_legs.get();
+      co.save_voicemail = [w = voicemail.get()](VoicemailMessage m) { w->save(std::move(m)); };
+      co.voicemail_recording = opts.voicemail_recording;
+    }
     calls = std::make_unique<CallController>(co, *this, shards.size());
     interrupted = std::make_unique<InterruptedCalls>(
         *this, shards.size(), [this](std::string_view call_id) { return shard_index(call_id); });
@@ -198,6 +205,10 @@ struct SipServer::Impl final : SipCore {
   static constexpr std::array<std::string_view, 4> kDropReasons = {
       sip::kDropNoVia, sip::kDropNoStartLine, sip::kDropResponse, sip::kDropAck};
   std::array<std::atomic<std::uint64_t>, kDropReasons.size()> n_dropped_by{};
+
+  // ---- media (issue 13): declared before the calls, so destroyed after them ----
+  std::unique_ptr<MediaLegs> media_legs;       ///< null without SipServerOptions::media
+  std::unique_ptr<VoicemailWriter> voicemail;  ///< messages to disk, off the SIP threads
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;

@@ -31,6 +31,7 @@ const dispositions: Disposition[] = [
   'fallback',
   'routing_gap',
   'voicemail_unavailable',
+  'voicemail',
 ];
 const FILTERS = ['from', 'to', 'group', 'user', 'direction', 'disposition'] as const;
 type FilterName = (typeof FILTERS)[number];
