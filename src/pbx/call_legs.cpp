@@ -206,7 +206,8 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
 
 void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, TimePoint now) {
   Leg& leg = c.b[static_cast<std::size_t>(i)];
-  if (c.winner >= 0 || c.state == CallState::kEnding) {
+  if (c.winner >= 0 || c.state == CallState::kEnding || c.voicemail) {
+    // Answered (by a phone or a mailbox) or over: a leg's failure changes nothing.
     maybe_reap(shard, c);
     return;
   }
@@ -283,8 +284,9 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
     }
   }
   leg.state = LegState::kConfirmed;
-  if (c.winner >= 0 || c.state == CallState::kEnding) {
-    // A second fork answered too late, or the caller hung up meanwhile: ACK and BYE it.
+  if (c.winner >= 0 || c.state == CallState::kEnding || c.voicemail) {
+    // A second fork answered too late, the caller hung up meanwhile, or a mailbox took the
+    // call while this phone's 200 crossed our CANCEL: ACK and BYE it.
     ack_leg(shard, c, i, leg.invite_cseq, {}, {});
     bye_leg(shard, c, i, now);
     release_slot(leg);
