@@ -10,8 +10,9 @@ packages=(
   # libraries (DEPENDENCIES.md install line)
   libboost-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libsqlitecpp-dev
   libhowardhinnant-date-dev tzdata libsndfile1-dev libspandsp-dev libopus-dev
-  # the built-in prompts, spoken at build time (prompts/)
-  espeak-ng
+  # the built-in prompts, spoken at build time (prompts/); runtime speech of defaults
+  # that name things (src/audio/speech.cpp)
+  espeak-ng libespeak-ng-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev sip-tester
   # console passwords (argon2id)
   libsodium-dev
@@ -19,6 +20,8 @@ packages=(
   baresip-core sipvicious linphone-cli twinkle-console
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev sqlite3 procps
+  # audio checks of the media tests (tones made and measured with sox)
+  sox
   # promtool, which lints the /metrics exposition in a ctest test (Debian ships it only in
   # the server package; where services may start on install, its daemon is enabled too)
   prometheus

@@ -73,6 +73,8 @@ Api::Api(store::Store& store, Metrics& metrics, ApiOptions options) : console_(o
   add_schedule_routes(router_, ctx);
   add_session_routes(router_, ctx);
   add_ivr_menu_routes(router_, ctx);
+  add_voicemail_routes(router_, ctx);
+  add_audio_routes(router_, ctx);
 
   metrics.add_gauge("cohort_objects", "Configured objects by kind.", [ctx] {
     model::SnapshotPtr s = ctx->store.snapshot();

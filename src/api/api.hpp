@@ -7,12 +7,17 @@
 #include <string>
 
 #include "api/http.hpp"
+#include "api/http_server.hpp"
 #include "api/metrics.hpp"
 #include "api/router.hpp"
 #include "api/sessions.hpp"
 #include "api/sip_view.hpp"
 #include "common/clock.hpp"
 #include "store/repository.hpp"
+
+namespace cohort::audio {
+class AudioCatalog;
+}
 
 namespace cohort::api {
 
@@ -33,6 +38,11 @@ struct ApiOptions {
   bool secure_cookies = false;
   /// The built console served at `/`; null = `/` says how to build it.
   const Console* console = nullptr;
+  /// Where the voicemail message files are (<data_dir>/voicemail; issue 13).
+  std::string voicemail_dir;
+  /// Uploaded greetings, waiting music and IVR prompts, and their defaults (issue 13); null
+  /// = the audio routes answer 503.
+  audio::AudioCatalog* audio = nullptr;
 };
 
 class Api {
@@ -50,6 +60,10 @@ class Api {
   std::shared_ptr<Context> ctx_;  ///< what the routes share: the store, the options
   const Console* console_ = nullptr;
 };
+
+/// The body limit of the audio upload routes (HttpServerOptions::body_limit_rules): a WAV of
+/// up to 10 MB; a larger body gets a 400 "too big: … at most 10485760 bytes".
+std::vector<BodyLimitRule> upload_body_limits();
 
 /// The checked-in OpenAPI document (docs/openapi.json), embedded at build time.
 const std::string& openapi_document();

@@ -108,7 +108,8 @@ json cdr_json(const store::CdrRecord& r) {
           {"transferred_from", text_or_null(r.transferred_from)},
           {"transferred_to", text_or_null(r.transferred_to)},
           {"forwarded_from", id_or_null(r.forwarded_from)},
-          {"forward_reason", word_or_null(r.forward_reason)}};
+          {"forward_reason", word_or_null(r.forward_reason)},
+          {"voicemail_id", id_or_null(r.voicemail_id)}};
 }
 
 Response list_calls(Context& ctx, const Request& req) {
@@ -276,6 +277,7 @@ Response cdrs_csv(Context& ctx, store::CdrQuery q) {
                                             "transferred_to",
                                             "forwarded_from",
                                             "forward_reason",
+                                            "voicemail_id",
                                             "caller_user_name",
                                             "callee_user_name",
                                             "group_name",

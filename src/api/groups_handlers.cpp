@@ -30,7 +30,9 @@ const std::initializer_list<std::string_view> kGroupFields = {"name",
                                                               "cti_scope",
                                                               "auto_pause_after",
                                                               "auto_pause_unreachable",
-                                                              "auto_pause_scope"};
+                                                              "auto_pause_scope",
+                                                              "waiting_mode",
+                                                              "announce_position_every_s"};
 const std::initializer_list<std::string_view> kGroupReadOnly = {"id", "member_count", "created_at",
                                                                 "updated_at"};
 // Wide JSON bounds; the domain ranges are checked by model::validate_group.
@@ -114,6 +116,20 @@ Result<void> apply_group_fields(const JsonBody& b, model::Group& g) {
       return fail(Error::invalid("auto_pause_scope", "auto_pause_scope must be group or all"));
     }
     g.auto_pause_scope = *parsed;
+  }
+  if (b.has("waiting_mode")) {
+    COHORT_TRY_ASSIGN(std::string mode, b.string("waiting_mode"));
+    auto parsed = model::parse_waiting_mode(mode);
+    if (!parsed) {
+      return fail(
+          Error::invalid("waiting_mode", "waiting_mode must be ringback, early_media or answer"));
+    }
+    g.waiting_mode = *parsed;
+  }
+  if (b.has("announce_position_every_s")) {
+    COHORT_TRY_ASSIGN(std::int64_t n,
+                      b.integer("announce_position_every_s", -kMaxSeconds, kMaxSeconds));
+    g.announce_position_every_s = static_cast<int>(n);
   }
   return {};
 }
@@ -239,7 +255,8 @@ Response delete_group(Context& ctx, const Request& req, const PathParams& params
                       // Memberships go with the group; the users stay, active as they were.
                       .remove = [id](store::Transaction& tx) { return tx.groups().remove(id); },
                       .done =
-                          [id](const std::vector<model::Referrer>& gaps) {
+                          [id, &ctx](const std::vector<model::Referrer>& gaps) {
+                            remove_audio_of(ctx, audio::Owner::kGroup, id);
                             return deleted_response(id, gaps);
                           }});
   });

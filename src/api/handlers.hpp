@@ -9,6 +9,7 @@
 #include "api/api.hpp"
 #include "api/errors.hpp"
 #include "api/json_io.hpp"
+#include "audio/audio_store.hpp"
 #include "model/references.hpp"
 #include "model/snapshot.hpp"
 
@@ -90,5 +91,9 @@ void add_inbound_route_routes(Router& r, const ContextPtr& ctx);
 void add_schedule_routes(Router& r, const ContextPtr& ctx);
 void add_session_routes(Router& r, const ContextPtr& ctx);
 void add_ivr_menu_routes(Router& r, const ContextPtr& ctx);
+void add_voicemail_routes(Router& r, const ContextPtr& ctx);
+void add_audio_routes(Router& r, const ContextPtr& ctx);
+/// Deletes the uploaded audio of an owner that was deleted (audio_handlers.cpp).
+void remove_audio_of(Context& ctx, audio::Owner owner, std::int64_t id);
 
 }  // namespace cohort::api

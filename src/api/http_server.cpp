@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -132,6 +133,22 @@ struct Session {
 
  private:
   asio::awaitable<void> serve_one(bool& keep_alive);
+  // The body limit rule of a request whose header has been read; nullptr = the default.
+  const BodyLimitRule* body_rule(const http::request<http::string_body>& head) const {
+    if (server_.options.body_limit_rules.empty()) {
+      return nullptr;
+    }
+    const auto parsed = parse_target(sv(head.target()));
+    if (!parsed) {
+      return nullptr;
+    }
+    for (const BodyLimitRule& r : server_.options.body_limit_rules) {
+      if (r.applies && r.applies(sv(head.method_string()), parsed->path)) {
+        return &r;
+      }
+    }
+    return nullptr;
+  }
   Response handle(const Request& req);
   asio::awaitable<void> write(Response& r, unsigned version, bool head, bool close);
   asio::awaitable<void> reply_error(Response r, std::string_view method_label,
@@ -167,8 +184,11 @@ asio::awaitable<void> Session::serve_one(bool& keep_alive) {
   keep_alive = false;
   busy_ = false;
   http::request_parser<http::string_body> parser;
-  parser.body_limit(server_.options.body_limit);
+  // No limit until the request line says which one applies (body_rule, below): the
+  // declared length is then judged by that one, and is known to its answer.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   parser.header_limit(kHeaderLimit);
+  const BodyLimitRule* rule = nullptr;
 
   error_code ec;
   stream_.expires_after(server_.options.idle_timeout);
@@ -176,6 +196,16 @@ asio::awaitable<void> Session::serve_one(bool& keep_alive) {
   auto started = std::chrono::steady_clock::now();
   if (!ec) {
     busy_ = true;
+    rule = body_rule(parser.get());
+    const std::size_t limit = rule != nullptr ? rule->limit : server_.options.body_limit;
+    // A declared length over the limit is answered before a byte of the body is read (and
+    // before a 100 Continue invites it); a chunked body is cut off where it passes it.
+    if (parser.content_length() && *parser.content_length() > limit) {
+      ec = http::error::body_limit;
+    }
+    parser.body_limit(limit);
+  }
+  if (!ec) {
     const auto& head = parser.get();
     // RFC 9110 §10.1.1: a client that waits for 100 Continue (curl does above 1 KiB) would
     // otherwise stall; the body limit has already been checked against Content-Length.
@@ -210,7 +240,11 @@ asio::awaitable<void> Session::serve_one(bool& keep_alive) {
     // Built outside the co_await: g++ 12 destroys temporaries of a co_await full-expression
     // twice (a coroutine codegen bug), so none with a destructor may appear in one.
     Response err;
-    if (ec == http::error::body_limit) {
+    if (ec == http::error::body_limit && rule != nullptr && rule->too_big) {
+      err = rule->too_big(parser.content_length()
+                              ? std::optional<std::uint64_t>(*parser.content_length())
+                              : std::nullopt);
+    } else if (ec == http::error::body_limit) {
       err = error_response(
           Error{Errc::kTooLarge,
                 fmt::format("request body larger than {} bytes", server_.options.body_limit), ""});

@@ -215,7 +215,8 @@ Response delete_menu(Context& ctx, const Request& req, const PathParams& params)
                 },
             .remove = [id](store::Transaction& tx) { return tx.ivr_menus().remove(id); },
             .done =
-                [id](const std::vector<model::Referrer>& gaps) {
+                [id, &ctx](const std::vector<model::Referrer>& gaps) {
+                  remove_audio_of(ctx, audio::Owner::kIvrMenu, id);
                   return deleted_response(id, gaps);
                 }});
   });

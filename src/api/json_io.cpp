@@ -217,6 +217,8 @@ json group_to_json(const model::Group& g, const model::Snapshot& s) {
       {"auto_pause_after", g.auto_pause_after},
       {"auto_pause_unreachable", g.auto_pause_unreachable},
       {"auto_pause_scope", model::to_string(g.auto_pause_scope)},
+      {"waiting_mode", model::to_string(g.waiting_mode)},
+      {"announce_position_every_s", g.announce_position_every_s},
       {"member_count", s.members(g.id).size()},
       {"created_at", rfc3339(g.created_at)},
       {"updated_at", rfc3339(g.updated_at)},

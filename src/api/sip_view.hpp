@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "model/call_record.hpp"
+#include "model/destination.hpp"
 #include "model/ids.hpp"
 
 namespace cohort::api {
@@ -91,6 +92,9 @@ class SipView {
   /// `user` was paused or resumed by hand: auto-pause counts its missed calls from zero, in
   /// `group` or (none) in every group. Any thread.
   virtual void reset_missed_calls(model::UserId user, std::optional<model::GroupId> group) = 0;
+  /// A message of mailbox (`box`, `id`) was marked heard or unheard, or deleted: the SIP
+  /// side reads its counts again and tells the phones (MWI). Any thread.
+  virtual void mailbox_changed(model::DestVoicemail::Box box, std::int64_t id) = 0;
 };
 
 }  // namespace cohort::api

@@ -224,6 +224,7 @@ Response delete_user(Context& ctx, const Request& req, const PathParams& params)
                             if (ctx.options.sessions != nullptr) {
                               ctx.options.sessions->close_user(id);
                             }
+                            remove_audio_of(ctx, audio::Owner::kUser, id);
                             return deleted_response(id, gaps);
                           }});
   });

@@ -179,7 +179,9 @@ Result<void> apply_media(Config& c, const toml::table& table, std::string_view s
                                  {"voicemail_max_s", &mc.voicemail_max_s, 5, 3600},
                                  {"voicemail_min_s", &mc.voicemail_min_s, 0, 60},
                                  {"silence_threshold_dbfs", &mc.silence_threshold_dbfs, -90, 0},
-                                 {"silence_s", &mc.silence_s, 0, 600}}));
+                                 {"silence_s", &mc.silence_s, 0, 600},
+                                 {"mailbox_max_messages", &mc.mailbox_max_messages, 0, 100000},
+                                 {"mailbox_max_minutes", &mc.mailbox_max_minutes, 0, 100000}}));
     if (done) {
       continue;
     }
@@ -275,6 +277,11 @@ Result<void> apply_sip(Config& c, const toml::table& sip, std::string_view sourc
         COHORT_TRY_ASSIGN(HostPort hp, host_port_value(source, node, key));
         c.sip_listen.push_back(hp);
       }
+    } else if (k == "mwi_unsolicited") {
+      if (!node.is_boolean()) {
+        return fail(key_error(source, node, key, "expected true or false"));
+      }
+      sc.mwi_unsolicited = *node.value<bool>();
     } else if (k == "realm") {
       COHORT_TRY_ASSIGN(c.sip_realm, string_value(source, node, key));
       if (c.sip_realm.empty() || c.sip_realm.find('"') != std::string::npos) {

@@ -22,6 +22,7 @@
 //   digest_algorithms = ["MD5"]              # or ["SHA-256", "MD5"]: challenges, in order
 //   session_expires = 1800, min_se = 90      # RFC 4028 session timers on every call leg
 //   drain_s = 10                             # on SIGTERM: calls get this long to end
+//   mwi_unsolicited = true                   # MWI NOTIFY to phones without a subscription
 //   [security]
 //   ban_after_failures = 5, ban_window_s = 60, ban_duration_s = 300
 //   rate_per_second = 50, rate_burst = 100   # per source, unauthenticated requests
@@ -32,6 +33,7 @@
 //   threads = 1                              # media threads (never the SIP shards)
 //   no_rtp_timeout_s = 30                    # a terminated leg that sends nothing ends
 //   voicemail_max_s = 180, voicemail_min_s = 2
+//   mailbox_max_messages = 100, mailbox_max_minutes = 60   # a mailbox's quota; 0 = none
 //   silence_threshold_dbfs = -45, silence_s = 5   # a recording ends after this much quiet
 
 #include <cstdint>
@@ -76,6 +78,9 @@ struct SipConfig {
   /// Graceful stop (SIGTERM/SIGINT): new calls get 503 and the calls in progress this many
   /// seconds to end by themselves before Cohort sends BYE on both legs. 0: at once.
   int drain_s = 10;
+  /// RFC 3842 NOTIFYs outside a subscription to the registered phones of users who do not
+  /// subscribe, when their mailbox changes (docs/sip.md "Message-waiting indication").
+  bool mwi_unsolicited = true;
 };
 
 struct SecurityConfig {
@@ -100,6 +105,10 @@ struct MediaConfig {
   int voicemail_min_s = 2;
   int silence_threshold_dbfs = -45;
   int silence_s = 5;  ///< 0: silence does not end a recording
+  /// A mailbox's quota (issue 13): a full mailbox plays `voicemail_full` and hangs up.
+  /// 0 = no limit.
+  int mailbox_max_messages = 100;
+  int mailbox_max_minutes = 60;
 };
 
 /// "ADDRESS[/PREFIX]" with an IPv4 or IPv6 literal and a prefix in range.

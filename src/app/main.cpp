@@ -18,6 +18,7 @@
 #include "app/bootstrap.hpp"
 #include "app/config.hpp"
 #include "app/sip_wiring.hpp"
+#include "audio/audio_catalog.hpp"
 #include "common/log.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "store/system_clock.hpp"
@@ -139,6 +140,15 @@ int serve(const Config& c) {
   }
   cohort::pbx::SipServerOptions sip_options = cohort::app::sip_options(c);
   sip_options.nonce_secret = *nonce_secret;
+  // Uploaded greetings, waiting music and IVR prompts, and the spoken defaults (issue 13):
+  // one catalog for the API and the calls.
+  auto audio_store = cohort::audio::AudioStore::open(c.data_dir + "/audio", clock);
+  if (!audio_store) {
+    return fatal(audio_store.error().message);
+  }
+  cohort::audio::Speech speech;
+  cohort::audio::AudioCatalog audio_catalog(**audio_store, speech);
+  sip_options.audio = &audio_catalog;
   cohort::pbx::SipServer sip(std::move(sip_options), **store, clock);
   if (auto started = sip.start(); !started) {
     return fatal("sip: " + started.error().message);
@@ -172,10 +182,13 @@ int serve(const Config& c) {
                         .sessions = &sessions,
                         .login_throttle = &login_throttle,
                         .secure_cookies = c.secure_cookies,
-                        .console = &*console});
+                        .console = &*console,
+                        .voicemail_dir = c.data_dir + "/voicemail",
+                        .audio = &audio_catalog});
   cohort::api::HttpServerOptions options;
   options.host = c.http.host;
   options.port = c.http.port;
+  options.body_limit_rules = cohort::api::upload_body_limits();
   cohort::api::HttpServer server(
       options, [&api](const cohort::api::Request& req) { return api.handle(req); }, metrics);
   if (auto listening = server.listen(); !listening) {

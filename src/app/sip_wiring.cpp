@@ -51,6 +51,9 @@ pbx::SipServerOptions sip_options(const Config& c) {
   o.voicemail_recording.min_duration = std::chrono::seconds(c.media.voicemail_min_s);
   o.voicemail_recording.silence_dbfs = c.media.silence_threshold_dbfs;
   // silence_s 0: silence never ends a message (only '#', the maximum or the hang-up).
+  o.mailbox_quota.max_messages = c.media.mailbox_max_messages;
+  o.mailbox_quota.max_minutes = c.media.mailbox_max_minutes;
+  o.mwi_unsolicited = c.sip.mwi_unsolicited;
   o.voicemail_recording.silence = c.media.silence_s > 0
                                       ? std::chrono::milliseconds(c.media.silence_s * 1000)
                                       : o.voicemail_recording.max_duration * 2;
@@ -127,6 +130,10 @@ class SipViewAdapter final : public api::SipView {
 
   void reset_missed_calls(model::UserId user, std::optional<model::GroupId> group) override {
     sip_.reset_missed_calls(user, group);
+  }
+
+  void mailbox_changed(model::DestVoicemail::Box box, std::int64_t id) override {
+    sip_.mailbox_changed(store::MailboxKey{box, id});
   }
 
  private:

@@ -25,6 +25,7 @@ constexpr EnumTable<Disposition, kDispositionCount> kDispositions{{
     {Disposition::kRoutingGap, "routing_gap"},
     {Disposition::kVoicemailUnavailable, "voicemail_unavailable"},
     {Disposition::kVoicemail, "voicemail"},
+    {Disposition::kVoicemailFull, "voicemail_full"},
 }};
 
 constexpr EnumTable<FallbackReason, 3> kFallbackReasons{{

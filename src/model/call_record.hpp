@@ -32,8 +32,9 @@ enum class Disposition : std::uint8_t {
   kRoutingGap,            ///< a destination that no longer exists
   kVoicemailUnavailable,  ///< voicemail was the destination, but Cohort could not answer
   kVoicemail,             ///< answered by a mailbox: its greeting, then the caller's message
+  kVoicemailFull,         ///< answered by a mailbox over its quota: the refusal prompt, no message
 };
-inline constexpr std::size_t kDispositionCount = 13;
+inline constexpr std::size_t kDispositionCount = 14;
 
 /// Why a call left a group for its fallback or closed destination.
 enum class FallbackReason : std::uint8_t { kNoAnswer, kNoAgents, kClosed };

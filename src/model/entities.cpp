@@ -35,6 +35,12 @@ constexpr EnumTable<AutoPauseScope, 2> kAutoPauseScopes{{
     {AutoPauseScope::kAll, "all"},
 }};
 
+constexpr EnumTable<WaitingMode, 3> kWaitingModes{{
+    {WaitingMode::kRingback, "ringback"},
+    {WaitingMode::kEarlyMedia, "early_media"},
+    {WaitingMode::kAnswer, "answer"},
+}};
+
 constexpr EnumTable<TrunkTransport, 2> kTransports{{
     {TrunkTransport::kUdp, "udp"},
     {TrunkTransport::kTcp, "tcp"},
@@ -70,6 +76,14 @@ std::string_view to_string(AutoPauseScope s) {
 
 std::optional<AutoPauseScope> parse_auto_pause_scope(std::string_view s) {
   return value_of(kAutoPauseScopes, s);
+}
+
+std::string_view to_string(WaitingMode m) {
+  return name_of(kWaitingModes, m);
+}
+
+std::optional<WaitingMode> parse_waiting_mode(std::string_view s) {
+  return value_of(kWaitingModes, s);
 }
 
 std::string_view to_string(TrunkTransport t) {

@@ -36,6 +36,13 @@ std::optional<AutoPauseScope> parse_auto_pause_scope(std::string_view s);
 /// The largest auto_pause_after the API accepts.
 inline constexpr int kMaxAutoPauseAfter = 100;
 
+/// What a caller waiting for a group hears until a member answers (issue 13): ringback (the
+/// call stays unanswered), early media (183 with Cohort's waiting music), or Cohort answers
+/// (200) and plays the music.
+enum class WaitingMode { kRingback, kEarlyMedia, kAnswer };
+std::string_view to_string(WaitingMode m);
+std::optional<WaitingMode> parse_waiting_mode(std::string_view s);
+
 /// Digest credentials derived from the SIP password; the password itself is never kept.
 /// HA1 = H(username ":" realm ":" password) with username = the user's extension.
 struct DigestCredentials {
@@ -108,6 +115,10 @@ struct Group {
   /// Auto-pause: a member whose phone does not respond at all is paused at once.
   bool auto_pause_unreachable = false;
   AutoPauseScope auto_pause_scope = AutoPauseScope::kGroup;
+  /// What a waiting caller hears (issue 13).
+  WaitingMode waiting_mode = WaitingMode::kRingback;
+  /// Announce the caller's position in line every this many seconds; 0 = never.
+  int announce_position_every_s = 0;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   bool operator==(const Group&) const = default;

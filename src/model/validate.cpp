@@ -422,6 +422,11 @@ Result<void> validate_group(const Group& g, const Snapshot& s) {
       !ok) {
     return ok;
   }
+  if (auto ok =
+          check_range("announce_position_every_s", g.announce_position_every_s, 0, 600, "seconds");
+      !ok) {
+    return ok;
+  }
 
   if (g.trunk && s.trunk(*g.trunk) == nullptr) {
     return fail(Error::invalid("trunk", fmt::format("no trunk with id {}", *g.trunk)));

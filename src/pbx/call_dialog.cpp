@@ -64,7 +64,11 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           }
           release(c.a_ok);
           release(c.a_answer);
-          voicemail_acked(shard, c, now);  // the greeting starts
+          if (c.voicemail->full) {
+            mailbox_full_acked(shard, c, now);  // the refusal prompt starts
+          } else {
+            voicemail_acked(shard, c, now);  // the greeting starts
+          }
         }
         return true;
       }

@@ -29,7 +29,8 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
   if (c.voicemail) {
     close_voicemail(c);
     if (disposition == Disposition::kAnswered) {
-      disposition = Disposition::kVoicemail;  // a mailbox, not a person, took the call
+      // A mailbox, not a person, took the call (or refused it: over its quota).
+      disposition = c.voicemail->full ? Disposition::kVoicemailFull : Disposition::kVoicemail;
     }
   }
   abandon_transfer(shard, c, now);  // a transfer target still ringing has nobody to join
@@ -45,7 +46,7 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
     disposition = Disposition::kAbandoned;  // the caller hung up while waiting for a group
   } else if (c.via_fallback && disposition != Disposition::kRoutingGap &&
              disposition != Disposition::kVoicemailUnavailable &&
-             disposition != Disposition::kVoicemail) {
+             disposition != Disposition::kVoicemail && disposition != Disposition::kVoicemailFull) {
     disposition = Disposition::kFallback;
   }
   c.cdr.disposition = disposition;

@@ -238,10 +238,13 @@ std::optional<char> info_digit(std::string_view content_type, std::string_view b
 /// A call a mailbox answered (call_voicemail.cpp): its greeting and a beep, the caller's
 /// message, then a goodbye and the BYE.
 struct VoicemailCall {
-  enum class Phase : std::uint8_t { kAnswering, kGreeting, kRecording, kGoodbye };
+  enum class Phase : std::uint8_t { kAnswering, kGreeting, kRecording, kGoodbye, kRefusing };
   std::uint64_t leg = 0;  ///< MediaLegs::LegId
   model::DestVoicemail box;
   Phase phase = Phase::kAnswering;
+  /// The mailbox was over its quota when it answered: the caller hears `voicemail_full`,
+  /// no message is taken, and the record's disposition is `voicemail_full`.
+  bool full = false;
 };
 
 struct Call {
@@ -517,6 +520,8 @@ struct CallController::Impl {
   // call_voicemail.cpp
   void enter_voicemail(std::size_t shard, Call& c, const model::DestVoicemail& box, TimePoint now);
   void voicemail_acked(std::size_t shard, Call& c, TimePoint now);
+  /// The caller ACKed a full mailbox's answer: the refusal prompt, then the BYE.
+  void mailbox_full_acked(std::size_t shard, Call& c, TimePoint now);
   void on_media_event(std::size_t shard, std::uint64_t key, MediaEvent event, TimePoint now);
   /// Closes the call's media leg; a recording under way is finished and saved first.
   void close_voicemail(Call& c);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "audio/audio_catalog.hpp"
 #include "common/log.hpp"
 #include "common/text.hpp"
 #include "pbx/call_state.hpp"
@@ -17,13 +18,28 @@ namespace cohort::pbx {
 
 namespace {
 
-/// The greeting a mailbox plays until the uploads exist: built-in prompts.
-std::string_view greeting_of(const Call& c, const model::DestVoicemail& box) {
-  if (box.box == model::DestVoicemail::Box::kUser) {
-    return "greeting_user_unavailable";
+/// The greeting a mailbox plays: its upload, else the default naming the box, the closed
+/// variant when the group's schedule sent the call here (audio::AudioCatalog). Runs on the
+/// call's shard: resolve() reads only memory (the store's index, the snapshot); the loader
+/// that reads the file or speaks runs later on the leg's media thread, in MediaLegs'
+/// prompt cache (once per key and codec: a new upload has a new key). Without a catalog,
+/// the built-in greetings.
+PromptSource greeting_of(const audio::AudioCatalog* catalog, const Call& c,
+                         const model::DestVoicemail& box) {
+  const bool closed = c.cdr.fallback_reason == model::FallbackReason::kClosed;
+  const bool user = box.box == model::DestVoicemail::Box::kUser;
+  if (catalog != nullptr && c.snap) {
+    if (auto source = catalog->resolve(*c.snap, user ? audio::Owner::kUser : audio::Owner::kGroup,
+                                       box.id, audio::Kind::kGreeting, closed)) {
+      spdlog::debug("call event=greeting call={} prompt={} uploaded={}", c.id,
+                    log::Value{source->key}, source->uploaded);
+      return {std::move(source->key), std::move(source->load)};
+    }
   }
-  return c.cdr.fallback_reason == model::FallbackReason::kClosed ? "greeting_closed"
-                                                                 : "greeting_group_default";
+  if (user) {
+    return {"greeting_user_unavailable", {}};
+  }
+  return {closed ? "greeting_closed" : "greeting_group_default", {}};
 }
 
 }  // namespace
@@ -116,6 +132,9 @@ void CallController::Impl::enter_voicemail(std::size_t shard, Call& c,
     return;
   }
   c.voicemail = VoicemailCall{answered->leg, box, VoicemailCall::Phase::kAnswering};
+  // Over its quota (messages or minutes, `[media] mailbox_max_*`): still answered, so that
+  // the caller hears why no message can be left rather than a bare failure.
+  c.voicemail->full = opts.mailbox_full && opts.mailbox_full(box);
   if (c.listed_ringing) {
     core.ringing().stopped(c.key);
     c.listed_ringing = false;
@@ -127,8 +146,8 @@ void CallController::Impl::enter_voicemail(std::size_t shard, Call& c,
     c.cdr.ringing_ms = c.cdr.answer_ms;
   }
   c.cdr.sip_status = 200;
-  spdlog::info("call event=voicemail call={} box={} codec={}", c.id, box.id,
-               log::Value{answered->codec});
+  spdlog::info("call event=voicemail call={} box={} codec={} full={}", c.id, box.id,
+               log::Value{answered->codec}, c.voicemail->full);
   release(c.a_body);
   c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
     b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
@@ -146,7 +165,13 @@ void CallController::Impl::enter_voicemail(std::size_t shard, Call& c,
 void CallController::Impl::voicemail_acked(std::size_t, Call& c, TimePoint) {
   VoicemailCall& vm = *c.voicemail;
   vm.phase = VoicemailCall::Phase::kGreeting;
-  opts.media->play(vm.leg, {{std::string(greeting_of(c, vm.box)), {}}, {"tone:beep", {}}});
+  opts.media->play(vm.leg, {greeting_of(opts.audio, c, vm.box), {"tone:beep", {}}});
+}
+
+void CallController::Impl::mailbox_full_acked(std::size_t, Call& c, TimePoint) {
+  VoicemailCall& vm = *c.voicemail;
+  vm.phase = VoicemailCall::Phase::kRefusing;
+  opts.media->play(vm.leg, {{"voicemail_full", {}}});
 }
 
 void CallController::Impl::on_media_event(std::size_t shard, std::uint64_t key, MediaEvent event,
@@ -165,6 +190,8 @@ void CallController::Impl::on_media_event(std::size_t shard, std::uint64_t key, 
       opts.media->record(vm.leg, opts.voicemail_recording);
     } else if (vm.phase == VoicemailCall::Phase::kGoodbye) {
       end_answered(shard, *c, "voicemail_done", now);
+    } else if (vm.phase == VoicemailCall::Phase::kRefusing) {
+      end_answered(shard, *c, "mailbox_full", now);
     }
   } else if (const auto* done = std::get_if<media::RecordingDone>(&event)) {
     if (vm.phase == VoicemailCall::Phase::kRecording) {

@@ -174,6 +174,14 @@ struct CallInfo {
 
 class MediaLegs;
 
+}  // namespace cohort::pbx
+
+namespace cohort::audio {
+class AudioCatalog;
+}  // namespace cohort::audio
+
+namespace cohort::pbx {
+
 struct CallOptions {
   std::chrono::milliseconds t1{500};
   std::chrono::milliseconds t2{4000};
@@ -197,6 +205,12 @@ struct CallOptions {
   std::function<void(VoicemailMessage)> save_voicemail;
   /// How a message is recorded: its longest and shortest length, the silence that ends it.
   media::RecordOptions voicemail_recording;
+  /// What a mailbox's greeting plays (issue 13: the upload, else the default naming the
+  /// box); null = the built-in greetings. resolve() reads memory only (on the shard).
+  const audio::AudioCatalog* audio = nullptr;
+  /// Whether a mailbox holds its quota already (Mailboxes::full): the caller hears the
+  /// refusal prompt and Cohort hangs up. Any thread; null = no quota.
+  std::function<bool(const model::DestVoicemail&)> mailbox_full;
   /// Host part of the From and To of calls to phones. Empty (no `[sip] domain`): the
   /// address the phone registered to (our Via address), so that it can call back.
   std::string domain;

@@ -66,6 +66,10 @@ Reply SipServer::Impl::handle(const sip::Message& req, const net::Inbound& in,
   // authentication, the dialog identifiers are the proof.
   if (!req.to_tag().empty() && req.method() != Method::kCancel &&
       req.method() != Method::kRegister) {
+    if (req.method() == Method::kSubscribe) {  // a refresh or an unsubscribe (mwi.cpp)
+      auto [status, bytes] = mwi->resubscribe(here.shard, req, top_via);
+      return Reply{status, std::move(bytes), status < 300};
+    }
     if (calls->on_in_dialog(here.shard, here.txn, req, *here.reply_route, here.now) ||
         interrupted->on_request(here.shard, here.txn, req, here.now)) {
       return Reply{0, {}, true};
@@ -79,6 +83,8 @@ Reply SipServer::Impl::handle(const sip::Message& req, const net::Inbound& in,
       return on_options(req, in, top_via, now_ms, is_trusted);
     case Method::kInvite:
       return on_invite(req, in, top_via, now_ms, is_trusted, here);
+    case Method::kSubscribe:
+      return on_subscribe(req, in, top_via, now_ms, is_trusted, here);
     case Method::kCancel: {
       // §9.2: a CANCEL matching a pending INVITE is answered 200, then the INVITE 487: the
       // cancellation runs once this handler's 200 has left, from the shard's queue.
@@ -297,6 +303,18 @@ Reply SipServer::Impl::on_to_user(const sip::Message& req, const net::Inbound& i
   }
   return reply(req, top_via, 501, {},
                [](sip::MessageBuilder& b) { b.header(HeaderId::kAllow, kAllow); });
+}
+
+Reply SipServer::Impl::on_subscribe(const sip::Message& req, const net::Inbound& in,
+                                    std::string_view top_via, std::int64_t now_ms, bool is_trusted,
+                                    const Here& here) {
+  model::SnapshotPtr snap = store.snapshot();
+  Auth auth = authenticate(req, in, top_via, *snap, now_ms, is_trusted);
+  if (auth.reply) {
+    return std::move(*auth.reply);
+  }
+  auto [status, bytes] = mwi->subscribe(here.shard, req, top_via, *auth.user, *here.reply_route);
+  return Reply{status, std::move(bytes), true};
 }
 
 Reply SipServer::Impl::on_register(const sip::Message& req, const net::Inbound& in,

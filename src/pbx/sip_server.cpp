@@ -150,6 +150,9 @@ void SipServer::Impl::execute(Shard& shard, std::size_t index, TxnId id,
 }
 
 void SipServer::Impl::client_failed(Shard& shard, std::size_t index, TxnId id, int status) {
+  if (mwi->on_response(index, id, status, Steady::now())) {
+    return;  // a NOTIFY nobody answered ends its subscription (mwi.cpp)
+  }
   if (auto it = shard.registrations.find(id); it != shard.registrations.end()) {
     const model::TrunkId trunk = it->second;
     shard.registrations.erase(it);
@@ -313,6 +316,9 @@ void SipServer::Impl::on_response(std::size_t index, const sip::Message& msg, Ti
     }
     return;
   }
+  if (mwi->on_response(index, d.id, msg.status(), now)) {
+    return;  // the answer to one of our NOTIFYs
+  }
   if (!calls->on_response(index, d.id, msg, now)) {
     // A 2xx passed up by an INVITE transaction in Accepted (RFC 6026 §7.2) after the call
     // took its first one: a retransmission (our ACK was lost) or another fork's answer.
@@ -339,6 +345,7 @@ void SipServer::Impl::sweep(std::size_t index, TimePoint now) {
     return;
   }
   registrar.expire(now_s());
+  mwi->sweep();
   for (RegisterSend& send : trunks.tick(*store.snapshot(), now)) {
     send_register(std::move(send));
   }
@@ -371,6 +378,12 @@ Result<void> SipServer::start() {
   COHORT_TRY(s.registrar.start(*s.store.snapshot(), s.now_s()));
   if (s.media_legs) {
     s.voicemail->start();
+    // The index and the files agree before the first message is written (mailboxes.hpp).
+    COHORT_TRY_ASSIGN(Reconciled r, s.mailboxes->start());
+    if (r.indexed + r.dropped + r.unreadable > 0) {
+      spdlog::warn("voicemail event=reconciled indexed={} dropped={} unreadable={}", r.indexed,
+                   r.dropped, r.unreadable);
+    }
     COHORT_TRY(s.media_legs->start());
   }
 
@@ -582,6 +595,16 @@ std::optional<TrunkStatus> SipServer::trunk_status(model::TrunkId id) const {
   TrunkStatus st = s.trunks.status(*t);
   st.active_calls = s.trunk_slots.active(id);
   return st;
+}
+
+void SipServer::mailbox_changed(const store::MailboxKey& box) {
+  if (impl_->mailboxes) {
+    impl_->mailboxes->refresh(box);  // the listeners (MWI) hear of a change
+  }
+}
+
+std::size_t SipServer::mwi_subscriptions() const {
+  return impl_->mwi->subscriptions();
 }
 
 net::Transports::Stats SipServer::transport_stats() const {

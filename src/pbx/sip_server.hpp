@@ -18,6 +18,7 @@
 #include "common/errc.hpp"
 #include "net/transport.hpp"
 #include "pbx/calls.hpp"
+#include "pbx/mailboxes.hpp"
 #include "pbx/media_legs.hpp"
 #include "pbx/trunk_registrations.hpp"
 #include "routing/auto_pause.hpp"
@@ -63,6 +64,11 @@ struct SipServerOptions {
   std::optional<MediaLegsOptions> media;
   std::string voicemail_dir;  ///< where VoicemailWriter puts messages
   media::RecordOptions voicemail_recording;
+  /// Uploaded greetings and the defaults that name their box (issue 13); null = the
+  /// built-in greetings. Must outlive the server.
+  const audio::AudioCatalog* audio = nullptr;
+  MailboxQuota mailbox_quota;   ///< a full mailbox refuses new messages
+  bool mwi_unsolicited = true;  ///< NOTIFY registered phones of users who do not subscribe
 };
 
 struct RegistrationInfo {
@@ -137,6 +143,11 @@ class SipServer {
   /// nullopt for a trunk that is not in the current snapshot. Any thread.
   std::optional<TrunkStatus> trunk_status(model::TrunkId id) const;
   net::Transports::Stats transport_stats() const;
+  /// The API marked or deleted a message of `box`: its summary is read again and MWI told.
+  /// Any thread.
+  void mailbox_changed(const store::MailboxKey& box);
+  /// Active MWI subscriptions (for /metrics). Any thread.
+  std::size_t mwi_subscriptions() const;
 
  private:
   struct Impl;

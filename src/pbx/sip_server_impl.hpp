@@ -27,6 +27,7 @@
 #include "pbx/call_records.hpp"
 #include "pbx/interrupted_calls.hpp"
 #include "pbx/missed_calls.hpp"
+#include "pbx/mwi.hpp"
 #include "pbx/registrar.hpp"
 #include "pbx/resolver.hpp"
 #include "pbx/sip_server.hpp"
@@ -51,7 +52,7 @@ using Steady = std::chrono::steady_clock;
 
 // What Cohort answers for itself (RFC 3261 §11.2).
 constexpr std::string_view kAllow =
-    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY";
+    "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO, REFER, NOTIFY, SUBSCRIBE";
 constexpr std::string_view kAccept = "application/sdp";
 // RFC 3327 Path. Not "outbound": RFC 5626 flow tokens and 439 are not implemented (its
 // instance-id/reg-id are kept, and CRLF keep-alives are answered by the transport).
@@ -151,6 +152,46 @@ struct SipServer::Impl final : SipCore {
       co.media = media_legs.get();
       co.save_voicemail = [w = voicemail.get()](VoicemailMessage m) { w->save(std::move(m)); };
       co.voicemail_recording = opts.voicemail_recording;
+      co.audio = opts.audio;
+      // Issue 13: the message index and the per-mailbox summary (quotas, MWI).
+      mailboxes =
+          std::make_unique<Mailboxes>(s.voicemails(), opts.voicemail_dir, opts.mailbox_quota);
+      voicemail->on_written(
+          [m = mailboxes.get()](const VoicemailMessage& msg, const std::string& path) {
+            (void)m->index(msg, path);
+          });
+      co.mailbox_full = [m = mailboxes.get()](const model::DestVoicemail& box) {
+        return m->full({box.box, box.id});
+      };
+    }
+    mwi = std::make_unique<Mwi>(
+        MwiOptions{aor_host(opts), opts.mwi_unsolicited, 60, 3600, std::string(kUserAgent)},
+        Mwi::Hooks{
+            [this](std::size_t shard, std::function<void(TimePoint)> fn) {
+              if (serving) {
+                on_shard(shard, std::move(fn));
+              }
+            },
+            [this](std::size_t shard, sip::Message request, const net::Outbound& route,
+                   TimePoint now) { return start_client(shard, std::move(request), route, now); },
+            [this](net::Protocol p) { return via_address(p); },
+            [this](std::size_t shard) { return mint_branch(shard); },
+            [this](std::size_t shard) { return mint_call_id(shard); },
+            [this](std::string_view call_id) { return shard_index(call_id); },
+            [this](model::UserId user) { return targets_of(user); },
+            [this](model::UserId user) {
+              return mailboxes ? mailboxes->summary({model::DestVoicemail::Box::kUser, user})
+                               : MailboxSummary{};
+            },
+            [this](model::UserId user) {
+              const model::User* u = store.snapshot()->user(user);
+              return u != nullptr ? u->extension : std::string();
+            },
+            [this] { return now_s(); }});
+    if (mailboxes) {
+      mailboxes->on_change([this](const store::MailboxKey& box, const MailboxSummary& summary) {
+        mwi->mailbox_changed(box, summary);
+      });
     }
     calls = std::make_unique<CallController>(co, *this, shards.size());
     interrupted = std::make_unique<InterruptedCalls>(
@@ -209,6 +250,8 @@ struct SipServer::Impl final : SipCore {
   // ---- media (issue 13): declared before the calls, so destroyed after them ----
   std::unique_ptr<MediaLegs> media_legs;       ///< null without SipServerOptions::media
   std::unique_ptr<VoicemailWriter> voicemail;  ///< messages to disk, off the SIP threads
+  std::unique_ptr<Mailboxes> mailboxes;        ///< the message index and summary (issue 13)
+  std::unique_ptr<Mwi> mwi;                    ///< message-waiting indication (RFC 3842)
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;
@@ -445,6 +488,11 @@ struct SipServer::Impl final : SipCore {
   /// callers learn nothing about which extensions exist.
   Reply on_to_user(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
                    std::int64_t now_ms, bool is_trusted);
+
+  /// SUBSCRIBE outside a dialog: authenticated like the user's other requests, then MWI
+  /// (mwi.hpp) for `message-summary`, 489 for any other event package.
+  Reply on_subscribe(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
+                     std::int64_t now_ms, bool is_trusted, const Here& here);
 
   Reply on_register(const sip::Message& req, const net::Inbound& in, std::string_view top_via,
                     std::int64_t now_ms, bool is_trusted, const Here& here);

@@ -97,8 +97,11 @@ VoicemailWriter::VoicemailWriter(std::string dir)
       writer_(
           [this](Batch& batch) {
             for (const VoicemailMessage& m : batch.messages) {
-              if (write(m)) {
+              if (auto path = write(m)) {
                 saved_.fetch_add(1, std::memory_order_relaxed);
+                if (on_written_) {
+                  on_written_(m, *path);  // the file first, then its row (mailboxes.hpp)
+                }
               } else {
                 failed_.fetch_add(1, std::memory_order_relaxed);
               }

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ class VoicemailWriter {
  public:
   explicit VoicemailWriter(std::string dir);
 
+  /// Called on the writer thread with each message once its file is in its mailbox: the
+  /// index adds its row (Mailboxes::index). Start-up only, before start().
+  void on_written(std::function<void(const VoicemailMessage&, const std::string& path)> fn) {
+    on_written_ = std::move(fn);
+  }
   /// Creates the directory, deletes what a crash left in `.incoming/`, starts the thread.
   void start();
   /// Writes what is queued and stops. Idempotent.
@@ -57,6 +63,7 @@ class VoicemailWriter {
   };
 
   std::string dir_;
+  std::function<void(const VoicemailMessage&, const std::string&)> on_written_;
   std::atomic<std::uint64_t> saved_{0}, failed_{0};
   GroupCommit<Batch> writer_;
 };

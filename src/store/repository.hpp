@@ -4,6 +4,7 @@
 // one transaction per API request, rolled back whole on any error, and on commit a new
 // model::Snapshot is published. Reads go to the snapshot, not to the store.
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -246,6 +247,9 @@ struct CdrRecord {
   std::optional<model::UserId> transferred_by;
   std::string transferred_from;
   std::string transferred_to;
+  /// The message a mailbox took on this call (issue 13). Set by VoicemailStore::add, never
+  /// by the call: a write of the record with none keeps the stored one.
+  std::optional<std::int64_t> voicemail_id;
   bool operator==(const CdrRecord&) const = default;
 };
 
@@ -342,6 +346,68 @@ class SessionStore {
   virtual Result<void> delete_sessions(const std::vector<std::string>& ids) = 0;
 };
 
+/// A mailbox: a user's or a group's (model::DestVoicemail without the rest).
+struct MailboxKey {
+  model::DestVoicemail::Box box = model::DestVoicemail::Box::kGroup;
+  std::int64_t id = 0;
+  auto operator<=>(const MailboxKey&) const = default;
+  bool operator==(const MailboxKey&) const = default;
+};
+
+/// One voicemail message (issue 13): the index row of a file under <data_dir>/voicemail.
+/// Runtime data, outside the snapshot. Times are unix milliseconds.
+struct VoicemailRecord {
+  std::int64_t id = 0;  ///< assigned by add()
+  MailboxKey box;
+  std::string file;     ///< relative to the voicemail directory: "group-3/<name>.wav"
+  std::string call_id;  ///< the call record's id
+  std::string caller;   ///< the caller's number
+  std::string caller_name;
+  std::string called;
+  std::optional<model::GroupId> group;
+  std::int64_t started_at_ms = 0;
+  std::int64_t duration_ms = 0;
+  std::uint32_t sample_rate = 8000;
+  bool heard = false;
+  bool operator==(const VoicemailRecord&) const = default;
+};
+
+struct VoicemailQuery {
+  std::vector<MailboxKey> boxes;  ///< any of these; empty = every mailbox
+  std::optional<bool> heard;
+  std::int64_t before_id = 0;  ///< newest (highest id) first: only id < before_id (0 = all)
+  std::size_t limit = 100;
+};
+
+/// Per mailbox: how many messages, how many not heard yet, how long in all.
+struct MailboxCounts {
+  MailboxKey box;
+  std::int64_t total = 0;
+  std::int64_t unheard = 0;
+  std::int64_t total_ms = 0;
+  bool operator==(const MailboxCounts&) const = default;
+};
+
+class VoicemailStore {
+ public:
+  virtual ~VoicemailStore() = default;
+  /// Indexes a message (its id is ignored) and, in the same transaction, names it in the
+  /// record of call `call_id` (`voicemail_id`), if that record exists. Conflict when `file`
+  /// is already indexed. Any thread; serialised with the other writers.
+  virtual Result<std::int64_t> add_voicemail(const VoicemailRecord& r) = 0;
+  /// Matching messages, newest (highest id) first, at most `limit`. Any thread.
+  virtual Result<std::vector<VoicemailRecord>> query_voicemails(const VoicemailQuery& q) = 0;
+  virtual Result<std::optional<VoicemailRecord>> voicemail(std::int64_t id) = 0;
+  /// false when there is no such message.
+  virtual Result<bool> set_heard(std::int64_t id, bool heard) = 0;
+  /// Deletes the row (the caller unlinked its file first); false when there was none.
+  virtual Result<bool> remove_voicemail(std::int64_t id) = 0;
+  /// Every indexed (id, file), for reconciling the index with the files at start-up.
+  virtual Result<std::vector<std::pair<std::int64_t, std::string>>> voicemail_files() = 0;
+  /// The counts of every mailbox that holds a message, or of `box` alone.
+  virtual Result<std::vector<MailboxCounts>> mailbox_counts(std::optional<MailboxKey> box) = 0;
+};
+
 /// The repositories of one open transaction. Valid only inside Store::transact.
 class Transaction {
  public:
@@ -383,6 +449,9 @@ class Store {
 
   /// Console sessions (runtime data, outside the snapshot).
   virtual SessionStore& sessions() = 0;
+
+  /// The voicemail message index (runtime data, outside the snapshot).
+  virtual VoicemailStore& voicemails() = 0;
 };
 
 }  // namespace cohort::store

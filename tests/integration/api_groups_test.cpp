@@ -78,6 +78,11 @@ TEST_F(ApiTest, GroupBadInputNamesTheField) {
       {{{"name", "A"}, {"auto_pause_unreachable", "yes"}}, "auto_pause_unreachable"},
       {{{"name", "A"}, {"auto_pause_scope", "everywhere"}}, "auto_pause_scope"},
       {{{"name", "A"}, {"auto_pause_scope", nullptr}}, "auto_pause_scope"},
+      {{{"name", "A"}, {"waiting_mode", "music"}}, "waiting_mode"},
+      {{{"name", "A"}, {"waiting_mode", 1}}, "waiting_mode"},
+      {{{"name", "A"}, {"announce_position_every_s", -1}}, "announce_position_every_s"},
+      {{{"name", "A"}, {"announce_position_every_s", 601}}, "announce_position_every_s"},
+      {{{"name", "A"}, {"announce_position_every_s", "30"}}, "announce_position_every_s"},
       {{{"name", "A"}, {"member_count", 3}}, "member_count"},
       {{{"name", "A"}, {"colour", "red"}}, "colour"},
   };
@@ -119,6 +124,33 @@ TEST_F(ApiTest, GroupAutoPauseSettings) {
                "auto_pause_after");
   EXPECT_EQ(call("GET", id_path("/api/v1/groups", g)).json()["auto_pause_after"], 100)
       << "a refused PATCH changes nothing";
+}
+
+// Waiting for a group (issue 13): ringback and no announcements by default; stored, patched
+// alone, and read back the same.
+TEST_F(ApiTest, GroupWaitingSettings) {
+  json plain = create_group("Quiet desk");
+  EXPECT_EQ(plain["waiting_mode"], "ringback");
+  EXPECT_EQ(plain["announce_position_every_s"], 0);
+  json g = create_group("Busy desk",
+                        {{"waiting_mode", "early_media"}, {"announce_position_every_s", 600}});
+  EXPECT_EQ(g["waiting_mode"], "early_media");
+  EXPECT_EQ(g["announce_position_every_s"], 600);
+  EXPECT_EQ(call("GET", id_path("/api/v1/groups", g)).json(), g);
+  HttpResult p = call("PATCH", id_path("/api/v1/groups", g), {{"waiting_mode", "answer"}});
+  ASSERT_EQ(p.status, 200) << p.body;
+  EXPECT_EQ(p.json()["waiting_mode"], "answer");
+  EXPECT_EQ(p.json()["announce_position_every_s"], 600) << "a PATCH changes only what it sends";
+  HttpResult q = call("PATCH", id_path("/api/v1/groups", g), {{"announce_position_every_s", 0}});
+  ASSERT_EQ(q.status, 200) << q.body;
+  EXPECT_EQ(q.json()["announce_position_every_s"], 0);
+  expect_error(call("PATCH", id_path("/api/v1/groups", g), {{"waiting_mode", "hold"}}), 400,
+               "waiting_mode");
+  expect_error(call("PATCH", id_path("/api/v1/groups", g), {{"announce_position_every_s", 601}}),
+               400, "announce_position_every_s");
+  json stored = call("GET", id_path("/api/v1/groups", g)).json();
+  EXPECT_EQ(stored["waiting_mode"], "answer") << "a refused PATCH changes nothing";
+  EXPECT_EQ(stored["announce_position_every_s"], 0);
 }
 
 TEST_F(ApiTest, MembershipFromTheGroupSide) {

@@ -5,6 +5,9 @@
 // duration close to the time between the beep and the hang-up, its record inside it, and
 // the call's record says `voicemail`.
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -108,6 +111,148 @@ TEST_F(SipVoicemailTest, AClosedGroupsVoicemailTakesAMessage) {
   WavStats g = analyse_wav(heard.front());
   ASSERT_TRUE(g.ok) << g.describe();
   EXPECT_GT(g.loud_seconds, 3.0) << g.describe();
+}
+
+/// The 16-bit PCM of a WAV's first channel and its rate (empty when it is not one).
+std::pair<std::vector<std::int16_t>, int> read_pcm16(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::string f{std::istreambuf_iterator<char>(in), {}};
+  const auto u = [&](std::size_t at, int n) {
+    std::uint32_t v = 0;
+    for (int i = n - 1; i >= 0; --i) {
+      v = v << 8 | static_cast<unsigned char>(f[at + static_cast<std::size_t>(i)]);
+    }
+    return v;
+  };
+  int rate = 0, channels = 1;
+  for (std::size_t at = 12; at + 8 <= f.size();) {
+    const std::uint32_t size = u(at + 4, 4);
+    if (f.compare(at, 4, "fmt ") == 0) {
+      channels = static_cast<int>(u(at + 10, 2));
+      rate = static_cast<int>(u(at + 12, 4));
+    } else if (f.compare(at, 4, "data") == 0 && rate > 0) {
+      std::vector<std::int16_t> pcm;
+      const std::size_t end = std::min<std::size_t>(f.size(), at + 8 + size);
+      for (std::size_t i = at + 8; i + 2 * channels <= end;
+           i += 2 * static_cast<std::size_t>(channels)) {
+        pcm.push_back(static_cast<std::int16_t>(u(i, 2)));
+      }
+      return {pcm, rate};
+    }
+    at += 8 + size + (size % 2);
+  }
+  return {{}, 0};
+}
+
+/// sox's "Rough frequency" of `seconds` of `path` from `start`.
+double sox_frequency(const std::string& path, double start, double seconds) {
+  const std::string cmd = "sox '" + path + "' -n trim " + std::to_string(start) + " " +
+                          std::to_string(seconds) + " stat 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) {
+    return 0;
+  }
+  std::string out;
+  char buf[512];
+  while (std::fgets(buf, sizeof buf, p) != nullptr) {
+    out += buf;
+  }
+  ::pclose(p);
+  const auto at = out.find("Rough   frequency:");
+  return at == std::string::npos ? 0 : std::atof(out.c_str() + at + 18);
+}
+
+TEST_F(SipVoicemailTest, AnUploadedGreetingIsWhatTheCallerHearsBeforeTheBeep) {
+  start_pbx();
+  const std::int64_t sched = id_of(post(
+      "/api/v1/schedules", {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
+  const std::int64_t shut = id_of(
+      post("/api/v1/groups", {{"name", "Tone Desk"}, {"extension", "2998"}, {"schedule", sched}}));
+  ASSERT_GT(shut, 0);
+
+  // The greeting: 3 s of 600 Hz made by sox at 44.1 kHz stereo (converted on upload).
+  constexpr double kGreetingHz = 600, kGreetingS = 3.0;
+  const std::string tone = (fs::path(dir_.path()) / "greeting-600.wav").string();
+  ASSERT_EQ(
+      std::system(("sox -n -r 44100 -c 2 -b 16 '" + tone + "' synth 3 sine 600 vol 0.5").c_str()),
+      0);
+  std::ifstream in(tone, std::ios::binary);
+  const std::string wav{std::istreambuf_iterator<char>(in), {}};
+  const std::string put =
+      "PUT /api/v1/groups/" + std::to_string(shut) +
+      "/greeting HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Authorization: Bearer " +
+      std::string(kAdminToken) +
+      "\r\nContent-Type: audio/wav\r\nContent-Length: " + std::to_string(wav.size()) + "\r\n\r\n" +
+      wav;
+  const std::string answer = http_raw(server_->port(), put);
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+
+  BaresipPhone ben(BaresipPhone::demo(dir_.path(), "1002", udp_port(), 440));
+  ASSERT_TRUE(ben.started());
+  ASSERT_TRUE(ben.connect()) << ben.output();
+  ASSERT_TRUE(wait_bindings("1002", 1)) << ben.output() << server_->log();
+  auto dialled = ben.command("dial", "sip:2998@127.0.0.1:" + std::to_string(udp_port()));
+  ASSERT_TRUE(dialled && dialled->value("ok", false)) << ben.events();
+  ASSERT_TRUE(ben.wait_event("CALL_ESTABLISHED", 10s)) << ben.events() << server_->log();
+  std::this_thread::sleep_for(5s);  // the greeting, the beep, a moment of message
+  auto hung = ben.command("hangup");
+  ASSERT_TRUE(hung && hung->value("ok", false));
+  ASSERT_TRUE(ben.wait_event("CALL_CLOSED", 10s)) << ben.events();
+  ben.stop();
+
+  const auto heard = ben.dumps("-dec.wav");
+  ASSERT_EQ(heard.size(), 1u) << ben.output();
+  const auto [pcm, rate] = read_pcm16(heard.front());
+  ASSERT_GT(rate, 0) << heard.front();
+  // 20 ms blocks: where sound starts, how long the 600 Hz lasts, and that the beep (1 kHz)
+  // follows it.
+  const std::size_t block = static_cast<std::size_t>(rate) / 50;
+  const auto block_hz = [&](std::size_t b, double& level) {
+    double e = 0;
+    std::size_t crossings = 0;
+    for (std::size_t i = b * block; i < (b + 1) * block; ++i) {
+      e += static_cast<double>(pcm[i]) * pcm[i];
+      if (i > b * block && (pcm[i - 1] < 0) != (pcm[i] < 0)) {
+        ++crossings;
+      }
+    }
+    level = std::sqrt(e / static_cast<double>(block));
+    return crossings / 2.0 * 50;
+  };
+  const std::size_t blocks = pcm.size() / block;
+  std::size_t first = blocks, tone_blocks = 0, after = blocks;
+  for (std::size_t b = 0; b < blocks; ++b) {
+    double level = 0;
+    const double hz = block_hz(b, level);
+    if (first == blocks) {
+      if (level > 1000) {
+        first = b;
+      } else {
+        continue;
+      }
+    }
+    if (level > 1000 && std::abs(hz - kGreetingHz) < 100) {
+      ++tone_blocks;
+    } else {
+      after = b;
+      break;
+    }
+  }
+  ASSERT_LT(first, blocks) << "the phone heard nothing";
+  const double tone_s = tone_blocks / 50.0;
+  EXPECT_NEAR(tone_s, kGreetingS, 0.3) << "600 Hz for " << tone_s << " s";
+  // Then the beep: about 1 kHz within the next half second.
+  bool beep = false;
+  for (std::size_t b = after; b < std::min(blocks, after + 25); ++b) {
+    double level = 0;
+    const double hz = block_hz(b, level);
+    beep = beep || (level > 1000 && std::abs(hz - 1000) < 100);
+  }
+  EXPECT_TRUE(beep) << "no beep after the greeting";
+  // sox agrees on the greeting's tone.
+  const double start_s = static_cast<double>(first) / 50 + 0.2;
+  EXPECT_NEAR(sox_frequency(heard.front(), start_s, tone_s - 0.4), kGreetingHz, kGreetingHz * 0.1);
 }
 
 }  // namespace

@@ -21,12 +21,14 @@ constexpr std::string_view kSelectGroup =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
     "schedule_id, closed_destination, cti_scope, created_at, updated_at, auto_pause_after, "
-    "auto_pause_unreachable, auto_pause_scope FROM groups WHERE id = ?";
+    "auto_pause_unreachable, auto_pause_scope, waiting_mode, announce_position_every_s FROM groups "
+    "WHERE id = ?";
 constexpr std::string_view kSelectAllGroups =
     "SELECT id, name, description, extension, outbound_caller_id, trunk_id, ring_strategy, "
     "ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, fallback, "
     "schedule_id, closed_destination, cti_scope, created_at, updated_at, auto_pause_after, "
-    "auto_pause_unreachable, auto_pause_scope FROM groups ORDER BY id";
+    "auto_pause_unreachable, auto_pause_scope, waiting_mode, announce_position_every_s FROM groups "
+    "ORDER BY id";
 constexpr std::string_view kSelectTrunk =
     "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
     "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
@@ -196,6 +198,13 @@ model::Group read_group(SQLite::Statement& s) {
     throw CorruptRow(fmt::format("groups.auto_pause_scope of group {} is '{}'", g.id, scope));
   }
   g.auto_pause_scope = *parsed_scope;
+  std::string waiting = s.getColumn(21).getString();
+  auto parsed_waiting = model::parse_waiting_mode(waiting);
+  if (!parsed_waiting) {
+    throw CorruptRow(fmt::format("groups.waiting_mode of group {} is '{}'", g.id, waiting));
+  }
+  g.waiting_mode = *parsed_waiting;
+  g.announce_position_every_s = s.getColumn(22).getInt();
   return g;
 }
 
@@ -438,6 +447,8 @@ void bind_group_fields(SQLite::Statement& s, int first, const model::Group& g) {
   s.bind(first + 15, g.auto_pause_after);
   s.bind(first + 16, g.auto_pause_unreachable ? 1 : 0);
   s.bind(first + 17, std::string(model::to_string(g.auto_pause_scope)));
+  s.bind(first + 18, std::string(model::to_string(g.waiting_mode)));
+  s.bind(first + 19, g.announce_position_every_s);
 }
 
 void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t) {

@@ -28,7 +28,8 @@ class CorruptRow : public std::runtime_error {
 //   groups: name, description, extension, outbound_caller_id, trunk_id, ring_strategy,
 //           ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered,
 //           fallback, schedule_id, closed_destination, cti_scope, auto_pause_after,
-//           auto_pause_unreachable, auto_pause_scope                       (18 values)
+//           auto_pause_unreachable, auto_pause_scope, waiting_mode,
+//           announce_position_every_s                                      (20 values)
 //   trunks: name, host, port, transport, username, password, auth_realm, register_enabled,
 //           register_expires_s, from_domain, max_concurrent_calls, inbound_sources
 //                                                                          (12 values)
@@ -42,7 +43,7 @@ class CorruptRow : public std::runtime_error {
 // routes), then created_at, updated_at. Memberships read (owner id,) id, position,
 // joined_at, paused, pause_reason.
 inline constexpr int kUserFieldCount = 17;
-inline constexpr int kGroupFieldCount = 18;
+inline constexpr int kGroupFieldCount = 20;
 inline constexpr int kTrunkFieldCount = 12;
 inline constexpr int kOutboundRuleFieldCount = 10;
 inline constexpr int kInboundRouteFieldCount = 5;

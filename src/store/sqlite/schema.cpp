@@ -382,8 +382,39 @@ CREATE TABLE ivr_menus (
 );
 )sql";
 
+// Migration 13 (voicemail and waiting, issue 13): docs/media.md "The message index". One
+// row per message file (`file` relative to <data_dir>/voicemail, unique), kept in step with
+// the files at start-up; the call record names its message (`voicemail_id`, NULL = none),
+// and groups say what their waiting callers hear ('ringback' | 'early_media' | 'answer')
+// and how often their position is announced (0 = never). A message outlives the user or
+// group of its mailbox (no foreign key): deleting a mailbox's owner is not deleting its
+// messages.
+constexpr std::string_view kMigration13 = R"sql(
+CREATE TABLE voicemails (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  box           TEXT    NOT NULL CHECK (box IN ('user', 'group')),
+  box_id        INTEGER NOT NULL,
+  file          TEXT    NOT NULL UNIQUE,
+  call_id       TEXT    NOT NULL,
+  caller        TEXT    NOT NULL,
+  caller_name   TEXT    NOT NULL,
+  called        TEXT    NOT NULL,
+  group_id      INTEGER,
+  started_at_ms INTEGER NOT NULL,
+  duration_ms   INTEGER NOT NULL,
+  sample_rate   INTEGER NOT NULL,
+  heard         INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX voicemails_box ON voicemails(box, box_id, id);
+
+ALTER TABLE cdrs ADD COLUMN voicemail_id INTEGER;
+
+ALTER TABLE groups ADD COLUMN waiting_mode              TEXT    NOT NULL DEFAULT 'ringback';
+ALTER TABLE groups ADD COLUMN announce_position_every_s INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // In ascending version order; a version never changes once released.
-constexpr std::array<Migration, 12> kMigrations = {{
+constexpr std::array<Migration, 13> kMigrations = {{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -396,6 +427,7 @@ constexpr std::array<Migration, 12> kMigrations = {{
     {10, kMigration10},
     {11, kMigration11},
     {12, kMigration12},
+    {13, kMigration13},
 }};
 
 constexpr const char* kCreateMigrationsTable =

@@ -27,9 +27,10 @@ constexpr std::string_view kUpsertCdr =
     "caller, dialled, number_sent, caller_id, caller_id_group, trunk_id, rule_id, start_ms, "
     "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, "
     "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, "
-    "dialogs, transferred_by, transferred_from, transferred_to, forwarded_from, forward_reason) "
+    "dialogs, transferred_by, transferred_from, transferred_to, forwarded_from, forward_reason, "
+    "voicemail_id) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36) "
     // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
     // delete it and hand out a new seq, moving the call in every cursor's order.
     "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
@@ -47,7 +48,11 @@ constexpr std::string_view kUpsertCdr =
     "attempts = excluded.attempts, dialogs = excluded.dialogs, "
     "transferred_by = excluded.transferred_by, transferred_from = excluded.transferred_from, "
     "transferred_to = excluded.transferred_to, "
-    "forwarded_from = excluded.forwarded_from, forward_reason = excluded.forward_reason";
+    "forwarded_from = excluded.forwarded_from, forward_reason = excluded.forward_reason, "
+    // The message id is set by the voicemail index (sqlite_voicemail.cpp) between the
+    // answer's write and the end's; the call's own record does not know it and must not
+    // clear it.
+    "voicemail_id = COALESCE(excluded.voicemail_id, cdrs.voicemail_id)";
 constexpr std::string_view kCloseInterrupted =
     "UPDATE cdrs SET disposition = 'interrupted', end_ms = ?1 WHERE end_ms = 0";
 constexpr std::string_view kSelectInterruptedDialogs =
@@ -59,7 +64,7 @@ constexpr std::string_view kSelectCdrs =
     "answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, did, group_id, "
     "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, dialogs, "
     "transferred_by, transferred_from, transferred_to, "
-    "forwarded_from, forward_reason FROM cdrs";
+    "forwarded_from, forward_reason, voicemail_id FROM cdrs";
 
 // A call record's enums are stored as their words (model/call_record.hpp), none as ''.
 template <class E>
@@ -246,6 +251,7 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.forwarded_from = optional_id(s.getColumn(34));
   r.forward_reason = optional_word_of(s.getColumn(35).getString(), model::parse_forward_reason,
                                       "forward_reason", r.seq);
+  r.voicemail_id = optional_id(s.getColumn(36));
   return r;
 }
 
@@ -295,6 +301,7 @@ Result<void> SqliteStore::save_cdrs(const std::vector<CdrRecord>& records) {
       q->bind(33, r.transferred_to);
       bind_optional_id(*q, 34, r.forwarded_from);
       q->bind(35, word_or_empty(r.forward_reason));
+      bind_optional_id(*q, 36, r.voicemail_id);
       q->exec();
     }
     writer_->exec("COMMIT");

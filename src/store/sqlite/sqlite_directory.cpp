@@ -41,14 +41,16 @@ constexpr std::string_view kInsertGroup =
     "INSERT INTO groups(name, description, extension, outbound_caller_id, trunk_id, "
     "ring_strategy, ring_timeout_s, max_wait_s, wrap_up_s, ring_in_use, skip_unregistered, "
     "fallback, schedule_id, closed_destination, cti_scope, auto_pause_after, "
-    "auto_pause_unreachable, auto_pause_scope, created_at, updated_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "auto_pause_unreachable, auto_pause_scope, waiting_mode, announce_position_every_s, "
+    "created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 constexpr std::string_view kUpdateGroup =
     "UPDATE groups SET name = ?, description = ?, extension = ?, outbound_caller_id = ?, "
     "trunk_id = ?, ring_strategy = ?, ring_timeout_s = ?, max_wait_s = ?, wrap_up_s = ?, "
     "ring_in_use = ?, skip_unregistered = ?, fallback = ?, schedule_id = ?, "
     "closed_destination = ?, cti_scope = ?, auto_pause_after = ?, auto_pause_unreachable = ?, "
-    "auto_pause_scope = ?, updated_at = ? WHERE id = ?";
+    "auto_pause_scope = ?, waiting_mode = ?, announce_position_every_s = ?, updated_at = ? "
+    "WHERE id = ?";
 constexpr std::string_view kDeleteGroup = "DELETE FROM groups WHERE id = ?";
 constexpr std::string_view kGroupExists = "SELECT 1 FROM groups WHERE id = ?";
 constexpr std::string_view kUsersOfGroup = "SELECT user_id FROM memberships WHERE group_id = ?";

@@ -7,6 +7,7 @@
 //   sqlite_ivr.cpp        IVR menus (their rows too)
 //   sqlite_runtime.cpp    registrar bindings, hunt cursors, console sessions
 //   sqlite_cdrs.cpp       call records
+//   sqlite_voicemail.cpp  the voicemail message index
 // Each file keeps the SQL texts it runs.
 
 #include <SQLiteCpp/Database.h>
@@ -325,7 +326,8 @@ class SqliteStore final : public Store,
                           public BindingStore,
                           public CdrStore,
                           public HuntStore,
-                          public SessionStore {
+                          public SessionStore,
+                          public VoicemailStore {
  public:
   SqliteStore(std::unique_ptr<SQLite::Database> writer, std::unique_ptr<SQLite::Database> health,
               std::unique_ptr<SQLite::Database> reader, const Clock& clock,
@@ -370,6 +372,17 @@ class SqliteStore final : public Store,
   Result<std::vector<std::pair<model::UserId, std::int64_t>>> last_calls() override;
   Result<std::vector<std::pair<model::UserId, std::int64_t>>> answered_since(
       std::int64_t since_ms) override;
+
+  VoicemailStore& voicemails() override { return *this; }
+
+  // The voicemail index (sqlite_voicemail.cpp).
+  Result<std::int64_t> add_voicemail(const VoicemailRecord& r) override;
+  Result<std::vector<VoicemailRecord>> query_voicemails(const VoicemailQuery& q) override;
+  Result<std::optional<VoicemailRecord>> voicemail(std::int64_t id) override;
+  Result<bool> set_heard(std::int64_t id, bool heard) override;
+  Result<bool> remove_voicemail(std::int64_t id) override;
+  Result<std::vector<std::pair<std::int64_t, std::string>>> voicemail_files() override;
+  Result<std::vector<MailboxCounts>> mailbox_counts(std::optional<MailboxKey> box) override;
 
   bool healthy() override;
 

@@ -53,7 +53,8 @@ TEST(CallRecordWords, DispositionRoundTrips) {
                              {Disposition::kFallback, "fallback"},
                              {Disposition::kRoutingGap, "routing_gap"},
                              {Disposition::kVoicemailUnavailable, "voicemail_unavailable"},
-                             {Disposition::kVoicemail, "voicemail"}},
+                             {Disposition::kVoicemail, "voicemail"},
+                             {Disposition::kVoicemailFull, "voicemail_full"}},
                             dispositions(), parse_disposition);
   EXPECT_EQ(dispositions().size(), kDispositionCount);
   for (std::size_t i = 0; i < dispositions().size(); ++i) {

@@ -40,6 +40,24 @@ TEST(RingStrategy, RoundTrip) {
   EXPECT_FALSE(parse_ring_strategy("").has_value());
 }
 
+TEST(WaitingMode, RoundTrip) {
+  const std::pair<WaitingMode, const char*> cases[] = {
+      {WaitingMode::kRingback, "ringback"},
+      {WaitingMode::kEarlyMedia, "early_media"},
+      {WaitingMode::kAnswer, "answer"},
+  };
+  for (const auto& [m, name] : cases) {
+    EXPECT_EQ(to_string(m), name);
+    auto parsed = parse_waiting_mode(name);
+    ASSERT_TRUE(parsed.has_value()) << name;
+    EXPECT_EQ(*parsed, m);
+  }
+  EXPECT_FALSE(parse_waiting_mode("early-media").has_value());
+  EXPECT_FALSE(parse_waiting_mode("").has_value());
+  EXPECT_EQ(Group{}.waiting_mode, WaitingMode::kRingback);
+  EXPECT_EQ(Group{}.announce_position_every_s, 0);
+}
+
 // RFC 2617 §3.5 example credentials. The SHA-256 value was computed independently with
 // `printf 'Mufasa:testrealm@host.com:Circle Of Life' | sha256sum`.
 TEST(DigestCredentials, Ha1Values) {
