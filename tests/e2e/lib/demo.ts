@@ -30,6 +30,14 @@ export const agentPages = [
   { label: 'My calls', path: '/my-calls' },
 ] as const;
 
+/** Pages for every role: staff find them under Operations, agents under My account. */
+export const everyonePages = [{ label: 'Voicemail', path: '/voicemail' }] as const;
+
+/** The whole navigation of an admin (and a supervisor), in order. */
+export const staffNav = [...staffPages, ...everyonePages] as const;
+/** The whole navigation of an agent, in order. */
+export const agentNav = [...agentPages, ...everyonePages] as const;
+
 /** What each admin page reads from the API: an agent's fetch of it must get 403. */
 export const adminReads = [
   '/api/v1/trunks',

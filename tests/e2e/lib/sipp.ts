@@ -21,9 +21,10 @@ export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** A scenario template of tests/integration/sipp with {{NAME}} replaced, written to dir. */
+/** A scenario template (of tests/integration/sipp, or an absolute path) with {{NAME}} replaced, written to dir. */
 export function scenarioFromTemplate(dir: string, template: string, values: Record<string, string>): string {
-  let text = fs.readFileSync(path.join(integrationSipp, template), 'utf8');
+  const source = path.isAbsolute(template) ? template : path.join(integrationSipp, template);
+  let text = fs.readFileSync(source, 'utf8');
   for (const [k, v] of Object.entries(values)) text = text.split(`{{${k}}}`).join(v);
   const out = path.join(dir, `${path.basename(template, '.xml')}-${Date.now()}.xml`);
   fs.writeFileSync(out, text);

@@ -12,7 +12,7 @@
 //   5. at 1280×800 no page of the admin navigation scrolls sideways.
 import type { Locator, Page } from '@playwright/test';
 import { useCohort } from '../lib/server';
-import { demo, staffPages } from '../lib/demo';
+import { demo, staffNav } from '../lib/demo';
 import { expect, go, screenshot, settled, test } from '../lib/fixtures';
 
 const cohort = useCohort({ demo: true });
@@ -348,12 +348,12 @@ test('at 1280×800 no page of the admin navigation scrolls sideways', async ({ p
   await page.setViewportSize({ width: 1280, height: 800 });
   await keyboardSignIn(page);
   const labels = (await nav(page).getByRole('link').allInnerTexts()).map((t) => t.replace(/\s*\d+$/, '').trim());
-  // The admin's navigation is the staff pages of lib/demo, all of them looped over below.
-  expect(labels).toEqual(staffPages.map((p) => p.label));
+  // The admin's navigation is the staff navigation of lib/demo, all of it looped over below.
+  expect(labels).toEqual(staffNav.map((p) => p.label));
   const wide: string[] = [];
   for (const label of labels) {
     await navigate(page, new RegExp(`^${label}`));
-    await expect(page).toHaveURL(new RegExp(`${staffPages.find((p) => p.label === label)!.path}$`));
+    await expect(page).toHaveURL(new RegExp(`${staffNav.find((p) => p.label === label)!.path}$`));
     const { scroll, client } = await page.evaluate(() => ({
       scroll: document.documentElement.scrollWidth,
       client: document.documentElement.clientWidth,

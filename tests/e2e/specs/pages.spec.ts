@@ -4,7 +4,7 @@
 // are in the failure message). The fixture fails a page that logs a CSP violation or an
 // uncaught error.
 import { useCohort } from '../lib/server';
-import { agentPages, demo, staffPages } from '../lib/demo';
+import { agentNav, demo, staffNav } from '../lib/demo';
 import { expect, expectAccessible, go, signIn, test } from '../lib/fixtures';
 
 const cohort = useCohort({ demo: true });
@@ -19,13 +19,13 @@ test.describe('as the admin', () => {
     await go(page, cohort.server, '/');
     await expect(page).toHaveURL(/\/users$/);
     const links = nav(page).getByRole('link');
-    await expect(links).toHaveCount(staffPages.length);
-    for (const [i, p] of staffPages.entries()) {
+    await expect(links).toHaveCount(staffNav.length);
+    for (const [i, p] of staffNav.entries()) {
       await expect(links.nth(i)).toHaveAccessibleName(new RegExp(`^${p.label}\\b`));
     }
   });
 
-  for (const p of staffPages) {
+  for (const p of staffNav) {
     test(`page ${p.label}`, async ({ page }) => {
       await go(page, cohort.server, '/users');
       await nav(page).getByRole('link', { name: new RegExp(`^${p.label}\\b`) }).click();
@@ -94,13 +94,13 @@ test.describe('as an agent', () => {
     await go(page, cohort.server, '/');
     await expect(page).toHaveURL(/\/me$/);
     const links = nav(page).getByRole('link');
-    await expect(links).toHaveCount(agentPages.length);
-    for (const [i, p] of agentPages.entries()) {
+    await expect(links).toHaveCount(agentNav.length);
+    for (const [i, p] of agentNav.entries()) {
       await expect(links.nth(i)).toHaveAccessibleName(p.label);
     }
   });
 
-  for (const p of agentPages) {
+  for (const p of agentNav) {
     test(`page ${p.label}`, async ({ page }) => {
       await go(page, cohort.server, '/me');
       await nav(page).getByRole('link', { name: p.label }).click();

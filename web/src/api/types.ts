@@ -22,6 +22,7 @@ export type Destination = Schemas['Destination'];
 export type DestinationType = Destination['type'];
 export type RingStrategy = Group['ring_strategy'];
 export type AutoPauseScope = Group['auto_pause_scope'];
+export type WaitingMode = Group['waiting_mode'];
 export type UserStatus = Schemas['UserStatus'];
 export type Forwarding = Schemas['Forwarding'];
 export type ForwardingInput = Schemas['ForwardingInput'];

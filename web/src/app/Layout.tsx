@@ -4,7 +4,7 @@ import { useQuery } from '@tanstack/react-query';
 import { api, data, setUnauthorizedHandler } from '../api/client';
 import { useRole, useSession } from '../auth/session';
 import { Button, Loading } from '../components/ui';
-import { pagesFor, type Section } from './routes';
+import { pagesFor, sectionOf, type Section } from './routes';
 
 const sections: Section[] = ['Call Manager', 'Operations', 'My account'];
 
@@ -66,7 +66,7 @@ export function Layout() {
         <div className="brand">Cohort</div>
         <nav aria-label="Main">
           {sections.map((section) => {
-            const entries = visible.filter((p) => p.section === section);
+            const entries = visible.filter((p) => sectionOf(p, role) === section);
             if (entries.length === 0) return null;
             return (
               <div key={section} className="nav-section">

@@ -12,12 +12,15 @@ export interface PageEntry {
   /** The navigation label, in the product documents' words. */
   label: string;
   section: Section;
+  /** Where an agent finds it, when not in `section` (a page for every role). */
+  agentSection?: Section;
   roles: readonly Role[];
   component: LazyExoticComponent<ComponentType>;
 }
 
 const staff = ['admin', 'supervisor'] as const;
 const agent = ['agent'] as const;
+const everyone = ['admin', 'supervisor', 'agent'] as const;
 
 export const pages: readonly PageEntry[] = [
   // Call Manager
@@ -135,10 +138,24 @@ export const pages: readonly PageEntry[] = [
     roles: agent,
     component: lazy(() => import('../resources/me/calls')),
   },
+  // Every role: staff find it under Operations, agents under My account.
+  {
+    path: 'voicemail',
+    label: 'Voicemail',
+    section: 'Operations',
+    agentSection: 'My account',
+    roles: everyone,
+    component: lazy(() => import('../resources/voicemail')),
+  },
 ];
 
 export function pagesFor(role: Role | undefined): PageEntry[] {
   return role ? pages.filter((p) => p.roles.includes(role)) : [];
+}
+
+/// The navigation section of `page` for `role`.
+export function sectionOf(page: PageEntry, role: Role | undefined): Section {
+  return role === 'agent' && page.agentSection ? page.agentSection : page.section;
 }
 
 export function homeFor(role: Role | undefined): string {

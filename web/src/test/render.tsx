@@ -23,12 +23,16 @@ export function mockApi(handlers: Record<string, Handler>) {
   const fetchMock = vi.fn(async (input: Request) => {
     const url = new URL(input.url);
     const text = input.method === 'GET' ? '' : await input.clone().text();
-    requests.push({
-      method: input.method,
-      url,
-      body: text ? (JSON.parse(text) as unknown) : undefined,
-      headers: input.headers,
-    });
+    let body: unknown = undefined;
+    if (text) {
+      // A JSON body parsed; anything else (an uploaded WAV) as its text.
+      try {
+        body = JSON.parse(text) as unknown;
+      } catch {
+        body = text;
+      }
+    }
+    requests.push({ method: input.method, url, body, headers: input.headers });
     const handler = handlers[`${input.method} ${url.pathname}`];
     if (!handler) {
       return json(599, {

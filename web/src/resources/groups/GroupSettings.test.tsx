@@ -25,6 +25,8 @@ const sales: Group = {
   auto_pause_after: 0,
   auto_pause_unreachable: false,
   auto_pause_scope: 'group',
+  waiting_mode: 'ringback',
+  announce_position_every_s: 0,
   member_count: 2,
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
@@ -35,6 +37,10 @@ const lists = {
     json(200, { items: [{ id: 1, name: 'CallCentric' }], next_cursor: null }),
   'GET /api/v1/schedules': () =>
     json(200, { items: [{ id: 4, name: 'Office hours' }], next_cursor: null }),
+  'GET /api/v1/groups/3/greeting': () =>
+    new Response('RIFF', { headers: { 'X-Cohort-Audio-Source': 'default' } }),
+  'GET /api/v1/groups/3/waiting-music': () =>
+    new Response('RIFF', { headers: { 'X-Cohort-Audio-Source': 'uploaded' } }),
 };
 
 afterEach(() => vi.unstubAllGlobals());
@@ -180,5 +186,76 @@ describe('group Settings', () => {
     await user.click(screen.getByRole('button', { name: 'Save' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('the store is busy');
     expect(screen.getByLabelText('Group Name')).toHaveValue('Sales');
+  });
+  it('waiting for the group: its music, Waiting mode and Announce position every (s)', async () => {
+    const requests = mockApi({
+      ...lists,
+      'PATCH /api/v1/groups/3': () =>
+        json(200, { ...sales, waiting_mode: 'answer', announce_position_every_s: 45 }),
+    });
+    const user = userEvent.setup();
+    renderPage(<GroupSettings group={sales} readOnly={false} />);
+    const waiting = screen.getByRole('group', { name: 'Waiting for the group' });
+    const music = within(waiting).getByRole('group', { name: 'Waiting music' });
+    expect(await within(music).findByText('Uploaded')).toBeVisible();
+    expect(music.querySelector('audio')).toHaveAttribute('src', '/api/v1/groups/3/waiting-music');
+    expect(within(music).getByRole('button', { name: 'Use built-in music' })).toBeVisible();
+    const greeting = screen.getByRole('group', { name: 'Greeting' });
+    expect(await within(greeting).findByText('Default greeting')).toBeVisible();
+
+    const mode = within(waiting).getByLabelText('Waiting mode');
+    expect(mode).toHaveValue('ringback');
+    expect(
+      within(mode)
+        .getAllByRole('option')
+        .map((o) => o.textContent),
+    ).toEqual(['Ringback', 'Music, early media', 'Music, answered']);
+    await user.selectOptions(mode, 'Music, answered');
+    const every = within(waiting).getByLabelText('Announce position every (s)');
+    await user.clear(every);
+    await user.type(every, '45');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(await screen.findByText('Saved.')).toBeInTheDocument();
+    expect(requests.find((r) => r.method === 'PATCH')!.body).toEqual({
+      waiting_mode: 'answer',
+      announce_position_every_s: 45,
+    });
+  });
+
+  it('refuses Announce position every (s) above 600 and shows the API error on waiting_mode', async () => {
+    const requests = mockApi({
+      ...lists,
+      'PATCH /api/v1/groups/3': () =>
+        json(400, {
+          error: {
+            code: 'invalid',
+            message: 'waiting_mode must be ringback, early_media or answer',
+            field: 'waiting_mode',
+          },
+        }),
+    });
+    const user = userEvent.setup();
+    renderPage(<GroupSettings group={sales} readOnly={false} />);
+    const every = screen.getByLabelText('Announce position every (s)');
+    await user.clear(every);
+    await user.type(every, '601');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    expect(
+      await within(every.closest('.field') as HTMLElement).findByText(
+        'Announce position every is 0–600 seconds',
+      ),
+    ).toBeVisible();
+    expect(requests.some((r) => r.method === 'PATCH')).toBe(false);
+
+    await user.clear(every);
+    await user.type(every, '30');
+    await user.selectOptions(screen.getByLabelText('Waiting mode'), 'early_media');
+    await user.click(screen.getByRole('button', { name: 'Save' }));
+    const mode = screen.getByLabelText('Waiting mode');
+    expect(
+      await within(mode.closest('.field') as HTMLElement).findByText(
+        'waiting_mode must be ringback, early_media or answer',
+      ),
+    ).toBeVisible();
   });
 });

@@ -12,7 +12,9 @@ import {
   type Group,
   type GroupPatch,
   type RingStrategy,
+  type WaitingMode,
 } from '../../api/types';
+import { AudioPrompt } from '../../components/AudioPrompt';
 import {
   DestinationPicker,
   destinationDraftSchema,
@@ -21,7 +23,7 @@ import {
 } from '../../components/DestinationPicker';
 import { CheckboxInput, FormBanner, SelectInput, TextInput } from '../../components/fields';
 import { Button } from '../../components/ui';
-import { autoPauseScopeLabels, ringStrategyLabels } from './labels';
+import { autoPauseScopeLabels, ringStrategyLabels, waitingModeLabels } from './labels';
 import { parseId, useScheduleOptions, useTrunkOptions } from './pickers';
 
 function seconds(label: string, min: number, max: number) {
@@ -68,6 +70,8 @@ const schema = z.object({
     }),
   auto_pause_unreachable: z.boolean(),
   auto_pause_scope: z.enum(['group', 'all']),
+  waiting_mode: z.enum(['ringback', 'early_media', 'answer']),
+  announce_position_every_s: seconds('Announce position every', 0, 600),
 });
 type Values = z.infer<typeof schema>;
 const fields = Object.keys(schema.shape);
@@ -90,6 +94,8 @@ function defaults(g: Group): Values {
     auto_pause_after: String(g.auto_pause_after),
     auto_pause_unreachable: g.auto_pause_unreachable,
     auto_pause_scope: g.auto_pause_scope,
+    waiting_mode: g.waiting_mode,
+    announce_position_every_s: String(g.announce_position_every_s),
   };
 }
 
@@ -111,6 +117,8 @@ function toPatch(v: Values): Required<Omit<GroupPatch, 'description' | 'cti_scop
     auto_pause_after: Number(v.auto_pause_after),
     auto_pause_unreachable: v.auto_pause_unreachable,
     auto_pause_scope: v.auto_pause_scope,
+    waiting_mode: v.waiting_mode,
+    announce_position_every_s: Number(v.announce_position_every_s),
   };
 }
 
@@ -286,6 +294,50 @@ export function GroupSettings(props: { group: Group; readOnly: boolean }) {
           />
         </div>
       </fieldset>
+      <fieldset className="dest-fieldset" aria-describedby="waiting-help">
+        <legend>Waiting for the group</legend>
+        <p id="waiting-help" className="muted">
+          What a caller hears until a member answers. Members&apos; phones ring as before.
+        </p>
+        <AudioPrompt
+          route="/api/v1/groups/{id}/waiting-music"
+          id={group.id}
+          title="Waiting music"
+          defaultLabel="Built-in music"
+          resetLabel="Use built-in music"
+          readOnly={readOnly}
+        />
+        <div className="form-grid">
+          <SelectInput
+            control={control}
+            name="waiting_mode"
+            label="Waiting mode"
+            isDisabled={readOnly}
+            description="Ringback: the call is not answered. Music: the caller hears the waiting music, before (early media) or after Cohort answers."
+            options={(Object.keys(waitingModeLabels) as WaitingMode[]).map((m) => ({
+              value: m,
+              label: waitingModeLabels[m],
+            }))}
+          />
+          <TextInput
+            control={control}
+            name="announce_position_every_s"
+            label="Announce position every (s)"
+            type="number"
+            isDisabled={readOnly}
+            description="Position in line and expected wait, over the music: 0–600. 0: never."
+          />
+        </div>
+      </fieldset>
+      <AudioPrompt
+        route="/api/v1/groups/{id}/greeting"
+        id={group.id}
+        title="Greeting"
+        defaultLabel="Default greeting"
+        resetLabel="Use default greeting"
+        description="Plays outside business hours before the group's voicemail records a message. The default greeting names the group."
+        readOnly={readOnly}
+      />
       <Controller
         control={control}
         name="closed_destination"

@@ -1,4 +1,4 @@
-import type { AutoPauseScope, RingStrategy } from '../../api/types';
+import type { AutoPauseScope, RingStrategy, WaitingMode } from '../../api/types';
 
 export const ringStrategyLabels: Record<RingStrategy, string> = {
   simultaneous: 'Simultaneous (ring everyone)',
@@ -12,4 +12,10 @@ export const ringStrategyLabels: Record<RingStrategy, string> = {
 export const autoPauseScopeLabels: Record<AutoPauseScope, string> = {
   group: 'This group',
   all: 'All groups',
+};
+
+export const waitingModeLabels: Record<WaitingMode, string> = {
+  ringback: 'Ringback',
+  early_media: 'Music, early media',
+  answer: 'Music, answered',
 };

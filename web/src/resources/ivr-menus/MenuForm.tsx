@@ -15,6 +15,7 @@ import {
   fromDestination,
   toDestination,
 } from '../../components/DestinationPicker';
+import { AudioPrompt } from '../../components/AudioPrompt';
 import { CheckboxInput, FormBanner, TextInput } from '../../components/fields';
 import { Button } from '../../components/ui';
 
@@ -153,6 +154,22 @@ export function MenuForm(props: {
     >
       <FormBanner message={banner} />
       <TextInput control={control} name="name" label="Name" isRequired isDisabled={ro} />
+
+      {props.menu ? (
+        <AudioPrompt
+          route="/api/v1/ivr-menus/{id}/prompt"
+          id={props.menu.id}
+          title="Prompt"
+          defaultLabel="Default prompt"
+          resetLabel="Use default prompt"
+          description="What the caller hears before pressing a key. The default prompt reads the options."
+          readOnly={ro}
+        />
+      ) : (
+        <p className="muted">
+          Prompt: until you upload one after adding the menu, a default prompt reads the options.
+        </p>
+      )}
 
       <fieldset className="dest-fieldset">
         <legend>Options</legend>

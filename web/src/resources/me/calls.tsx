@@ -5,6 +5,7 @@ import { useSession } from '../../auth/session';
 import { ErrorMessage, Loading, PageHeader, Pager } from '../../components/ui';
 import { useCursorPages } from '../../components/useDebounced';
 import { formatDuration, formatTime } from '../common/format';
+import { Disposition } from '../operations/call-columns';
 
 export default function MyCalls() {
   const { session } = useSession();
@@ -49,7 +50,9 @@ export default function MyCalls() {
                 <td>{c.direction}</td>
                 <td>{c.caller}</td>
                 <td>{c.dialled}</td>
-                <td>{c.disposition ?? 'in progress'}</td>
+                <td>
+                  <Disposition disposition={c.disposition} voicemailId={c.voicemail_id} />
+                </td>
                 <td>{c.talk_ms ? formatDuration(c.talk_ms) : '—'}</td>
               </tr>
             ))}

@@ -6,6 +6,7 @@ import { api, data } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { ForwardingSection } from '../users/ForwardingForm';
+import { UserGreeting } from '../users/UserGreeting';
 import { PauseControl } from './PauseControl';
 import './me.css';
 
@@ -98,6 +99,7 @@ export default function MyProfile() {
         ) : null}
       </div>
       <ForwardingSection userId={user.id} readOnly={false} />
+      <UserGreeting userId={user.id} own readOnly={false} />
     </section>
   );
 }

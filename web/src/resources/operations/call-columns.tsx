@@ -1,5 +1,6 @@
 // The columns an active call and a call record share: who called, what was dialled, the
 // group that took the call and who answered.
+import { Link } from 'react-router';
 import type { Column } from '../../components/DataTable';
 import { GroupName, UserName } from '../common/names';
 
@@ -35,3 +36,21 @@ export const partyColumns: Column<CallParties>[] = [
     cell: (c) => (c.answered_by !== null ? <UserName id={c.answered_by} /> : none),
   },
 ];
+
+/// A call record's disposition in words; a call a mailbox took links to its message.
+export function Disposition(props: {
+  disposition: string | null | undefined;
+  voicemailId?: number | null | undefined;
+}) {
+  if (!props.disposition) return <span className="muted">in progress</span>;
+  const text = props.disposition.replace(/_/g, ' ');
+  if (typeof props.voicemailId === 'number') {
+    return (
+      <>
+        {text}{' '}
+        <Link to={`/voicemail?message=${props.voicemailId}`}>(message {props.voicemailId})</Link>
+      </>
+    );
+  }
+  return <>{text}</>;
+}

@@ -114,4 +114,21 @@ describe('call records', () => {
       '/api/v1/cdrs?from=2026-11-22T15%3A00%3A00.5%2B01%3A00&user=4&format=csv',
     );
   });
+  it('links a call a mailbox took to its message on the Voicemail page', async () => {
+    mockApi({
+      'GET /api/v1/cdrs': () =>
+        json(200, {
+          items: [
+            { ...cdr, id: 'c2', disposition: 'voicemail', voicemail_id: 42 },
+            { ...cdr, id: 'c3', dialled: '2125550000', voicemail_id: null },
+          ],
+          next_cursor: null,
+        }),
+    });
+    renderPage(<CallRecordsPage />, { path: '/call-records' });
+    const link = await screen.findByRole('link', { name: '(message 42)' });
+    expect(link).toHaveAttribute('href', '/voicemail?message=42');
+    expect(link.closest('td')).toHaveTextContent('voicemail (message 42)');
+    expect(screen.getAllByRole('link', { name: /message/ })).toHaveLength(1);
+  });
 });

@@ -11,7 +11,7 @@ import { EntityPicker } from '../../components/EntityPicker';
 import { Button, ErrorMessage, Loading, PageHeader, Pager } from '../../components/ui';
 import { useCursorPages } from '../../components/useDebounced';
 import { formatDuration, formatTime, localInputToIso } from '../common/format';
-import { partyColumns } from './call-columns';
+import { Disposition, partyColumns } from './call-columns';
 import '../common/common.css';
 
 type Direction = NonNullable<Cdr['direction']>;
@@ -215,8 +215,7 @@ const columns: Column<Cdr>[] = [
   ...partyColumns,
   {
     header: 'Disposition',
-    cell: (c) =>
-      c.disposition ? label(c.disposition) : <span className="muted">in progress</span>,
+    cell: (c) => <Disposition disposition={c.disposition} voicemailId={c.voicemail_id} />,
   },
   { header: 'Wait', className: 'nowrap', cell: (c) => formatDuration(c.wait_ms) },
   { header: 'Talk', className: 'nowrap', cell: (c) => formatDuration(c.talk_ms) },

@@ -9,6 +9,7 @@ import { Button, ErrorMessage, Loading, PageHeader } from '../../components/ui';
 import { UserForm, toUserInput, toUserPatch } from './UserForm';
 import { ForwardingSection } from './ForwardingForm';
 import { UserGroups } from './UserGroups';
+import { UserGreeting } from './UserGreeting';
 
 export function UserCreate() {
   const navigate = useNavigate();
@@ -130,6 +131,7 @@ export function UserPage() {
         <div>
           <UserGroups userId={id} canEdit={admin} />
           <ForwardingSection userId={id} readOnly={!admin} />
+          {admin ? <UserGreeting userId={id} own={false} readOnly={false} /> : null}
         </div>
       </div>
       <DeleteDialog
