@@ -118,6 +118,11 @@ class MediaSession {
   bool recording() const { return recorder_ != nullptr; }
   Direction direction() const { return direction_; }
   std::optional<std::uint32_t> remote_ssrc() const { return remote_ssrc_; }
+  /// Where the stream Cohort sends stands: the next sequence number and the timestamp of the
+  /// last packet (a relay that takes the stream over continues from them).
+  std::uint16_t next_sequence() const { return next_seq_; }
+  std::optional<std::uint32_t> last_sent_timestamp() const { return last_sent_timestamp_; }
+  std::uint32_t local_ssrc() const { return config_.local_ssrc; }
   const SessionCounters& counters() const { return counters_; }
 
  private:

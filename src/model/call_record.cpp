@@ -26,6 +26,7 @@ constexpr EnumTable<Disposition, kDispositionCount> kDispositions{{
     {Disposition::kVoicemailUnavailable, "voicemail_unavailable"},
     {Disposition::kVoicemail, "voicemail"},
     {Disposition::kVoicemailFull, "voicemail_full"},
+    {Disposition::kIvr, "ivr"},
 }};
 
 constexpr EnumTable<FallbackReason, 3> kFallbackReasons{{

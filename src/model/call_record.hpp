@@ -33,8 +33,9 @@ enum class Disposition : std::uint8_t {
   kVoicemailUnavailable,  ///< voicemail was the destination, but Cohort could not answer
   kVoicemail,             ///< answered by a mailbox: its greeting, then the caller's message
   kVoicemailFull,         ///< answered by a mailbox over its quota: the refusal prompt, no message
+  kIvr,                   ///< ended in an IVR menu: the caller hung up there, or the menu did
 };
-inline constexpr std::size_t kDispositionCount = 14;
+inline constexpr std::size_t kDispositionCount = 15;
 
 /// Why a call left a group for its fallback or closed destination.
 enum class FallbackReason : std::uint8_t { kNoAnswer, kNoAgents, kClosed };

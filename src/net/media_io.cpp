@@ -379,7 +379,8 @@ void MediaIo::stop() {
   m.started = false;
 }
 
-Result<OpenedStream> MediaIo::open(std::shared_ptr<MediaStream> stream) {
+Result<OpenedStream> MediaIo::open(std::shared_ptr<MediaStream> stream,
+                                   std::optional<StreamId> beside) {
   Impl& m = *impl_;
   if (!m.started || m.stopping.load()) {
     return fail(unavailable("media is not running"));
@@ -391,9 +392,13 @@ Result<OpenedStream> MediaIo::open(std::shared_ptr<MediaStream> stream) {
         fmt::format("no free RTP port pair in {}-{}", m.options.port_min, m.options.port_max)));
   }
   Impl::Thread* least = m.threads.front().get();
-  for (auto& t : m.threads) {
-    if (t->load.load(std::memory_order_relaxed) < least->load.load(std::memory_order_relaxed)) {
-      least = t.get();
+  if (beside) {
+    least = &m.owner(*beside);
+  } else {
+    for (auto& t : m.threads) {
+      if (t->load.load(std::memory_order_relaxed) < least->load.load(std::memory_order_relaxed)) {
+        least = t.get();
+      }
     }
   }
   const StreamId id = (m.next_id.fetch_add(1) << kThreadBits) | least->index;

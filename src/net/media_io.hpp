@@ -86,7 +86,10 @@ class MediaIo {
 
   /// Binds a free RTP/RTCP port pair and hands it to `stream` on the least busy thread; its
   /// callbacks start there. Any thread. kUnavailable when the port range is exhausted.
-  Result<OpenedStream> open(std::shared_ptr<MediaStream> stream);
+  /// `beside`: on the thread of that stream instead (a relay's two legs share a thread, so
+  /// a packet crosses from one to the other without a hand-over).
+  Result<OpenedStream> open(std::shared_ptr<MediaStream> stream,
+                            std::optional<StreamId> beside = std::nullopt);
   /// Closes the stream's sockets and drops the object; no callback runs after it has been
   /// handled on the owning thread. Any thread (posted); unknown ids are ignored.
   void close(StreamId id);

@@ -46,7 +46,7 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
   switch (req.method()) {
     case Method::kAck: {
       if (from < 0 && req.cseq() == c.a_invite_cseq) {
-        if (!c.a_acked && c.winner >= 0) {
+        if (!c.a_acked && c.winner >= 0 && !c.media) {
           c.a_acked = true;
           if (c.a_ok_resend) {
             c.a_ok_resend->on_ack();
@@ -69,6 +69,14 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           } else {
             voicemail_acked(shard, c, now);  // the greeting starts
           }
+        } else if (!c.a_acked && c.media && c.media->answered && c.state != CallState::kEnding) {
+          c.a_acked = true;
+          if (c.a_ok_resend) {
+            c.a_ok_resend->on_ack();
+          }
+          release(c.a_ok);
+          release(c.a_answer);
+          caller_acked(shard, c, now);  // call_media.cpp: the menu's prompt starts
         }
         return true;
       }
@@ -107,13 +115,15 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
     case Method::kNotify:
     case Method::kRefer:
     case Method::kPrack: {
-      if (c.voicemail && from < 0 && c.state == CallState::kAnswered) {
-        // Nobody to relay to: a mailbox answered. A digit by INFO goes to the recording.
+      const bool cohort_answered = (c.voicemail && c.state == CallState::kAnswered) ||
+                                   (c.media && !c.media->bridged && c.state != CallState::kEnding);
+      if (cohort_answered && from < 0) {
+        // Nobody to relay to: a mailbox or a menu answered. A digit by INFO goes to its leg.
         if (req.method() == Method::kInfo) {
           const auto digit =
               info_digit(req.header(HeaderId::kContentType).value_or(""), req.body());
           if (digit) {
-            opts.media->sip_dtmf(c.voicemail->leg, *digit);
+            opts.media->sip_dtmf(c.voicemail ? c.voicemail->leg : c.media->leg, *digit);
           }
           respond(digit || req.body().empty() ? 200 : 415, {});
         } else if (req.method() == Method::kOptions) {

@@ -33,6 +33,21 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
       disposition = c.voicemail->full ? Disposition::kVoicemailFull : Disposition::kVoicemail;
     }
   }
+  if (c.media) {
+    // Cohort answered the caller (an IVR menu): it is BYEd whatever ended the call, and a
+    // call nobody answered after the menu ended there, or waiting, or ringing.
+    if (c.media->answered) {
+      bye_leg(shard, c, -1, now);
+    }
+    const bool reached = c.media->bridged;
+    close_caller_media(c);
+    if (disposition == Disposition::kAnswered && !reached && !c.voicemail) {
+      disposition = c.ivr || c.ended_in_ivr ? Disposition::kIvr
+                    : c.cdr.group           ? Disposition::kAbandoned
+                                            : Disposition::kCancelled;
+    }
+    c.ivr.reset();
+  }
   abandon_transfer(shard, c, now);  // a transfer target still ringing has nobody to join
   if (c.listed_ringing) {
     core.ringing().stopped(c.key);
@@ -42,6 +57,7 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
     end_attempt(shard, c, AttemptResult::kCancelled, now);
     c.hunt.reset();
   }
+  leave_queue(c);
   if (disposition == Disposition::kCancelled && c.cdr.group) {
     disposition = Disposition::kAbandoned;  // the caller hung up while waiting for a group
   } else if (c.via_fallback && disposition != Disposition::kRoutingGap &&

@@ -35,7 +35,8 @@ FallbackReason fallback_reason_of(routing::LeaveReason reason) {
 /// The groups and users the call has been through, for routing::route / leave / forward,
 /// and what the registrar and the agent board say of a user about to be rung.
 routing::FlowState CallController::Impl::flow(const Call& c) const {
-  routing::FlowState state{c.visited, opts.max_fallback_hops, c.users_visited, c.forwards, {}};
+  routing::FlowState state{c.visited, opts.max_fallback_hops, c.users_visited, c.forwards, {},
+                           c.menus};
   state.facts = [this](model::UserId user) {
     return routing::UserFacts{core.has_binding(user), core.agents().live(user).calls > 0};
   };
@@ -55,6 +56,7 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     }
   }
   c.users_visited.insert(c.users_visited.end(), step.users.begin(), step.users.end());
+  c.menus.insert(c.menus.end(), step.menus.begin(), step.menus.end());
   if (step.forwards > 0) {
     c.forwards += step.forwards;
     if (!c.cdr.forwarded_from) {
@@ -101,11 +103,15 @@ void CallController::Impl::take(std::size_t shard, Call& c, const routing::Step&
     enter_voicemail(shard, c, vm->box, now);
     return;
   }
-  // The media engine (issue 13) will answer and run the menu (routing/ivr.hpp); until then
-  // the caller gets 480 and the record says why (docs/routing.md "IVR menus").
+  // Cohort answers the caller and runs the menu (call_media.cpp); without media (no engine,
+  // no offer, no port) the caller gets 480 and the record says why.
   const routing::EndCall ivr_unavailable{routing::EndCause::kIvrUnavailable, 480,
-                                         "Temporarily Unavailable: IVR menus not available yet"};
+                                         "Temporarily Unavailable: IVR menu cannot answer"};
   const auto* menu = std::get_if<routing::EnterIvr>(&step.action);
+  if (menu != nullptr && answer_caller(shard, c, now)) {
+    enter_ivr(shard, c, menu->menu, now);
+    return;
+  }
   const auto& end = menu != nullptr ? ivr_unavailable : std::get<routing::EndCall>(step.action);
   // How the call ended: the reason it left its group, when it left one.
   Disposition disposition =
@@ -148,6 +154,12 @@ void CallController::Impl::send_ringback(std::size_t shard, Call& c, TimePoint n
   }
   c.ringback_sent = true;
   c.state = CallState::kRinging;
+  if (c.media) {
+    // Cohort answered the caller (an IVR menu, a group's queue): a 180 means nothing after
+    // our answer, so the caller hears ringback or the group's music from Cohort's own leg.
+    play_waiting(shard, c, now);
+    return;
+  }
   c.a.state = LegState::kEarly;
   if (c.cdr.ringing_ms == 0) {
     c.cdr.ringing_ms = core.now_ms();
@@ -178,6 +190,13 @@ void CallController::Impl::start_hunt(std::size_t shard, Call& c, model::GroupId
     spdlog::info("call event=no_agents call={} group={}", c.id, log::Value{g->name});
     leave_group(shard, c, *g, routing::LeaveReason::kNoAgents, now);
     return;
+  }
+  c.queued_in = id;
+  queues.join(id, c.key, c.cdr.start_ms);
+  if (g->waiting_mode != model::WaitingMode::kRingback && !c.media) {
+    // The group answers its callers into its queue (early media or a 200) to play its music;
+    // when Cohort cannot answer (no offer, no port), the caller hears ringing as before.
+    answer_caller(shard, c, now, g->waiting_mode == model::WaitingMode::kEarlyMedia);
   }
   send_ringback(shard, c, now);
   next_attempt(shard, c, now);
@@ -371,6 +390,7 @@ void CallController::Impl::leave_group(std::size_t shard, Call& c, const model::
     end_attempt(shard, c, AttemptResult::kCancelled, now);
     c.hunt.reset();
   }
+  leave_queue(c);
   take(shard, c, routing::leave(*c.snap, g.id, reason, flow(c), core.now_ms()), now);
 }
 

@@ -41,7 +41,17 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
   if (!leg.session.offer) {
     leg.session.offer = sip::dialog::uac_offer(opts.session_timer);  // RFC 4028 §7.1
   }
-  remember_sdp(leg, c.a_content_type, c.a_body);
+  // The caller's offer, or, when Cohort answered the caller (an IVR menu), Cohort's relay
+  // leg's offer (call_media.cpp).
+  std::string offer_type = c.a_content_type;
+  const std::string* offer = &c.a_body;
+  std::optional<std::string> relayed;
+  if (c.media) {
+    relayed = relay_offer(shard, c);
+    offer_type = "application/sdp";
+    offer = relayed ? &*relayed : &c.a_body;
+  }
+  remember_sdp(leg, offer_type, *offer);
   const model::Trunk* trunk = trunk_of(c, leg);
   sip::MessageBuilder bytes = request_on(
       leg, "INVITE", leg.request_uri, leg.cseq, leg.branch, c.max_forwards - 1,
@@ -60,8 +70,8 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
         b.header(HeaderId::kAllow, kCallAllow);
         add_uac_session(b, *leg.session.offer);
         b.header(HeaderId::kUserAgent, opts.user_agent);
-        if (!c.a_body.empty()) {
-          b.body(c.a_content_type, c.a_body);
+        if (!offer->empty()) {
+          b.body(offer_type, *offer);
         }
       });
   ShardState& st = shards[shard];
@@ -320,6 +330,8 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
       c.group_answer = true;
       c.cdr.answered_by = member;
       core.agents().answered(member, core.now_ms());
+      queues.answered(h.group, core.now_ms() - c.cdr.start_ms);  // expected waits
+      leave_queue(c);
       spdlog::info("call event=group_answered call={} group={} user={}", c.id,
                    log::Value{h.group_name}, member);
       c.hunt.reset();
@@ -346,6 +358,10 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   }
   if (c.transfer_in) {
     join_transfer(shard, c, i, r, now);  // the target of a transfer: no caller to answer
+    return;
+  }
+  if (c.media) {
+    bridge_answer(shard, c, i, r, now);  // the caller has Cohort's answer already
     return;
   }
   auto [ctype, body] = relay_body(r);

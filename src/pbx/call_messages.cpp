@@ -142,6 +142,11 @@ void CallController::Impl::reply_a(std::size_t shard, Call& call, int status,
     transfer_progress(shard, call, status, reason, now);
     return;
   }
+  if (call.media && (call.media->answered || status < 200)) {
+    // Cohort answered the caller itself (its INVITE has had its final response), or sent
+    // its own answer in a 183: a phone's ringing or early media is not passed on.
+    return;
+  }
   core.respond(shard, call.a_txn, status,
                response_to(call.a_answer, status, reason, call.a.local_tag, extra), now);
 }

@@ -34,8 +34,10 @@
 #include "model/call_record.hpp"
 #include "pbx/calls.hpp"
 #include "pbx/media_legs.hpp"
+#include "pbx/queue_board.hpp"
 #include "routing/distribution.hpp"
 #include "routing/flow.hpp"
+#include "routing/ivr.hpp"
 #include "sip/dialog/dialog.hpp"
 #include "sip/dialog/ok_retransmission.hpp"
 #include "sip/dialog/reinvite.hpp"
@@ -247,6 +249,28 @@ struct VoicemailCall {
   bool full = false;
 };
 
+/// Cohort's own media toward the caller (call_media.cpp): the caller's offer answered by
+/// MediaLegs for an IVR menu (or a mailbox reached from one), or for the music of a group's
+/// queue. The callee side, once a destination rings, is offered a relay leg; the answer
+/// bridges the two.
+struct CallerMedia {
+  std::uint64_t leg = 0;    ///< MediaLegs::LegId facing the caller
+  std::string answer;       ///< our SDP answer to the caller's offer
+  bool answered = false;    ///< the caller has our 200 (else our answer went in a 183)
+  bool started = false;     ///< audio may play: the 183 left, or the caller ACKed our 200
+  std::uint64_t relay = 0;  ///< MediaLegs::LegId facing the callee side, 0 = none yet
+  std::string relay_offer;  ///< the SDP the callee side's INVITEs offer
+  bool bridged = false;     ///< a callee answered: RTP passes between the two legs
+};
+
+/// A caller in an IVR menu (call_media.cpp), run by routing/ivr.hpp.
+struct IvrCall {
+  routing::IvrState state;
+  std::optional<TimePoint> deadline;  ///< WaitForKeys: TimerFired then
+  bool acked = false;                 ///< the first prompt waits for the caller's ACK
+  std::optional<routing::PlayPrompt> pending;
+};
+
 struct Call {
   std::uint64_t key = 0;
   std::string id;
@@ -302,6 +326,16 @@ struct Call {
   std::size_t rung_legs_from = 0;            ///< its legs; earlier ones were forwarded away
   std::optional<TimePoint> no_answer_at;     ///< when rung_user's no-answer forward is due
   std::optional<VoicemailCall> voicemail;    ///< a mailbox answered the call
+  std::optional<CallerMedia> media;          ///< Cohort answered the caller (IVR)
+  std::optional<IvrCall> ivr;                ///< in an IVR menu now
+  std::vector<model::IvrMenuId> menus;       ///< menus entered, for routing's hop count
+  std::int64_t ivr_ms = 0;                   ///< unix ms the call entered its first menu
+  std::string ivr_keys;                      ///< every key pressed in menus, in order
+  std::string ivr_option;                    ///< the last option or extension taken
+  bool ended_in_ivr = false;                 ///< a menu hung up (no timeout/invalid exit)
+  std::optional<TimePoint> announce_at;      ///< the next position announcement in a queue
+  bool announcing = false;                   ///< an announcement plays over the music
+  std::optional<model::GroupId> queued_in;   ///< on QueueBoard for this group
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -361,6 +395,7 @@ struct CallController::Impl {
   SipCore& core;
   std::vector<ShardState> shards;
   std::atomic<std::uint64_t> next_key{0};
+  QueueBoard queues;  ///< callers waiting for each group, across shards (call_media.cpp)
   std::atomic<std::uint64_t> n_active{0}, n_attempted{0}, n_answered{0}, n_group_calls{0};
   std::array<std::atomic<std::uint64_t>, model::kDispositionCount> n_ended{};  ///< by disposition
   std::array<std::atomic<std::uint64_t>, 700> n_status{};  ///< final status of unanswered
@@ -515,6 +550,27 @@ struct CallController::Impl {
   static bool forward_due(const Call& c, TimePoint now);
   void forward_no_answer(std::size_t shard, Call& c, TimePoint now);
   std::string diversion(const Call& c, const Leg& leg) const;
+
+  // call_media.cpp: Cohort answers the caller (IVR menus), relays to the callee side
+  /// `early`: our answer goes in a 183 (early media) and the 200 waits for a callee.
+  bool answer_caller(std::size_t shard, Call& c, TimePoint now, bool early = false);
+  /// Sends the 200 OK with our answer to a caller that had it in a 183.
+  void confirm_caller(std::size_t shard, Call& c);
+  /// What a caller waiting for a group hears: ringback or the group's music (call_media.cpp).
+  void play_waiting(std::size_t shard, Call& c, TimePoint now);
+  void announce_position(std::size_t shard, Call& c, TimePoint now);
+  void leave_queue(Call& c);
+  void caller_acked(std::size_t shard, Call& c, TimePoint now);
+  void enter_ivr(std::size_t shard, Call& c, model::IvrMenuId menu, TimePoint now);
+  void run_ivr(std::size_t shard, Call& c, const routing::IvrStep& step, TimePoint now);
+  void on_ivr_event(std::size_t shard, Call& c, const MediaEvent& event, TimePoint now);
+  bool ivr_due(const Call& c, TimePoint now) const;
+  /// The offer for a B leg of a call whose caller Cohort answered (opened on first use);
+  /// nullopt when no media port is free.
+  std::optional<std::string> relay_offer(std::size_t shard, Call& c);
+  /// A callee answered a call whose caller Cohort answered: bridge the media, ACK the leg.
+  void bridge_answer(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
+  void close_caller_media(Call& c);
 
   // call_ending.cpp
   // call_voicemail.cpp

@@ -91,7 +91,7 @@ void CallController::Impl::enter_voicemail(std::size_t shard, Call& c,
     unavailable(480, "Temporarily Unavailable: voicemail is not running");
     return;
   }
-  if (c.a_body.empty()) {
+  if (c.a_body.empty() && !c.media) {
     // A late offer (INVITE without SDP) would need our offer in the 200 and the answer in
     // the ACK; phones and trunks send their offer in the INVITE.
     unavailable(480, "Temporarily Unavailable: voicemail needs an SDP offer");
@@ -123,6 +123,18 @@ void CallController::Impl::enter_voicemail(std::size_t shard, Call& c,
       on_media_event(shard, key, std::move(event), now);
     });
   };
+  if (c.media) {
+    // Cohort answered the caller already (an IVR menu led here): its leg takes the message.
+    opts.media->set_handler(c.media->leg, std::move(handler));
+    c.voicemail = VoicemailCall{c.media->leg, box, VoicemailCall::Phase::kAnswering};
+    c.state = CallState::kAnswered;
+    c.cdr.answer_ms = core.now_ms();
+    spdlog::info("call event=voicemail call={} box={} via=ivr", c.id, box.id);
+    if (c.media->started) {
+      voicemail_acked(shard, c, now);
+    }
+    return;
+  }
   auto answered = opts.media->answer(c.a_body, std::move(handler));
   if (!answered) {
     unavailable(answered.error().status == 488 ? 488 : 480,
@@ -177,7 +189,11 @@ void CallController::Impl::mailbox_full_acked(std::size_t, Call& c, TimePoint) {
 void CallController::Impl::on_media_event(std::size_t shard, std::uint64_t key, MediaEvent event,
                                           TimePoint now) {
   Call* c = find(shard, key);
-  if (c == nullptr || !c->voicemail || c->state == CallState::kEnding) {
+  if (c == nullptr || c->state == CallState::kEnding) {
+    return;
+  }
+  if (!c->voicemail) {
+    on_ivr_event(shard, *c, event, now);  // call_media.cpp: a menu, a relay
     return;
   }
   VoicemailCall& vm = *c->voicemail;

@@ -252,6 +252,15 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
     forward_no_answer(shard, c, now);  // call_forwarding.cpp
     return;
   }
+  if (c.announce_at && now >= *c.announce_at) {
+    announce_position(shard, c, now);  // call_media.cpp, then the checks below
+  }
+  if (ivr_due(c, now)) {
+    c.ivr->deadline.reset();  // call_media.cpp: no key before the menu's deadline
+    run_ivr(shard, c, routing::ivr_next(*c.snap, c.ivr->state, routing::TimerFired{core.now_ms()}),
+            now);
+    return;
+  }
   if ((c.state == CallState::kTrying || c.state == CallState::kRinging) && c.hunt) {
     Hunt& h = *c.hunt;
     if (now >= h.max_deadline) {

@@ -12,6 +12,8 @@
 #include "common/crypto.hpp"
 #include "common/log.hpp"
 #include "media/builtin_prompts.hpp"
+#include "media/rtcp.hpp"
+#include "media/tones.hpp"
 #include "sip/sdp_media.hpp"
 
 namespace cohort::pbx {
@@ -56,6 +58,34 @@ media::PromptAudio beep() {
   return audio;
 }
 
+/// The built-in waiting music: a slow arpeggio of soft sine chords (C, A minor, F, G), 16 s,
+/// made here rather than committed as a recording. Loops seamlessly (each note fades).
+media::PromptAudio builtin_music() {
+  constexpr std::uint32_t kRate = 16000;
+  constexpr double kNoteS = 0.5;
+  const std::vector<std::vector<double>> chords = {{261.63, 329.63, 392.00, 523.25},
+                                                   {220.00, 261.63, 329.63, 440.00},
+                                                   {174.61, 220.00, 261.63, 349.23},
+                                                   {196.00, 246.94, 293.66, 392.00}};
+  const std::size_t note = static_cast<std::size_t>(kRate * kNoteS);
+  media::PromptAudio audio{{}, kRate};
+  const double amplitude = 32767.0 * std::pow(10.0, -12.0 / 20.0);
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& chord : chords) {
+      for (double f : chord) {
+        for (std::size_t i = 0; i < note; ++i) {
+          const double t = static_cast<double>(i) / kRate;
+          const double envelope = std::min(1.0, t / 0.02) * std::exp(-1.5 * t);
+          const double v = std::sin(2.0 * std::numbers::pi * f * t) +
+                           0.3 * std::sin(2.0 * std::numbers::pi * 2 * f * t);
+          audio.pcm.push_back(static_cast<std::int16_t>(amplitude * envelope * v / 1.3));
+        }
+      }
+    }
+  }
+  return audio;
+}
+
 Result<net::PeerAddress> peer_of(const std::string& address, std::uint16_t port) {
   return net::PeerAddress::from({address, port});
 }
@@ -70,18 +100,47 @@ class MediaLegs::Leg final : public net::MediaStream {
       net::PeerAddress rtp_peer, net::PeerAddress rtcp_peer, Handler handler)
       : owner_(owner),
         codec_(codec),
+        payload_type_(config.payload_type),
+        telephone_event_pt_(config.telephone_event_pt),
+        frame_ticks_(media::codec_info(codec).frame_ticks()),
+        no_rtp_timeout_(config.no_rtp_timeout),
         session_(std::move(config), Clock::now()),
         rtp_peer_(rtp_peer),
         rtcp_peer_(rtcp_peer),
         handler_(std::move(handler)) {}
 
   LegId id = 0;
+  /// An offered relay leg waiting for the answer: it neither sends nor takes packets.
+  bool awaiting_answer = false;
   media::CodecId codec() const { return codec_; }
+  std::uint8_t payload_type() const { return payload_type_; }
+  std::optional<std::uint8_t> telephone_event_pt() const { return telephone_event_pt_; }
   media::MediaSession& session() { return session_; }
+  void set_handler(Handler h) { handler_ = std::move(h); }
+
+  /// The answer to our offer arrived: where the peer receives and its payload numbers.
+  void answered(net::PeerAddress rtp, net::PeerAddress rtcp, std::uint8_t pt,
+                std::optional<std::uint8_t> te_pt) {
+    rtp_peer_ = rtp;
+    rtcp_peer_ = rtcp;
+    payload_type_ = pt;
+    telephone_event_pt_ = te_pt;
+    awaiting_answer = false;
+  }
+
+  /// From now on packets from this leg's peer go to `partner`'s peer and back, rewritten
+  /// (relay mode): the session stops playing and sending. Both legs share a media thread.
+  void bridge(Leg& partner, Clock::time_point now) {
+    partner_ = &partner;
+    relaying_ = true;
+    last_rx_ = now;
+    no_rtp_reported_ = false;
+    mapped_.reset();
+  }
 
   void on_packet(bool rtcp, std::span<const std::uint8_t> bytes, const net::PeerAddress& from,
                  Clock::time_point now) override {
-    if (closed_) {
+    if (closed_ || awaiting_answer) {
       return;
     }
     // Symmetric RTP: the first packet's source is where we send from now on.
@@ -97,12 +156,88 @@ class MediaLegs::Leg final : public net::MediaStream {
     } else if (!(from == peer)) {
       return;  // not the peer we latched on: never let a stray sender take the stream
     }
+    if (relaying_) {
+      last_rx_ = now;
+      no_rtp_reported_ = false;
+      if (partner_ != nullptr) {
+        rtcp ? partner_->relay_rtcp(bytes, *this) : partner_->relay_rtp(bytes);
+      }
+      return;
+    }
     run(rtcp ? session_.on_rtcp(bytes, now) : session_.on_rtp(bytes, now));
   }
 
   void on_tick(Clock::time_point now) override {
-    if (!closed_) {
+    if (closed_ || awaiting_answer) {
+      return;
+    }
+    if (!relaying_) {
       run(session_.on_tick(now));
+      return;
+    }
+    // The relay's no-RTP timer: once per outage, as the session's.
+    if (!no_rtp_reported_ && now - last_rx_ >= no_rtp_timeout_) {
+      no_rtp_reported_ = true;
+      if (handler_) {
+        handler_(id, MediaEvent(media::NoRtp{}));
+      }
+    }
+  }
+
+  /// An RTP packet the partner's peer sent, out to this leg's peer: our SSRC, our sequence
+  /// and timestamp line (continuing what the session sent, re-based when the source
+  /// changes), our payload numbers. What this leg did not negotiate is dropped.
+  void relay_rtp(std::span<const std::uint8_t> bytes) {
+    auto packet = media::parse_rtp(bytes);
+    if (!packet || partner_ == nullptr) {
+      ++relay_dropped;
+      return;
+    }
+    std::uint8_t pt = 0;
+    if (packet->header.payload_type == partner_->payload_type()) {
+      pt = payload_type_;
+    } else if (partner_->telephone_event_pt() &&
+               packet->header.payload_type == *partner_->telephone_event_pt() &&
+               telephone_event_pt_) {
+      pt = *telephone_event_pt_;
+    } else {
+      ++relay_dropped;
+      return;
+    }
+    bool marker = packet->header.marker;
+    if (!mapped_ || mapped_->from_ssrc != packet->header.ssrc) {
+      Mapping m;
+      m.from_ssrc = packet->header.ssrc;
+      m.seq_delta = static_cast<std::uint16_t>(session_.next_sequence() - packet->header.sequence);
+      const std::uint32_t next_ts =
+          session_.last_sent_timestamp() ? *session_.last_sent_timestamp() + frame_ticks_ : 0;
+      m.ts_delta = next_ts - packet->header.timestamp;
+      mapped_ = m;
+      marker = true;  // a new timeline starts here
+    }
+    buffer_.assign(bytes.begin(), bytes.end());
+    media::rewrite_rtp_ssrc(buffer_, session_.local_ssrc());
+    media::rewrite_rtp_seq_ts(
+        buffer_, static_cast<std::uint16_t>(packet->header.sequence + mapped_->seq_delta),
+        packet->header.timestamp + mapped_->ts_delta);
+    buffer_[1] = static_cast<std::uint8_t>((marker ? 0x80 : 0) | (pt & 0x7f));
+    owner_.io_.send(id, false, buffer_, rtp_peer_);
+  }
+
+  /// An RTCP packet from `from`'s peer, out to this leg's peer with our SSRC and CNAME and its
+  /// report blocks about our rewritten stream mapped back to this peer's own SSRC.
+  void relay_rtcp(std::span<const std::uint8_t> bytes, Leg& from) {
+    media::RtcpRewrite rewrite;
+    rewrite.ssrc = session_.local_ssrc();
+    rewrite.cname = "cohort";
+    // `from`'s peer reports on what `from` sent it; that was this leg's peer's stream
+    // (from.mapped_ knows its SSRC) under `from`'s SSRC.
+    if (from.mapped_) {
+      rewrite.report_ssrc_map.emplace_back(from.session_.local_ssrc(), from.mapped_->from_ssrc);
+    }
+    auto out = media::rewrite_rtcp(bytes, rewrite);
+    if (out && !out->empty()) {
+      owner_.io_.send(id, true, *out, rtcp_peer_);
     }
   }
 
@@ -121,12 +256,36 @@ class MediaLegs::Leg final : public net::MediaStream {
     }
   }
 
-  void close() { closed_ = true; }
+  void close() {
+    closed_ = true;
+    if (partner_ != nullptr) {
+      partner_->partner_ = nullptr;
+      partner_ = nullptr;
+    }
+  }
+
+  std::uint64_t relay_dropped = 0;
 
  private:
+  struct Mapping {
+    std::uint32_t from_ssrc = 0;
+    std::uint16_t seq_delta = 0;
+    std::uint32_t ts_delta = 0;
+  };
+
   MediaLegs& owner_;
   media::CodecId codec_;
+  std::uint8_t payload_type_;
+  std::optional<std::uint8_t> telephone_event_pt_;
+  std::uint32_t frame_ticks_;
+  std::chrono::milliseconds no_rtp_timeout_;
   media::MediaSession session_;
+  Leg* partner_ = nullptr;  ///< the other leg of a relay (same thread), or none
+  bool relaying_ = false;
+  Clock::time_point last_rx_{};
+  bool no_rtp_reported_ = false;
+  std::optional<Mapping> mapped_;
+  std::vector<std::uint8_t> buffer_;
   net::PeerAddress rtp_peer_;
   net::PeerAddress rtcp_peer_;
   bool rtp_latched_ = false;
@@ -153,6 +312,45 @@ void MediaLegs::stop() {
   legs_.clear();
 }
 
+namespace {
+
+/// A session's configuration for what `agreed` negotiated.
+media::SessionConfig session_config(media::CodecId codec, const sip::sdp::NegotiatedMedia& agreed,
+                                    std::chrono::milliseconds no_rtp_timeout) {
+  media::SessionConfig config;
+  config.codec = codec;
+  config.payload_type = agreed.payload_type;
+  config.telephone_event_pt = agreed.telephone_event_pt;
+  const std::uint64_t r = crypto::random_u64();
+  config.local_ssrc = static_cast<std::uint32_t>(r);
+  config.initial_seq = static_cast<std::uint16_t>(r >> 32);
+  config.initial_timestamp = static_cast<std::uint32_t>(crypto::random_u64());
+  config.no_rtp_timeout = no_rtp_timeout;
+  config.inband_dtmf = !agreed.telephone_event_pt.has_value();
+  config.wall_clock_at_start = std::chrono::system_clock::now();
+  return config;
+}
+
+media::Direction media_direction(sip::sdp::Direction d) {
+  switch (d) {
+    case sip::sdp::Direction::kSendRecv:
+      break;
+    case sip::sdp::Direction::kSendOnly:
+      return media::Direction::kSendOnly;
+    case sip::sdp::Direction::kRecvOnly:
+      return media::Direction::kRecvOnly;
+    case sip::sdp::Direction::kInactive:
+      return media::Direction::kInactive;
+  }
+  return media::Direction::kSendRecv;
+}
+
+sip::ParseError media_error(int status, std::string reason) {
+  return sip::ParseError{sip::ParseError::Kind::kMalformed, status, std::move(reason)};
+}
+
+}  // namespace
+
 Expected<MediaLegs::Answered, sip::ParseError> MediaLegs::answer(std::string_view offer,
                                                                  Handler handler) {
   auto session = sip::sdp::parse(offer);
@@ -170,50 +368,128 @@ Expected<MediaLegs::Answered, sip::ParseError> MediaLegs::answer(std::string_vie
   auto rtp_peer = peer_of(agreed->remote_address, agreed->remote_rtp_port);
   auto rtcp_peer = peer_of(agreed->remote_rtcp_address, agreed->remote_rtcp_port);
   if (!codec || !rtp_peer || !rtcp_peer) {
-    return unexpected(
-        sip::ParseError{sip::ParseError::Kind::kMalformed, 488, "No usable media address"});
+    return unexpected(media_error(488, "No usable media address"));
   }
-  media::SessionConfig config;
-  config.codec = *codec;
-  config.payload_type = agreed->payload_type;
-  config.telephone_event_pt = agreed->telephone_event_pt;
-  const std::uint64_t r = crypto::random_u64();
-  config.local_ssrc = static_cast<std::uint32_t>(r);
-  config.initial_seq = static_cast<std::uint16_t>(r >> 32);
-  config.initial_timestamp = static_cast<std::uint32_t>(crypto::random_u64());
-  config.no_rtp_timeout = options_.no_rtp_timeout;
-  config.inband_dtmf = !agreed->telephone_event_pt.has_value();
-  config.wall_clock_at_start = std::chrono::system_clock::now();
-  auto leg = std::make_shared<Leg>(*this, std::move(config), *codec, *rtp_peer, *rtcp_peer,
-                                   std::move(handler));
-  switch (agreed->direction) {
-    case sip::sdp::Direction::kSendRecv:
-      break;
-    case sip::sdp::Direction::kSendOnly:
-      leg->session().set_direction(media::Direction::kSendOnly, Clock::now());
-      break;
-    case sip::sdp::Direction::kRecvOnly:
-      leg->session().set_direction(media::Direction::kRecvOnly, Clock::now());
-      break;
-    case sip::sdp::Direction::kInactive:
-      leg->session().set_direction(media::Direction::kInactive, Clock::now());
-      break;
+  auto leg = std::make_shared<Leg>(*this, session_config(*codec, *agreed, options_.no_rtp_timeout),
+                                   *codec, *rtp_peer, *rtcp_peer, std::move(handler));
+  if (agreed->direction != sip::sdp::Direction::kSendRecv) {
+    leg->session().set_direction(media_direction(agreed->direction), Clock::now());
   }
-  // Registered before the stream opens: a command right after answer() finds it.
-  std::unique_lock lock(mu_);
-  auto opened = io_.open(leg);
+  auto opened = open_leg(leg, std::nullopt);
   if (!opened) {
-    lock.unlock();
-    spdlog::warn("media event=no_port error={}", log::Value{opened.error().message});
-    return unexpected(
-        sip::ParseError{sip::ParseError::Kind::kMalformed, 503, "No media port free"});
+    return unexpected(opened.error());
   }
-  leg->id = opened->id;
-  legs_.emplace(opened->id, leg);
-  lock.unlock();
   local.rtp_port = opened->rtp_port;
   auto final_answer = sip::sdp::answer_terminated(*session, local);
   return Answered{opened->id, std::move(final_answer->body), agreed->codec_name};
+}
+
+Expected<net::OpenedStream, sip::ParseError> MediaLegs::open_leg(std::shared_ptr<Leg> leg,
+                                                                 std::optional<LegId> beside) {
+  // Registered before the stream opens: a command right after answer() finds it.
+  std::unique_lock lock(mu_);
+  auto opened = io_.open(leg, beside);
+  if (!opened) {
+    lock.unlock();
+    spdlog::warn("media event=no_port error={}", log::Value{opened.error().message});
+    return unexpected(media_error(503, "No media port free"));
+  }
+  leg->id = opened->id;
+  legs_.emplace(opened->id, std::move(leg));
+  return *opened;
+}
+
+Expected<MediaLegs::Offered, sip::ParseError> MediaLegs::offer_relay(LegId toward_caller,
+                                                                     Handler handler) {
+  std::shared_ptr<Leg> caller;
+  {
+    std::lock_guard lock(mu_);
+    if (const auto it = legs_.find(toward_caller); it != legs_.end()) {
+      caller = it->second;
+    }
+  }
+  if (!caller) {
+    return unexpected(media_error(500, "No media leg toward the caller"));
+  }
+  // The far side is offered exactly the caller's codec (and its telephone-event), with the
+  // caller's payload numbers: what arrives from either side passes unchanged but for the
+  // header, never transcoded.
+  const media::CodecInfo& info = media::codec_info(caller->codec());
+  sip::sdp::LocalCodec codec;
+  for (const sip::sdp::LocalCodec& c : local_codecs()) {
+    if (c.name == info.name) {
+      codec = c;
+    }
+  }
+  codec.payload_type = caller->payload_type();
+  sip::sdp::LocalMedia local{io_.options().address, 0, {codec}, crypto::random_u64() >> 1, 1};
+  local.telephone_event = caller->telephone_event_pt().has_value();
+  local.telephone_event_pt = caller->telephone_event_pt().value_or(101);
+  sip::sdp::NegotiatedMedia agreed;
+  agreed.payload_type = caller->payload_type();
+  agreed.telephone_event_pt = caller->telephone_event_pt();
+  auto leg = std::make_shared<Leg>(
+      *this, session_config(caller->codec(), agreed, options_.no_rtp_timeout), caller->codec(),
+      net::PeerAddress{}, net::PeerAddress{}, std::move(handler));
+  leg->awaiting_answer = true;
+  auto opened = open_leg(leg, toward_caller);
+  if (!opened) {
+    return unexpected(opened.error());
+  }
+  local.rtp_port = opened->rtp_port;
+  return Offered{opened->id, sip::sdp::offer_terminated(local, sip::sdp::Direction::kSendRecv)};
+}
+
+Result<void> MediaLegs::bridge(LegId toward_caller, LegId relay, std::string_view answer) {
+  auto session = sip::sdp::parse(answer);
+  if (!session) {
+    return fail(Error::invalid("sdp", "the answer does not parse: " + session.error().reason));
+  }
+  std::shared_ptr<Leg> a, b;
+  {
+    std::lock_guard lock(mu_);
+    const auto ia = legs_.find(toward_caller);
+    const auto ib = legs_.find(relay);
+    if (ia == legs_.end() || ib == legs_.end()) {
+      return fail(Error::not_found("media leg"));
+    }
+    a = ia->second;
+    b = ib->second;
+  }
+  // The answer read as if it were an offer against the one codec we offered: its payload
+  // numbers, its address and ports, its telephone-event.
+  const media::CodecInfo& info = media::codec_info(b->codec());
+  sip::sdp::LocalCodec codec;
+  for (const sip::sdp::LocalCodec& c : local_codecs()) {
+    if (c.name == info.name) {
+      codec = c;
+    }
+  }
+  sip::sdp::LocalMedia local{io_.options().address, 1, {codec}, 1, 1};
+  auto agreed = sip::sdp::answer_terminated(*session, local);
+  if (!agreed) {
+    return fail(
+        Error::invalid("sdp", "the answer does not fit our offer: " + agreed.error().reason));
+  }
+  auto rtp_peer = peer_of(agreed->remote_address, agreed->remote_rtp_port);
+  auto rtcp_peer = peer_of(agreed->remote_rtcp_address, agreed->remote_rtcp_port);
+  if (!rtp_peer || !rtcp_peer) {
+    return fail(Error::invalid("sdp", "the answer's address is not an IP literal"));
+  }
+  const std::uint8_t pt = agreed->payload_type;
+  const auto te_pt = agreed->telephone_event_pt;
+  io_.post(relay, [a, b, rtp = *rtp_peer, rtcp = *rtcp_peer, pt, te_pt] {
+    b->answered(rtp, rtcp, pt, te_pt);
+    a->session().stop_playing();
+    const auto now = Clock::now();
+    a->bridge(*b, now);
+    b->bridge(*a, now);
+  });
+  return {};
+}
+
+void MediaLegs::set_handler(LegId leg, Handler handler) {
+  with_leg(leg, [h = std::move(handler)](Leg& l) mutable { l.set_handler(std::move(h)); });
 }
 
 void MediaLegs::with_leg(LegId id, std::function<void(Leg&)> fn) {
@@ -241,6 +517,14 @@ std::shared_ptr<const media::EncodedPrompt> MediaLegs::prompt(const PromptSource
   std::optional<media::PromptAudio> audio;
   if (source.key == "tone:beep") {
     audio = beep();
+  } else if (source.key == "tone:music") {
+    audio = builtin_music();
+  } else if (source.key == "tone:ringback") {
+    // One cadence of ringback (ITU-T E.180: 425 Hz, 1 s on, 4 s off), played in a loop.
+    constexpr std::uint32_t kRate = 16000;
+    media::ToneGenerator tone({425.0}, kRate, std::chrono::milliseconds(1000),
+                              std::chrono::milliseconds(4000));
+    audio = media::PromptAudio{tone.next(kRate * 5), kRate};
   } else if (source.load) {
     audio = source.load();
   } else {

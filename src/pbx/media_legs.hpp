@@ -73,6 +73,22 @@ class MediaLegs {
   /// RTP port pair is free.
   Expected<Answered, sip::ParseError> answer(std::string_view offer, Handler handler);
 
+  struct Offered {
+    LegId leg = 0;
+    std::string sdp;  ///< our offer (application/sdp) for the far side's INVITE
+  };
+  /// Opens the far side of a relay for a call whose caller `toward_caller` answered: an
+  /// offer of exactly the caller's codec and payload numbers (nothing is transcoded), on the
+  /// caller leg's media thread. The leg is silent until bridge(). 503 when no port is free.
+  Expected<Offered, sip::ParseError> offer_relay(LegId toward_caller, Handler handler);
+  /// The far side answered `answer` (SDP) on `relay`: from now on RTP and RTCP pass between
+  /// the two legs' peers with each leg's own SSRC, CNAME, sequence and timestamp line (what
+  /// the caller heard from Cohort goes on seamlessly); playing stops. NoRtp comes through
+  /// each leg's handler when its peer sends nothing for the no-RTP timeout. Any thread.
+  Result<void> bridge(LegId toward_caller, LegId relay, std::string_view answer);
+  /// Replaces a leg's event handler (a call moving from its IVR menu to a mailbox). Any thread.
+  void set_handler(LegId leg, Handler handler);
+
   /// Plays the prompts one after another (replacing what plays); PlaybackDone at the end
   /// unless `loop`. Unknown built-in ids are skipped (logged). Any thread.
   void play(LegId leg, std::vector<PromptSource> prompts, bool loop = false);
@@ -91,6 +107,8 @@ class MediaLegs {
 
  private:
   class Leg;
+  Expected<net::OpenedStream, sip::ParseError> open_leg(std::shared_ptr<Leg> leg,
+                                                        std::optional<LegId> beside);
   std::shared_ptr<const media::EncodedPrompt> prompt(const PromptSource& source,
                                                      media::CodecId codec);
   void with_leg(LegId id, std::function<void(Leg&)> fn);

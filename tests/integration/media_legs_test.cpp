@@ -292,5 +292,92 @@ TEST(MediaLegs, OffersThatCannotBeAnsweredAreRefused) {
   EXPECT_EQ(second.error().status, 503);
 }
 
+/// The callee's answer to Cohort's relay offer: PCMU as `pt_codec`, telephone-event as `pt_te`.
+std::string callee_answer(std::uint16_t port, int pt_codec, int pt_te) {
+  return "v=0\r\no=callee 2 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+         "m=audio " +
+         std::to_string(port) + " RTP/AVP " + std::to_string(pt_codec) + " " +
+         std::to_string(pt_te) + "\r\na=rtpmap:" + std::to_string(pt_codec) +
+         " PCMU/8000\r\na=rtpmap:" + std::to_string(pt_te) +
+         " telephone-event/8000\r\na=sendrecv\r\n";
+}
+
+/// The first RTP packet `peer` receives with payload type `pt`, skipping others (silence the
+/// session sent before the bridge); nullopt after `tries` datagrams or timeouts.
+std::optional<std::vector<std::uint8_t>> receive_pt(Udp& peer, std::uint8_t pt, int tries = 40) {
+  for (int i = 0; i < tries; ++i) {
+    auto bytes = peer.receive();
+    if (bytes.empty()) {
+      continue;
+    }
+    auto p = media::parse_rtp(bytes);
+    if (p && p->header.payload_type == pt && p->header.ssrc != 0) {
+      return bytes;
+    }
+  }
+  return std::nullopt;
+}
+
+TEST(MediaLegs, ARelayPassesRtpBothWaysUnderItsOwnIdentity) {
+  MediaLegs legs(options(16232, 16239, 600ms));
+  ASSERT_TRUE(legs.start());
+  Udp caller, callee;
+  Events caller_events, relay_events;
+  auto answered = legs.answer(offer(caller.port), caller_events.handler());
+  ASSERT_TRUE(answered);
+  const std::uint16_t to_caller_leg = answered_port(answered->sdp);
+  // The caller's stream first reaches the caller's leg (what an IVR menu hears) and latches.
+  caller.send_to(to_caller_leg, rtp(0, 100, 8000, pcmu_tone(0, 440)));
+
+  auto offered = legs.offer_relay(answered->leg, relay_events.handler());
+  ASSERT_TRUE(offered) << offered.error().reason;
+  // Exactly the caller's codec and payload numbers: PCMU, telephone-event 101.
+  EXPECT_NE(offered->sdp.find("m=audio "), std::string::npos) << offered->sdp;
+  EXPECT_NE(offered->sdp.find("RTP/AVP 0 101"), std::string::npos) << offered->sdp;
+  EXPECT_EQ(offered->sdp.find("opus"), std::string::npos) << offered->sdp;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(offered->sdp, m, std::regex("m=audio (\\d+) ")));
+  const auto to_relay_leg = static_cast<std::uint16_t>(std::stoi(m[1]));
+  EXPECT_NE(to_relay_leg, to_caller_leg);
+
+  // The callee answers with its own telephone-event number (96): mapped both ways.
+  ASSERT_TRUE(legs.bridge(answered->leg, offered->leg, callee_answer(callee.port, 0, 96)));
+  std::this_thread::sleep_for(50ms);
+
+  // Caller → callee: the callee sees Cohort's SSRC, never the caller's 0x1234.
+  for (std::uint16_t i = 1; i <= 3; ++i) {
+    caller.send_to(to_caller_leg,
+                   rtp(0, static_cast<std::uint16_t>(100 + i), 8000 + i * 160u, pcmu_tone(i, 440)));
+  }
+  auto first = receive_pt(callee, 0);
+  ASSERT_TRUE(first);
+  auto p1 = media::parse_rtp(*first);
+  ASSERT_TRUE(p1);
+  EXPECT_NE(p1->header.ssrc, 0x1234u);
+  EXPECT_TRUE(p1->header.marker);  // a new timeline starts
+  auto second = receive_pt(callee, 0);
+  ASSERT_TRUE(second);
+  auto p2 = media::parse_rtp(*second);
+  EXPECT_EQ(p2->header.ssrc, p1->header.ssrc);
+  EXPECT_EQ(p2->header.sequence, static_cast<std::uint16_t>(p1->header.sequence + 1));
+  EXPECT_EQ(p2->header.timestamp, p1->header.timestamp + 160);
+
+  // A DTMF event from the callee (PT 96) reaches the caller as PT 101.
+  std::array<std::uint8_t, 4> event{5, 0x0a, 0x00, 0xa0};
+  callee.send_to(to_relay_leg, rtp(96, 7, 1000, event));
+  auto dtmf = receive_pt(caller, 101);
+  ASSERT_TRUE(dtmf);
+  auto pd = media::parse_rtp(*dtmf);
+  EXPECT_NE(pd->header.ssrc, 0x1234u);
+  EXPECT_EQ(pd->payload[0], 5);
+
+  // The relay's peers both go quiet: each leg reports it once.
+  EXPECT_TRUE(caller_events.wait_for<media::NoRtp>(2000ms));
+  EXPECT_TRUE(relay_events.wait_for<media::NoRtp>(2000ms));
+  legs.close(offered->leg);
+  legs.close(answered->leg);
+  EXPECT_EQ(legs.open_legs(), 0u);
+}
+
 }  // namespace
 }  // namespace cohort::pbx
