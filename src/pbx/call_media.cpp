@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "audio/audio_catalog.hpp"
 #include "common/log.hpp"
 #include "model/ivr_menu.hpp"
 #include "pbx/call_state.hpp"
@@ -30,14 +31,22 @@ std::string key_prompt(char key) {
   return fmt::format("n{}", key);
 }
 
-/// A menu's prompt until its own is uploaded: "press 1", "press 2", … from built-in parts,
-/// after "invalid choice" or "no input" when the menu plays again for that.
-std::vector<PromptSource> menu_prompt(const model::IvrMenu& menu, routing::PlayReason reason) {
+/// What a menu plays: "invalid choice" or "no input" first when it plays again for that, then
+/// its prompt — the upload, else speech reading its options (audio::AudioCatalog); without a
+/// catalog, "press 1, press 2 …" from the built-in parts.
+std::vector<PromptSource> menu_prompt(const audio::AudioCatalog* catalog, const model::Snapshot& s,
+                                      const model::IvrMenu& menu, routing::PlayReason reason) {
   std::vector<PromptSource> out;
   if (reason == routing::PlayReason::kInvalid) {
     out.push_back({"ivr_invalid", {}});
   } else if (reason == routing::PlayReason::kNoInput) {
     out.push_back({"ivr_no_input", {}});
+  }
+  if (catalog != nullptr) {
+    if (auto source = catalog->resolve(s, audio::Owner::kIvrMenu, menu.id, audio::Kind::kPrompt)) {
+      out.push_back({std::move(source->key), std::move(source->load)});
+      return out;
+    }
   }
   for (const model::IvrOption& o : menu.options) {
     out.push_back({"ivr_press", {}});

@@ -205,13 +205,6 @@ struct CallOptions {
   /// Where a message left in a mailbox goes (VoicemailWriter::save); called on a media
   /// thread, must not block.
   std::function<void(VoicemailMessage)> save_voicemail;
-  /// What an IVR menu's prompt plays (its upload, or a default reading its options); unset:
-  /// "press 1, press 2…" from the built-in prompts (call_media.cpp).
-  std::function<std::vector<PromptSource>(const model::Snapshot&, const model::IvrMenu&,
-                                          routing::PlayReason)>
-      ivr_prompt;
-  /// A group's waiting music (its upload, or the built-in one); unset: "tone:music".
-  std::function<PromptSource(const model::Snapshot&, const model::Group&)> waiting_music;
   /// How a message is recorded: its longest and shortest length, the silence that ends it.
   media::RecordOptions voicemail_recording;
   /// What a mailbox's greeting plays (issue 13: the upload, else the default naming the

@@ -58,34 +58,6 @@ media::PromptAudio beep() {
   return audio;
 }
 
-/// The built-in waiting music: a slow arpeggio of soft sine chords (C, A minor, F, G), 16 s,
-/// made here rather than committed as a recording. Loops seamlessly (each note fades).
-media::PromptAudio builtin_music() {
-  constexpr std::uint32_t kRate = 16000;
-  constexpr double kNoteS = 0.5;
-  const std::vector<std::vector<double>> chords = {{261.63, 329.63, 392.00, 523.25},
-                                                   {220.00, 261.63, 329.63, 440.00},
-                                                   {174.61, 220.00, 261.63, 349.23},
-                                                   {196.00, 246.94, 293.66, 392.00}};
-  const std::size_t note = static_cast<std::size_t>(kRate * kNoteS);
-  media::PromptAudio audio{{}, kRate};
-  const double amplitude = 32767.0 * std::pow(10.0, -12.0 / 20.0);
-  for (int round = 0; round < 2; ++round) {
-    for (const auto& chord : chords) {
-      for (double f : chord) {
-        for (std::size_t i = 0; i < note; ++i) {
-          const double t = static_cast<double>(i) / kRate;
-          const double envelope = std::min(1.0, t / 0.02) * std::exp(-1.5 * t);
-          const double v = std::sin(2.0 * std::numbers::pi * f * t) +
-                           0.3 * std::sin(2.0 * std::numbers::pi * 2 * f * t);
-          audio.pcm.push_back(static_cast<std::int16_t>(amplitude * envelope * v / 1.3));
-        }
-      }
-    }
-  }
-  return audio;
-}
-
 Result<net::PeerAddress> peer_of(const std::string& address, std::uint16_t port) {
   return net::PeerAddress::from({address, port});
 }
@@ -517,8 +489,6 @@ std::shared_ptr<const media::EncodedPrompt> MediaLegs::prompt(const PromptSource
   std::optional<media::PromptAudio> audio;
   if (source.key == "tone:beep") {
     audio = beep();
-  } else if (source.key == "tone:music") {
-    audio = builtin_music();
   } else if (source.key == "tone:ringback") {
     // One cadence of ringback (ITU-T E.180: 425 Hz, 1 s on, 4 s off), played in a loop.
     constexpr std::uint32_t kRate = 16000;
