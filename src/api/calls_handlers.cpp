@@ -109,7 +109,11 @@ json cdr_json(const store::CdrRecord& r) {
           {"transferred_to", text_or_null(r.transferred_to)},
           {"forwarded_from", id_or_null(r.forwarded_from)},
           {"forward_reason", word_or_null(r.forward_reason)},
-          {"voicemail_id", id_or_null(r.voicemail_id)}};
+          {"voicemail_id", id_or_null(r.voicemail_id)},
+          {"ivr_keys", text_or_null(r.ivr_keys)},
+          {"ivr_option", text_or_null(r.ivr_option)},
+          {"ivr_ms", r.ivr_ms},
+          {"queue_ms", r.queue_ms}};
 }
 
 Response list_calls(Context& ctx, const Request& req) {
@@ -278,6 +282,10 @@ Response cdrs_csv(Context& ctx, store::CdrQuery q) {
                                             "forwarded_from",
                                             "forward_reason",
                                             "voicemail_id",
+                                            "ivr_keys",
+                                            "ivr_option",
+                                            "ivr_ms",
+                                            "queue_ms",
                                             "caller_user_name",
                                             "callee_user_name",
                                             "group_name",

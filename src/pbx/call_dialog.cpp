@@ -64,7 +64,9 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           }
           release(c.a_ok);
           release(c.a_answer);
-          if (c.voicemail->full) {
+          if (c.voicemail->phase != VoicemailCall::Phase::kAnswering) {
+            // Started already: the caller heard a queue's early media before the mailbox.
+          } else if (c.voicemail->full) {
             mailbox_full_acked(shard, c, now);  // the refusal prompt starts
           } else {
             voicemail_acked(shard, c, now);  // the greeting starts

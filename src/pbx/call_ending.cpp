@@ -41,6 +41,10 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
     }
     const bool reached = c.media->bridged;
     close_caller_media(c);
+    if (c.ivr) {
+      c.cdr.ivr_ms += core.now_ms() - c.ivr_since_ms;  // ended inside a menu
+      c.cdr.ivr_keys += c.ivr->state.keys;
+    }
     if (disposition == Disposition::kAnswered && !reached && !c.voicemail) {
       disposition = c.ivr || c.ended_in_ivr ? Disposition::kIvr
                     : c.cdr.group           ? Disposition::kAbandoned

@@ -191,7 +191,9 @@ void CallController::Impl::start_hunt(std::size_t shard, Call& c, model::GroupId
     leave_group(shard, c, *g, routing::LeaveReason::kNoAgents, now);
     return;
   }
+  leave_queue(c);  // a group's fallback to another group: the old line first
   c.queued_in = id;
+  c.queued_since_ms = now_ms;
   queues.join(id, c.key, c.cdr.start_ms);
   if (g->waiting_mode != model::WaitingMode::kRingback && !c.media) {
     // The group answers its callers into its queue (early media or a 200) to play its music;

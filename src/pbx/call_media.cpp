@@ -144,9 +144,7 @@ void CallController::Impl::caller_acked(std::size_t shard, Call& c, TimePoint no
 
 void CallController::Impl::enter_ivr(std::size_t shard, Call& c, model::IvrMenuId menu,
                                      TimePoint now) {
-  if (c.ivr_ms == 0) {
-    c.ivr_ms = core.now_ms();
-  }
+  c.ivr_since_ms = core.now_ms();
   c.hunt.reset();
   c.ringback_sent = false;
   c.ring_deadline = TimePoint::max();  // a menu has its own timeouts
@@ -170,10 +168,7 @@ void CallController::Impl::run_ivr(std::size_t shard, Call& c, const routing::Iv
     if (menu == nullptr) {
       return;  // deleted meanwhile: the next event says HangUp
     }
-    std::vector<PromptSource> prompt = opts.ivr_prompt
-                                           ? opts.ivr_prompt(*c.snap, *menu, play->reason)
-                                           : menu_prompt(*menu, play->reason);
-    opts.media->play(c.media->leg, std::move(prompt));
+    opts.media->play(c.media->leg, menu_prompt(opts.audio, *c.snap, *menu, play->reason));
     return;
   }
   if (const auto* wait = std::get_if<routing::WaitForKeys>(&step.action)) {
@@ -192,10 +187,10 @@ void CallController::Impl::run_ivr(std::size_t shard, Call& c, const routing::Iv
   spdlog::info("call event=ivr_exit call={} menu={} exit={} keys={} taken={}", c.id, ivr.state.menu,
                log::Value{step.exit ? routing::to_string(*step.exit) : "-"},
                log::Value{ivr.state.keys}, log::Value{step.taken});
-  c.ivr_keys += ivr.state.keys;
-  if (!step.taken.empty()) {
-    c.ivr_option = step.taken;
-  }
+  // The record: every key of every menu, the last option taken, the time in menus.
+  c.cdr.ivr_keys += ivr.state.keys;
+  c.cdr.ivr_option = step.taken;
+  c.cdr.ivr_ms += core.now_ms() - c.ivr_since_ms;
   c.ivr.reset();
   opts.media->stop_playing(c.media->leg);
   if (const auto* go = std::get_if<routing::GoTo>(&step.action)) {
@@ -306,9 +301,16 @@ void CallController::Impl::play_waiting(std::size_t shard, Call& c, TimePoint no
     opts.media->play(c.media->leg, {{"tone:ringback", {}}}, /*loop=*/true);
     return;
   }
-  PromptSource music =
-      opts.waiting_music ? opts.waiting_music(*c.snap, *g) : PromptSource{"tone:music", {}};
-  opts.media->play(c.media->leg, {std::move(music)}, /*loop=*/true);
+  // The group's music: its upload, else the built-in one (audio::AudioCatalog).
+  auto music = opts.audio != nullptr ? opts.audio->resolve(*c.snap, audio::Owner::kGroup, g->id,
+                                                           audio::Kind::kWaitingMusic)
+                                     : std::nullopt;
+  if (!music) {
+    opts.media->play(c.media->leg, {{"tone:ringback", {}}}, /*loop=*/true);
+    return;
+  }
+  opts.media->play(c.media->leg, {{std::move(music->key), std::move(music->load)}},
+                   /*loop=*/true);
   if (g->announce_position_every_s > 0 && !c.announce_at) {
     c.announce_at = now + std::chrono::seconds(g->announce_position_every_s);
     core.arm(shard, c.key, *c.announce_at);
@@ -356,6 +358,7 @@ void CallController::Impl::leave_queue(Call& c) {
   if (c.queued_in) {
     queues.leave(*c.queued_in, c.key);
     c.queued_in.reset();
+    c.cdr.queue_ms += core.now_ms() - c.queued_since_ms;  // the record's time in queues
   }
   c.announce_at.reset();
 }

@@ -329,9 +329,8 @@ struct Call {
   std::optional<CallerMedia> media;          ///< Cohort answered the caller (IVR)
   std::optional<IvrCall> ivr;                ///< in an IVR menu now
   std::vector<model::IvrMenuId> menus;       ///< menus entered, for routing's hop count
-  std::int64_t ivr_ms = 0;                   ///< unix ms the call entered its first menu
-  std::string ivr_keys;                      ///< every key pressed in menus, in order
-  std::string ivr_option;                    ///< the last option or extension taken
+  std::int64_t ivr_since_ms = 0;             ///< unix ms the call entered its current menu
+  std::int64_t queued_since_ms = 0;          ///< unix ms it started waiting for queued_in
   bool ended_in_ivr = false;                 ///< a menu hung up (no timeout/invalid exit)
   std::optional<TimePoint> announce_at;      ///< the next position announcement in a queue
   bool announcing = false;                   ///< an announcement plays over the music

@@ -126,12 +126,18 @@ void CallController::Impl::enter_voicemail(std::size_t shard, Call& c,
   if (c.media) {
     // Cohort answered the caller already (an IVR menu led here): its leg takes the message.
     opts.media->set_handler(c.media->leg, std::move(handler));
+    // From a queue's early media, the caller gets its 200 now.
     c.voicemail = VoicemailCall{c.media->leg, box, VoicemailCall::Phase::kAnswering};
+    c.voicemail->full = opts.mailbox_full && opts.mailbox_full(box);
     c.state = CallState::kAnswered;
     c.cdr.answer_ms = core.now_ms();
-    spdlog::info("call event=voicemail call={} box={} via=ivr", c.id, box.id);
+    spdlog::info("call event=voicemail call={} box={} via=caller_media full={}", c.id, box.id,
+                 c.voicemail->full);
+    if (!c.media->answered) {
+      confirm_caller(shard, c);
+    }
     if (c.media->started) {
-      voicemail_acked(shard, c, now);
+      c.voicemail->full ? mailbox_full_acked(shard, c, now) : voicemail_acked(shard, c, now);
     }
     return;
   }

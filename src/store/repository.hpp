@@ -250,6 +250,13 @@ struct CdrRecord {
   /// The message a mailbox took on this call (issue 13). Set by VoicemailStore::add, never
   /// by the call: a write of the record with none keeps the stored one.
   std::optional<std::int64_t> voicemail_id;
+  // IVR menus and queues (issue 13, docs/life-of-a-call.md "IVR menus"): the keys pressed in
+  // menus, in order; the option or extension the last menu took ("" = none); the time spent
+  // in menus and waiting in groups' queues.
+  std::string ivr_keys;
+  std::string ivr_option;
+  std::int64_t ivr_ms = 0;
+  std::int64_t queue_ms = 0;
   bool operator==(const CdrRecord&) const = default;
 };
 

@@ -84,6 +84,12 @@ TEST_F(SipIvrTest, PressingTwoReachesGroupTwosMemberThroughTheRelay) {
   EXPECT_EQ(cdr["group"], support) << cdr.dump(2);
   EXPECT_EQ(cdr["answered_by"], user_id("1002")) << cdr.dump(2);
   EXPECT_EQ(cdr["hangup_cause"], "caller_bye") << cdr.dump(2);
+  // The menu in the record: the key, the option it took, 1.5 s or more in the menu, then a
+  // moment in the group's queue until the phone answered.
+  EXPECT_EQ(cdr["ivr_keys"], "2") << cdr.dump(2);
+  EXPECT_EQ(cdr["ivr_option"], "2") << cdr.dump(2);
+  EXPECT_GE(cdr.value("ivr_ms", 0), 1400) << cdr.dump(2);
+  EXPECT_GT(cdr.value("queue_ms", 0), 0) << cdr.dump(2);
 
   // The member's INVITE offered Cohort's relay, not the provider's SDP; what the phone
   // received is the caller's speech (g711a.pcap: 7 s of it), relayed.
@@ -118,6 +124,9 @@ TEST_F(SipIvrTest, NoKeyTakesTheTimeoutDestinationAndNowhereToGoHangsUp) {
   ASSERT_TRUE(cdr.is_object()) << server_->log();
   EXPECT_EQ(cdr["disposition"], "answered") << cdr.dump(2);
   EXPECT_EQ(cdr["answered_by"], user_id("1002")) << cdr.dump(2);
+  EXPECT_TRUE(cdr["ivr_keys"].is_null()) << cdr.dump(2);
+  EXPECT_TRUE(cdr["ivr_option"].is_null()) << cdr.dump(2);  // left by its timeout
+  EXPECT_GE(cdr.value("ivr_ms", 0), 1000) << cdr.dump(2);
 
   // The same menu with no timeout destination: after its one play and wait, it hangs up.
   ASSERT_EQ(patch("/api/v1/ivr-menus/" + std::to_string(menu), {{"timeout", nullptr}}).is_object(),
@@ -167,6 +176,7 @@ TEST_F(SipIvrTest, AQueuedCallerHearsMusicAndItsPositionInLine) {
   ASSERT_TRUE(cdr.is_object()) << server_->log();
   EXPECT_EQ(cdr["disposition"], "abandoned") << cdr.dump(2);
   EXPECT_EQ(cdr["group"], queue) << cdr.dump(2);
+  EXPECT_GE(cdr.value("queue_ms", 0), 8000) << cdr.dump(2);
   // Two announcements in 9 s (every 3 s, each over the music); position 1.
   const std::string log = server_->log();
   EXPECT_NE(log.find("event=queue_announcement"), std::string::npos) << log;

@@ -413,8 +413,17 @@ ALTER TABLE groups ADD COLUMN waiting_mode              TEXT    NOT NULL DEFAULT
 ALTER TABLE groups ADD COLUMN announce_position_every_s INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 14 (issue 13): what a call did in IVR menus and queues — the keys pressed, the
+// option taken, the time in menus and the time waiting for groups.
+constexpr std::string_view kMigration14 = R"sql(
+ALTER TABLE cdrs ADD COLUMN ivr_keys   TEXT    NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN ivr_option TEXT    NOT NULL DEFAULT '';
+ALTER TABLE cdrs ADD COLUMN ivr_ms     INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cdrs ADD COLUMN queue_ms   INTEGER NOT NULL DEFAULT 0;
+)sql";
+
 // In ascending version order; a version never changes once released.
-constexpr std::array<Migration, 13> kMigrations = {{
+constexpr std::array<Migration, 14> kMigrations = {{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -428,6 +437,7 @@ constexpr std::array<Migration, 13> kMigrations = {{
     {11, kMigration11},
     {12, kMigration12},
     {13, kMigration13},
+    {14, kMigration14},
 }};
 
 constexpr const char* kCreateMigrationsTable =

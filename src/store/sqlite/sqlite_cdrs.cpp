@@ -28,9 +28,10 @@ constexpr std::string_view kUpsertCdr =
     "ringing_ms, answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, "
     "did, group_id, answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, "
     "dialogs, transferred_by, transferred_from, transferred_to, forwarded_from, forward_reason, "
-    "voicemail_id) "
+    "voicemail_id, ivr_keys, ivr_option, ivr_ms, queue_ms) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36) "
+    "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, ?36, "
+    "?37, ?38, ?39, ?40) "
     // DO UPDATE rewrites the row in place and so keeps its seq; INSERT OR REPLACE would
     // delete it and hand out a new seq, moving the call in every cursor's order.
     "ON CONFLICT(id) DO UPDATE SET a_leg_call_id = excluded.a_leg_call_id, "
@@ -49,6 +50,8 @@ constexpr std::string_view kUpsertCdr =
     "transferred_by = excluded.transferred_by, transferred_from = excluded.transferred_from, "
     "transferred_to = excluded.transferred_to, "
     "forwarded_from = excluded.forwarded_from, forward_reason = excluded.forward_reason, "
+    "ivr_keys = excluded.ivr_keys, ivr_option = excluded.ivr_option, ivr_ms = excluded.ivr_ms, "
+    "queue_ms = excluded.queue_ms, "
     // The message id is set by the voicemail index (sqlite_voicemail.cpp) between the
     // answer's write and the end's; the call's own record does not know it and must not
     // clear it.
@@ -64,7 +67,8 @@ constexpr std::string_view kSelectCdrs =
     "answer_ms, end_ms, disposition, hangup_cause, sip_status, inbound_route_id, did, group_id, "
     "answered_by, wait_ms, talk_ms, fallback_reason, fallback_to, attempts, dialogs, "
     "transferred_by, transferred_from, transferred_to, "
-    "forwarded_from, forward_reason, voicemail_id FROM cdrs";
+    "forwarded_from, forward_reason, voicemail_id, ivr_keys, ivr_option, ivr_ms, queue_ms FROM "
+    "cdrs";
 
 // A call record's enums are stored as their words (model/call_record.hpp), none as ''.
 template <class E>
@@ -252,6 +256,10 @@ CdrRecord read_cdr(SQLite::Statement& s) {
   r.forward_reason = optional_word_of(s.getColumn(35).getString(), model::parse_forward_reason,
                                       "forward_reason", r.seq);
   r.voicemail_id = optional_id(s.getColumn(36));
+  r.ivr_keys = s.getColumn(37).getString();
+  r.ivr_option = s.getColumn(38).getString();
+  r.ivr_ms = s.getColumn(39).getInt64();
+  r.queue_ms = s.getColumn(40).getInt64();
   return r;
 }
 
@@ -302,6 +310,10 @@ Result<void> SqliteStore::save_cdrs(const std::vector<CdrRecord>& records) {
       bind_optional_id(*q, 34, r.forwarded_from);
       q->bind(35, word_or_empty(r.forward_reason));
       bind_optional_id(*q, 36, r.voicemail_id);
+      q->bind(37, r.ivr_keys);
+      q->bind(38, r.ivr_option);
+      q->bind(39, r.ivr_ms);
+      q->bind(40, r.queue_ms);
       q->exec();
     }
     writer_->exec("COMMIT");

@@ -32,6 +32,8 @@ const dispositions: Disposition[] = [
   'routing_gap',
   'voicemail_unavailable',
   'voicemail',
+  'voicemail_full',
+  'ivr',
 ];
 const FILTERS = ['from', 'to', 'group', 'user', 'direction', 'disposition'] as const;
 type FilterName = (typeof FILTERS)[number];
