@@ -282,9 +282,10 @@ TEST_F(IvrApiTest, MenusSurviveARestart) {
   EXPECT_EQ(call("GET", id_path("/api/v1/ivr-menus", menu)).json(), menu);
 }
 
-// The SIP shell does not play menus yet (the media engine will): a call that reaches one ends
-// with 480 and a record that says why (docs/routing.md "IVR menus").
-TEST_F(IvrApiTest, ACallReachingAMenuEnds480UntilMenusArePlayed) {
+// A menu needs the caller's SDP offer to answer with Cohort's media: a call that reaches one
+// without an offer (a late-offer INVITE) ends with 480 and a record that says why
+// (docs/life-of-a-call.md section 2a). Menus that play: sip_ivr_test.cpp.
+TEST_F(IvrApiTest, ACallWithoutAnOfferReachingAMenuEnds480) {
   ASSERT_NE(server_->sip_udp_port(), 0) << server_->log();
   HttpResult trunk =
       call("POST", "/api/v1/trunks", {{"name", "Carrier"}, {"inbound_sources", {"127.0.0.9"}}});
@@ -317,7 +318,7 @@ TEST_F(IvrApiTest, ACallReachingAMenuEnds480UntilMenusArePlayed) {
     }
   }
   EXPECT_EQ(final_status, 480);
-  EXPECT_EQ(reason, "Temporarily Unavailable: IVR menus not available yet");
+  EXPECT_EQ(reason, "Temporarily Unavailable: IVR menu cannot answer");
   // ACK the failure (RFC 3261 §17.1.1.3); the To tag does not matter to this check.
   phone.send_raw("ACK " + head + " SIP/2.0\r\nVia: " + via + "\r\nMax-Forwards: 70\r\n" + dialog +
                  "CSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n");
@@ -336,7 +337,7 @@ TEST_F(IvrApiTest, ACallReachingAMenuEnds480UntilMenusArePlayed) {
     }
   }
   ASSERT_FALSE(record.is_null()) << call("GET", "/api/v1/cdrs").body;
-  EXPECT_EQ(record["hangup_cause"], "480 Temporarily Unavailable: IVR menus not available yet");
+  EXPECT_EQ(record["hangup_cause"], "480 Temporarily Unavailable: IVR menu cannot answer");
   EXPECT_EQ(record["disposition"], "failed");
   EXPECT_EQ(record["direction"], "inbound");
 }

@@ -54,7 +54,8 @@ TEST(CallRecordWords, DispositionRoundTrips) {
                              {Disposition::kRoutingGap, "routing_gap"},
                              {Disposition::kVoicemailUnavailable, "voicemail_unavailable"},
                              {Disposition::kVoicemail, "voicemail"},
-                             {Disposition::kVoicemailFull, "voicemail_full"}},
+                             {Disposition::kVoicemailFull, "voicemail_full"},
+                             {Disposition::kIvr, "ivr"}},
                             dispositions(), parse_disposition);
   EXPECT_EQ(dispositions().size(), kDispositionCount);
   for (std::size_t i = 0; i < dispositions().size(); ++i) {
