@@ -267,7 +267,6 @@ struct CallerMedia {
 struct IvrCall {
   routing::IvrState state;
   std::optional<TimePoint> deadline;  ///< WaitForKeys: TimerFired then
-  bool acked = false;                 ///< the first prompt waits for the caller's ACK
   std::optional<routing::PlayPrompt> pending;
 };
 
