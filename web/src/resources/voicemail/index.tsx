@@ -4,7 +4,7 @@
 // session cookie), Mark heard / Mark unheard and Delete. The mailbox and "Unheard only"
 // filters are kept in the address; `?message=N` (from a call record) shows that message's
 // player above the list.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, data } from '../../api/client';
@@ -134,6 +134,11 @@ export default function VoicemailPage() {
   const filterKey = `${mailbox}|${unheard ? 1 : 0}`;
   const pages = useCursorPages(filterKey);
   const [deleting, setDeleting] = useState<Voicemail | null>(null);
+  // The two filter controls show a change at once and the address follows: a router
+  // navigation is a transition, and a control bound to the address alone snaps back until it
+  // commits (a second click in between is lost).
+  const [shown, setShown] = useState({ mailbox, unheard });
+  useEffect(() => setShown({ mailbox, unheard }), [mailbox, unheard]);
 
   const messages = useQuery({
     queryKey: ['voicemails', filterKey, pages.cursor],
@@ -172,8 +177,9 @@ export default function VoicemailPage() {
 
   function setFilter(next: { mailbox?: string; unheard?: boolean }) {
     const p = new URLSearchParams();
-    const mb = next.mailbox ?? mailbox;
-    const uh = next.unheard ?? unheard;
+    const mb = next.mailbox ?? shown.mailbox;
+    const uh = next.unheard ?? shown.unheard;
+    setShown({ mailbox: mb, unheard: uh });
     if (mb) p.set('mailbox', mb);
     if (uh) p.set('unheard', '1');
     setParams(p);
@@ -198,7 +204,7 @@ export default function VoicemailPage() {
           <label htmlFor="vm-mailbox">Mailbox</label>
           <select
             id="vm-mailbox"
-            value={mailbox}
+            value={shown.mailbox}
             onChange={(e) => setFilter({ mailbox: e.target.value })}
           >
             {mailboxes.options.map((o) => (
@@ -212,7 +218,7 @@ export default function VoicemailPage() {
           <label>
             <input
               type="checkbox"
-              checked={unheard}
+              checked={shown.unheard}
               onChange={(e) => setFilter({ unheard: e.target.checked })}
             />{' '}
             Unheard only
