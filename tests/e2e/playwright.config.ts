@@ -12,7 +12,7 @@ export default defineConfig({
   forbidOnly: Boolean(process.env.CI),
   retries: 0,
   timeout: 60_000,
-  globalTimeout: 6 * 60_000,
+  globalTimeout: 10 * 60_000,
   expect: { timeout: 7_000 },
   reporter: [['list'], ['html', { outputFolder: path.join(artefacts, 'report'), open: 'never' }]],
   use: {

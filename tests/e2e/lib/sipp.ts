@@ -21,6 +21,32 @@ export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** Whether `port` can be bound on this loopback address right now. */
+function udpPortFree(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
+    s.bind(port, host, () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A base for SIPp's -mp: an even port free with the three above it (SIPp binds the audio RTP
+ * and RTCP ports and the video pair above them), so parallel SIPp callers never collide.
+ */
+export async function freeMediaPort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = (await freeUdpPort(host)) & ~1;
+    if (base + 3 > 65535) continue;
+    const free = await Promise.all([0, 1, 2, 3].map((i) => udpPortFree(base + i, host)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no four free UDP ports in a row for SIPp media');
+}
+
 /** A scenario template (of tests/integration/sipp, or an absolute path) with {{NAME}} replaced, written to dir. */
 export function scenarioFromTemplate(dir: string, template: string, values: Record<string, string>): string {
   const source = path.isAbsolute(template) ? template : path.join(integrationSipp, template);

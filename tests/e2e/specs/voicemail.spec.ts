@@ -15,14 +15,10 @@ import { toneMulaw, toneWav } from '../lib/audio';
 import { demo } from '../lib/demo';
 import { e2eSipp } from '../lib/paths';
 import { adminToken, useCohort } from '../lib/server';
-import { scenarioFromTemplate, Sipp } from '../lib/sipp';
+import { freeMediaPort, freeUdpPort, scenarioFromTemplate, Sipp } from '../lib/sipp';
 import { expect, expectAccessible, go, screenshot, signIn, test } from '../lib/fixtures';
 
 const cohort = useCohort({ demo: true });
-
-// Loopback ports of this spec (the suite's SIPp range is 16400–16449).
-const SIPP_PORT = 16440;
-const SIPP_MEDIA_PORT = 16442;
 
 /** The audio source the API reports for `route` (the X-Cohort-Audio-Source of its GET). */
 async function sourceOf(route: string): Promise<string | null> {
@@ -196,13 +192,13 @@ test('a message left by a caller: listed, played, marked heard, linked from Call
       scenario: scenarioFromTemplate(work, path.join(e2eSipp, 'trunk_uac_voicemail_message.xml'), { AUDIO: audio }),
       dir: work,
       name: 'caller',
-      localPort: SIPP_PORT,
+      localPort: await freeUdpPort(),
       remote: `127.0.0.1:${cohort.server.sipPort}`,
       csvRows: [`${DID};${CALLER};`],
       callId: `e2e-vm-${Date.now()}`,
       timeoutS: 40,
       // The greeting and the beep (about 6 s), then about 5 s of message.
-      extra: ['-d', '11000', '-mp', String(SIPP_MEDIA_PORT)],
+      extra: ['-d', '11000', '-mp', String(await freeMediaPort())],
     });
     expect(await caller.finish(45_000), caller.describe() + cohort.server.log()).toBe(0);
   });
