@@ -29,7 +29,8 @@ const std::initializer_list<std::string_view> kTrunkFields = {"name",
                                                               "register_expires_s",
                                                               "from_domain",
                                                               "max_concurrent_calls",
-                                                              "inbound_sources"};
+                                                              "inbound_sources",
+                                                              "media"};
 const std::initializer_list<std::string_view> kTrunkReadOnly = {"id", "has_password", "status",
                                                                 "created_at", "updated_at"};
 // Wide JSON bounds; the domain ranges are checked by model::validate_trunk.
@@ -76,6 +77,14 @@ Result<void> apply_trunk_fields(const JsonBody& b, model::Trunk& t) {
   }
   if (b.has("inbound_sources")) {
     COHORT_TRY_ASSIGN(t.inbound_sources, b.string_list("inbound_sources"));
+  }
+  if (b.has("media")) {
+    COHORT_TRY_ASSIGN(std::string media, b.string("media"));
+    auto parsed = model::parse_trunk_media(media);
+    if (!parsed) {
+      return fail(Error::invalid("media", "media must be relay or direct"));
+    }
+    t.media = *parsed;
   }
   return {};
 }

@@ -239,6 +239,7 @@ json trunk_to_json(const model::Trunk& t) {
           {"from_domain", t.from_domain},
           {"max_concurrent_calls", t.max_concurrent_calls},
           {"inbound_sources", t.inbound_sources},
+          {"media", model::to_string(t.media)},
           {"created_at", rfc3339(t.created_at)},
           {"updated_at", rfc3339(t.updated_at)}};
 }

@@ -46,6 +46,11 @@ constexpr EnumTable<TrunkTransport, 2> kTransports{{
     {TrunkTransport::kTcp, "tcp"},
 }};
 
+constexpr EnumTable<TrunkMedia, 2> kTrunkMedia{{
+    {TrunkMedia::kRelay, "relay"},
+    {TrunkMedia::kDirect, "direct"},
+}};
+
 constexpr EnumTable<CallerIdPolicy, 3> kCallerIdPolicies{{
     {CallerIdPolicy::kGroup, "group"},
     {CallerIdPolicy::kUser, "user"},
@@ -92,6 +97,14 @@ std::string_view to_string(TrunkTransport t) {
 
 std::optional<TrunkTransport> parse_trunk_transport(std::string_view s) {
   return value_of(kTransports, s);
+}
+
+std::string_view to_string(TrunkMedia m) {
+  return name_of(kTrunkMedia, m);
+}
+
+std::optional<TrunkMedia> parse_trunk_media(std::string_view s) {
+  return value_of(kTrunkMedia, s);
 }
 
 std::string_view to_string(CallerIdPolicy p) {

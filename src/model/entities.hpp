@@ -148,6 +148,13 @@ enum class TrunkTransport { kUdp, kTcp };
 std::string_view to_string(TrunkTransport t);
 std::optional<TrunkTransport> parse_trunk_transport(std::string_view s);
 
+/// Where a trunk call's RTP goes (issue 13): `kRelay` anchors it at Cohort (Cohort's address
+/// and ports in the SDP toward the provider, RTP relayed), `kDirect` passes the phone's SDP
+/// to the provider unchanged (RTP phone <-> provider).
+enum class TrunkMedia : std::uint8_t { kRelay, kDirect };
+std::string_view to_string(TrunkMedia m);
+std::optional<TrunkMedia> parse_trunk_media(std::string_view s);
+
 /// A SIP trunk: the provider Cohort sends outside calls to (and, through `inbound_sources`,
 /// accepts calls from). The password is kept as given: answering the provider's challenge
 /// needs it (the API never returns it).
@@ -166,6 +173,7 @@ struct Trunk {
   int max_concurrent_calls = 0;  ///< 0 = unlimited
   /// Addresses or CIDR blocks whose requests are this trunk's (inbound calls).
   std::vector<std::string> inbound_sources;
+  TrunkMedia media = TrunkMedia::kRelay;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
   bool operator==(const Trunk&) const = default;

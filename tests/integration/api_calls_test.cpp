@@ -26,7 +26,8 @@ json full_trunk_body(const std::string& name) {
           {"register_expires_s", 600},
           {"from_domain", "callcentric.net"},
           {"max_concurrent_calls", 4},
-          {"inbound_sources", {"204.11.192.0/22", "66.193.176.35"}}};
+          {"inbound_sources", {"204.11.192.0/22", "66.193.176.35"}},
+          {"media", "direct"}};
 }
 
 /// Whether a response carries the trunk secret, or a "password" key at all (an error may
@@ -142,6 +143,51 @@ TEST_F(CallsApiTest, TrunkDefaultsForANameOnlyTrunk) {
   EXPECT_EQ(t["from_domain"], "");
   EXPECT_EQ(t["max_concurrent_calls"], 0);
   EXPECT_EQ(t["inbound_sources"], json::array());
+  EXPECT_EQ(t["media"], "relay");
+}
+
+// Issue 13: a trunk relays its calls' RTP through Cohort unless told to leave it direct; a
+// PATCH changes the setting only when it names it, and any other word or type changes
+// nothing.
+TEST_F(CallsApiTest, TrunkMediaIsRelayUnlessSetAndOnlyTakesItsTwoWords) {
+  json t = create_trunk({{"name", "Provider"}});
+  EXPECT_EQ(t["media"], "relay");
+  const std::string path = id_path("/api/v1/trunks", t);
+
+  HttpResult direct = call("PATCH", path, {{"media", "direct"}});
+  ASSERT_EQ(direct.status, 200) << direct.body;
+  EXPECT_EQ(direct.json()["media"], "direct");
+  EXPECT_EQ(direct.json()["name"], "Provider");
+  EXPECT_EQ(call("GET", path).json()["media"], "direct");
+  EXPECT_EQ(call("GET", "/api/v1/trunks").json()["items"][0]["media"], "direct");
+
+  // A PATCH of another field keeps it.
+  HttpResult renamed = call("PATCH", path, {{"name", "Provider 2"}});
+  ASSERT_EQ(renamed.status, 200) << renamed.body;
+  EXPECT_EQ(renamed.json()["media"], "direct");
+
+  const json before = call("GET", path).json();
+  for (const json& bad : {json("sideways"), json(1), json(nullptr), json(true), json("Relay"),
+                          json(""), json::array({"relay"})}) {
+    SCOPED_TRACE(bad.dump());
+    expect_error(call("PATCH", path, {{"media", bad}}), 400, "media");
+    // Nor does a bad media let the other fields of the same request through.
+    expect_error(call("PATCH", path, {{"port", 5080}, {"media", bad}}), 400, "media");
+    EXPECT_EQ(call("GET", path).json(), before);
+  }
+
+  // Survives a restart, and goes back to relay when told.
+  server_->stop();
+  start();
+  EXPECT_EQ(call("GET", path).json()["media"], "direct");
+  HttpResult relay = call("PATCH", path, {{"media", "relay"}});
+  ASSERT_EQ(relay.status, 200) << relay.body;
+  EXPECT_EQ(relay.json()["media"], "relay");
+
+  // Given on create.
+  json created = create_trunk({{"name", "Direct"}, {"media", "direct"}});
+  EXPECT_EQ(created["media"], "direct");
+  EXPECT_EQ(call("GET", id_path("/api/v1/trunks", created)).json()["media"], "direct");
 }
 
 TEST_F(CallsApiTest, TrunkValidationNamesTheField) {
@@ -155,6 +201,9 @@ TEST_F(CallsApiTest, TrunkValidationNamesTheField) {
       {{{"port", 70000}}, "port"},
       {{{"port", "5060"}}, "port"},
       {{{"transport", "tls"}}, "transport"},
+      {{{"media", "sideways"}}, "media"},
+      {{{"media", 2}}, "media"},
+      {{{"media", nullptr}}, "media"},
       {{{"username", "with space"}}, "username"},
       {{{"password", "has\"quote"}}, "password"},
       {{{"auth_realm", ""}}, "auth_realm"},

@@ -32,11 +32,11 @@ constexpr std::string_view kSelectAllGroups =
 constexpr std::string_view kSelectTrunk =
     "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
     "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
-    "updated_at FROM trunks WHERE id = ?";
+    "updated_at, media FROM trunks WHERE id = ?";
 constexpr std::string_view kSelectAllTrunks =
     "SELECT id, name, host, port, transport, username, password, auth_realm, register_enabled, "
     "register_expires_s, from_domain, max_concurrent_calls, inbound_sources, created_at, "
-    "updated_at FROM trunks ORDER BY id";
+    "updated_at, media FROM trunks ORDER BY id";
 constexpr std::string_view kSelectOutboundRule =
     "SELECT id, name, position, patterns, caller_groups, caller_users, strip, prepend, trunks, "
     "caller_id_policy, caller_id_value, allow_trunk_callers, created_at, updated_at "
@@ -262,6 +262,12 @@ model::Trunk read_trunk(SQLite::Statement& s) {
   t.inbound_sources = string_list(s.getColumn(12), "trunks.inbound_sources", t.id);
   t.created_at = s.getColumn(13).getInt64();
   t.updated_at = s.getColumn(14).getInt64();
+  std::string media = s.getColumn(15).getString();
+  auto parsed_media = model::parse_trunk_media(media);
+  if (!parsed_media) {
+    throw CorruptRow(fmt::format("trunks.media of trunk {} is '{}'", t.id, media));
+  }
+  t.media = *parsed_media;
   return t;
 }
 
@@ -464,6 +470,7 @@ void bind_trunk_fields(SQLite::Statement& s, int first, const model::Trunk& t) {
   s.bind(first + 9, t.from_domain);
   s.bind(first + 10, t.max_concurrent_calls);
   s.bind(first + 11, nlohmann::json(t.inbound_sources).dump());
+  s.bind(first + 12, std::string(model::to_string(t.media)));
 }
 
 void bind_outbound_rule_fields(SQLite::Statement& s, int first, const model::OutboundRule& r) {

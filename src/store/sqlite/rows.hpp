@@ -31,8 +31,8 @@ class CorruptRow : public std::runtime_error {
 //           auto_pause_unreachable, auto_pause_scope, waiting_mode,
 //           announce_position_every_s                                      (20 values)
 //   trunks: name, host, port, transport, username, password, auth_realm, register_enabled,
-//           register_expires_s, from_domain, max_concurrent_calls, inbound_sources
-//                                                                          (12 values)
+//           register_expires_s, from_domain, max_concurrent_calls, inbound_sources, media
+//                                                                          (13 values)
 //   outbound_rules: name, patterns, caller_groups, caller_users, strip, prepend, trunks,
 //           caller_id_policy, caller_id_value, allow_trunk_callers        (10 values)
 //           (position is written by the repository, which keeps positions dense)
@@ -40,11 +40,12 @@ class CorruptRow : public std::runtime_error {
 //           (position as for outbound_rules)
 //   schedules: name, timezone, weekly, holidays, override                  (5 values)
 // SELECTs read the id first, then these fields (position after the name for rules and
-// routes), then created_at, updated_at. Memberships read (owner id,) id, position,
-// joined_at, paused, pause_reason.
+// routes), then created_at, updated_at; fields added by later migrations follow updated_at
+// (groups from auto_pause_after on, trunks' media). Memberships read (owner id,) id,
+// position, joined_at, paused, pause_reason.
 inline constexpr int kUserFieldCount = 17;
 inline constexpr int kGroupFieldCount = 20;
-inline constexpr int kTrunkFieldCount = 12;
+inline constexpr int kTrunkFieldCount = 13;
 inline constexpr int kOutboundRuleFieldCount = 10;
 inline constexpr int kInboundRouteFieldCount = 5;
 inline constexpr int kScheduleFieldCount = 5;

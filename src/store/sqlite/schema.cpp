@@ -422,8 +422,15 @@ ALTER TABLE cdrs ADD COLUMN ivr_ms     INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cdrs ADD COLUMN queue_ms   INTEGER NOT NULL DEFAULT 0;
 )sql";
 
+// Version 15 (issue 13): where a trunk call's RTP goes — 'relay' (anchored at Cohort, the
+// default, also for the trunks that exist) or 'direct' (the phone's SDP to the provider).
+constexpr std::string_view kMigration15 = R"sql(
+ALTER TABLE trunks ADD COLUMN media TEXT NOT NULL DEFAULT 'relay'
+  CHECK (media IN ('relay', 'direct'));
+)sql";
+
 // In ascending version order; a version never changes once released.
-constexpr std::array<Migration, 14> kMigrations = {{
+constexpr std::array<Migration, 15> kMigrations = {{
     {1, kMigration1},
     {2, kMigration2},
     {3, kMigration3},
@@ -438,6 +445,7 @@ constexpr std::array<Migration, 14> kMigrations = {{
     {12, kMigration12},
     {13, kMigration13},
     {14, kMigration14},
+    {15, kMigration15},
 }};
 
 constexpr const char* kCreateMigrationsTable =

@@ -20,11 +20,12 @@ namespace {
 constexpr std::string_view kInsertTrunk =
     "INSERT INTO trunks(name, host, port, transport, username, password, auth_realm, "
     "register_enabled, register_expires_s, from_domain, max_concurrent_calls, inbound_sources, "
-    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
+    "media, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING id";
 constexpr std::string_view kUpdateTrunk =
     "UPDATE trunks SET name = ?, host = ?, port = ?, transport = ?, username = ?, password = ?, "
     "auth_realm = ?, register_enabled = ?, register_expires_s = ?, from_domain = ?, "
-    "max_concurrent_calls = ?, inbound_sources = ?, updated_at = ? WHERE id = ?";
+    "max_concurrent_calls = ?, inbound_sources = ?, media = ?, updated_at = ? WHERE id = ?";
 constexpr std::string_view kDeleteTrunk = "DELETE FROM trunks WHERE id = ?";
 constexpr std::string_view kTrunkExists = "SELECT 1 FROM trunks WHERE id = ?";
 // Done explicitly rather than left to ON DELETE SET NULL so that the groups' updated_at

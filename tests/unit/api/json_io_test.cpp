@@ -87,8 +87,11 @@ TEST(TrunkJson, NeverCarriesThePassword) {
   EXPECT_EQ(j["transport"], "udp");
   EXPECT_TRUE(j["auth_realm"].is_null());
   EXPECT_EQ(j["inbound_sources"], json::array({"204.11.192.0/22"}));
+  EXPECT_EQ(j["media"], "relay");
   t.password.clear();
   EXPECT_EQ(trunk_to_json(t)["has_password"], false);
+  t.media = model::TrunkMedia::kDirect;
+  EXPECT_EQ(trunk_to_json(t)["media"], "direct");
 }
 
 TEST(OutboundRuleJson, CallerIdIsNullForTheDefaultAndValueOnlyWhenFixed) {

@@ -76,6 +76,7 @@ TEST_F(DemoData, IsValidAndHasNoRoutingGaps) {
   const model::Trunk* callcentric = s->trunk(s->trunk_ids()[0]);
   EXPECT_EQ(callcentric->host, "sip.callcentric.net");
   EXPECT_FALSE(callcentric->register_enabled);
+  EXPECT_EQ(callcentric->media, model::TrunkMedia::kRelay);
   const model::OutboundRule& first = s->outbound_rules()[0];
   EXPECT_EQ(first.name, "Sales via CallCentric");
   ASSERT_EQ(first.caller_groups.size(), 1u);

@@ -58,6 +58,23 @@ TEST(WaitingMode, RoundTrip) {
   EXPECT_EQ(Group{}.announce_position_every_s, 0);
 }
 
+TEST(TrunkMedia, RoundTrip) {
+  const std::pair<TrunkMedia, const char*> cases[] = {
+      {TrunkMedia::kRelay, "relay"},
+      {TrunkMedia::kDirect, "direct"},
+  };
+  for (const auto& [m, name] : cases) {
+    EXPECT_EQ(to_string(m), name);
+    auto parsed = parse_trunk_media(name);
+    ASSERT_TRUE(parsed.has_value()) << name;
+    EXPECT_EQ(*parsed, m);
+  }
+  EXPECT_FALSE(parse_trunk_media("Relay").has_value());
+  EXPECT_FALSE(parse_trunk_media("sideways").has_value());
+  EXPECT_FALSE(parse_trunk_media("").has_value());
+  EXPECT_EQ(Trunk{}.media, TrunkMedia::kRelay) << "trunks relay unless told otherwise";
+}
+
 // RFC 2617 §3.5 example credentials. The SHA-256 value was computed independently with
 // `printf 'Mufasa:testrealm@host.com:Circle Of Life' | sha256sum`.
 TEST(DigestCredentials, Ha1Values) {

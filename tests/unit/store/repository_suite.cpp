@@ -137,6 +137,7 @@ model::Trunk make_full_trunk(const std::string& name) {
   t.from_domain = "example.net";
   t.max_concurrent_calls = 12;
   t.inbound_sources = {"203.0.113.7", "198.51.100.0/24"};
+  t.media = model::TrunkMedia::kDirect;  // not the default, so a lost column shows
   return t;
 }
 
@@ -204,11 +205,12 @@ std::string dump(const model::Snapshot& s) {
     const model::Trunk* t = s.trunk(id);
     out += fmt::format(
         "trunk {} name='{}' host='{}' port={} transport={} user='{}' password='{}' realm={} "
-        "register={} expires={} from='{}' max_calls={} sources={} created={} updated={}\n",
+        "register={} expires={} from='{}' max_calls={} sources={} media={} created={} "
+        "updated={}\n",
         t->id, t->name, t->host, t->port, model::to_string(t->transport), t->username, t->password,
         opt(t->auth_realm), t->register_enabled, t->register_expires_s, t->from_domain,
-        t->max_concurrent_calls, nlohmann::json(t->inbound_sources).dump(), t->created_at,
-        t->updated_at);
+        t->max_concurrent_calls, nlohmann::json(t->inbound_sources).dump(),
+        model::to_string(t->media), t->created_at, t->updated_at);
   }
   for (const model::OutboundRule& r : s.outbound_rules()) {
     out += fmt::format(
@@ -1191,6 +1193,7 @@ TEST_P(RepositorySuite, TrunkKeepsEveryFieldAndSurvivesReopen) {
   plain.inbound_sources.clear();
   plain.transport = model::TrunkTransport::kUdp;
   plain.register_enabled = false;
+  plain.media = model::TrunkMedia::kRelay;
   auto updated = in_tx([&](Transaction& tx) { return tx.trunks().update(plain); });
   ASSERT_TRUE(updated) << updated.error().message;
   plain.updated_at = kT0 + 3;
@@ -1200,6 +1203,36 @@ TEST_P(RepositorySuite, TrunkKeepsEveryFieldAndSurvivesReopen) {
   reopen();
   EXPECT_EQ(dump(*snap()), before);
   EXPECT_EQ(*snap()->trunk(created->id), plain);
+}
+
+// Issue 13: a trunk relays its calls' RTP unless told otherwise, and keeps either word.
+TEST_P(RepositorySuite, TrunkMediaDefaultsToRelayAndRoundTrips) {
+  auto created = create_trunk(make_trunk("Provider"));
+  ASSERT_TRUE(created) << created.error().message;
+  EXPECT_EQ(created->media, model::TrunkMedia::kRelay);
+  EXPECT_EQ(snap()->trunk(created->id)->media, model::TrunkMedia::kRelay);
+
+  for (model::TrunkMedia media : {model::TrunkMedia::kDirect, model::TrunkMedia::kRelay}) {
+    SCOPED_TRACE(std::string(model::to_string(media)));
+    model::Trunk changed = *snap()->trunk(created->id);
+    changed.media = media;
+    auto updated = in_tx([&](Transaction& tx) { return tx.trunks().update(changed); });
+    ASSERT_TRUE(updated) << updated.error().message;
+    EXPECT_EQ(updated->media, media);
+    EXPECT_EQ(snap()->trunk(created->id)->media, media);
+    reopen();
+    EXPECT_EQ(snap()->trunk(created->id)->media, media);
+    EXPECT_EQ(snap()->trunk(created->id)->name, "Provider");
+  }
+
+  model::Trunk direct = make_trunk("Direct");
+  direct.media = model::TrunkMedia::kDirect;
+  auto second = create_trunk(direct);
+  ASSERT_TRUE(second) << second.error().message;
+  EXPECT_EQ(second->media, model::TrunkMedia::kDirect);
+  reopen();
+  EXPECT_EQ(snap()->trunk(second->id)->media, model::TrunkMedia::kDirect);
+  EXPECT_EQ(snap()->trunk(created->id)->media, model::TrunkMedia::kRelay);
 }
 
 TEST_P(RepositorySuite, TrunkUpdateOfOtherFieldsKeepsThePassword) {

@@ -5,6 +5,7 @@
 #include "store/sqlite/schema.hpp"
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Exception.h>
 #include <SQLiteCpp/Statement.h>
 #include <gtest/gtest.h>
 
@@ -504,6 +505,72 @@ TEST_F(SqliteStoreTest, Migration5GivesUsersNoConsolePasswordAndAddsSessions) {
   EXPECT_TRUE(sessions->empty());
   ASSERT_TRUE((*opened)->sessions().save_session({"id", 1, SessionKind::kPassword, "stamp", 5, 5}));
   EXPECT_EQ((*opened)->sessions().load_sessions()->size(), 1u);
+}
+
+// Migration 15 (issue 13): the trunks that exist keep relaying their calls' RTP, and the
+// column takes only the two words the store can read back.
+TEST_F(SqliteStoreTest, Migration15GivesExistingTrunksRelayMedia) {
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA foreign_keys = ON");
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER)");
+    for (const auto& m : sqlite::detail::migrations()) {
+      if (m.version >= 15) {
+        break;
+      }
+      db.exec(std::string(m.sql));
+      SQLite::Statement s(db, "INSERT INTO schema_migrations VALUES (?, 0)");
+      s.bind(1, m.version);
+      s.exec();
+    }
+    db.exec(
+        "INSERT INTO trunks(id, name, host, port, transport, created_at, updated_at) "
+        "VALUES (1, 'Old', 'sip.example.net', 5080, 'tcp', 5, 6)");
+  }
+  {
+    auto opened = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(opened) << opened.error().message;
+    const model::Trunk* t = (*opened)->snapshot()->trunk(1);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->media, model::TrunkMedia::kRelay);
+    EXPECT_EQ(t->name, "Old");
+    EXPECT_EQ(t->host, "sip.example.net");
+    EXPECT_EQ(t->port, 5080);
+    EXPECT_EQ(t->transport, model::TrunkTransport::kTcp);
+    EXPECT_EQ(t->updated_at, 6) << "the migration is not an edit of the trunk";
+  }
+  SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+  EXPECT_TRUE(sqlite::detail::is_applied(db, 15));
+  EXPECT_EQ(db.execAndGet("SELECT media FROM trunks WHERE id = 1").getString(), "relay");
+  db.exec("UPDATE trunks SET media = 'direct' WHERE id = 1");
+  EXPECT_THROW(db.exec("UPDATE trunks SET media = 'sideways' WHERE id = 1"), SQLite::Exception);
+  EXPECT_THROW(db.exec("UPDATE trunks SET media = 'Relay' WHERE id = 1"), SQLite::Exception);
+  EXPECT_EQ(db.execAndGet("SELECT media FROM trunks WHERE id = 1").getString(), "direct");
+}
+
+// A media word the code does not know (written past the CHECK) fails the load, naming the
+// column and the word, rather than passing for relay.
+TEST_F(SqliteStoreTest, CorruptTrunkMediaFailsTheLoad) {
+  {
+    auto store = sqlite::open(db_path(), clock_);
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->transact([](Transaction& tx) -> Result<void> {
+      model::Trunk t;
+      t.name = "Provider";
+      COHORT_TRY(tx.trunks().create(t));
+      return {};
+    }));
+  }
+  {
+    SQLite::Database db(db_path(), SQLite::OPEN_READWRITE);
+    db.exec("PRAGMA ignore_check_constraints = ON");
+    db.exec("UPDATE trunks SET media = 'sideways'");
+  }
+  auto store = sqlite::open(db_path(), clock_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code, Errc::kInternal);
+  EXPECT_NE(store.error().message.find("trunks.media of trunk 1 is 'sideways'"), std::string::npos)
+      << store.error().message;
 }
 
 }  // namespace

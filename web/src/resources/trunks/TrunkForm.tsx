@@ -29,6 +29,7 @@ export const trunkSchema = z.object({
   from_domain: z.string(),
   max_concurrent_calls: digits('0 or more (0: unlimited)'),
   inbound_sources: z.array(z.object({ value: z.string() })),
+  media: z.enum(['relay', 'direct']),
 });
 export type TrunkValues = z.infer<typeof trunkSchema>;
 
@@ -49,6 +50,7 @@ export function trunkValues(t: Trunk | undefined): TrunkValues {
     from_domain: t?.from_domain ?? '',
     max_concurrent_calls: String(t?.max_concurrent_calls ?? 0),
     inbound_sources: toRows(t?.inbound_sources ?? []),
+    media: t?.media ?? 'relay',
   };
 }
 
@@ -66,6 +68,7 @@ export function trunkBody(v: TrunkValues, editing: boolean): TrunkInput {
     from_domain: v.from_domain.trim(),
     max_concurrent_calls: Number(v.max_concurrent_calls),
     inbound_sources: fromRows(v.inbound_sources),
+    media: v.media,
   };
   if (v.password !== '') body.password = v.password;
   else if (editing && v.remove_password) body.password = null;
@@ -129,6 +132,17 @@ export function TrunkForm(props: {
           options={[
             { value: 'udp', label: 'UDP' },
             { value: 'tcp', label: 'TCP' },
+          ]}
+        />
+        <SelectInput
+          control={control}
+          name="media"
+          label="Media"
+          isDisabled={ro}
+          description="Relay: the provider sees only Cohort's address, works behind NAT. Direct: audio flows between the phone and the provider."
+          options={[
+            { value: 'relay', label: 'Relay through Cohort' },
+            { value: 'direct', label: 'Direct (phone to provider)' },
           ]}
         />
         <TextInput
