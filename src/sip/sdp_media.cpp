@@ -235,6 +235,37 @@ bool usable_audio(const Media& m) {
   return m.media == "audio" && m.port != 0 && (m.proto == "RTP/AVP" || m.proto == "RTP/AVPF");
 }
 
+/// Where the sender of `session` takes its m= line `index` (relayed_stream, answers).
+StreamAddress stream_address(const Session& session, std::size_t index) {
+  const Media& m = session.media[index];
+  StreamAddress r;
+  r.media_index = index;
+  const Connection* conn = !m.connections.empty()         ? &m.connections.front()
+                           : !session.connections.empty() ? &session.connections.front()
+                                                          : nullptr;
+  if (conn != nullptr) {
+    r.address = std::string(bare_address(*conn));
+  }
+  r.rtp_port = m.port;
+  r.rtcp_address = r.address;
+  r.rtcp_port = m.port == 0 ? 0 : static_cast<std::uint16_t>(m.port + 1);
+  // RFC 3605: a=rtcp:<port> [IN IP4 <address>].
+  if (auto rtcp = attribute(m.attributes, "rtcp"); rtcp && m.port != 0) {
+    std::string_view rest = *rtcp;
+    if (auto port = to_int<std::uint16_t>(next_field(rest)); port && *port != 0) {
+      r.rtcp_port = *port;
+      next_field(rest);  // nettype
+      next_field(rest);  // addrtype
+      std::string_view addr = next_field(rest);
+      if (!addr.empty()) {
+        r.rtcp_address = std::string(addr);
+      }
+    }
+  }
+  r.direction = direction_in(m.attributes, direction_in(session.attributes, std::nullopt));
+  return r;
+}
+
 struct Choice {
   std::size_t index = 0;
   std::uint8_t pt = 0;
@@ -319,28 +350,11 @@ Expected<NegotiatedMedia, ParseError> answer_terminated(const Session& offer,
   r.channels = codec.channels;
   r.payload_type = choice->pt;
   r.telephone_event_pt = choice->te_pt;
-  const Connection* conn = !m.connections.empty()       ? &m.connections.front()
-                           : !offer.connections.empty() ? &offer.connections.front()
-                                                        : nullptr;
-  if (conn != nullptr) {
-    r.remote_address = std::string(bare_address(*conn));
-  }
-  r.remote_rtp_port = m.port;
-  r.remote_rtcp_address = r.remote_address;
-  r.remote_rtcp_port = static_cast<std::uint16_t>(m.port + 1);
-  // RFC 3605: a=rtcp:<port> [IN IP4 <address>].
-  if (auto rtcp = attribute(m.attributes, "rtcp")) {
-    std::string_view rest = *rtcp;
-    if (auto port = to_int<std::uint16_t>(next_field(rest)); port && *port != 0) {
-      r.remote_rtcp_port = *port;
-      next_field(rest);  // nettype
-      next_field(rest);  // addrtype
-      std::string_view addr = next_field(rest);
-      if (!addr.empty()) {
-        r.remote_rtcp_address = std::string(addr);
-      }
-    }
-  }
+  const StreamAddress where = stream_address(offer, choice->index);
+  r.remote_address = where.address;
+  r.remote_rtp_port = where.rtp_port;
+  r.remote_rtcp_address = where.rtcp_address;
+  r.remote_rtcp_port = where.rtcp_port;
   if (auto p = attribute(m.attributes, "ptime")) {
     r.remote_ptime_ms = to_int<std::uint32_t>(trim(*p));
   }
@@ -348,7 +362,7 @@ Expected<NegotiatedMedia, ParseError> answer_terminated(const Session& offer,
     r.remote_maxptime_ms = to_int<std::uint32_t>(trim(*p));
   }
 
-  Direction offered = direction_in(m.attributes, direction_in(offer.attributes, std::nullopt));
+  Direction offered = where.direction;
   // RFC 3264 §8.4 (RFC 2543 style hold): c=0.0.0.0 means "do not send to me".
   if (is_unspecified(r.remote_address)) {
     if (offered == Direction::kSendRecv) {
@@ -437,6 +451,87 @@ std::string offer_terminated(const LocalMedia& local, Direction direction) {
   }
   line(out, "a=ptime:", std::to_string(local.ptime_ms));
   line(out, "a=", to_string(direction));
+  return out;
+}
+
+Expected<StreamAddress, ParseError> relayed_stream(const Session& session,
+                                                   std::optional<std::size_t> index) {
+  if (index) {
+    if (*index >= session.media.size() || session.media[*index].media != "audio") {
+      return unexpected(not_acceptable("No audio stream"));
+    }
+    return stream_address(session, *index);
+  }
+  for (std::size_t i = 0; i < session.media.size(); ++i) {
+    if (usable_audio(session.media[i])) {
+      return stream_address(session, i);
+    }
+  }
+  return unexpected(not_acceptable("No audio stream"));
+}
+
+namespace {
+
+/// The attributes a relayed description leaves out: they name the sender's own SSRC and
+/// CNAME (often sip:EXT@lan-address), its RTCP port, or let the peers reach each other
+/// around the relay (ICE, BUNDLE, DTLS).
+bool relay_drops(std::string_view attribute) {
+  const std::string_view name = attribute.substr(0, attribute.find(':'));
+  for (std::string_view dropped :
+       {"ssrc", "ssrc-group", "msid", "msid-semantic", "rtcp", "rtcp-mux", "candidate",
+        "end-of-candidates", "remote-candidates", "ice-ufrag", "ice-pwd", "ice-options", "ice-lite",
+        "group", "mid", "fingerprint", "setup"}) {
+    if (name == dropped) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void relayed_attributes(std::string& out, const std::vector<std::string_view>& attributes) {
+  for (std::string_view a : attributes) {
+    if (!relay_drops(a)) {
+      line(out, "a=", a);
+    }
+  }
+}
+
+}  // namespace
+
+std::string relay_description(const Session& session, const StreamAddress& stream,
+                              const RelayRewrite& rewrite) {
+  const std::string_view addrtype = addrtype_of(rewrite.address);
+  std::string out;
+  line(out, "v=0");
+  line(out,
+       "o=cohort " + std::to_string(rewrite.session_id) + ' ' +
+           std::to_string(rewrite.session_version) + " IN ",
+       addrtype, " " + rewrite.address);
+  line(out, "s=-");
+  line(out, "c=IN ", addrtype, " " + rewrite.address);
+  line(out, "t=0 0");
+  relayed_attributes(out, session.attributes);
+  for (std::size_t i = 0; i < session.media.size(); ++i) {
+    const Media& m = session.media[i];
+    if (i != stream.media_index || stream.rtp_port == 0) {
+      rejected(out, m);
+      continue;
+    }
+    std::string mline = "m=";
+    mline += m.media;
+    mline += ' ' + std::to_string(rewrite.rtp_port) + ' ';
+    mline += m.proto;
+    for (std::string_view f : m.formats) {
+      mline += ' ';
+      mline += f;
+    }
+    line(out, mline);
+    if (is_unspecified(stream.address)) {
+      // RFC 2543 hold: "do not send to me" goes on to the other side as it was written.
+      line(out, "c=IN ", addrtype_of(stream.address), " " + stream.address);
+    }
+    relayed_attributes(out, m.attributes);
+  }
   return out;
 }
 

@@ -75,4 +75,39 @@ Expected<NegotiatedMedia, ParseError> answer_terminated(const Session& offer,
 /// 48000 when Opus is offered), a=ptime and the direction attribute. Thread: any (pure).
 std::string offer_terminated(const LocalMedia& local, Direction direction);
 
+/// Where a description's sender takes one of its streams, and whether it sends on it.
+struct StreamAddress {
+  std::size_t media_index = 0;
+  std::string address;          ///< media-level c= over session-level; "0.0.0.0" for RFC 2543 hold
+  std::uint16_t rtp_port = 0;   ///< 0: the stream is rejected or disabled
+  std::string rtcp_address;     ///< a=rtcp's address (RFC 3605), else `address`
+  std::uint16_t rtcp_port = 0;  ///< a=rtcp's port, else rtp_port + 1
+  /// The direction as the sender wrote it (its own view): kSendRecv or kSendOnly mean it
+  /// sends on the stream.
+  Direction direction = Direction::kSendRecv;
+};
+
+/// The stream a relay carries: the first audio m= line over RTP/AVP or RTP/AVPF with a port
+/// (an offer), or the m= line at `index` (an answer to an offer whose stream was that line).
+/// Malformed 488 "No audio stream" when there is none. Thread: any (pure).
+Expected<StreamAddress, ParseError> relayed_stream(const Session& session,
+                                                   std::optional<std::size_t> index);
+
+/// What relay_description() writes for the receiving side.
+struct RelayRewrite {
+  std::string address;         ///< Cohort's media address (IP4 or IP6 literal)
+  std::uint16_t rtp_port = 0;  ///< the relay's port facing the receiver
+  std::uint64_t session_id = 0;
+  std::uint64_t session_version = 0;
+};
+
+/// `session` as Cohort passes it on through a media relay (issue 13, media anchoring): the
+/// same m= lines in the same order, formats and their attributes untouched (codecs are
+/// negotiated end to end, nothing is transcoded), but Cohort's o= and c= and the relay's port
+/// on the stream; every other m= line disabled (port 0); the lines that would expose or
+/// bypass the sender — a=ssrc and its CNAME, a=msid, a=rtcp, a=rtcp-mux, ICE candidates and
+/// credentials, BUNDLE — left out. A stream on RFC 2543 hold keeps c=0.0.0.0. Thread: any.
+std::string relay_description(const Session& session, const StreamAddress& stream,
+                              const RelayRewrite& rewrite);
+
 }  // namespace cohort::sip::sdp

@@ -347,5 +347,107 @@ TEST(OfferTerminated, TelephoneEventAvoidsCodecNumbers) {
   EXPECT_EQ(o2->media[0].formats, (std::vector<std::string_view>{"0", "101"}));
 }
 
+// Media anchoring (relayed_stream, relay_description): what passes the relay, what does not.
+RelayRewrite relay_to(std::uint16_t port, std::string address = "203.0.113.5") {
+  return RelayRewrite{std::move(address), port, 77, 3};
+}
+
+TEST(RelayDescription, KeepsTheCodecsAndHidesTheSender) {
+  const std::string body = crlf(
+      "v=0\no=alice 9 9 IN IP4 192.168.1.20\ns=Talk\nc=IN IP4 192.168.1.20\nb=AS:80\nt=0 0\n"
+      "a=group:BUNDLE 0 1\na=ice-ufrag:u\na=ice-pwd:pppppppppppppppppppppp\na=sendrecv\n"
+      "m=video 9078 RTP/AVP 96\na=rtpmap:96 H264/90000\n"
+      "m=audio 7078 RTP/AVPF 111 9 101\nc=IN IP4 192.168.1.21\na=rtpmap:111 opus/48000/2\n"
+      "a=fmtp:111 useinbandfec=1\na=rtpmap:9 G722/8000\na=rtpmap:101 telephone-event/8000\n"
+      "a=rtcp:7079 IN IP4 192.168.1.22\na=rtcp-mux\na=mid:1\na=ssrc:1 cname:sip:101@lan\n"
+      "a=msid:s t\na=candidate:1 1 UDP 1 192.168.1.20 7078 typ host\na=rtcp-fb:111 nack\n"
+      "a=ptime:20\n");
+  auto offer = parse(body);
+  ASSERT_TRUE(offer) << offer.error().reason;
+  auto stream = relayed_stream(*offer, std::nullopt);
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(stream->media_index, 1u);          // the first usable audio line, not the first line
+  EXPECT_EQ(stream->address, "192.168.1.21");  // media-level c= over session-level
+  EXPECT_EQ(stream->rtp_port, 7078);
+  EXPECT_EQ(stream->rtcp_address, "192.168.1.22");
+  EXPECT_EQ(stream->rtcp_port, 7079);
+  EXPECT_EQ(stream->direction, Direction::kSendRecv);
+
+  const std::string out = relay_description(*offer, *stream, relay_to(20100));
+  auto back = parse(out);
+  ASSERT_TRUE(back) << back.error().reason << "\n" << out;
+  EXPECT_EQ(back->username, "cohort");
+  EXPECT_EQ(back->sess_id, "77");
+  EXPECT_EQ(back->sess_version, "3");
+  EXPECT_EQ(back->origin.address, "203.0.113.5");
+  ASSERT_EQ(back->connections.size(), 1u);
+  EXPECT_EQ(back->connections[0].address, "203.0.113.5");
+  ASSERT_EQ(back->media.size(), 2u);  // the same lines, in the same order (RFC 3264 §6)
+  EXPECT_EQ(back->media[0].port, 0);  // the video is disabled: the relay carries audio only
+  const Media& audio = back->media[1];
+  EXPECT_EQ(audio.port, 20100);
+  EXPECT_EQ(audio.proto, "RTP/AVPF");
+  EXPECT_EQ(audio.formats, (std::vector<std::string_view>{"111", "9", "101"}));
+  EXPECT_TRUE(audio.connections.empty());
+  for (std::string_view kept : {"rtpmap:111 opus/48000/2", "fmtp:111 useinbandfec=1",
+                                "rtpmap:9 G722/8000", "rtcp-fb:111 nack", "ptime:20"}) {
+    EXPECT_TRUE(has(audio.attributes, kept)) << kept;
+  }
+  EXPECT_TRUE(has(back->attributes, "sendrecv"));
+  for (std::string_view gone : {"192.168.1", "7078", "7079", "ssrc", "cname", "candidate", "ice-",
+                                "BUNDLE", "mid:", "msid", "rtcp-mux", "alice"}) {
+    EXPECT_EQ(out.find(gone), std::string::npos) << gone << " in\n" << out;
+  }
+}
+
+TEST(RelayDescription, HoldAndRejectedStreamsStayWhatTheyWere) {
+  // RFC 2543 hold: c=0.0.0.0 goes on, so the other side does not send to the relay.
+  // (parse() returns views into the body: each body is kept while its session is read.)
+  const std::string held_body = crlf(
+      "v=0\no=a 1 2 IN IP4 10.0.0.1\ns=-\nc=IN IP4 0.0.0.0\nt=0 0\n"
+      "m=audio 4000 RTP/AVP 0\na=sendonly\n");
+  auto held = parse(held_body);
+  ASSERT_TRUE(held);
+  auto stream = relayed_stream(*held, std::nullopt);
+  ASSERT_TRUE(stream);
+  EXPECT_EQ(stream->direction, Direction::kSendOnly);
+  const std::string out = relay_description(*held, *stream, relay_to(20102));
+  auto back = parse(out);
+  ASSERT_TRUE(back) << out;
+  ASSERT_EQ(back->media[0].connections.size(), 1u);
+  EXPECT_EQ(back->media[0].connections[0].address, "0.0.0.0");
+  EXPECT_TRUE(has(back->media[0].attributes, "sendonly"));
+
+  // An answer that rejects the audio line: found by its index, passed with port 0.
+  const std::string rejected_body = crlf(
+      "v=0\no=b 1 1 IN IP4 10.0.0.2\ns=-\nc=IN IP4 10.0.0.2\nt=0 0\n"
+      "m=audio 0 RTP/AVP 0\n");
+  auto rejected = parse(rejected_body);
+  ASSERT_TRUE(rejected);
+  EXPECT_FALSE(relayed_stream(*rejected, std::nullopt));
+  auto at = relayed_stream(*rejected, 0);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->rtp_port, 0);
+  const std::string out2 = relay_description(*rejected, *at, relay_to(20104));
+  auto back2 = parse(out2);
+  ASSERT_TRUE(back2);
+  EXPECT_EQ(back2->media[0].port, 0);
+  EXPECT_FALSE(relayed_stream(*rejected, 3));  // no such line
+
+  // IPv6: Cohort's own address family is written, the formats kept.
+  const std::string v6_body = crlf(
+      "v=0\no=c 1 1 IN IP6 ::1\ns=-\nc=IN IP6 ::1\nt=0 0\n"
+      "m=audio 5000 RTP/AVP 8\n");
+  auto v6 = parse(v6_body);
+  ASSERT_TRUE(v6);
+  auto s6 = relayed_stream(*v6, std::nullopt);
+  ASSERT_TRUE(s6);
+  const std::string out3 = relay_description(*v6, *s6, relay_to(20106, "2001:db8::5"));
+  auto back3 = parse(out3);
+  ASSERT_TRUE(back3);
+  EXPECT_EQ(back3->connections[0].addrtype, "IP6");
+  EXPECT_EQ(back3->connections[0].address, "2001:db8::5");
+}
+
 }  // namespace
 }  // namespace cohort::sip::sdp
