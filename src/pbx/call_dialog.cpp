@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
+
+#include "common/log.hpp"
 #include "common/text.hpp"
 #include "sip/sdp.hpp"
 
@@ -219,9 +222,25 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
         }
         far.reinvites.sent();
       }
+      auto [ctype, body] = relay_body(req);
+      if ((req.method() == Method::kInvite || req.method() == Method::kUpdate) && !body.empty()) {
+        // A relayed call's new offer (hold, a codec change) passes the relay too
+        // (call_anchor.cpp): the far side never sees the originator's own address.
+        if (const auto [mine, theirs] = relay_between(c, from, to); mine != 0) {
+          auto passed = opts.media->pass_sdp(mine, theirs, body);
+          if (!passed) {
+            if (req.method() == Method::kInvite) {
+              origin.reinvites.incoming_done();
+              far.reinvites.outgoing_done();
+            }
+            respond(passed.error().status, passed.error().reason);
+            return true;
+          }
+          body = std::move(*passed);
+        }
+      }
       far.cseq += 1;
       const std::uint32_t far_cseq = far.cseq;
-      auto [ctype, body] = relay_body(req);
       sip::MessageBuilder bytes =
           request_on(far, req.method_token(), far.remote_target, far_cseq, core.mint_branch(shard),
                      req.max_forwards() < 0 ? 70 : std::max(0, req.max_forwards() - 1),
@@ -288,6 +307,17 @@ void CallController::Impl::on_relay_response(std::size_t shard, Call& c, Relay& 
     end_reinvite(c, relay, far_leg);
   }
   auto [ctype, body] = relay_body(r);
+  if (!body.empty() && r.status() < 300 &&
+      (relay.method == Method::kInvite || relay.method == Method::kUpdate)) {
+    if (const auto [theirs, mine] = relay_between(c, far_leg, relay.from_leg); theirs != 0) {
+      if (auto passed = opts.media->pass_sdp(theirs, mine, body)) {
+        body = std::move(*passed);
+      } else {
+        spdlog::warn("call event=relay_answer_refused call={} status={} reason={}", c.id,
+                     passed.error().status, log::Value{passed.error().reason});
+      }
+    }
+  }
   const bool refreshed = r.status() >= 200 && r.status() < 300 && relay.origin_session;
   // A 422 of the far leg answers Cohort's interval there, not the originator's: without our
   // Min-SE it would mean nothing to the originator (RFC 4028 §6), so it becomes a 500.

@@ -52,6 +52,7 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
     }
     c.ivr.reset();
   }
+  close_anchor(c);
   abandon_transfer(shard, c, now);  // a transfer target still ringing has nobody to join
   if (c.listed_ringing) {
     core.ringing().stopped(c.key);

@@ -41,8 +41,9 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
   if (!leg.session.offer) {
     leg.session.offer = sip::dialog::uac_offer(opts.session_timer);  // RFC 4028 §7.1
   }
-  // The caller's offer, or, when Cohort answered the caller (an IVR menu), Cohort's relay
-  // leg's offer (call_media.cpp).
+  // The caller's offer; when Cohort answered the caller (an IVR menu), Cohort's relay leg's
+  // offer (call_media.cpp); when the call's media is anchored, the caller's offer through
+  // the relay (call_anchor.cpp).
   std::string offer_type = c.a_content_type;
   const std::string* offer = &c.a_body;
   std::optional<std::string> relayed;
@@ -50,6 +51,12 @@ void CallController::Impl::send_invite(std::size_t shard, Call& c, int i,
     relayed = relay_offer(shard, c);
     offer_type = "application/sdp";
     offer = relayed ? &*relayed : &c.a_body;
+  } else if (relays_media(c, leg)) {
+    relayed = anchor_offer(shard, c, i);
+    if (relayed) {
+      offer_type = "application/sdp";
+      offer = &*relayed;
+    }
   }
   remember_sdp(leg, offer_type, *offer);
   const model::Trunk* trunk = trunk_of(c, leg);
@@ -169,7 +176,15 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
     c.state = CallState::kRinging;
     c.a.state = LegState::kEarly;
     // Ringing (and early media SDP in 18x) goes on to the caller under our single To tag.
-    auto [ctype, body] = relay_body(r);
+    auto [ctype, raw] = relay_body(r);
+    std::string body = std::move(raw);
+    if (!body.empty()) {
+      std::optional<std::string> through = anchored_answer(c, i, body);
+      if (!through) {
+        return;  // early media the relay cannot pass: the caller hears it at the answer
+      }
+      body = std::move(*through);
+    }
     const int out_status = status == 181 || status == 182 || status == 183 ? status : 180;
     if (out_status == 180 && body.empty()) {
       // The caller hears "ringing" once per call, however many members' phones ring; a
@@ -216,6 +231,7 @@ void CallController::Impl::on_b_response(std::size_t shard, Call& c, int i, cons
 
 void CallController::Impl::after_leg_failure(std::size_t shard, Call& c, int i, TimePoint now) {
   Leg& leg = c.b[static_cast<std::size_t>(i)];
+  drop_media_leg(leg);
   if (c.winner >= 0 || c.state == CallState::kEnding || c.voicemail) {
     // Answered (by a phone or a mailbox) or over: a leg's failure changes nothing.
     maybe_reap(shard, c);
@@ -364,7 +380,24 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
     bridge_answer(shard, c, i, r, now);  // the caller has Cohort's answer already
     return;
   }
-  auto [ctype, body] = relay_body(r);
+  auto [ctype, raw] = relay_body(r);
+  std::string body = std::move(raw);
+  if (c.anchor != 0) {
+    for (int k = 0; k < static_cast<int>(c.b.size()); ++k) {
+      if (k != i) {
+        drop_media_leg(c.b[static_cast<std::size_t>(k)]);  // the other forks' relays
+      }
+    }
+    if (leg.media_leg == 0) {
+      close_anchor(c);  // a direct leg answered: the caller's SDP went to it as it was
+    } else if (std::optional<std::string> through = anchored_answer(c, i, body)) {
+      body = std::move(*through);
+    } else {
+      ack_leg(shard, c, i, leg.invite_cseq, {}, {});
+      end_answered(shard, c, "media_refused", now);  // an answer the relay cannot carry
+      return;
+    }
+  }
   c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {
     b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
     b.header(HeaderId::kAllow, kCallAllow);

@@ -214,6 +214,9 @@ void CallController::Impl::run_ivr(std::size_t shard, Call& c, const routing::Iv
 void CallController::Impl::on_ivr_event(std::size_t shard, Call& c, const MediaEvent& event,
                                         TimePoint now) {
   if (std::holds_alternative<media::NoRtp>(event)) {
+    if (!c.media && c.winner < 0) {
+      return;  // a relayed call's early media fell silent: it may still be answered
+    }
     spdlog::warn("call event=no_rtp call={}", c.id);
     end_answered(shard, c, "no_rtp", now);
     return;

@@ -143,6 +143,11 @@ struct Leg {
   bool no_response = false;  ///< the INVITE timed out (timer B) or could not be sent
   std::optional<model::TrunkId> trunk;
   bool trunk_slot = false;
+  /// A phone whose Contact names another address than the one it registered from (NAT):
+  /// its media is relayed (call_anchor.cpp).
+  bool behind_nat = false;
+  /// Its media leg when Cohort relays the call's media (MediaLegs::anchor_offer), else 0.
+  std::uint64_t media_leg = 0;
   int auth_attempts = 0;
   std::string peer;  ///< for GET /calls
   /// The last ACK we sent on this leg, re-sent when its 2xx is retransmitted.
@@ -326,14 +331,19 @@ struct Call {
   std::optional<TimePoint> no_answer_at;     ///< when rung_user's no-answer forward is due
   std::optional<VoicemailCall> voicemail;    ///< a mailbox answered the call
   std::optional<CallerMedia> media;          ///< Cohort answered the caller (IVR)
-  std::optional<IvrCall> ivr;                ///< in an IVR menu now
-  std::vector<model::IvrMenuId> menus;       ///< menus entered, for routing's hop count
-  std::int64_t ivr_since_ms = 0;             ///< unix ms the call entered its current menu
-  std::int64_t queued_since_ms = 0;          ///< unix ms it started waiting for queued_in
-  bool ended_in_ivr = false;                 ///< a menu hung up (no timeout/invalid exit)
-  std::optional<TimePoint> announce_at;      ///< the next position announcement in a queue
-  bool announcing = false;                   ///< an announcement plays over the music
-  std::optional<model::GroupId> queued_in;   ///< on QueueBoard for this group
+  /// Media anchoring (call_anchor.cpp): the media leg facing the caller of a call whose RTP
+  /// Cohort relays without answering it, 0 = none; `relay_caller`: the caller's side needs
+  /// the relay (a trunk set to relay, a phone behind NAT), so every B leg is relayed.
+  std::uint64_t anchor = 0;
+  bool relay_caller = false;
+  std::optional<IvrCall> ivr;               ///< in an IVR menu now
+  std::vector<model::IvrMenuId> menus;      ///< menus entered, for routing's hop count
+  std::int64_t ivr_since_ms = 0;            ///< unix ms the call entered its current menu
+  std::int64_t queued_since_ms = 0;         ///< unix ms it started waiting for queued_in
+  bool ended_in_ivr = false;                ///< a menu hung up (no timeout/invalid exit)
+  std::optional<TimePoint> announce_at;     ///< the next position announcement in a queue
+  bool announcing = false;                  ///< an announcement plays over the music
+  std::optional<model::GroupId> queued_in;  ///< on QueueBoard for this group
 };
 
 /// Gives a value's memory back (clear() keeps a string's or a vector's capacity). An
@@ -569,6 +579,23 @@ struct CallController::Impl {
   /// A callee answered a call whose caller Cohort answered: bridge the media, ACK the leg.
   void bridge_answer(std::size_t shard, Call& c, int i, const sip::Message& r, TimePoint now);
   void close_caller_media(Call& c);
+
+  // call_anchor.cpp: media anchoring
+  /// Whether B leg `leg` of `c` is offered Cohort's relay instead of the caller's SDP.
+  bool relays_media(const Call& c, const Leg& leg) const;
+  /// The caller's offer as B leg `i` gets it through the relay (opened on first use);
+  /// nullopt when the relay cannot be opened (the leg is offered the caller's SDP).
+  std::optional<std::string> anchor_offer(std::size_t shard, Call& c, int i);
+  /// The SDP of a B leg's 18x or 2xx as the caller gets it: through the relay when the leg
+  /// has one. Empty when it cannot pass (the leg's call is then ended by the caller).
+  std::optional<std::string> anchored_answer(Call& c, int i, const std::string& body);
+  /// The relay legs a relayed request or response between leg `from` and leg `to` passes
+  /// (-1 = the caller), or {0, 0} when the call's media is not relayed.
+  std::pair<std::uint64_t, std::uint64_t> relay_between(const Call& c, int from, int to) const;
+  /// Closes B leg `leg`'s relay leg (it failed, or another answered).
+  void drop_media_leg(Leg& leg);
+  /// Closes every relay leg of the call.
+  void close_anchor(Call& c);
 
   // call_ending.cpp
   // call_voicemail.cpp

@@ -48,7 +48,13 @@ struct CallTarget {
   std::string contact;            ///< the Contact URI: the Request-URI of the B leg
   net::Outbound route;            ///< where to send (the binding's source, over its transport)
   std::vector<std::string> path;  ///< RFC 3327 Path → Route headers
+  /// The Contact names another address than the REGISTER's source: behind NAT.
+  bool behind_nat = false;
 };
+
+/// Whether a phone whose request (or REGISTER) came from `source_address` is behind NAT: its
+/// Contact `contact_uri` names another host (or does not parse). call_anchor.cpp.
+bool contact_behind_nat(std::string_view contact_uri, std::string_view source_address);
 
 /// What the controller needs from the server around it. Every method is called on the
 /// thread of shard `shard`.

@@ -79,6 +79,8 @@ class MediaLegs::Leg final : public net::MediaStream {
         session_(std::move(config), Clock::now()),
         rtp_peer_(rtp_peer),
         rtcp_peer_(rtcp_peer),
+        advertised_rtp_(rtp_peer),
+        advertised_rtcp_(rtcp_peer),
         handler_(std::move(handler)) {}
 
   LegId id = 0;
@@ -100,10 +102,33 @@ class MediaLegs::Leg final : public net::MediaStream {
     awaiting_answer = false;
   }
 
+  /// The peer described its stream anew (an answer or an offer passing a relay): a new
+  /// address undoes the latch; the same one keeps it (a phone behind NAT keeps advertising
+  /// its LAN address). A peer that does not send has no no-RTP timer; one that does not
+  /// receive (RFC 2543 hold) is sent nothing.
+  void take_peer(net::PeerAddress rtp, net::PeerAddress rtcp, bool sends, bool receives) {
+    if (!(rtp == advertised_rtp_)) {
+      advertised_rtp_ = rtp;
+      rtp_peer_ = rtp;
+      rtp_latched_ = false;
+    }
+    if (!(rtcp == advertised_rtcp_)) {
+      advertised_rtcp_ = rtcp;
+      rtcp_peer_ = rtcp;
+      rtcp_latched_ = false;
+    }
+    peer_sends_ = sends;
+    peer_receives_ = receives;
+    awaiting_answer = false;
+  }
+
   /// From now on packets from this leg's peer go to `partner`'s peer and back, rewritten
   /// (relay mode): the session stops playing and sending. Both legs share a media thread.
-  void bridge(Leg& partner, Clock::time_point now) {
+  /// `pass_through`: payload numbers go on untouched (the peers agreed their codecs end to
+  /// end); else they are mapped to this leg's own (an IVR call's relay).
+  void bridge(Leg& partner, Clock::time_point now, bool pass_through) {
     partner_ = &partner;
+    pass_through_ = pass_through;
     relaying_ = true;
     last_rx_ = now;
     no_rtp_reported_ = false;
@@ -147,8 +172,9 @@ class MediaLegs::Leg final : public net::MediaStream {
       run(session_.on_tick(now));
       return;
     }
-    // The relay's no-RTP timer: once per outage, as the session's.
-    if (!no_rtp_reported_ && now - last_rx_ >= no_rtp_timeout_) {
+    // The relay's no-RTP timer: once per outage, as the session's; none while the peer said
+    // it does not send (hold).
+    if (peer_sends_ && !no_rtp_reported_ && now - last_rx_ >= no_rtp_timeout_) {
       no_rtp_reported_ = true;
       if (handler_) {
         handler_(id, MediaEvent(media::NoRtp{}));
@@ -165,8 +191,13 @@ class MediaLegs::Leg final : public net::MediaStream {
       ++relay_dropped;
       return;
     }
+    if (!peer_receives_) {
+      return;  // on hold with c=0.0.0.0: nothing goes to it
+    }
     std::uint8_t pt = 0;
-    if (packet->header.payload_type == partner_->payload_type()) {
+    if (pass_through_) {
+      pt = packet->header.payload_type;
+    } else if (packet->header.payload_type == partner_->payload_type()) {
       pt = payload_type_;
     } else if (partner_->telephone_event_pt() &&
                packet->header.payload_type == *partner_->telephone_event_pt() &&
@@ -178,20 +209,31 @@ class MediaLegs::Leg final : public net::MediaStream {
     }
     bool marker = packet->header.marker;
     if (!mapped_ || mapped_->from_ssrc != packet->header.ssrc) {
+      // A new source goes on from where this leg's stream is: what it relayed last, else
+      // what the session sent.
       Mapping m;
       m.from_ssrc = packet->header.ssrc;
-      m.seq_delta = static_cast<std::uint16_t>(session_.next_sequence() - packet->header.sequence);
-      const std::uint32_t next_ts =
-          session_.last_sent_timestamp() ? *session_.last_sent_timestamp() + frame_ticks_ : 0;
+      const std::uint16_t next_seq =
+          out_seq_ ? static_cast<std::uint16_t>(*out_seq_ + 1) : session_.next_sequence();
+      m.seq_delta = static_cast<std::uint16_t>(next_seq - packet->header.sequence);
+      const std::uint32_t next_ts = out_ts_ ? *out_ts_ + frame_ticks_
+                                    : session_.last_sent_timestamp()
+                                        ? *session_.last_sent_timestamp() + frame_ticks_
+                                        : 0;
       m.ts_delta = next_ts - packet->header.timestamp;
       mapped_ = m;
       marker = true;  // a new timeline starts here
     }
     buffer_.assign(bytes.begin(), bytes.end());
     media::rewrite_rtp_ssrc(buffer_, session_.local_ssrc());
-    media::rewrite_rtp_seq_ts(
-        buffer_, static_cast<std::uint16_t>(packet->header.sequence + mapped_->seq_delta),
-        packet->header.timestamp + mapped_->ts_delta);
+    const auto seq = static_cast<std::uint16_t>(packet->header.sequence + mapped_->seq_delta);
+    const std::uint32_t ts = packet->header.timestamp + mapped_->ts_delta;
+    media::rewrite_rtp_seq_ts(buffer_, seq, ts);
+    // The newest packet of our line (a reordered older one does not move it back).
+    if (!out_seq_ || static_cast<std::int16_t>(seq - *out_seq_) > 0) {
+      out_seq_ = seq;
+      out_ts_ = ts;
+    }
     buffer_[1] = static_cast<std::uint8_t>((marker ? 0x80 : 0) | (pt & 0x7f));
     owner_.io_.send(id, false, buffer_, rtp_peer_);
   }
@@ -208,7 +250,7 @@ class MediaLegs::Leg final : public net::MediaStream {
       rewrite.report_ssrc_map.emplace_back(from.session_.local_ssrc(), from.mapped_->from_ssrc);
     }
     auto out = media::rewrite_rtcp(bytes, rewrite);
-    if (out && !out->empty()) {
+    if (out && !out->empty() && peer_receives_) {
       owner_.io_.send(id, true, *out, rtcp_peer_);
     }
   }
@@ -254,12 +296,19 @@ class MediaLegs::Leg final : public net::MediaStream {
   media::MediaSession session_;
   Leg* partner_ = nullptr;  ///< the other leg of a relay (same thread), or none
   bool relaying_ = false;
+  bool pass_through_ = false;
+  std::optional<std::uint16_t> out_seq_;  ///< the newest sequence number relayed out
+  std::optional<std::uint32_t> out_ts_;   ///< its timestamp
+  bool peer_sends_ = true;
+  bool peer_receives_ = true;
   Clock::time_point last_rx_{};
   bool no_rtp_reported_ = false;
   std::optional<Mapping> mapped_;
   std::vector<std::uint8_t> buffer_;
   net::PeerAddress rtp_peer_;
   net::PeerAddress rtcp_peer_;
+  net::PeerAddress advertised_rtp_;  ///< what the peer's SDP said, before any latch
+  net::PeerAddress advertised_rtcp_;
   bool rtp_latched_ = false;
   bool rtcp_latched_ = false;
   bool closed_ = false;
@@ -353,6 +402,11 @@ Expected<MediaLegs::Answered, sip::ParseError> MediaLegs::answer(std::string_vie
   }
   local.rtp_port = opened->rtp_port;
   auto final_answer = sip::sdp::answer_terminated(*session, local);
+  {
+    std::lock_guard lock(mu_);
+    sdp_[opened->id] = SdpState{local.session_id,    local.session_version, final_answer->body,
+                                agreed->media_index, opened->rtp_port,      {}};
+  }
   return Answered{opened->id, std::move(final_answer->body), agreed->codec_name};
 }
 
@@ -409,7 +463,13 @@ Expected<MediaLegs::Offered, sip::ParseError> MediaLegs::offer_relay(LegId towar
     return unexpected(opened.error());
   }
   local.rtp_port = opened->rtp_port;
-  return Offered{opened->id, sip::sdp::offer_terminated(local, sip::sdp::Direction::kSendRecv)};
+  std::string body = sip::sdp::offer_terminated(local, sip::sdp::Direction::kSendRecv);
+  {
+    std::lock_guard lock(mu_);
+    sdp_[opened->id] =
+        SdpState{local.session_id, local.session_version, body, 0, opened->rtp_port, {}};
+  }
+  return Offered{opened->id, std::move(body)};
 }
 
 Result<void> MediaLegs::bridge(LegId toward_caller, LegId relay, std::string_view answer) {
@@ -454,10 +514,159 @@ Result<void> MediaLegs::bridge(LegId toward_caller, LegId relay, std::string_vie
     b->answered(rtp, rtcp, pt, te_pt);
     a->session().stop_playing();
     const auto now = Clock::now();
-    a->bridge(*b, now);
-    b->bridge(*a, now);
+    a->bridge(*b, now, false);
+    b->bridge(*a, now, false);
   });
   return {};
+}
+
+namespace {
+
+/// Whether the sender of `stream` sends on it, and receives (not on RFC 2543 hold).
+bool stream_sends(const sip::sdp::StreamAddress& s) {
+  return s.rtp_port != 0 && (s.direction == sip::sdp::Direction::kSendRecv ||
+                             s.direction == sip::sdp::Direction::kSendOnly);
+}
+bool stream_receives(const sip::sdp::StreamAddress& s) {
+  return s.rtp_port != 0 && s.address != "0.0.0.0" && s.address != "::";
+}
+
+}  // namespace
+
+std::string MediaLegs::describe_for(LegId to, const sip::sdp::Session& session,
+                                    const sip::sdp::StreamAddress& stream, std::uint16_t port) {
+  std::lock_guard lock(mu_);
+  SdpState& st = sdp_[to];
+  sip::sdp::RelayRewrite rewrite{io_.options().address, port, st.session_id, st.version};
+  std::string body = sip::sdp::relay_description(session, stream, rewrite);
+  if (!st.last.empty() && body != st.last) {
+    // RFC 3264 §8: a changed description carries the next version.
+    rewrite.session_version = ++st.version;
+    body = sip::sdp::relay_description(session, stream, rewrite);
+  }
+  st.last = body;
+  return body;
+}
+
+Expected<MediaLegs::LegId, sip::ParseError> MediaLegs::anchor(std::string_view offer,
+                                                              Handler handler) {
+  auto session = sip::sdp::parse(offer);
+  if (!session) {
+    return unexpected(session.error());
+  }
+  auto stream = sip::sdp::relayed_stream(*session, std::nullopt);
+  if (!stream) {
+    return unexpected(stream.error());
+  }
+  auto rtp_peer = peer_of(stream->address, stream->rtp_port);
+  auto rtcp_peer = peer_of(stream->rtcp_address, stream->rtcp_port);
+  if (!rtp_peer || !rtcp_peer) {
+    return unexpected(media_error(488, "No usable media address"));
+  }
+  // A relay leg never plays or records: its session only lends it an SSRC and a sequence.
+  auto leg = std::make_shared<Leg>(
+      *this, session_config(media::CodecId::kPcmu, {}, options_.no_rtp_timeout),
+      media::CodecId::kPcmu, *rtp_peer, *rtcp_peer, std::move(handler));
+  leg->take_peer(*rtp_peer, *rtcp_peer, stream_sends(*stream), stream_receives(*stream));
+  leg->awaiting_answer = true;
+  auto opened = open_leg(leg, std::nullopt);
+  if (!opened) {
+    return unexpected(opened.error());
+  }
+  std::lock_guard lock(mu_);
+  sdp_[opened->id] = SdpState{
+      crypto::random_u64() >> 1, 1, {}, stream->media_index, opened->rtp_port, std::string(offer)};
+  return opened->id;
+}
+
+Expected<MediaLegs::Offered, sip::ParseError> MediaLegs::anchor_offer(LegId anchor,
+                                                                      Handler handler) {
+  std::string offer;
+  {
+    std::lock_guard lock(mu_);
+    const auto it = sdp_.find(anchor);
+    if (it == sdp_.end() || it->second.offer.empty()) {
+      return unexpected(media_error(500, "No anchored media leg"));
+    }
+    offer = it->second.offer;
+  }
+  auto session = sip::sdp::parse(offer);
+  auto stream =
+      session ? sip::sdp::relayed_stream(*session, std::nullopt)
+              : Expected<sip::sdp::StreamAddress, sip::ParseError>(unexpected(session.error()));
+  if (!stream) {
+    return unexpected(stream.error());
+  }
+  auto leg = std::make_shared<Leg>(
+      *this, session_config(media::CodecId::kPcmu, {}, options_.no_rtp_timeout),
+      media::CodecId::kPcmu, net::PeerAddress{}, net::PeerAddress{}, std::move(handler));
+  leg->awaiting_answer = true;
+  auto opened = open_leg(leg, anchor);
+  if (!opened) {
+    return unexpected(opened.error());
+  }
+  {
+    std::lock_guard lock(mu_);
+    sdp_[opened->id] =
+        SdpState{crypto::random_u64() >> 1, 1, {}, stream->media_index, opened->rtp_port, {}};
+  }
+  return Offered{opened->id, describe_for(opened->id, *session, *stream, opened->rtp_port)};
+}
+
+Expected<std::string, sip::ParseError> MediaLegs::pass_sdp(LegId from, LegId to,
+                                                           std::string_view sdp) {
+  auto session = sip::sdp::parse(sdp);
+  if (!session) {
+    return unexpected(session.error());
+  }
+  std::shared_ptr<Leg> a, b;
+  std::size_t known = 0;
+  std::uint16_t to_port = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto ia = legs_.find(from);
+    const auto ib = legs_.find(to);
+    const auto sa = sdp_.find(from);
+    const auto sb = sdp_.find(to);
+    if (ia == legs_.end() || ib == legs_.end() || sa == sdp_.end() || sb == sdp_.end()) {
+      return unexpected(media_error(500, "No media leg to relay"));
+    }
+    a = ia->second;
+    b = ib->second;
+    known = sa->second.stream_index;
+    to_port = sb->second.port;
+  }
+  // An offer's stream is its first audio line; an answer's the line of the offer it answers
+  // (perhaps rejected, port 0).
+  auto stream = sip::sdp::relayed_stream(*session, std::nullopt);
+  if (!stream) {
+    stream = sip::sdp::relayed_stream(*session, known);
+  }
+  if (!stream) {
+    return unexpected(stream.error());
+  }
+  auto rtp_peer = peer_of(stream->address, stream->rtp_port);
+  auto rtcp_peer = peer_of(stream->rtcp_address, stream->rtcp_port);
+  if (!rtp_peer || !rtcp_peer) {
+    return unexpected(media_error(488, "No usable media address"));
+  }
+  {
+    std::lock_guard lock(mu_);
+    sdp_[from].stream_index = stream->media_index;
+    sdp_[to].stream_index = stream->media_index;
+  }
+  std::string body = describe_for(to, *session, *stream, to_port);
+  io_.post(from, [a, b, rtp = *rtp_peer, rtcp = *rtcp_peer, sends = stream_sends(*stream),
+                  receives = stream_receives(*stream)] {
+    a->take_peer(rtp, rtcp, sends, receives);
+    b->awaiting_answer = false;
+    a->session().stop_playing();
+    b->session().stop_playing();
+    const auto now = Clock::now();
+    a->bridge(*b, now, true);
+    b->bridge(*a, now, true);
+  });
+  return body;
 }
 
 void MediaLegs::set_handler(LegId leg, Handler handler) {
@@ -560,6 +769,7 @@ void MediaLegs::close(LegId leg) {
     }
     l = std::move(it->second);
     legs_.erase(it);
+    sdp_.erase(leg);
   }
   io_.post(leg, [l] { l->close(); });
   io_.close(leg);

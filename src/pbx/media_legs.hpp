@@ -29,6 +29,7 @@
 #include "media/session.hpp"
 #include "net/media_io.hpp"
 #include "sip/message.hpp"
+#include "sip/sdp_media.hpp"
 
 namespace cohort::pbx {
 
@@ -86,6 +87,21 @@ class MediaLegs {
   /// the caller heard from Cohort goes on seamlessly); playing stops. NoRtp comes through
   /// each leg's handler when its peer sends nothing for the no-RTP timeout. Any thread.
   Result<void> bridge(LegId toward_caller, LegId relay, std::string_view answer);
+  /// Media anchoring (a call Cohort does not answer but relays: a trunk, a phone behind
+  /// NAT). Opens the leg facing the caller of `offer` (the caller's SDP): its peer is the
+  /// offer's audio stream. Silent, and without a no-RTP timer, until an answer passes
+  /// (pass_sdp). Errors: the offer's (400, 488 "No audio stream") or 503 when no port is free.
+  Expected<LegId, sip::ParseError> anchor(std::string_view offer, Handler handler);
+  /// Opens a far leg beside `anchor` and returns the caller's offer as the far side gets it:
+  /// Cohort's address and the far leg's port (sip::sdp::relay_description). 503 when no port
+  /// is free.
+  Expected<Offered, sip::ParseError> anchor_offer(LegId anchor, Handler handler);
+  /// `sdp` came from the peer of leg `from` (an answer to what Cohort sent it, or a new offer
+  /// in the dialog: a re-INVITE, hold): `from` takes its address and direction, `from` and
+  /// `to` relay to each other from now on with payload numbers untouched (codecs are agreed
+  /// end to end; a bridged IVR call's relay becomes the same), and the description comes
+  /// back as `to`'s peer gets it. Errors: the body's (400, 488) or 500 for an unknown leg.
+  Expected<std::string, sip::ParseError> pass_sdp(LegId from, LegId to, std::string_view sdp);
   /// Replaces a leg's event handler (a call moving from its IVR menu to a mailbox). Any thread.
   void set_handler(LegId leg, Handler handler);
 
@@ -107,6 +123,18 @@ class MediaLegs {
 
  private:
   class Leg;
+  /// What Cohort last wrote in SDP toward a leg's peer (under mu_): its o= line's numbers
+  /// (the version goes up when the description changes, RFC 3264 §8), the stream's m= index.
+  struct SdpState {
+    std::uint64_t session_id = 0;
+    std::uint64_t version = 0;
+    std::string last;
+    std::size_t stream_index = 0;
+    std::uint16_t port = 0;  ///< the leg's RTP port
+    std::string offer;       ///< an anchor's: the caller's offer, for each far leg
+  };
+  std::string describe_for(LegId to, const sip::sdp::Session& session,
+                           const sip::sdp::StreamAddress& stream, std::uint16_t port);
   Expected<net::OpenedStream, sip::ParseError> open_leg(std::shared_ptr<Leg> leg,
                                                         std::optional<LegId> beside);
   std::shared_ptr<const media::EncodedPrompt> prompt(const PromptSource& source,
@@ -117,6 +145,7 @@ class MediaLegs {
   net::MediaIo io_;
   mutable std::mutex mu_;
   std::unordered_map<LegId, std::shared_ptr<Leg>> legs_;  ///< under mu_
+  std::unordered_map<LegId, SdpState> sdp_;               ///< under mu_: anchored legs
   std::mutex prompts_mu_;
   std::unordered_map<std::string, std::shared_ptr<const media::EncodedPrompt>> prompts_;
 };

@@ -86,10 +86,9 @@ std::vector<CallTarget> SipServer::Impl::targets_of(model::UserId user) const {
     // Over UDP, a Contact on the address the REGISTER came from is reachable as it says
     // (a phone whose registering and listening ports differ); a Contact naming another
     // address is behind NAT, and only the source reaches it (Kamailio's nat_uac_test).
-    if (t.route.protocol == net::Protocol::kUdp) {
-      if (auto uri = sip::parse_uri(b.contact); uri && uri->host == host) {
-        t.route.destination.port = uri->port.value_or(5060);
-      }
+    t.behind_nat = contact_behind_nat(b.contact, host);
+    if (t.route.protocol == net::Protocol::kUdp && !t.behind_nat) {
+      t.route.destination.port = sip::parse_uri(b.contact)->port.value_or(5060);
     }
     out.push_back(std::move(t));
   }

@@ -379,5 +379,108 @@ TEST(MediaLegs, ARelayPassesRtpBothWaysUnderItsOwnIdentity) {
   EXPECT_EQ(legs.open_legs(), 0u);
 }
 
+TEST(MediaLegs, AnAnchoredCallPassesItsCodecsAndHidesEachSideFromTheOther) {
+  MediaLegs legs(options(16240, 16249, 600ms));
+  ASSERT_TRUE(legs.start());
+  Udp phone, provider;
+  Events phone_events, provider_events;
+  // A phone's offer as real phones write it: its SSRC and CNAME (the extension at its LAN
+  // address), ICE, a video stream.
+  const std::string phone_offer =
+      "v=0\r\no=101 7 7 IN IP4 127.0.0.1\r\ns=Talk\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "a=ice-ufrag:abcd\r\na=ice-pwd:secretsecretsecretsecret\r\n"
+      "m=audio " +
+      std::to_string(phone.port) +
+      " RTP/AVP 9 0 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+      "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=rtcp:" +
+      std::to_string(phone.port + 1) +
+      "\r\na=candidate:1 1 UDP 2130706431 192.168.1.20 7078 typ host\r\n"
+      "a=ssrc:4660 cname:sip:101@192.168.1.20\r\na=sendrecv\r\n"
+      "m=video 9078 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n";
+  auto anchor = legs.anchor(phone_offer, phone_events.handler());
+  ASSERT_TRUE(anchor) << anchor.error().reason;
+  auto offered = legs.anchor_offer(*anchor, provider_events.handler());
+  ASSERT_TRUE(offered) << offered.error().reason;
+  const std::string& to_provider = offered->sdp;
+  // Every codec as the phone offered it, in its order; nothing of the phone itself.
+  EXPECT_NE(to_provider.find(" RTP/AVP 9 0 101\r\n"), std::string::npos) << to_provider;
+  EXPECT_NE(to_provider.find("a=rtpmap:9 G722/8000"), std::string::npos) << to_provider;
+  for (const char* leak : {"ssrc", "cname", "candidate", "ice-", "a=rtcp:", "101@", "o=101"}) {
+    EXPECT_EQ(to_provider.find(leak), std::string::npos) << leak << " in\n" << to_provider;
+  }
+  EXPECT_NE(to_provider.find("m=video 0 RTP/AVP 96"), std::string::npos) << to_provider;
+  auto parsed = sip::sdp::parse(to_provider);
+  ASSERT_TRUE(parsed) << parsed.error().reason;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(to_provider, m, std::regex("m=audio (\\d+) ")));
+  const auto provider_leg = static_cast<std::uint16_t>(std::stoi(m[1]));
+  EXPECT_NE(provider_leg, phone.port);
+
+  // The provider answers PCMU with telephone-event 101: the phone gets Cohort's port.
+  auto to_phone = legs.pass_sdp(offered->leg, *anchor, callee_answer(provider.port, 0, 101));
+  ASSERT_TRUE(to_phone) << to_phone.error().reason;
+  ASSERT_TRUE(std::regex_search(*to_phone, m, std::regex("m=audio (\\d+) RTP/AVP 0 101")));
+  const auto phone_leg = static_cast<std::uint16_t>(std::stoi(m[1]));
+  EXPECT_NE(phone_leg, provider_leg);
+  EXPECT_NE(phone_leg, provider.port);
+  std::this_thread::sleep_for(50ms);
+
+  // Phone → provider: payload numbers untouched, the SSRC Cohort's.
+  for (std::uint16_t i = 1; i <= 3; ++i) {
+    phone.send_to(phone_leg,
+                  rtp(0, static_cast<std::uint16_t>(500 + i), 9000 + i * 160u, pcmu_tone(i, 440)));
+  }
+  auto first = receive_pt(provider, 0);
+  ASSERT_TRUE(first);
+  auto p1 = media::parse_rtp(*first);
+  EXPECT_NE(p1->header.ssrc, 0x1234u);
+  auto second = receive_pt(provider, 0);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(media::parse_rtp(*second)->header.sequence,
+            static_cast<std::uint16_t>(p1->header.sequence + 1));
+  // Provider → phone: a DTMF event keeps its number (codecs are agreed end to end).
+  std::array<std::uint8_t, 4> event{5, 0x0a, 0x00, 0xa0};
+  provider.send_to(provider_leg, rtp(101, 7, 1000, event));
+  auto dtmf = receive_pt(phone, 101);
+  ASSERT_TRUE(dtmf);
+  EXPECT_NE(media::parse_rtp(*dtmf)->header.ssrc, 0x1234u);
+
+  // The phone holds (a re-INVITE with sendonly): the provider gets it through the relay, with
+  // a higher o= version and Cohort's address, and answers recvonly.
+  std::string hold = phone_offer;
+  hold.replace(hold.find("o=101 7 7"), 9, "o=101 7 8");
+  hold.replace(hold.find("a=sendrecv"), 10, "a=sendonly");
+  auto hold_out = legs.pass_sdp(*anchor, offered->leg, hold);
+  ASSERT_TRUE(hold_out) << hold_out.error().reason;
+  EXPECT_NE(hold_out->find("a=sendonly"), std::string::npos) << *hold_out;
+  EXPECT_NE(hold_out->find("m=audio " + std::to_string(provider_leg) + " "), std::string::npos);
+  EXPECT_NE(hold_out->find("o=cohort "), std::string::npos);
+  std::string held_answer = callee_answer(provider.port, 0, 101);
+  held_answer.replace(held_answer.find("a=sendrecv"), 10, "a=recvonly");
+  ASSERT_TRUE(legs.pass_sdp(offered->leg, *anchor, held_answer));
+
+  // The held provider sends nothing and is not timed out; the phone that went quiet is.
+  EXPECT_TRUE(phone_events.wait_for<media::NoRtp>(2000ms));
+  EXPECT_FALSE(provider_events.wait_for<media::NoRtp>(300ms));
+  legs.close(offered->leg);
+  legs.close(*anchor);
+  EXPECT_EQ(legs.open_legs(), 0u);
+}
+
+TEST(MediaLegs, AnOfferWithoutAnAudioStreamIsNotAnchored) {
+  MediaLegs legs(options(16250, 16251));
+  ASSERT_TRUE(legs.start());
+  Events events;
+  auto refused = legs.anchor(
+      "v=0\r\no=p 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+      "m=video 9000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
+      events.handler());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().status, 488);
+  EXPECT_FALSE(legs.anchor("not sdp", events.handler()));
+  EXPECT_EQ(legs.open_legs(), 0u);
+  EXPECT_FALSE(legs.pass_sdp(1234, 5678, callee_answer(9, 0, 101)));
+}
+
 }  // namespace
 }  // namespace cohort::pbx
