@@ -389,5 +389,71 @@ TEST_F(SipTrunkCallTest, ACallRoutedBackToCohortItselfIsALoop) {
   EXPECT_EQ(cdr["disposition"], "failed") << cdr.dump(2);
 }
 
+/// The RTP port of a logged "m=audio PORT …" line; 0 when there is none.
+int logged_port(const std::string& logs, const std::string& name) {
+  std::smatch m;
+  const std::string line = logged(logs, name);
+  return std::regex_search(line, m, std::regex("m=audio ([0-9]+)")) ? std::stoi(m[1]) : 0;
+}
+
+// Issue 13, media anchoring: a trunk set to relay (the default) sees only Cohort's media
+// address and ports, never the phone's port, SSRC, CNAME or LAN address, in the INVITE and
+// in the phone's hold; the phone gets Cohort's ports back. Set to direct, the phone's SDP
+// goes to the provider as it was.
+TEST_F(SipTrunkCallTest, ARelayedTrunkSeesOnlyCohortsMediaAndADirectOneThePhones) {
+  start_pbx();
+  const std::uint16_t port = free_port(1, "127.0.0.2");
+  const std::int64_t trunk = create_trunk("Provider", "127.0.0.2", port, {});
+  ASSERT_GT(create_rule({{"name", "Out"}, {"patterns", {"_X."}}, {"trunks", {trunk}}}), 0);
+  const auto in_range = [](int p) { return p >= 20000 && p <= 29999; };
+
+  {
+    const std::uint16_t phone_media = free_port(4);
+    SippProcess p = provider(scenario_from_template(dir_.path(), "provider_anchored_uas.xml",
+                                                    {{"EXPECT_HIDDEN", "true"}}),
+                             port);
+    const std::string call_id = "anchored-" + random_token(8);
+    SippRun run = call("anchored_uac.xml", {call_row(kOutside, "1003")}, call_id,
+                       {"-d", "300", "-mp", std::to_string(phone_media)});
+    SippRun prov = finish_sipp(p, std::chrono::seconds(10));
+    EXPECT_EQ(prov.exit_code, 0) << "the provider saw the phone in the SDP\n"
+                                 << prov.describe() << server_->log();
+    EXPECT_EQ(run.exit_code, 0) << run.describe();
+    const int offered = logged_port(prov.logs, "offer_m");
+    EXPECT_TRUE(in_range(offered)) << prov.logs;
+    EXPECT_NE(offered, phone_media);
+    EXPECT_NE(logged(prov.logs, "offer_m").find("RTP/AVP 0 101"), std::string::npos)
+        << prov.logs;  // the phone's codecs, as it offered them
+    const int answered = logged_port(run.logs, "answer_m");
+    EXPECT_TRUE(in_range(answered)) << run.logs;
+    EXPECT_NE(answered, offered);
+    // The hold passed the relay both ways, on the same relay ports.
+    EXPECT_EQ(logged_port(prov.logs, "hold_m"), offered) << prov.logs;
+    EXPECT_NE(prov.logs.find("hold_dir=[a=sendonly]"), std::string::npos) << prov.logs;
+    EXPECT_EQ(logged_port(run.logs, "hold_m"), answered) << run.logs;
+    EXPECT_NE(run.logs.find("hold_dir=[a=recvonly]"), std::string::npos) << run.logs;
+    json cdr = ended_cdr(call_id);
+    if (cdr.is_object()) {
+      EXPECT_EQ(cdr["disposition"], "answered") << cdr.dump(2);
+    }
+  }
+
+  patch("/api/v1/trunks/" + std::to_string(trunk), {{"media", "direct"}});
+  {
+    const std::uint16_t phone_media = free_port(4);
+    SippProcess p = provider(scenario_from_template(dir_.path(), "provider_anchored_uas.xml",
+                                                    {{"EXPECT_HIDDEN", "false"}}),
+                             port);
+    const std::string call_id = "direct-" + random_token(8);
+    SippRun run = call("anchored_uac.xml", {call_row(kOutside, "1003")}, call_id,
+                       {"-d", "300", "-mp", std::to_string(phone_media)});
+    SippRun prov = finish_sipp(p, std::chrono::seconds(10));
+    EXPECT_EQ(prov.exit_code, 0) << prov.describe() << server_->log();
+    EXPECT_EQ(run.exit_code, 0) << run.describe();
+    EXPECT_EQ(logged_port(prov.logs, "offer_m"), phone_media) << prov.logs;
+    EXPECT_FALSE(in_range(logged_port(run.logs, "answer_m"))) << run.logs;
+  }
+}
+
 }  // namespace
 }  // namespace cohort::testing
