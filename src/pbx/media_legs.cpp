@@ -527,6 +527,17 @@ bool stream_sends(const sip::sdp::StreamAddress& s) {
   return s.rtp_port != 0 && (s.direction == sip::sdp::Direction::kSendRecv ||
                              s.direction == sip::sdp::Direction::kSendOnly);
 }
+/// Where a relayed stream's sender takes RTP and RTCP; 488 when an address is not a literal.
+Expected<std::pair<net::PeerAddress, net::PeerAddress>, sip::ParseError> peers_of(
+    const sip::sdp::StreamAddress& s) {
+  auto rtp = peer_of(s.address, s.rtp_port);
+  auto rtcp = peer_of(s.rtcp_address, s.rtcp_port);
+  if (!rtp || !rtcp) {
+    return unexpected(media_error(488, "No usable media address"));
+  }
+  return std::pair{*rtp, *rtcp};
+}
+
 bool stream_receives(const sip::sdp::StreamAddress& s) {
   return s.rtp_port != 0 && s.address != "0.0.0.0" && s.address != "::";
 }
@@ -558,16 +569,16 @@ Expected<MediaLegs::LegId, sip::ParseError> MediaLegs::anchor(std::string_view o
   if (!stream) {
     return unexpected(stream.error());
   }
-  auto rtp_peer = peer_of(stream->address, stream->rtp_port);
-  auto rtcp_peer = peer_of(stream->rtcp_address, stream->rtcp_port);
-  if (!rtp_peer || !rtcp_peer) {
-    return unexpected(media_error(488, "No usable media address"));
+  auto peers = peers_of(*stream);
+  if (!peers) {
+    return unexpected(peers.error());
   }
+  const auto [rtp_peer, rtcp_peer] = *peers;
   // A relay leg never plays or records: its session only lends it an SSRC and a sequence.
   auto leg = std::make_shared<Leg>(
       *this, session_config(media::CodecId::kPcmu, {}, options_.no_rtp_timeout),
-      media::CodecId::kPcmu, *rtp_peer, *rtcp_peer, std::move(handler));
-  leg->take_peer(*rtp_peer, *rtcp_peer, stream_sends(*stream), stream_receives(*stream));
+      media::CodecId::kPcmu, rtp_peer, rtcp_peer, std::move(handler));
+  leg->take_peer(rtp_peer, rtcp_peer, stream_sends(*stream), stream_receives(*stream));
   leg->awaiting_answer = true;
   auto opened = open_leg(leg, std::nullopt);
   if (!opened) {
@@ -645,18 +656,18 @@ Expected<std::string, sip::ParseError> MediaLegs::pass_sdp(LegId from, LegId to,
   if (!stream) {
     return unexpected(stream.error());
   }
-  auto rtp_peer = peer_of(stream->address, stream->rtp_port);
-  auto rtcp_peer = peer_of(stream->rtcp_address, stream->rtcp_port);
-  if (!rtp_peer || !rtcp_peer) {
-    return unexpected(media_error(488, "No usable media address"));
+  auto peers = peers_of(*stream);
+  if (!peers) {
+    return unexpected(peers.error());
   }
+  const auto [rtp_peer, rtcp_peer] = *peers;
   {
     std::lock_guard lock(mu_);
     sdp_[from].stream_index = stream->media_index;
     sdp_[to].stream_index = stream->media_index;
   }
   std::string body = describe_for(to, *session, *stream, to_port);
-  io_.post(from, [a, b, rtp = *rtp_peer, rtcp = *rtcp_peer, sends = stream_sends(*stream),
+  io_.post(from, [a, b, rtp = rtp_peer, rtcp = rtcp_peer, sends = stream_sends(*stream),
                   receives = stream_receives(*stream)] {
     a->take_peer(rtp, rtcp, sends, receives);
     b->awaiting_answer = false;
