@@ -45,7 +45,7 @@ void CallController::Impl::finish(std::size_t shard, Call& c, Disposition dispos
       c.cdr.ivr_ms += core.now_ms() - c.ivr_since_ms;  // ended inside a menu
       c.cdr.ivr_keys += c.ivr->state.keys;
     }
-    if (disposition == Disposition::kAnswered && !reached && !c.voicemail) {
+    if (disposition == Disposition::kAnswered && !reached && !c.voicemail && !c.vm_menu) {
       disposition = c.ivr || c.ended_in_ivr ? Disposition::kIvr
                     : c.cdr.group           ? Disposition::kAbandoned
                                             : Disposition::kCancelled;

@@ -130,7 +130,11 @@ void CallController::Impl::caller_acked(std::size_t shard, Call& c, TimePoint no
     return;  // it had our answer in a 183 and hears its queue already
   }
   c.media->started = true;
-  if (c.ivr && c.ivr->pending) {
+  if (c.vm_menu) {
+    routing::VmStep first{std::move(c.vm_menu->pending), c.vm_menu->state};
+    c.vm_menu->pending.clear();
+    run_vm_menu(shard, c, std::move(first), now);  // call_voicemail_menu.cpp
+  } else if (c.ivr && c.ivr->pending) {
     const routing::PlayPrompt play = *c.ivr->pending;
     c.ivr->pending.reset();
     routing::IvrStep step;
@@ -286,7 +290,7 @@ void CallController::Impl::bridge_answer(std::size_t shard, Call& c, int i, cons
 
 /// A number as built-in prompts: "n0"…"n20", tens, "n100" (positions and minutes; larger
 /// numbers are said as 100).
-static std::vector<PromptSource> number_prompt(int n) {
+std::vector<PromptSource> number_prompt(int n) {
   n = std::clamp(n, 0, 100);
   if (n <= 20 || n % 10 == 0) {
     return {{fmt::format("n{}", n), {}}};

@@ -162,6 +162,10 @@ void CallController::Impl::route(const NewCall& nc, Call& c, const std::string& 
     }
   }
   if (nc.caller != nullptr) {
+    if (dialled == kVoicemailAccess) {
+      enter_vm_menu(nc.shard, c, *nc.caller, now);  // call_voicemail_menu.cpp
+      return;
+    }
     if (is_pickup_code(dialled)) {
       pickup(nc, c, dialled, now);
       return;

@@ -38,12 +38,14 @@
 #include "routing/distribution.hpp"
 #include "routing/flow.hpp"
 #include "routing/ivr.hpp"
+#include "routing/voicemail_menu.hpp"
 #include "sip/dialog/dialog.hpp"
 #include "sip/dialog/ok_retransmission.hpp"
 #include "sip/dialog/reinvite.hpp"
 #include "sip/dialog/session_timer.hpp"
 #include "sip/headers.hpp"
 #include "sip/refer.hpp"
+#include "store/repository.hpp"
 
 namespace cohort::pbx {
 
@@ -242,6 +244,10 @@ struct TransferIn {
 /// The digit a SIP INFO carries (`application/dtmf-relay` or `application/dtmf`), if any.
 std::optional<char> info_digit(std::string_view content_type, std::string_view body);
 
+/// A number as built-in prompts: "n0"…"n20", tens, "n100" (call_media.cpp; larger numbers
+/// are said as 100).
+std::vector<PromptSource> number_prompt(int n);
+
 /// A call a mailbox answered (call_voicemail.cpp): its greeting and a beep, the caller's
 /// message, then a goodbye and the BYE.
 struct VoicemailCall {
@@ -273,6 +279,19 @@ struct IvrCall {
   routing::IvrState state;
   std::optional<TimePoint> deadline;  ///< WaitForKeys: TimerFired then
   std::optional<routing::PlayPrompt> pending;
+};
+
+/// A user in the *97 voicemail menu (call_voicemail_menu.cpp), run by
+/// routing/voicemail_menu.hpp.
+struct VmMenuCall {
+  model::UserId user = 0;
+  routing::VmState state;
+  std::optional<TimePoint> deadline;            ///< WaitForKey: VmTimer then
+  std::vector<routing::VmAction> pending;       ///< the first prompt, played after the caller's ACK
+  std::vector<store::VoicemailRecord> records;  ///< the open mailbox's messages
+  /// The greeting just recorded (shared with the loader that plays it back).
+  std::shared_ptr<const media::PromptAudio> recorded;
+  int takes = 0;  ///< greetings recorded in this call: each plays back under a key of its own
 };
 
 struct Call {
@@ -337,6 +356,7 @@ struct Call {
   std::uint64_t anchor = 0;
   bool relay_caller = false;
   std::optional<IvrCall> ivr;               ///< in an IVR menu now
+  std::optional<VmMenuCall> vm_menu;        ///< in the *97 voicemail menu
   std::vector<model::IvrMenuId> menus;      ///< menus entered, for routing's hop count
   std::int64_t ivr_since_ms = 0;            ///< unix ms the call entered its current menu
   std::int64_t queued_since_ms = 0;         ///< unix ms it started waiting for queued_in
@@ -598,6 +618,15 @@ struct CallController::Impl {
   void close_anchor(Call& c);
 
   // call_ending.cpp
+  // call_voicemail_menu.cpp: *97
+  void enter_vm_menu(std::size_t shard, Call& c, const model::User& user, TimePoint now);
+  void run_vm_menu(std::size_t shard, Call& c, routing::VmStep step, TimePoint now);
+  void on_vm_menu_event(std::size_t shard, Call& c, MediaEvent& event, TimePoint now);
+  /// Feeds `event` to the menu of call `key`, if it is still there (an answer from the disk).
+  void vm_menu_post(std::size_t shard, std::uint64_t key, routing::VmEvent event);
+  bool vm_menu_due(const Call& c, TimePoint now) const;
+  std::vector<PromptSource> vm_phrases(const Call& c, const routing::Say& say) const;
+
   // call_voicemail.cpp
   void enter_voicemail(std::size_t shard, Call& c, const model::DestVoicemail& box, TimePoint now);
   void voicemail_acked(std::size_t shard, Call& c, TimePoint now);

@@ -198,6 +198,10 @@ void CallController::Impl::on_media_event(std::size_t shard, std::uint64_t key, 
   if (c == nullptr || c->state == CallState::kEnding) {
     return;
   }
+  if (c->vm_menu) {
+    on_vm_menu_event(shard, *c, event, now);  // call_voicemail_menu.cpp: *97
+    return;
+  }
   if (!c->voicemail) {
     on_ivr_event(shard, *c, event, now);  // call_media.cpp: a menu, a relay
     return;

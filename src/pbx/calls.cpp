@@ -255,6 +255,12 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
   if (c.announce_at && now >= *c.announce_at) {
     announce_position(shard, c, now);  // call_media.cpp, then the checks below
   }
+  if (vm_menu_due(c, now)) {
+    c.vm_menu->deadline.reset();  // call_voicemail_menu.cpp: no key before the deadline
+    run_vm_menu(shard, c, routing::vm_next(c.vm_menu->state, routing::VmTimer{core.now_ms()}),
+                now);
+    return;
+  }
   if (ivr_due(c, now)) {
     c.ivr->deadline.reset();  // call_media.cpp: no key before the menu's deadline
     run_ivr(shard, c, routing::ivr_next(*c.snap, c.ivr->state, routing::TimerFired{core.now_ms()}),

@@ -132,6 +132,8 @@ class SipCore {
 /// take the call ringing a colleague's phones (`**` + extension).
 inline constexpr std::string_view kGroupPickup = "*8";
 inline constexpr std::string_view kDirectedPickup = "**";
+/// The voicemail menu (call_voicemail_menu.cpp): a user's own and its groups' mailboxes.
+inline constexpr std::string_view kVoicemailAccess = "*97";
 bool is_pickup_code(std::string_view dialled);
 
 /// A new INVITE (no To tag) that passed authentication (or came from a trunk source).
@@ -181,6 +183,7 @@ struct CallInfo {
 };
 
 class MediaLegs;
+class VoicemailAccess;
 
 }  // namespace cohort::pbx
 
@@ -219,6 +222,9 @@ struct CallOptions {
   /// Whether a mailbox holds its quota already (Mailboxes::full): the caller hears the
   /// refusal prompt and Cohort hangs up. Any thread; null = no quota.
   std::function<bool(const model::DestVoicemail&)> mailbox_full;
+  /// The *97 voicemail menu's disk work (listing, marking, deleting, greetings); null: *97
+  /// gets 480.
+  VoicemailAccess* voicemail_access = nullptr;
   /// Host part of the From and To of calls to phones. Empty (no `[sip] domain`): the
   /// address the phone registered to (our Via address), so that it can call back.
   std::string domain;

@@ -4,11 +4,15 @@
 #include "pbx/mailboxes.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <set>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include "common/log.hpp"
 
@@ -148,6 +152,30 @@ Result<std::int64_t> Mailboxes::index(const VoicemailMessage& message, const std
   }
   refresh({message.box.box, message.box.id});
   return id;
+}
+
+Result<std::vector<store::VoicemailRecord>> Mailboxes::messages(
+    const store::MailboxKey& box) const {
+  store::VoicemailQuery q;
+  q.boxes = {box};
+  q.limit = 1000;
+  return store_.query_voicemails(q);
+}
+
+Result<void> Mailboxes::set_heard(const store::VoicemailRecord& r) {
+  COHORT_TRY(store_.set_heard(r.id, true));
+  refresh(r.box);
+  return {};
+}
+
+Result<void> Mailboxes::remove(const store::VoicemailRecord& r) {
+  if (::unlink(path_of(r).c_str()) != 0 && errno != ENOENT) {
+    return fail(Error::internal(
+        fmt::format("cannot delete the file of voicemail {}: {}", r.id, std::strerror(errno))));
+  }
+  COHORT_TRY(store_.remove_voicemail(r.id));
+  refresh(r.box);
+  return {};
 }
 
 void Mailboxes::refresh(const store::MailboxKey& box) {

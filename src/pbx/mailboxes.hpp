@@ -66,6 +66,16 @@ class Mailboxes {
 
   /// Indexes a file the writer has just renamed into its mailbox (writer thread).
   Result<std::int64_t> index(const VoicemailMessage& message, const std::string& path);
+  /// The messages of `box`, newest first (at most 1,000). Blocking (SQLite): not on a shard.
+  Result<std::vector<store::VoicemailRecord>> messages(const store::MailboxKey& box) const;
+  /// Marks message `r` heard and tells the listeners. Blocking.
+  Result<void> set_heard(const store::VoicemailRecord& r);
+  /// Deletes message `r`: its file first, then its row (a crash between the two leaves a row
+  /// without a file, which start() drops), and tells the listeners. Blocking.
+  Result<void> remove(const store::VoicemailRecord& r);
+  /// The path of message `r`'s file.
+  std::string path_of(const store::VoicemailRecord& r) const { return dir_ + "/" + r.file; }
+
   /// Reads `box`'s counts from the store again (after the API marked or deleted one of its
   /// messages) and tells the listeners when they changed.
   void refresh(const store::MailboxKey& box);

@@ -700,7 +700,7 @@ void MediaLegs::with_leg(LegId id, std::function<void(Leg&)> fn) {
 std::shared_ptr<const media::EncodedPrompt> MediaLegs::prompt(const PromptSource& source,
                                                               media::CodecId codec) {
   const std::string key = source.key + "#" + std::string(media::codec_info(codec).name);
-  {
+  if (source.cache) {
     std::lock_guard lock(prompts_mu_);
     if (const auto it = prompts_.find(key); it != prompts_.end()) {
       return it->second;
@@ -731,6 +731,9 @@ std::shared_ptr<const media::EncodedPrompt> MediaLegs::prompt(const PromptSource
     return nullptr;
   }
   auto shared = std::make_shared<const media::EncodedPrompt>(std::move(*encoded));
+  if (!source.cache) {
+    return shared;
+  }
   std::lock_guard lock(prompts_mu_);
   return prompts_.emplace(key, std::move(shared)).first->second;
 }

@@ -43,6 +43,9 @@ struct PromptSource {
   std::string key;
   /// PCM for keys that are not built-in; read once per codec, then cached under `key`.
   std::function<std::optional<media::PromptAudio>()> load;
+  /// false: encoded for this play only, never kept (a voicemail message, a greeting being
+  /// reviewed: each is heard a few times at most, and the cache never evicts).
+  bool cache = true;
 };
 
 struct MediaLegsOptions {

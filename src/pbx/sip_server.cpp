@@ -385,6 +385,7 @@ Result<void> SipServer::start() {
                    r.dropped, r.unreadable);
     }
     COHORT_TRY(s.media_legs->start());
+    s.voicemail_access->start();
   }
 
   net::TransportOptions t;
@@ -489,8 +490,9 @@ void SipServer::stop() {
     s.transports->stop();  // joins the shards' threads: no shard runs after this line
   }
   if (s.media_legs) {
-    s.media_legs->stop();  // runs what the calls' ends asked of it (a last recording) first
-    s.voicemail->stop();   // then writes the messages still queued
+    s.media_legs->stop();        // runs what the calls' ends asked of it (a last recording) first
+    s.voicemail->stop();         // then writes the messages still queued
+    s.voicemail_access->stop();  // what *97 asked (a delete, a greeting) is done
   }
   s.registrar.stop();  // commits what is still queued
   s.records.stop();

@@ -34,6 +34,7 @@
 #include "pbx/source_guard.hpp"
 #include "pbx/trunk_registrations.hpp"
 #include "pbx/trunk_slots.hpp"
+#include "pbx/voicemail_access.hpp"
 #include "sip/digest.hpp"
 #include "sip/headers.hpp"
 #include "sip/sdp.hpp"
@@ -163,6 +164,8 @@ struct SipServer::Impl final : SipCore {
       co.mailbox_full = [m = mailboxes.get()](const model::DestVoicemail& box) {
         return m->full({box.box, box.id});
       };
+      voicemail_access = std::make_unique<VoicemailAccess>(*mailboxes, opts.audio);
+      co.voicemail_access = voicemail_access.get();
     }
     mwi = std::make_unique<Mwi>(
         MwiOptions{aor_host(opts), opts.mwi_unsolicited, 60, 3600, std::string(kUserAgent)},
@@ -250,8 +253,10 @@ struct SipServer::Impl final : SipCore {
   // ---- media (issue 13): declared before the calls, so destroyed after them ----
   std::unique_ptr<MediaLegs> media_legs;       ///< null without SipServerOptions::media
   std::unique_ptr<VoicemailWriter> voicemail;  ///< messages to disk, off the SIP threads
-  std::unique_ptr<Mailboxes> mailboxes;        ///< the message index and summary (issue 13)
-  std::unique_ptr<Mwi> mwi;                    ///< message-waiting indication (RFC 3842)
+  std::unique_ptr<Mailboxes> mailboxes;
+  std::unique_ptr<VoicemailAccess> voicemail_access;  ///< *97's disk work (issue 13)        ///<
+                                                      ///< the message index and summary (issue 13)
+  std::unique_ptr<Mwi> mwi;                           ///< message-waiting indication (RFC 3842)
 
   // ---- calls ----
   std::unique_ptr<CallController> calls;

@@ -7,7 +7,6 @@
 // names the message. Then a full mailbox: the next caller hears the refusal, no message is
 // kept, and the record says voicemail_full.
 
-#include <cmath>
 #include <filesystem>
 
 #include "sip_call_fixture.hpp"
@@ -21,36 +20,6 @@ namespace fs = std::filesystem;
 constexpr const char* kTrunkIp = "127.0.0.2";
 constexpr const char* kDid = "15550171";
 
-/// G.711 µ-law of one sample (ITU-T G.711, the bias-and-segment encoder).
-std::uint8_t ulaw(std::int16_t pcm) {
-  constexpr int kBias = 0x84, kClip = 32635;
-  int sample = pcm;
-  const int sign = sample < 0 ? 0x80 : 0;
-  if (sample < 0) {
-    sample = -sample;
-  }
-  sample = std::min(sample, kClip) + kBias;
-  int exponent = 7;
-  for (int mask = 0x4000; (sample & mask) == 0 && exponent > 0; mask >>= 1) {
-    --exponent;
-  }
-  const int mantissa = (sample >> (exponent + 3)) & 0x0F;
-  return static_cast<std::uint8_t>(~(sign | (exponent << 4) | mantissa));
-}
-
-/// `seconds` of a 700 Hz tone as headerless 8 kHz µ-law, for SIPp's rtp_stream.
-std::string tone_file(const std::string& dir, double seconds) {
-  std::string bytes;
-  const int n = static_cast<int>(seconds * 8000);
-  for (int i = 0; i < n; ++i) {
-    bytes.push_back(static_cast<char>(
-        ulaw(static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * 700 * i / 8000.0)))));
-  }
-  const std::string path = dir + "/tone.ul";
-  write_text(path, bytes);
-  return path;
-}
-
 class SipMwiTest : public SipCallTest {
  protected:
   void start_mwi_pbx(const std::string& extra_toml = {}) {
@@ -61,7 +30,7 @@ class SipMwiTest : public SipCallTest {
          {{"name", "Ana's mailbox"},
           {"did", kDid},
           {"destination", {{"type", "voicemail"}, {"box", "user"}, {"id", user_}}}});
-    audio_ = tone_file(dir_.path(), 3);
+    audio_ = write_ulaw_tone(dir_.path(), 700, 3);
     scenario_ =
         scenario_from_template(dir_.path(), "trunk_uac_voicemail_rtp.xml", {{"AUDIO", audio_}});
   }

@@ -35,6 +35,9 @@ std::uint16_t free_port(std::uint16_t spacing = 1, const std::string& address = 
 /// The whole contents of a file ("" when missing).
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
+/// Writes `seconds` of a `hz` tone as headerless 8 kHz G.711 µ-law (SIPp's rtp_stream) to
+/// `dir`/tone-<hz>.ul and returns the path.
+std::string write_ulaw_tone(const std::string& dir, double hz, double seconds);
 
 /// A child process: stdin from /dev/null (or, with `stdin_pipe`, from a pipe the test
 /// writes with write_stdin), stdout and stderr appended to `log_path`, `env` added to the
