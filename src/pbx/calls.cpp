@@ -257,8 +257,7 @@ void CallController::Impl::on_timer(std::size_t shard, std::uint64_t key, TimePo
   }
   if (vm_menu_due(c, now)) {
     c.vm_menu->deadline.reset();  // call_voicemail_menu.cpp: no key before the deadline
-    run_vm_menu(shard, c, routing::vm_next(c.vm_menu->state, routing::VmTimer{core.now_ms()}),
-                now);
+    run_vm_menu(shard, c, routing::vm_next(c.vm_menu->state, routing::VmTimer{core.now_ms()}), now);
     return;
   }
   if (ivr_due(c, now)) {
