@@ -134,6 +134,25 @@ Result<bool> apply_int(std::string_view source, const toml::node& node, std::str
   return false;
 }
 
+/// An array of "ADDRESS[/PREFIX]" strings (trusted_networks, relay_networks, …).
+Result<std::vector<std::string>> networks_value(std::string_view source, const toml::node& node,
+                                                const std::string& key) {
+  const toml::array* arr = node.as_array();
+  if (arr == nullptr) {
+    return fail(key_error(source, node, key, "expected an array of networks"));
+  }
+  std::vector<std::string> out;
+  for (const toml::node& item : *arr) {
+    COHORT_TRY_ASSIGN(std::string net, string_value(source, item, key));
+    if (!valid_network(net)) {
+      return fail(key_error(source, item, key,
+                            fmt::format("'{}' is not an address or ADDRESS/PREFIX", net)));
+    }
+    out.push_back(std::move(net));
+  }
+  return out;
+}
+
 Result<void> apply_security(Config& c, const toml::table& table, std::string_view source) {
   SecurityConfig& sc = c.security;
   for (const auto& [k, node] : table) {
@@ -148,19 +167,7 @@ Result<void> apply_security(Config& c, const toml::table& table, std::string_vie
       continue;
     }
     if (k == "trusted_networks") {
-      const toml::array* arr = node.as_array();
-      if (arr == nullptr) {
-        return fail(key_error(source, node, key, "expected an array of networks"));
-      }
-      sc.trusted_networks.clear();
-      for (const toml::node& item : *arr) {
-        COHORT_TRY_ASSIGN(std::string net, string_value(source, item, key));
-        if (!valid_network(net)) {
-          return fail(key_error(source, item, key,
-                                fmt::format("'{}' is not an address or ADDRESS/PREFIX", net)));
-        }
-        sc.trusted_networks.push_back(net);
-      }
+      COHORT_TRY_ASSIGN(sc.trusted_networks, networks_value(source, node, key));
     } else {
       return fail(key_error(source, node, key, "unknown key"));
     }
@@ -191,6 +198,10 @@ Result<void> apply_media(Config& c, const toml::table& table, std::string_view s
           (mc.address.find('/') != std::string::npos || !valid_network(mc.address))) {
         return fail(key_error(source, node, key, "expected an IPv4 or IPv6 address"));
       }
+    } else if (k == "relay_networks") {
+      COHORT_TRY_ASSIGN(mc.relay_networks, networks_value(source, node, key));
+    } else if (k == "direct_networks") {
+      COHORT_TRY_ASSIGN(mc.direct_networks, networks_value(source, node, key));
     } else if (k == "rtp_ports") {
       COHORT_TRY_ASSIGN(std::string range, string_value(source, node, key));
       int lo = 0, hi = 0;

@@ -109,6 +109,10 @@ struct MediaConfig {
   /// 0 = no limit.
   int mailbox_max_messages = 100;
   int mailbox_max_minutes = 60;
+  /// Phones whose media Cohort relays always (relay) or never (direct), by their address;
+  /// others are relayed when behind NAT (docs/media.md "Media anchoring").
+  std::vector<std::string> relay_networks;
+  std::vector<std::string> direct_networks;
 };
 
 /// "ADDRESS[/PREFIX]" with an IPv4 or IPv6 literal and a prefix in range.

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "model/call_record.hpp"
 
 namespace cohort::app {
@@ -54,6 +56,15 @@ pbx::SipServerOptions sip_options(const Config& c) {
   o.mailbox_quota.max_messages = c.media.mailbox_max_messages;
   o.mailbox_quota.max_minutes = c.media.mailbox_max_minutes;
   o.mwi_unsolicited = c.sip.mwi_unsolicited;
+  // Checked by the config already (valid_network), so neither fails in practice.
+  for (auto [list, into] : {std::pair{&c.media.relay_networks, &o.phone_media.relay},
+                            std::pair{&c.media.direct_networks, &o.phone_media.direct}}) {
+    if (auto nets = pbx::TrustedNetworks::parse(*list)) {
+      *into = std::move(*nets);
+    } else {
+      spdlog::error("config event=bad_media_networks error={}", nets.error().message);
+    }
+  }
   o.voicemail_recording.silence = c.media.silence_s > 0
                                       ? std::chrono::milliseconds(c.media.silence_s * 1000)
                                       : o.voicemail_recording.max_duration * 2;

@@ -27,6 +27,16 @@ bool contact_behind_nat(std::string_view contact_uri, std::string_view source_ad
   return host != source_address;
 }
 
+bool PhoneMediaPolicy::relays(std::string_view contact_uri, std::string_view source_address) const {
+  if (relay.contains(source_address)) {
+    return true;
+  }
+  if (direct.contains(source_address)) {
+    return false;
+  }
+  return contact_behind_nat(contact_uri, source_address);
+}
+
 namespace {
 
 bool is_sdp(const std::string& content_type) {
@@ -43,7 +53,7 @@ bool CallController::Impl::relays_media(const Call& c, const Leg& leg) const {
       !is_sdp(c.a_content_type)) {
     return false;
   }
-  if (c.relay_caller || leg.behind_nat) {
+  if (c.relay_caller || leg.relay_phone) {
     return true;
   }
   const model::Trunk* trunk = trunk_of(c, leg);

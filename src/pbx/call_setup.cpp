@@ -126,13 +126,13 @@ void CallController::Impl::on_invite(const NewCall& nc, TimePoint now) {
   c.direction = nc.from_trunk ? CallDirection::kInbound : CallDirection::kInternal;
   c.cdr.direction = c.direction;
   c.cdr.trunk = nc.from_trunk;
-  // Media anchoring (call_anchor.cpp): a caller from a trunk set to relay, or from a phone
-  // whose Contact names another address than the INVITE came from (NAT).
+  // Media anchoring (call_anchor.cpp): a caller from a trunk set to relay, or a phone whose
+  // media is relayed (PhoneMediaPolicy: behind NAT, or in a relay network).
   if (nc.from_trunk) {
     const model::Trunk* trunk = c.snap ? c.snap->trunk(*nc.from_trunk) : nullptr;
     c.relay_caller = trunk == nullptr || trunk->media == model::TrunkMedia::kRelay;
   } else {
-    c.relay_caller = contact_behind_nat(c.a.remote_target, c.a.route.destination.address);
+    c.relay_caller = opts.phone_media.relays(c.a.remote_target, c.a.route.destination.address);
   }
   if (c.max_forwards <= 0) {
     fail_call(nc.shard, c, 483, "Too Many Hops", Disposition::kFailed, now);
@@ -298,7 +298,7 @@ void CallController::Impl::add_user_legs(std::size_t shard, Call& c, const model
     leg.route_set = t.path;
     leg.peer = t.contact;
     leg.member = user.id;
-    leg.behind_nat = t.behind_nat;
+    leg.relay_phone = t.relay_media;
     leg.hunt_gen = hunt_gen;
     leg.attempt = attempt;
     c.b.push_back(std::move(leg));

@@ -145,9 +145,9 @@ struct Leg {
   bool no_response = false;  ///< the INVITE timed out (timer B) or could not be sent
   std::optional<model::TrunkId> trunk;
   bool trunk_slot = false;
-  /// A phone whose Contact names another address than the one it registered from (NAT):
-  /// its media is relayed (call_anchor.cpp).
-  bool behind_nat = false;
+  /// A phone whose media Cohort relays (PhoneMediaPolicy: behind NAT, or in one of
+  /// `[media] relay_networks`; call_anchor.cpp).
+  bool relay_phone = false;
   /// Its media leg when Cohort relays the call's media (MediaLegs::anchor_offer), else 0.
   std::uint64_t media_leg = 0;
   int auth_attempts = 0;

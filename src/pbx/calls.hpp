@@ -29,6 +29,7 @@
 #include "pbx/agents.hpp"
 #include "pbx/media_legs.hpp"
 #include "pbx/ringing_calls.hpp"
+#include "pbx/security.hpp"
 #include "pbx/voicemail_writer.hpp"
 #include "routing/inbound.hpp"
 #include "routing/ivr.hpp"
@@ -50,11 +51,22 @@ struct CallTarget {
   std::vector<std::string> path;  ///< RFC 3327 Path → Route headers
   /// The Contact names another address than the REGISTER's source: behind NAT.
   bool behind_nat = false;
+  /// Its media is relayed (PhoneMediaPolicy::relays).
+  bool relay_media = false;
 };
 
 /// Whether a phone whose request (or REGISTER) came from `source_address` is behind NAT: its
 /// Contact `contact_uri` names another host (or does not parse). call_anchor.cpp.
 bool contact_behind_nat(std::string_view contact_uri, std::string_view source_address);
+
+/// Which phones' media Cohort relays (docs/media.md "Media anchoring", call_anchor.cpp): a
+/// phone whose address is in `relay` always; else one in `direct` never; else one behind
+/// NAT (contact_behind_nat). Trunks have their own `media` setting.
+struct PhoneMediaPolicy {
+  TrustedNetworks relay;   ///< `[media] relay_networks`
+  TrustedNetworks direct;  ///< `[media] direct_networks`
+  bool relays(std::string_view contact_uri, std::string_view source_address) const;
+};
 
 /// What the controller needs from the server around it. Every method is called on the
 /// thread of shard `shard`.
@@ -225,6 +237,8 @@ struct CallOptions {
   /// The *97 voicemail menu's disk work (listing, marking, deleting, greetings); null: *97
   /// gets 480.
   VoicemailAccess* voicemail_access = nullptr;
+  /// Which phones' media is relayed (a caller's; the callees' come with their CallTarget).
+  PhoneMediaPolicy phone_media;
   /// Host part of the From and To of calls to phones. Empty (no `[sip] domain`): the
   /// address the phone registered to (our Via address), so that it can call back.
   std::string domain;

@@ -87,6 +87,7 @@ std::vector<CallTarget> SipServer::Impl::targets_of(model::UserId user) const {
     // (a phone whose registering and listening ports differ); a Contact naming another
     // address is behind NAT, and only the source reaches it (Kamailio's nat_uac_test).
     t.behind_nat = contact_behind_nat(b.contact, host);
+    t.relay_media = opts.phone_media.relays(b.contact, host);
     if (t.route.protocol == net::Protocol::kUdp && !t.behind_nat) {
       t.route.destination.port = sip::parse_uri(b.contact)->port.value_or(5060);
     }

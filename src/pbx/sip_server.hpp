@@ -69,6 +69,8 @@ struct SipServerOptions {
   const audio::AudioCatalog* audio = nullptr;
   MailboxQuota mailbox_quota;   ///< a full mailbox refuses new messages
   bool mwi_unsolicited = true;  ///< NOTIFY registered phones of users who do not subscribe
+  /// Which phones' media is relayed (`[media] relay_networks`, `direct_networks`, NAT).
+  PhoneMediaPolicy phone_media;
 };
 
 struct RegistrationInfo {

@@ -154,6 +154,7 @@ struct SipServer::Impl final : SipCore {
       co.save_voicemail = [w = voicemail.get()](VoicemailMessage m) { w->save(std::move(m)); };
       co.voicemail_recording = opts.voicemail_recording;
       co.audio = opts.audio;
+      co.phone_media = opts.phone_media;
       // Issue 13: the message index and the per-mailbox summary (quotas, MWI).
       mailboxes =
           std::make_unique<Mailboxes>(s.voicemails(), opts.voicemail_dir, opts.mailbox_quota);

@@ -455,5 +455,42 @@ TEST_F(SipTrunkCallTest, ARelayedTrunkSeesOnlyCohortsMediaAndADirectOneThePhones
   }
 }
 
+// `[media] relay_networks`: phones there are relayed even phone to phone and not behind NAT;
+// by default two phones on their own addresses talk directly.
+class SipPhoneMediaTest : public SipTrunkCallTest {
+ protected:
+  /// 1003 calls 1004; the port 1004 was offered, and the port 1003 got in the answer.
+  std::pair<int, int> call_between_phones(bool expect_relayed, std::uint16_t caller_media) {
+    SippProcess callee = phone(
+        "1004", scenario_from_template(dir_.path(), "provider_anchored_uas.xml",
+                                       {{"EXPECT_HIDDEN", expect_relayed ? "true" : "false"}}));
+    SippRun run = call("anchored_uac.xml", {call_row("1004", "1003")}, "net-" + random_token(8),
+                       {"-d", "300", "-mp", std::to_string(caller_media)});
+    SippRun seen = finish_sipp(callee, std::chrono::seconds(10));
+    EXPECT_EQ(seen.exit_code, 0) << seen.describe() << server_->log();
+    EXPECT_EQ(run.exit_code, 0) << run.describe();
+    return {logged_port(seen.logs, "offer_m"), logged_port(run.logs, "answer_m")};
+  }
+  static bool in_range(int p) { return p >= 20000 && p <= 29999; }
+};
+
+TEST_F(SipPhoneMediaTest, PhonesInARelayNetworkAreRelayedPhoneToPhone) {
+  start_pbx("[media]\nrelay_networks = [\"127.0.0.0/8\"]\n");
+  const std::uint16_t caller_media = free_port(4);
+  const auto [offered, answered] = call_between_phones(true, caller_media);
+  EXPECT_TRUE(in_range(offered)) << offered;
+  EXPECT_NE(offered, caller_media);
+  EXPECT_TRUE(in_range(answered)) << answered;
+  EXPECT_NE(answered, offered);
+}
+
+TEST_F(SipPhoneMediaTest, PhonesOnTheirOwnAddressesTalkDirectlyByDefault) {
+  start_pbx();
+  const std::uint16_t caller_media = free_port(4);
+  const auto [offered, answered] = call_between_phones(false, caller_media);
+  EXPECT_EQ(offered, caller_media);
+  EXPECT_FALSE(in_range(answered)) << answered;
+}
+
 }  // namespace
 }  // namespace cohort::testing

@@ -2,6 +2,7 @@
 // all on a simulated clock.
 
 #include "pbx/security.hpp"
+#include "pbx/calls.hpp"
 #include "pbx/source_guard.hpp"
 
 #include <gtest/gtest.h>
@@ -354,6 +355,32 @@ TEST(RateLimiter, EvictedBucketBehavesAsNew) {
 }
 
 // ---- TrustedNetworks --------------------------------------------------------------------
+
+// Which phones' media Cohort relays: a relay network always, a direct network never, else
+// a phone behind NAT (its Contact names another address than it sent from).
+TEST(PhoneMediaPolicy, RelayNetworksThenDirectNetworksThenNat) {
+  PhoneMediaPolicy none;
+  EXPECT_FALSE(none.relays("sip:1001@192.168.1.20:5060", "192.168.1.20"));
+  EXPECT_TRUE(none.relays("sip:1001@192.168.1.20:5060", "203.0.113.9"));  // NAT
+  EXPECT_TRUE(none.relays("sip:1001@[2001:db8::20]:5060", "2001:db8::21"));
+  EXPECT_FALSE(none.relays("sip:1001@[2001:db8::20]:5060", "2001:db8::20"));
+  EXPECT_TRUE(none.relays("not a uri", "192.168.1.20"));  // unreadable: relayed, to be safe
+
+  PhoneMediaPolicy p;
+  const std::vector<std::string> relay{"198.51.100.0/24"};
+  const std::vector<std::string> direct{"203.0.113.0/24", "198.51.100.7"};
+  p.relay = *TrustedNetworks::parse(relay);
+  p.direct = *TrustedNetworks::parse(direct);
+  // In a relay network: relayed though not behind NAT, and though also in a direct one.
+  EXPECT_TRUE(p.relays("sip:1001@198.51.100.20", "198.51.100.20"));
+  EXPECT_TRUE(p.relays("sip:1001@198.51.100.7", "198.51.100.7"));
+  // In a direct network: never relayed, though behind NAT (e.g. a VPN whose gateway
+  // rewrites the source).
+  EXPECT_FALSE(p.relays("sip:1001@10.8.0.5:5060", "203.0.113.9"));
+  // Elsewhere: NAT decides.
+  EXPECT_TRUE(p.relays("sip:1001@10.8.0.5:5060", "192.0.2.1"));
+  EXPECT_FALSE(p.relays("sip:1001@192.0.2.1:5060", "192.0.2.1"));
+}
 
 TEST(TrustedNetworks, Ipv4) {
   std::vector<std::string> list = {"10.0.0.0/8", "192.168.1.10", "172.16.0.0/12",
