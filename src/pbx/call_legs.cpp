@@ -319,6 +319,23 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
     maybe_reap(shard, c);
     return;
   }
+  // A relayed leg's answer passes the relay before anything else: an answer the relay cannot
+  // carry (no audio stream it can take) is this leg's failure, not the call's answer. The
+  // leg is ACKed and BYEd, and the call goes on as after any failed leg (other forks, the
+  // next trunk, or the caller refused with 488).
+  std::optional<std::string> relayed;
+  if (c.anchor != 0 && leg.media_leg != 0 && !c.transfer_in && !c.media) {
+    relayed = anchored_answer(c, i, relay_body(r).second);
+    if (!relayed) {
+      ack_leg(shard, c, i, leg.invite_cseq, {}, {});
+      bye_leg(shard, c, i, now);
+      leg.final_status = 488;
+      leg.final_reason = "Not Acceptable Here: media refused";
+      release_slot(leg);
+      after_leg_failure(shard, c, i, now);  // `c` may be gone after this line
+      return;
+    }
+  }
   c.winner = i;
   c.state = CallState::kAnswered;
   if (c.listed_ringing) {
@@ -390,12 +407,8 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
     }
     if (leg.media_leg == 0) {
       close_anchor(c);  // a direct leg answered: the caller's SDP went to it as it was
-    } else if (std::optional<std::string> through = anchored_answer(c, i, body)) {
-      body = std::move(*through);
-    } else {
-      ack_leg(shard, c, i, leg.invite_cseq, {}, {});
-      end_answered(shard, c, "media_refused", now);  // an answer the relay cannot carry
-      return;
+    } else if (relayed) {
+      body = std::move(*relayed);
     }
   }
   c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {

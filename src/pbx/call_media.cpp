@@ -94,10 +94,15 @@ bool CallController::Impl::answer_caller(std::size_t shard, Call& c, TimePoint n
     // Early media (RFC 3960): our answer in a 183; the 200 follows when someone answers.
     c.media->started = true;
     c.a.state = LegState::kEarly;
-    reply_a(shard, c, 183, "Session Progress", now, [&](sip::MessageBuilder& b) {
-      b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
-      b.body("application/sdp", c.media->answer);
-    });
+    // Sent here, not through reply_a: that one keeps the phones' own 18x from a caller
+    // Cohort answers, and would keep this one too.
+    core.respond(shard, c.a_txn, 183,
+                 response_to(c.a_answer, 183, "Session Progress", c.a.local_tag,
+                             [&](sip::MessageBuilder& b) {
+                               b.header(HeaderId::kContact, contact_of(c.a.route.protocol));
+                               b.body("application/sdp", c.media->answer);
+                             }),
+                 now);
     return true;
   }
   confirm_caller(shard, c);

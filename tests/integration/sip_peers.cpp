@@ -330,33 +330,12 @@ std::vector<std::string> received_requests(const std::string& messages, const st
   return out;
 }
 
-namespace {
-
-/// G.711 µ-law of one sample (ITU-T G.711, the bias-and-segment encoder).
-std::uint8_t ulaw(std::int16_t pcm) {
-  constexpr int kBias = 0x84, kClip = 32635;
-  int sample = pcm;
-  const int sign = sample < 0 ? 0x80 : 0;
-  if (sample < 0) {
-    sample = -sample;
-  }
-  sample = std::min(sample, kClip) + kBias;
-  int exponent = 7;
-  for (int mask = 0x4000; (sample & mask) == 0 && exponent > 0; mask >>= 1) {
-    --exponent;
-  }
-  const int mantissa = (sample >> (exponent + 3)) & 0x0F;
-  return static_cast<std::uint8_t>(~(sign | (exponent << 4) | mantissa));
-}
-
-}  // namespace
-
 std::string write_ulaw_tone(const std::string& dir, double hz, double seconds) {
   std::string bytes;
   const int n = static_cast<int>(seconds * 8000);
   for (int i = 0; i < n; ++i) {
     bytes.push_back(static_cast<char>(
-        ulaw(static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * hz * i / 8000.0)))));
+        ulaw_encode(static_cast<std::int16_t>(8000 * std::sin(2 * M_PI * hz * i / 8000.0)))));
   }
   const std::string path = dir + "/tone-" + std::to_string(static_cast<int>(hz)) + ".ul";
   write_text(path, bytes);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +36,28 @@ std::uint16_t free_port(std::uint16_t spacing = 1, const std::string& address = 
 /// The whole contents of a file ("" when missing).
 std::string read_text(const std::string& path);
 void write_text(const std::string& path, const std::string& text);
+/// G.711 µ-law (ITU-T G.711), written here for the tests' own audio.
+inline std::uint8_t ulaw_encode(std::int16_t pcm) {
+  constexpr int kBias = 0x84, kClip = 32635;
+  int sample = pcm;
+  const int sign = sample < 0 ? 0x80 : 0;
+  if (sample < 0) {
+    sample = -sample;
+  }
+  sample = std::min(sample, kClip) + kBias;
+  int exponent = 7;
+  for (int mask = 0x4000; (sample & mask) == 0 && exponent > 0; mask >>= 1) {
+    --exponent;
+  }
+  const int mantissa = (sample >> (exponent + 3)) & 0x0F;
+  return static_cast<std::uint8_t>(~(sign | (exponent << 4) | mantissa));
+}
+inline std::int16_t ulaw_decode(std::uint8_t code) {
+  const int u = ~code & 0xFF;
+  const int t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return static_cast<std::int16_t>((u & 0x80) != 0 ? 0x84 - t : t - 0x84);
+}
+
 /// Writes `seconds` of a `hz` tone as headerless 8 kHz G.711 µ-law (SIPp's rtp_stream) to
 /// `dir`/tone-<hz>.ul and returns the path.
 std::string write_ulaw_tone(const std::string& dir, double hz, double seconds);
