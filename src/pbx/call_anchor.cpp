@@ -47,17 +47,13 @@ bool is_sdp(const std::string& content_type) {
 }  // namespace
 
 bool CallController::Impl::relays_media(const Call& c, const Leg& leg) const {
-  // A caller Cohort answered (menus, queues) is relayed already; a transfer's target is
-  // offered another call's session; a late offer has nothing to anchor.
+  // A caller Cohort answered (menus, queues) is relayed already; a transfer's target makes
+  // the offer itself (anchor_transfer); a late offer has nothing to anchor.
   if (opts.media == nullptr || c.media || c.transfer_in || c.a_body.empty() ||
       !is_sdp(c.a_content_type)) {
     return false;
   }
-  if (c.relay_caller || leg.relay_phone) {
-    return true;
-  }
-  const model::Trunk* trunk = trunk_of(c, leg);
-  return trunk != nullptr && trunk->media == model::TrunkMedia::kRelay;
+  return c.relay_caller || needs_relay(c, leg);
 }
 
 std::optional<std::string> CallController::Impl::anchor_offer(std::size_t shard, Call& c, int i) {
@@ -87,6 +83,51 @@ std::optional<std::string> CallController::Impl::anchor_offer(std::size_t shard,
   }
   leg.media_leg = offered->leg;
   spdlog::debug("call event=media_anchored call={} leg={}", c.id, i);
+  return std::move(offered->sdp);
+}
+
+bool CallController::Impl::needs_relay(const Call& c, const Leg& leg) const {
+  if (opts.media == nullptr) {
+    return false;
+  }
+  if (leg.relay_phone) {
+    return true;
+  }
+  const model::Trunk* trunk = trunk_of(c, leg);
+  return trunk != nullptr && trunk->media == model::TrunkMedia::kRelay;
+}
+
+std::optional<std::string> CallController::Impl::anchor_transfer(std::size_t shard, Call& t, int i,
+                                                                 const std::string& ctype,
+                                                                 const std::string& offer) {
+  if (opts.media == nullptr || offer.empty() || !is_sdp(ctype)) {
+    return std::nullopt;
+  }
+  Leg& target = t.b[static_cast<std::size_t>(i)];
+  close_anchor(t);
+  auto handler = [this, shard, key = t.key](MediaLegs::LegId, MediaEvent event) {
+    core.post(shard, [this, shard, key, event = std::move(event)](TimePoint at) mutable {
+      on_media_event(shard, key, std::move(event), at);
+    });
+  };
+  // The target made the offer, so the leg facing it plays the part a caller's anchor plays,
+  // and the transferee's is offered beside it; relay_between then works as for any call.
+  auto facing_target = opts.media->anchor(offer, handler);
+  if (!facing_target) {
+    spdlog::warn("call event=anchor_failed call={} reason={}", t.id,
+                 log::Value{facing_target.error().reason});
+    return std::nullopt;
+  }
+  auto offered = opts.media->anchor_offer(*facing_target, std::move(handler));
+  if (!offered) {
+    spdlog::warn("call event=anchor_failed call={} reason={}", t.id,
+                 log::Value{offered.error().reason});
+    opts.media->close(*facing_target);
+    return std::nullopt;
+  }
+  target.media_leg = *facing_target;
+  t.anchor = offered->leg;
+  spdlog::debug("call event=media_anchored call={} transfer=true", t.id);
   return std::move(offered->sdp);
 }
 

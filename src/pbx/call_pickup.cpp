@@ -119,7 +119,8 @@ void CallController::Impl::pickup(const NewCall& nc, Call& c, const std::string&
   leg.state = LegState::kConfirmed;
   leg.member = nc.caller->id;
   leg.pickup = true;
-  leg.invite_cseq = 0;  // its re-INVITE, sent on the picker's ACK
+  leg.relay_phone = c.relay_caller;  // the picker's phone, judged on its INVITE
+  leg.invite_cseq = 0;               // its re-INVITE, sent on the picker's ACK
   leg.provisional = false;
   leg.final_status = 0;
   leg.peer = leg.remote_target;
@@ -199,13 +200,20 @@ void CallController::Impl::offer_caller_to_picker(std::size_t shard, Call& k, in
   leg.cseq += 1;
   leg.invite_cseq = leg.cseq;
   leg.branch = core.mint_branch(shard);
+  // An anchored call's picker is offered the relay, as a phone it rang would have been.
+  std::string offer = k.a_body;
+  if (!offer.empty() && relays_media(k, leg)) {
+    if (std::optional<std::string> anchored = anchor_offer(shard, k, i)) {
+      offer = std::move(*anchored);
+    }
+  }
   sip::MessageBuilder bytes = request_on(
       leg, "INVITE", leg.remote_target, leg.cseq, leg.branch, 70, [&](sip::MessageBuilder& b) {
         b.header(HeaderId::kContact, contact_of(leg.route.protocol));
         b.header(HeaderId::kAllow, kCallAllow);
         b.header(HeaderId::kUserAgent, opts.user_agent);
-        if (!k.a_body.empty()) {
-          b.body(k.a_content_type, k.a_body);
+        if (!offer.empty()) {
+          b.body(k.a_content_type, offer);
         }
       });
   leg.invite_txn = send_on(shard, k, i, std::move(bytes), OwnerKind::kInvite, now);

@@ -228,6 +228,7 @@ CallController::Impl::Handed CallController::Impl::hand_over(std::size_t shard, 
   out.leg.session.refresh_txn = 0;
   out.leg.session.retry_at.reset();
   out.leg.reinvites = sip::dialog::ReInvites{};
+  drop_media_leg(out.leg);  // its relay faced the consultation's anchor, which ends now
   k.cdr.transferred_to = target_id;
   end_answered(shard, k, "transferred", now);  // `k` may be gone after this line
   return out;
@@ -351,6 +352,9 @@ void CallController::Impl::join_transfer(std::size_t shard, Call& t, int i, cons
   ShardState& st = shards[shard];
   Call& c = *from;
   const int transferee = in.transferee;
+  // The transferee's call was relayed, or the target needs it (a NATed phone, a relay
+  // trunk): the two are joined through a relay of their own (call_anchor.cpp).
+  const bool relay = c.anchor != 0 || needs_relay(t, target);
   Leg moved = std::move(leg_at(c, transferee));
   leg_at(c, transferee) = Leg{};
   leg_at(c, transferee).state = LegState::kTerminated;
@@ -372,8 +376,13 @@ void CallController::Impl::join_transfer(std::size_t shard, Call& t, int i, cons
   c.transfer_out.reset();
   const std::string old_id = c.id;
   end_answered(shard, c, "transferred", now);  // `c` may be gone after this line
-  // The transferee is offered the target's session; its answer goes to the target in the
-  // ACK (on_transfer_reinvite).
+  // The transferee is offered the target's session (through the relay when anchored); its
+  // answer goes to the target in the ACK (on_transfer_reinvite).
+  if (relay) {
+    if (std::optional<std::string> anchored = anchor_transfer(shard, t, i, ctype, offer)) {
+      offer = std::move(*anchored);
+    }
+  }
   Leg& a = t.a;
   a.cseq += 1;
   a.reinvites.sent();
@@ -405,6 +414,18 @@ void CallController::Impl::on_transfer_reinvite(std::size_t shard, Call& t, cons
   }
   ack_leg(shard, t, -1, r.cseq(), {}, {});
   auto [ctype, body] = relay_body(r);
+  if (t.anchor != 0 && t.winner >= 0) {
+    // The transferee's answer goes to the target through the relay.
+    const Leg& target = t.b[static_cast<std::size_t>(t.winner)];
+    auto passed = opts.media->pass_sdp(t.anchor, target.media_leg, body);
+    if (!passed) {
+      spdlog::warn("call event=anchor_answer_refused call={} reason={}", t.id,
+                   log::Value{passed.error().reason});
+      transfer_reinvite_failed(shard, t, 488, now);
+      return;
+    }
+    body = std::move(*passed);
+  }
   const std::uint32_t target_cseq = t.transfer_in->target_cseq;
   t.transfer_in.reset();
   if (t.winner >= 0) {

@@ -47,6 +47,10 @@ TEST_F(SipTransferTest, CallerTransfersItsCalleeToAnotherUser) {
   EXPECT_EQ(transferee_run.exit_code, 0) << transferee_run.describe() << server_->log();
   // The target sees the party it is going to talk to: the transferee, 1002.
   EXPECT_NE(target_run.logs.find("<sip:1002@"), std::string::npos) << target_run.logs;
+  // Phones on their own addresses: joined directly, each with the other's SDP.
+  EXPECT_NE(target_run.logs.find("ack answer=o=transferee"), std::string::npos) << target_run.logs;
+  EXPECT_NE(transferee_run.logs.find("reinvite offer=o=target"), std::string::npos)
+      << transferee_run.logs;
 
   const json first = ended_cdr(call_id);
   ASSERT_TRUE(first.is_object()) << cdrs().dump(2);
@@ -118,6 +122,11 @@ TEST_F(SipTransferTest, TransferOutPresentsTheCallerIdTheRulesGiveTheReferrer) {
       << outside_run.logs;
   SippRun transferee_run = finish_sipp(transferee, 10s);
   EXPECT_EQ(transferee_run.exit_code, 0) << transferee_run.describe();
+  // The trunk relays media (its default): the provider and the phone are joined through
+  // Cohort's relay, so neither sees the other's SDP (call_anchor.cpp anchor_transfer).
+  EXPECT_NE(outside_run.logs.find("ack answer=o=cohort"), std::string::npos) << outside_run.logs;
+  EXPECT_NE(transferee_run.logs.find("reinvite offer=o=cohort"), std::string::npos)
+      << transferee_run.logs;
 
   const json joined = ended_where("transferred_by", user_id("1003"));
   ASSERT_TRUE(joined.is_object()) << cdrs().dump(2);
