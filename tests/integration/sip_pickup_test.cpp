@@ -205,6 +205,48 @@ TEST_P(SipPickupShardTest, ThePickerIsJoinedWhicheverShardItsCallIdHashesTo) {
   EXPECT_TRUE(active_calls().empty()) << active_calls().dump(2);
 }
 
+// A provider's call through a relay trunk rings 1003; 1004 picks it up: the picker is
+// offered Cohort's relay (o=cohort), not the provider's SDP, as a phone the call rang would
+// have been, and the provider gets Cohort's answer, not the picker's.
+TEST_F(SipPickupTest, APickedUpCallFromARelayTrunkStaysBehindTheRelay) {
+  start_pbx();
+  ASSERT_GT(create_trunk("Carrier", "127.0.0.2", 5060, {{"inbound_sources", {"127.0.0.2"}}}), 0);
+  post("/api/v1/inbound-routes", {{"name", "Chloe"},
+                                  {"did", "15550188"},
+                                  {"destination", {{"type", "user"}, {"id", user_id("1003")}}}});
+  SippProcess ringing = phone("1003", "uas_ring_cancel.xml");
+  const std::string call_id = "relayed-pickup-" + random_token(8);
+  SippProcess caller =
+      start_sipp(dir_.path(), caller_options("trunk_uac.xml", {"15550188;4155550188;"}, call_id,
+                                             {"-d", "800"}, "127.0.0.2"));
+  ASSERT_TRUE(caller.started());
+  bool rings = false;
+  for (int i = 0; i < 100 && !rings; ++i) {
+    for (const json& c : active_calls()) {
+      rings = rings || c.value("state", "") == "ringing";
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(rings) << active_calls().dump(2) << server_->log();
+  SippRun picker = run_sipp(
+      dir_.path(),
+      caller_options("picker_uac.xml", {call_row("**1003", "1004")}, "picker-" + random_token(8)));
+  EXPECT_EQ(picker.exit_code, 0) << picker.describe() << server_->log();
+  EXPECT_NE(picker.logs.find("reinvite offer=o=cohort"), std::string::npos) << picker.logs;
+  SippRun caller_run = finish_sipp(caller, 15s);
+  EXPECT_EQ(caller_run.exit_code, 0) << caller_run.describe() << server_->log();
+  finish_sipp(ringing, 10s);
+  // The provider's 200 carries Cohort's answer: o=cohort, never the picker's o=transferee.
+  const std::size_t ok = caller_run.messages.find("SIP/2.0 200 OK");
+  ASSERT_NE(ok, std::string::npos) << caller_run.messages;
+  const std::string answer = caller_run.messages.substr(ok, 1200);
+  EXPECT_NE(answer.find("o=cohort"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("o=transferee"), std::string::npos) << answer;
+  const json cdr = ended_cdr(call_id);
+  ASSERT_TRUE(cdr.is_object()) << cdrs().dump(2);
+  EXPECT_EQ(cdr["answered_by"], user_id("1004")) << cdr.dump(2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shards, SipPickupShardTest, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& p) {
                            return p.param ? std::string("SameShard") : std::string("OtherShard");
