@@ -3,6 +3,7 @@
 
 #include "pbx/media_legs.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <utility>
@@ -741,6 +742,23 @@ std::shared_ptr<const media::EncodedPrompt> MediaLegs::prompt(const PromptSource
 void MediaLegs::play(LegId leg, std::vector<PromptSource> prompts, bool loop) {
   with_leg(leg, [this, prompts = std::move(prompts), loop](Leg& l) {
     // Encoded on the media thread on first use, then cached for every leg of that codec.
+    // Several parts are played as one prompt, itself cached when every part is (a greeting
+    // and its beep: callers share one copy instead of one each).
+    const bool cacheable =
+        prompts.size() > 1 &&
+        std::all_of(prompts.begin(), prompts.end(), [](const PromptSource& p) { return p.cache; });
+    std::string whole_key;
+    if (cacheable) {
+      for (const PromptSource& p : prompts) {
+        whole_key += (whole_key.empty() ? "" : "+") + p.key;
+      }
+      whole_key += "#" + std::string(media::codec_info(l.codec()).name);
+      std::lock_guard lock(prompts_mu_);
+      if (const auto it = prompts_.find(whole_key); it != prompts_.end()) {
+        l.session().play(it->second, loop, Clock::now());
+        return;
+      }
+    }
     std::vector<std::shared_ptr<const media::EncodedPrompt>> parts;
     std::vector<const media::EncodedPrompt*> raw;
     for (const PromptSource& p : prompts) {
@@ -749,10 +767,15 @@ void MediaLegs::play(LegId leg, std::vector<PromptSource> prompts, bool loop) {
         parts.push_back(std::move(encoded));
       }
     }
-    auto whole = raw.size() == 1 ? parts.front()
-                                 : std::make_shared<const media::EncodedPrompt>(
-                                       raw.empty() ? media::EncodedPrompt(l.codec())
-                                                   : media::concat_prompts(raw));
+    std::shared_ptr<const media::EncodedPrompt> whole =
+        raw.size() == 1
+            ? parts.front()
+            : std::make_shared<const media::EncodedPrompt>(
+                  raw.empty() ? media::EncodedPrompt(l.codec()) : media::concat_prompts(raw));
+    if (cacheable && raw.size() == prompts.size()) {
+      std::lock_guard lock(prompts_mu_);
+      whole = prompts_.emplace(whole_key, std::move(whole)).first->second;
+    }
     l.session().play(std::move(whole), loop, Clock::now());
   });
 }

@@ -151,6 +151,53 @@ TEST(MediaIo, PacketsReachTheirStreamAndTheStreamAnswersTheSender) {
   io.stop();
 }
 
+// Records the time each tick gives and when it was called.
+class TickStream : public MediaStream {
+ public:
+  void on_packet(bool, std::span<const std::uint8_t>, const PeerAddress&,
+                 std::chrono::steady_clock::time_point) override {}
+  void on_tick(std::chrono::steady_clock::time_point at) override {
+    std::lock_guard lock(mu_);
+    ticks_.emplace_back(at, std::chrono::steady_clock::now());
+  }
+  std::vector<
+      std::pair<std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point>>
+  ticks() {
+    std::lock_guard lock(mu_);
+    return ticks_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<
+      std::pair<std::chrono::steady_clock::time_point, std::chrono::steady_clock::time_point>>
+      ticks_;
+};
+
+// Streams are ticked at each tick's nominal time (base + k·tick), not at the moment the
+// thread woke up: a stream's packet slots then fall on the same side of a tick every time,
+// and do not go out a whole tick early or late as wake-ups vary (bench/media pacing).
+TEST(MediaIo, TicksCarryTheirNominalTimeOnOneGrid) {
+  MediaIo io({.address = "127.0.0.1", .port_min = 16126, .port_max = 16129, .threads = 1});
+  ASSERT_TRUE(io.start());
+  auto stream = std::make_shared<TickStream>();
+  auto opened = io.open(stream);
+  ASSERT_TRUE(opened) << opened.error().message;
+  ASSERT_TRUE(eventually([&] { return stream->ticks().size() >= 12; }));
+  io.close(opened->id);
+  io.stop();
+  const auto ticks = stream->ticks();
+  for (std::size_t i = 1; i < ticks.size(); ++i) {
+    const auto step = ticks[i].first - ticks[i - 1].first;
+    // Exactly one tick apart (or a whole number of ticks, when the thread was late).
+    EXPECT_GT(step.count(), 0) << i;
+    EXPECT_EQ(step % std::chrono::milliseconds(20), std::chrono::nanoseconds(0))
+        << i << ": " << step.count() << " ns";
+    // A nominal time is never in the future of the call that carries it.
+    EXPECT_LE(ticks[i].first, ticks[i].second) << i;
+  }
+}
+
 TEST(MediaIo, AnExhaustedRangeIsRefusedUntilAPairIsClosed) {
   MediaIo io({.address = "127.0.0.1", .port_min = 16121, .port_max = 16125, .threads = 1});
   ASSERT_TRUE(io.start());
