@@ -47,8 +47,8 @@ bool is_sdp(const std::string& content_type) {
 }  // namespace
 
 bool CallController::Impl::relays_media(const Call& c, const Leg& leg) const {
-  // A caller Cohort answered (menus, queues) is relayed already; a transfer's target makes
-  // the offer itself (anchor_transfer); a late offer has nothing to anchor.
+  // A caller Cohort answered (menus, queues) is relayed already; a transfer's target, and
+  // the callee of a late offer, make the offer in their 2xx (anchor_far_offer).
   if (opts.media == nullptr || c.media || c.transfer_in || c.a_body.empty() ||
       !is_sdp(c.a_content_type)) {
     return false;
@@ -97,9 +97,9 @@ bool CallController::Impl::needs_relay(const Call& c, const Leg& leg) const {
   return trunk != nullptr && trunk->media == model::TrunkMedia::kRelay;
 }
 
-std::optional<std::string> CallController::Impl::anchor_transfer(std::size_t shard, Call& t, int i,
-                                                                 const std::string& ctype,
-                                                                 const std::string& offer) {
+std::optional<std::string> CallController::Impl::anchor_far_offer(std::size_t shard, Call& t, int i,
+                                                                  const std::string& ctype,
+                                                                  const std::string& offer) {
   if (opts.media == nullptr || offer.empty() || !is_sdp(ctype)) {
     return std::nullopt;
   }

@@ -58,8 +58,20 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           release(c.a_ok);
           release(c.a_answer);
           auto [ctype, body] = relay_body(req);
-          ack_leg(shard, c, c.winner, c.b[static_cast<std::size_t>(c.winner)].invite_cseq, ctype,
-                  body);
+          Leg& callee = c.b[static_cast<std::size_t>(c.winner)];
+          if (!body.empty() && c.anchor != 0 && callee.media_leg != 0) {
+            // The caller's answer to a late offer Cohort anchored (call_legs.cpp).
+            auto passed = opts.media->pass_sdp(c.anchor, callee.media_leg, body);
+            if (!passed) {
+              spdlog::warn("call event=anchor_answer_refused call={} reason={}", c.id,
+                           log::Value{passed.error().reason});
+              ack_leg(shard, c, c.winner, callee.invite_cseq, {}, {});
+              end_answered(shard, c, "media_refused", now);
+              return true;
+            }
+            body = std::move(*passed);
+          }
+          ack_leg(shard, c, c.winner, callee.invite_cseq, ctype, body);
         } else if (!c.a_acked && c.voicemail && c.state == CallState::kAnswered) {
           c.a_acked = true;
           if (c.a_ok_resend) {

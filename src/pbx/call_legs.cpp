@@ -381,6 +381,7 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
   ++n_answered;
   // No other leg will be offered the caller's session: its body and the other trunks (a
   // winner on a trunk keeps its own, for the credentials of later requests) are set-up state.
+  const bool late_offer = c.a_body.empty();
   release(c.a_body);
   std::erase_if(c.trunks, [&](const model::Trunk& t) { return t.id != leg.trunk; });
   c.trunks.shrink_to_fit();
@@ -409,6 +410,13 @@ void CallController::Impl::on_b_answer(std::size_t shard, Call& c, int i, const 
       close_anchor(c);  // a direct leg answered: the caller's SDP went to it as it was
     } else if (relayed) {
       body = std::move(*relayed);
+    }
+  } else if (late_offer && !body.empty() && opts.media != nullptr &&
+             (c.relay_caller || needs_relay(c, leg))) {
+    // A late offer: the callee offers in its 2xx, the caller answers in its ACK
+    // (call_dialog.cpp passes that answer through the relay).
+    if (std::optional<std::string> anchored = anchor_far_offer(shard, c, i, ctype, body)) {
+      body = std::move(*anchored);
     }
   }
   c.a_ok = response_to(c.a_answer, 200, "OK", c.a.local_tag, [&](sip::MessageBuilder& b) {

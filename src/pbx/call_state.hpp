@@ -609,11 +609,12 @@ struct CallController::Impl {
   /// Whether leg `leg` of `c` needs its media relayed on its own account (a relayed phone,
   /// a trunk set to relay), whatever the other side.
   bool needs_relay(const Call& c, const Leg& leg) const;
-  /// A transfer joins its transferee to target leg `i` of `t` through a relay: the target's
-  /// `offer` is anchored and the offer for the transferee returned (nullopt: none, logged;
-  /// the target's offer then goes as it is).
-  std::optional<std::string> anchor_transfer(std::size_t shard, Call& t, int i,
-                                             const std::string& ctype, const std::string& offer);
+  /// Leg `i` of `t` made the offer in its 2xx (a transfer's target, the callee of a late
+  /// offer): it is anchored, and the offer for the other side returned (nullopt: none,
+  /// logged; the far offer then goes as it is). The other side's answer then passes with
+  /// pass_sdp(t.anchor, leg.media_leg, …).
+  std::optional<std::string> anchor_far_offer(std::size_t shard, Call& t, int i,
+                                              const std::string& ctype, const std::string& offer);
   /// The SDP of a B leg's 18x or 2xx as the caller gets it: through the relay when the leg
   /// has one. Empty when it cannot pass (the leg's call is then ended by the caller).
   std::optional<std::string> anchored_answer(Call& c, int i, const std::string& body);

@@ -379,7 +379,7 @@ void CallController::Impl::join_transfer(std::size_t shard, Call& t, int i, cons
   // The transferee is offered the target's session (through the relay when anchored); its
   // answer goes to the target in the ACK (on_transfer_reinvite).
   if (relay) {
-    if (std::optional<std::string> anchored = anchor_transfer(shard, t, i, ctype, offer)) {
+    if (std::optional<std::string> anchored = anchor_far_offer(shard, t, i, ctype, offer)) {
       offer = std::move(*anchored);
     }
   }

@@ -529,15 +529,16 @@ class RawPhone {
       }
     }
   }
-  /// ACK of a 2xx to our INVITE (RFC 3261 §13.2.2.4); remembers the dialog.
-  void ack(const sip::Message& ok) {
+  /// ACK of a 2xx to our INVITE (RFC 3261 §13.2.2.4); remembers the dialog. `sdp`: the
+  /// answer to an offer the 2xx made (our INVITE had none: a late offer).
+  void ack(const sip::Message& ok, const std::string& sdp = {}) {
     to_tag_ = std::string(ok.to_tag());
     auto contact = sip::parse_contacts(ok);
     remote_target_ = contact && !contact->contacts.empty()
                          ? std::string(contact->contacts.front().uri_text)
                          : uri_;
     send_raw(
-        request_text("ACK", remote_target_, client_.via(), to_ + tagged(to_tag_), cseq_, {}, {}));
+        request_text("ACK", remote_target_, client_.via(), to_ + tagged(to_tag_), cseq_, {}, sdp));
   }
   /// ACK of a non-2xx final response (same transaction, RFC 3261 §17.1.1.3).
   void ack_failure(const sip::Message& failure) {

@@ -219,6 +219,56 @@ TEST_F(SipRelayTest, RtcpCrossesTheRelayFromItsRtcpPortUnderCohortsSsrcAndCname)
   EXPECT_EQ(provider.answer_byes(1s), 1);
 }
 
+// A late offer (RFC 3264 §5 with RFC 3261 §13.2.1): a provider on a relayed trunk calls 1003
+// with an INVITE without SDP. The phone offers in its 200; the provider must get Cohort's
+// relay in its 200, never the phone's address, and its answer in the ACK reaches the phone
+// rewritten to the relay's other side; RTP then flows both ways through Cohort.
+TEST_F(SipRelayTest, ALateOfferFromARelayedTrunkIsAnchoredToo) {
+  start_pbx();
+  RawPhone provider("carrier", udp_port(), "127.0.0.2");
+  ASSERT_TRUE(provider.client().ok());
+  ASSERT_GT(create_trunk("Carrier", "127.0.0.2", provider.sip_port(),
+                         {{"inbound_sources", {"127.0.0.2"}}}),
+            0);
+  post("/api/v1/inbound-routes", {{"name", "Chloe"},
+                                  {"did", "15550166"},
+                                  {"destination", {{"type", "user"}, {"id", user_id("1003")}}}});
+  RawPhone phone("1003", udp_port());
+  ASSERT_TRUE(phone.register_contact()) << server_->log();
+  RtpPair phone_media = rtp_pair();
+  RtpPair provider_media = rtp_pair("127.0.0.2");
+  ASSERT_TRUE(phone_media.rtp.ok() && provider_media.rtp.ok());
+
+  ASSERT_TRUE(provider.invite("15550166", "", /*auth=*/false));
+  auto invite = phone.next_request("INVITE");
+  ASSERT_TRUE(invite) << server_->log();
+  EXPECT_TRUE(std::string(invite->body()).empty()) << "a late offer stays a late offer";
+  phone.reply(*invite, 200, "OK", audio_sdp("127.0.0.1", phone_media.rtp.port(), {}, "phone"));
+  auto ok = provider.invite_final(5s);
+  ASSERT_TRUE(ok && ok->status() == 200) << server_->log();
+  const SdpAudio offer = sdp_audio(ok->body());
+  ASSERT_TRUE(in_cohort_range(offer.port)) << "the provider saw the phone:\n" << ok->body();
+  EXPECT_EQ(std::string(ok->body()).find("o=phone"), std::string::npos) << ok->body();
+  provider.ack(*ok, audio_sdp("127.0.0.2", provider_media.rtp.port(), {}, "carrier"));
+  auto ack = phone.next_request("ACK", 3s);
+  ASSERT_TRUE(ack) << server_->log();
+  const SdpAudio answer = sdp_audio(ack->body());
+  ASSERT_TRUE(in_cohort_range(answer.port)) << "the phone saw the provider:\n" << ack->body();
+  EXPECT_NE(answer.port, offer.port);
+  EXPECT_EQ(std::string(ack->body()).find("o=carrier"), std::string::npos) << ack->body();
+
+  std::thread provider_rtp(
+      [&] { send_stream(provider_media.rtp, "127.0.0.1", offer.port, kProviderSsrc, 0x20, 10); });
+  send_stream(phone_media.rtp, "127.0.0.1", answer.port, kPhoneSsrc, 0x40, 10);
+  provider_rtp.join();
+  EXPECT_GE(rtp_from(provider_media.rtp.drain(300ms), "127.0.0.1", offer.port).size(), 8u)
+      << server_->log();
+  EXPECT_GE(rtp_from(phone_media.rtp.drain(300ms), "127.0.0.1", answer.port).size(), 8u)
+      << server_->log();
+  EXPECT_EQ(provider.bye(), 200);
+  EXPECT_EQ(phone.answer_byes(1s), 1);
+}
+
 // A phone behind NAT: its REGISTER says Contact 10.0.0.5:5060 but comes from 127.0.0.1:P.
 // Called, it is sent the INVITE at its source and offered Cohort's relay (not the caller's
 // RTP address); it answers with its LAN address, which nothing can reach. Cohort latches on
