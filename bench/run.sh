@@ -52,3 +52,5 @@ echo "== group calls from a trunk (simultaneous ring, parallel forking), Cohort 
 "$(dirname "$0")/sip/group_bench.sh" "$build"
 echo "== the console in Chromium: first-page JS, time to interactive, Users search over 100,000 users"
 "$(dirname "$0")/console/run.sh" "$build"
+echo "== media: voicemail playback and recording, RTP relay beside rtpengine (issue 13)"
+"$(dirname "$0")/media/media_bench.sh" "$build"
