@@ -31,6 +31,7 @@
 # Ports (loopback): SIP/HTTP 25000-25030, Cohort RTP 26000-29999, rtpengine 30000-33999,
 #   media_load RTP 34000-34001 and 36000-36001; the voicemail callers use 127.0.0.2.
 #   BENCH_MEDIA_NICE (0): niceness of the servers and media_load (-19 on a shared machine).
+#   BENCH_MEDIA_RT (0): Cohort's `[media] realtime_priority` (SCHED_FIFO for its media thread).
 set -euo pipefail
 build=$(realpath "${1:-build/release}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -112,6 +113,7 @@ rtp_ports = "26000-29999"
 voicemail_max_s = 900
 mailbox_max_messages = 0
 mailbox_max_minutes = 0
+realtime_priority = ${BENCH_MEDIA_RT:-0}
 TOML
   COHORT_ADMIN_TOKEN=$token "${prio[@]}" taskset -c 0 "$cohort_bin" serve --config "$dir/cohort.toml" \
     --data-dir "$dir/cohort" --http "127.0.0.1:$http_port" --sip "127.0.0.1:$sip_port" \

@@ -188,7 +188,8 @@ Result<void> apply_media(Config& c, const toml::table& table, std::string_view s
                                  {"silence_threshold_dbfs", &mc.silence_threshold_dbfs, -90, 0},
                                  {"silence_s", &mc.silence_s, 0, 600},
                                  {"mailbox_max_messages", &mc.mailbox_max_messages, 0, 100000},
-                                 {"mailbox_max_minutes", &mc.mailbox_max_minutes, 0, 100000}}));
+                                 {"mailbox_max_minutes", &mc.mailbox_max_minutes, 0, 100000},
+                                 {"realtime_priority", &mc.realtime_priority, 0, 99}}));
     if (done) {
       continue;
     }

@@ -109,6 +109,8 @@ struct MediaConfig {
   /// 0 = no limit.
   int mailbox_max_messages = 100;
   int mailbox_max_minutes = 60;
+  /// SCHED_FIFO priority of the media threads (1–99); 0 = the normal scheduler.
+  int realtime_priority = 0;
   /// Phones whose media Cohort relays always (relay) or never (direct), by their address;
   /// others are relayed when behind NAT (docs/media.md "Media anchoring").
   std::vector<std::string> relay_networks;

@@ -46,6 +46,7 @@ pbx::SipServerOptions sip_options(const Config& c) {
   media.io.port_min = static_cast<std::uint16_t>(c.media.rtp_port_min);
   media.io.port_max = static_cast<std::uint16_t>(c.media.rtp_port_max);
   media.io.threads = c.media.threads;
+  media.io.realtime_priority = c.media.realtime_priority;
   media.no_rtp_timeout = std::chrono::seconds(c.media.no_rtp_timeout_s);
   o.media = media;
   o.voicemail_dir = c.data_dir + "/voicemail";

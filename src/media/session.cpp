@@ -187,6 +187,14 @@ std::vector<Action> MediaSession::on_rtcp(std::span<const std::uint8_t> datagram
 // ---- send ----
 
 std::vector<Action> MediaSession::on_tick(TimePoint now) {
+  std::vector<Action> out = send_due(now);
+  for (Action& a : after_sends(now)) {
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::vector<Action> MediaSession::send_due(TimePoint now) {
   std::vector<Action> out;
   const std::uint64_t due = due_count(plan_, now);
   if (due > next_slot_ + kMaxBurst) {
@@ -197,6 +205,11 @@ std::vector<Action> MediaSession::on_tick(TimePoint now) {
   for (; next_slot_ < due; ++next_slot_) {
     send_slot(next_slot_, true, out);
   }
+  return out;
+}
+
+std::vector<Action> MediaSession::after_sends(TimePoint now) {
+  std::vector<Action> out;
   if (now >= next_rtcp_at_) {
     out.emplace_back(SendRtcp{build_report(now)});
     while (next_rtcp_at_ <= now) {

@@ -93,8 +93,14 @@ class MediaSession {
   /// A datagram received on the RTCP port.
   std::vector<Action> on_rtcp(std::span<const std::uint8_t> datagram, TimePoint now);
   /// The shell's timer, every ~20 ms (late or early is fine): every packet whose grid slot
-  /// has come, RTCP, recording limits, the no-RTP timeout.
+  /// has come, RTCP, recording limits, the no-RTP timeout. Equal to send_due then
+  /// after_sends, which a shell with many sessions calls in two passes (all sessions' due
+  /// packets first, so that no session's other work delays another's packets).
   std::vector<Action> on_tick(TimePoint now);
+  /// Every packet whose grid slot has come.
+  std::vector<Action> send_due(TimePoint now);
+  /// The rest of a tick: RTCP, recording limits, the no-RTP timeout.
+  std::vector<Action> after_sends(TimePoint now);
   /// A digit from SIP INFO (application/dtmf-relay or application/dtmf).
   std::vector<Action> on_sip_dtmf(char digit, TimePoint now);
 

@@ -11,6 +11,9 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -130,6 +133,7 @@ struct MediaIo::Impl {
   std::vector<std::unique_ptr<Thread>> threads;
   std::atomic<bool> stopping{false};
   bool started = false;
+  bool realtime = false;  ///< every media thread runs at options.realtime_priority
   std::mutex ports_mu;
   std::uint16_t next_port = 0;  ///< under ports_mu
   std::atomic<std::uint64_t> next_id{1};
@@ -221,19 +225,16 @@ struct MediaIo::Impl {
         break;
       }
       const auto now = Clock::now();
+      // The tick first: the packets due now leave before this wake-up's datagrams are
+      // drained (up to 64 sockets), not after them.
       bool tick = false;
       for (int i = 0; i < n; ++i) {
-        const std::uint64_t tag = events[i].data.u64;
-        if (tag == kTimerTag) {
+        if (events[i].data.u64 == kTimerTag) {
           std::uint64_t expirations = 0;
           if (::read(t.timer, &expirations, sizeof(expirations)) == sizeof(expirations)) {
             t.ticks += expirations;
           }
           tick = t.ticks > 0;
-        } else if (tag == kEventTag) {
-          run_tasks(t);
-        } else {
-          drain(t, tag >> 1, (tag & 1) != 0, buffer, now);
         }
       }
       if (tick) {
@@ -247,9 +248,20 @@ struct MediaIo::Impl {
           ticking.push_back(entry.stream);
         }
         for (auto& stream : ticking) {
-          stream->on_tick(nominal);
+          stream->on_tick(nominal);  // what is due leaves first, for every stream
+        }
+        for (auto& stream : ticking) {
+          stream->on_tick_done(nominal);
         }
         ticking.clear();
+      }
+      for (int i = 0; i < n; ++i) {
+        const std::uint64_t tag = events[i].data.u64;
+        if (tag == kEventTag) {
+          run_tasks(t);
+        } else if (tag != kTimerTag) {
+          drain(t, tag >> 1, (tag & 1) != 0, buffer, now);
+        }
       }
     }
     run_tasks(t);  // what was asked before stop() (a last recording to finish) still runs
@@ -366,10 +378,22 @@ Result<void> MediaIo::start() {
     ::epoll_ctl(t->epoll, EPOLL_CTL_ADD, t->event, &ev);
     m.threads.push_back(std::move(t));
   }
+  bool realtime = m.options.realtime_priority > 0;
   for (auto& t : m.threads) {
     Impl::Thread* raw = t.get();
     raw->thread = std::thread([&m, raw] { m.loop(*raw); });
+    if (m.options.realtime_priority > 0) {
+      sched_param param{};
+      param.sched_priority = std::clamp(m.options.realtime_priority, 1, 99);
+      if (const int err = ::pthread_setschedparam(raw->thread.native_handle(), SCHED_FIFO, &param);
+          err != 0) {
+        realtime = false;
+        spdlog::warn("media event=realtime_refused priority={} error={}", param.sched_priority,
+                     std::strerror(err));
+      }
+    }
   }
+  m.realtime = realtime;
   m.started = true;
   return {};
 }
@@ -485,8 +509,8 @@ void MediaIo::post(StreamId id, std::function<void()> task) {
 
 MediaIo::Stats MediaIo::stats() const {
   const Impl& m = *impl_;
-  return {m.packets_in.load(), m.packets_out.load(), m.send_failures.load(), m.streams.load(),
-          m.exhausted.load()};
+  return {m.packets_in.load(), m.packets_out.load(), m.send_failures.load(),
+          m.streams.load(),    m.exhausted.load(),   m.realtime};
 }
 
 }  // namespace cohort::net

@@ -50,6 +50,10 @@ struct MediaIoOptions {
   int threads = 1;
   std::chrono::milliseconds tick{20};
   int receive_buffer = 256 * 1024;  ///< SO_RCVBUF of each socket
+  /// SCHED_FIFO priority (1–99) of the media threads, so that other work on a busy core
+  /// does not delay the 20 ms packets; 0 = the normal scheduler. Needs CAP_SYS_NICE (or an
+  /// RLIMIT_RTPRIO): refused, the threads run as normal ones (logged, Stats::realtime).
+  int realtime_priority = 0;
 };
 
 using StreamId = std::uint64_t;
@@ -61,8 +65,11 @@ class MediaStream {
   /// A datagram on the RTP (`rtcp` false) or RTCP port. `bytes` is valid during the call.
   virtual void on_packet(bool rtcp, std::span<const std::uint8_t> bytes, const PeerAddress& from,
                          std::chrono::steady_clock::time_point now) = 0;
-  /// The thread's tick: about every MediaIoOptions::tick, late under load.
+  /// The thread's tick: about every MediaIoOptions::tick, late under load. Send what is due
+  /// here, and do slower work in on_tick_done.
   virtual void on_tick(std::chrono::steady_clock::time_point now) = 0;
+  /// After every stream of the thread had its on_tick, with the same time.
+  virtual void on_tick_done(std::chrono::steady_clock::time_point) {}
 };
 
 struct OpenedStream {
@@ -107,6 +114,7 @@ class MediaIo {
     std::uint64_t send_failures = 0;
     std::uint64_t streams = 0;          ///< open now (a gauge)
     std::uint64_t ports_exhausted = 0;  ///< open() calls refused for want of a port pair
+    bool realtime = false;              ///< the threads run at realtime_priority
   };
   Stats stats() const;
 

@@ -166,11 +166,17 @@ class MediaLegs::Leg final : public net::MediaStream {
   }
 
   void on_tick(Clock::time_point now) override {
+    if (!closed_ && !awaiting_answer && !relaying_) {
+      run(session_.send_due(now));
+    }
+  }
+
+  void on_tick_done(Clock::time_point now) override {
     if (closed_ || awaiting_answer) {
       return;
     }
     if (!relaying_) {
-      run(session_.on_tick(now));
+      run(session_.after_sends(now));
       return;
     }
     // The relay's no-RTP timer: once per outage, as the session's; none while the peer said

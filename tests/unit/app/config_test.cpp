@@ -104,12 +104,14 @@ TEST(Config, MediaNetworksAreRead) {
   auto c = apply_toml(Config{}, R"([media]
 relay_networks = ["198.51.100.0/24", "2001:db8::/32"]
 direct_networks = ["10.0.0.0/8"]
+realtime_priority = 10
 )",
                       "t.toml");
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->media.relay_networks,
             (std::vector<std::string>{"198.51.100.0/24", "2001:db8::/32"}));
   EXPECT_EQ(c->media.direct_networks, (std::vector<std::string>{"10.0.0.0/8"}));
+  EXPECT_EQ(c->media.realtime_priority, 10);
   EXPECT_TRUE(apply_toml(Config{}, "", "t.toml")->media.relay_networks.empty());
 }
 
@@ -155,6 +157,7 @@ TEST(Config, ErrorsNameTheKeyAndTheLine) {
       {"[security]\ntrusted_networks = \"10.0.0.0/8\"\n", "t.toml:2: security.trusted_networks"},
       {"[security]\nban = 1\n", "t.toml:2: security.ban: unknown key"},
       {"[media]\nrelay_networks = [\"10.0.0.0/33\"]\n", "t.toml:2: media.relay_networks"},
+      {"[media]\nrealtime_priority = 100\n", "t.toml:2: media.realtime_priority"},
       {"[media]\nrelay_networks = \"10.0.0.0/8\"\n", "t.toml:2: media.relay_networks"},
       {"[media]\ndirect_networks = [\"lan\"]\n", "t.toml:2: media.direct_networks"},
       {"[media]\ndirect_networks = [8]\n", "t.toml:2: media.direct_networks"},

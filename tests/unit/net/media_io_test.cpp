@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -196,6 +199,84 @@ TEST(MediaIo, TicksCarryTheirNominalTimeOnOneGrid) {
     // A nominal time is never in the future of the call that carries it.
     EXPECT_LE(ticks[i].first, ticks[i].second) << i;
   }
+}
+
+// Writes "T" on on_tick and "D" on on_tick_done into one shared log.
+class OrderStream : public MediaStream {
+ public:
+  explicit OrderStream(std::shared_ptr<std::string> log) : log_(std::move(log)) {}
+  void on_packet(bool, std::span<const std::uint8_t>, const PeerAddress&,
+                 std::chrono::steady_clock::time_point) override {}
+  void on_tick(std::chrono::steady_clock::time_point) override { *log_ += 'T'; }
+  void on_tick_done(std::chrono::steady_clock::time_point) override { *log_ += 'D'; }
+
+ private:
+  std::shared_ptr<std::string> log_;  ///< written on the one media thread only
+};
+
+// Every stream of a thread sends what is due (on_tick) before any does its slower work
+// (on_tick_done): one stream's recording does not delay another's packets.
+TEST(MediaIo, EveryStreamTicksBeforeAnyFinishesItsTick) {
+  MediaIo io({.address = "127.0.0.1", .port_min = 16126, .port_max = 16129, .threads = 1});
+  ASSERT_TRUE(io.start());
+  auto log = std::make_shared<std::string>();
+  auto a = io.open(std::make_shared<OrderStream>(log));
+  auto b = io.open(std::make_shared<OrderStream>(log));
+  ASSERT_TRUE(a && b);
+  std::this_thread::sleep_for(200ms);
+  io.close(a->id);
+  io.close(b->id);
+  io.stop();  // joins the thread: the log is ours now
+  // Once both streams are open, every tick reads "TTDD".
+  const std::size_t both = log->find("TTDD");
+  ASSERT_NE(both, std::string::npos) << *log;
+  std::string rest = log->substr(both);
+  while (rest.compare(0, 4, "TTDD") == 0) {
+    rest.erase(0, 4);
+  }
+  while (rest.compare(0, 2, "TD") == 0) {  // after the first close: one stream left
+    rest.erase(0, 2);
+  }
+  EXPECT_TRUE(rest.empty()) << *log;
+}
+
+// realtime_priority: the media threads run under SCHED_FIFO when the process may (root or
+// CAP_SYS_NICE, as under CI), and say so in the stats; refused, they run as normal threads.
+TEST(MediaIo, MediaThreadsRunRealtimeWhenAsked) {
+  MediaIo normal({.address = "127.0.0.1", .port_min = 16126, .port_max = 16129, .threads = 1});
+  ASSERT_TRUE(normal.start());
+  EXPECT_FALSE(normal.stats().realtime);
+  normal.stop();
+  MediaIo rt({.address = "127.0.0.1",
+              .port_min = 16126,
+              .port_max = 16129,
+              .threads = 2,
+              .realtime_priority = 5});
+  ASSERT_TRUE(rt.start());
+  // Whether this process may use SCHED_FIFO at all, asked of a thread of its own.
+  bool permitted = false;
+  std::thread probe([&] {
+    sched_param p{};
+    p.sched_priority = 1;
+    permitted = ::pthread_setschedparam(::pthread_self(), SCHED_FIFO, &p) == 0;
+  });
+  probe.join();
+  EXPECT_EQ(rt.stats().realtime, permitted);
+  if (permitted) {
+    // Every thread of the process that is not this test's runs SCHED_FIFO at 5 or not at all;
+    // two of them (the media threads) do.
+    int fifo = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+      const pid_t tid = static_cast<pid_t>(std::stol(entry.path().filename().string()));
+      sched_param p{};
+      if (::sched_getscheduler(tid) == SCHED_FIFO && ::sched_getparam(tid, &p) == 0 &&
+          p.sched_priority == 5) {
+        ++fifo;
+      }
+    }
+    EXPECT_EQ(fifo, 2);
+  }
+  rt.stop();
 }
 
 TEST(MediaIo, AnExhaustedRangeIsRefusedUntilAPairIsClosed) {
