@@ -140,6 +140,8 @@ bool CallController::Impl::on_in_dialog(std::size_t shard, TxnId txn, const sip:
           const auto digit =
               info_digit(req.header(HeaderId::kContentType).value_or(""), req.body());
           if (digit) {
+            // Which key is not logged: keys may be a PIN.
+            spdlog::info("call event=info_dtmf call={}", c.id);
             opts.media->sip_dtmf(c.voicemail ? c.voicemail->leg : c.media->leg, *digit);
           }
           respond(digit || req.body().empty() ? 200 : 415, {});

@@ -19,8 +19,10 @@ inline constexpr const char* kLinphonecBinary = "/usr/bin/linphonec";
 class LinphonePhone : public ConsolePhone {
  public:
   /// Starts linphonec for demo extension `ext` (password "demo-EXT") against the server on
-  /// 127.0.0.1:`server_port`, its files under `work_dir`/linphone-EXT.
-  LinphonePhone(const std::string& work_dir, const std::string& ext, std::uint16_t server_port);
+  /// 127.0.0.1:`server_port`, its files under `work_dir`/linphone-EXT. `sip_info_dtmf`: keys
+  /// typed in a call go as SIP INFO (`use_info`), not RFC 4733 events.
+  LinphonePhone(const std::string& work_dir, const std::string& ext, std::uint16_t server_port,
+                bool sip_info_dtmf = false);
 };
 
 }  // namespace cohort::testing

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "baresip_phone.hpp"
+#include "linphone_phone.hpp"
 #include "sip_call_fixture.hpp"
 
 namespace cohort::testing {
@@ -111,6 +112,72 @@ TEST_F(SipVoicemailTest, AClosedGroupsVoicemailTakesAMessage) {
   WavStats g = analyse_wav(heard.front());
   ASSERT_TRUE(g.ok) << g.describe();
   EXPECT_GT(g.loud_seconds, 3.0) << g.describe();
+}
+
+// '#' ends a message: baresip presses it as an RFC 4733 event, linphonec (use_info) as a
+// SIP INFO. Either way the recording stops there, Cohort says goodbye and hangs up (the
+// phone does not), and the message is as long as the time between the beep and the key.
+TEST_F(SipVoicemailTest, PoundEndsTheMessageFromBaresipAsAnRfc4733Event) {
+  start_pbx();
+  const std::int64_t sched = id_of(post(
+      "/api/v1/schedules", {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
+  const std::int64_t shut = id_of(
+      post("/api/v1/groups", {{"name", "Shut Desk"}, {"extension", "2999"}, {"schedule", sched}}));
+  BaresipPhone ben(BaresipPhone::demo(dir_.path(), "1002", udp_port(), 700));
+  ASSERT_TRUE(ben.started() && ben.connect()) << ben.output();
+  ASSERT_TRUE(wait_bindings("1002", 1)) << ben.output() << server_->log();
+  auto dialled = ben.command("dial", "sip:2999@127.0.0.1:" + std::to_string(udp_port()));
+  ASSERT_TRUE(dialled && dialled->value("ok", false)) << ben.events();
+  auto up = ben.wait_event("CALL_ESTABLISHED", 10s);
+  ASSERT_TRUE(up) << ben.events() << server_->log();
+  const std::string call_id = up->value("id", "");
+  std::this_thread::sleep_for(9s);  // ~6 s of greeting and beep, then ~3 s of message
+  auto pressed = ben.command("sndcode", "#");
+  ASSERT_TRUE(pressed && pressed->value("ok", false)) << ben.events();
+  // Cohort hangs up after "Goodbye." (~1 s): the phone never does in this test.
+  ASSERT_TRUE(ben.wait_event("CALL_CLOSED", 10s)) << ben.events() << server_->log();
+  const json cdr = ended_cdr(call_id);
+  ASSERT_TRUE(cdr.is_object()) << server_->log();
+  EXPECT_EQ(cdr["disposition"], "voicemail") << cdr.dump(2);
+  EXPECT_EQ(cdr["hangup_cause"], "voicemail_done") << cdr.dump(2);
+  EXPECT_EQ(server_->log().find("event=info_dtmf"), std::string::npos) << "an RTP event, not INFO";
+  std::vector<fs::path> found;
+  for (int i = 0; i < 50 && found.empty(); ++i) {
+    std::this_thread::sleep_for(100ms);
+    found = messages(shut);
+  }
+  ASSERT_EQ(found.size(), 1u) << server_->log();
+  const WavStats w = analyse_wav(found.front().string());
+  const double seconds = static_cast<double>(w.samples) / w.sample_rate;
+  EXPECT_GT(seconds, 1.5) << w.describe();
+  EXPECT_LT(seconds, 5.0) << w.describe();
+  EXPECT_NEAR(w.frequency_hz, 700, 700 * 0.15) << w.describe();
+}
+
+TEST_F(SipVoicemailTest, PoundEndsTheMessageFromLinphonecAsASipInfo) {
+  if (!executable(kLinphonecBinary)) {
+    COHORT_REQUIRE_PEER(kLinphonecBinary, "linphone-cli");
+  }
+  start_pbx();
+  const std::int64_t sched = id_of(post(
+      "/api/v1/schedules", {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
+  const std::int64_t shut = id_of(
+      post("/api/v1/groups", {{"name", "Shut Desk"}, {"extension", "2999"}, {"schedule", sched}}));
+  ASSERT_GT(shut, 0);
+  LinphonePhone ben(dir_.path(), "1002", udp_port(), /*sip_info_dtmf=*/true);
+  ASSERT_TRUE(ben.started());
+  ASSERT_TRUE(wait_bindings("1002", 1)) << ben.output() << server_->log();
+  ASSERT_TRUE(ben.command("call sip:2999@127.0.0.1:" + std::to_string(udp_port())));
+  ASSERT_TRUE(ben.wait_output("Media streams established with", 10s))
+      << ben.output() << server_->log();
+  std::this_thread::sleep_for(9s);
+  ASSERT_TRUE(ben.command("#"));  // a line of keys is sent as DTMF
+  const json cdr = ended_where("hangup_cause", "voicemail_done");
+  ASSERT_TRUE(cdr.is_object()) << ben.output() << server_->log();
+  EXPECT_EQ(cdr["disposition"], "voicemail") << cdr.dump(2);
+  // Without the key the call would go on to the maximum length (180 s): linphonec does not
+  // hang up, and ended_where waits 5 s. The key came as a SIP INFO, not an RTP event.
+  EXPECT_NE(server_->log().find("event=info_dtmf"), std::string::npos) << server_->log();
 }
 
 /// The 16-bit PCM of a WAV's first channel and its rate (empty when it is not one).
