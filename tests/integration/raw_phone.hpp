@@ -17,12 +17,16 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <span>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -158,16 +162,45 @@ inline RtpPair rtp_pair(const std::string& ip = "127.0.0.1") {
   return RtpPair{UdpSocket(UdpSocket::None{}), UdpSocket(UdpSocket::None{})};
 }
 
-/// Whether nothing holds UDP `port` on `ip` now: a port Cohort still has open cannot be
-/// bound (no SO_REUSEADDR), a closed one can.
-inline bool udp_port_free(std::uint16_t port, const std::string& ip = "127.0.0.1") {
-  UdpSocket s(port, ip);
-  return s.ok();
+/// The local UDP ports process `pid` holds open now: the socket inodes among its file
+/// descriptors (/proc/PID/fd), looked up in its network namespace's UDP tables
+/// (/proc/PID/net/udp, udp6). Only that process's sockets count, so another program taking
+/// a port of the same range (an ephemeral port of a test running beside) is not mistaken
+/// for one the server kept open.
+inline std::set<std::uint16_t> udp_ports_of(pid_t pid) {
+  const std::string base = "/proc/" + std::to_string(pid);
+  std::set<std::string> inodes;
+  std::error_code ec;
+  for (const auto& fd : std::filesystem::directory_iterator(base + "/fd", ec)) {
+    std::error_code link_ec;
+    const std::string target = std::filesystem::read_symlink(fd.path(), link_ec).string();
+    if (!link_ec && target.rfind("socket:[", 0) == 0 && target.back() == ']') {
+      inodes.insert(target.substr(8, target.size() - 9));
+    }
+  }
+  std::set<std::uint16_t> ports;
+  for (const char* table : {"/net/udp", "/net/udp6"}) {
+    std::ifstream in(base + table);
+    std::string line;
+    std::getline(in, line);  // the header
+    while (std::getline(in, line)) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      std::istringstream fields(line);
+      std::string sl, local, remote, st, queues, timer, retr, uid, timeout, inode;
+      fields >> sl >> local >> remote >> st >> queues >> timer >> retr >> uid >> timeout >> inode;
+      const std::size_t colon = local.rfind(':');
+      if (colon != std::string::npos && inodes.contains(inode)) {
+        ports.insert(static_cast<std::uint16_t>(std::stoul(local.substr(colon + 1), nullptr, 16)));
+      }
+    }
+  }
+  return ports;
 }
-/// Polls udp_port_free for up to `timeout` (a media leg closes on its media thread).
-inline bool wait_udp_port_free(std::uint16_t port, std::chrono::milliseconds timeout) {
+/// Polls until process `pid` no longer holds UDP `port`, for up to `timeout` (a media leg
+/// closes on its media thread).
+inline bool wait_port_released(pid_t pid, std::uint16_t port, std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
-  while (!udp_port_free(port)) {
+  while (udp_ports_of(pid).contains(port)) {
     if (std::chrono::steady_clock::now() >= end) {
       return false;
     }

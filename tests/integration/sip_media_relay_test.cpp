@@ -86,13 +86,14 @@ class SipRelayTest : public SipCallTest {
   }
   /// The ports of the narrow range that Cohort still holds, after waiting up to `timeout`
   /// for them to close.
+  bool server_holds(std::uint16_t port) { return udp_ports_of(server_->pid()).contains(port); }
   std::vector<std::uint16_t> held_in_range(std::chrono::milliseconds timeout) {
     const auto end = std::chrono::steady_clock::now() + timeout;
     std::vector<std::uint16_t> held;
     for (;;) {
       held.clear();
       for (std::uint16_t p = range_lo_; p <= range_hi_; ++p) {
-        if (!udp_port_free(p)) {
+        if (udp_ports_of(server_->pid()).contains(p)) {
           held.push_back(p);
         }
       }
@@ -370,24 +371,25 @@ TEST_F(SipRelayTest, AForkThatFailsClosesItsRelayLegAtOnce) {
   mobile.reply(*to_mobile, 180, "Ringing");
   std::this_thread::sleep_for(200ms);
   // Both relay legs are open while both phones ring.
-  EXPECT_FALSE(udp_port_free(desk_relay));
-  EXPECT_FALSE(udp_port_free(mobile_relay));
+  EXPECT_TRUE(server_holds(desk_relay));
+  EXPECT_TRUE(server_holds(mobile_relay));
 
   desk.reply(*to_desk, 486, "Busy Here");
   ASSERT_TRUE(desk.next_request("ACK"));
   // "At once": the leg is closed on its media thread as the failure is handled; 500 ms is
   // ample on loopback and far below any ring time.
-  EXPECT_TRUE(wait_udp_port_free(desk_relay, 500ms)) << "the failed fork's relay RTP port";
-  EXPECT_TRUE(wait_udp_port_free(static_cast<std::uint16_t>(desk_relay + 1), 500ms))
+  EXPECT_TRUE(wait_port_released(server_->pid(), desk_relay, 500ms))
+      << "the failed fork's relay RTP port";
+  EXPECT_TRUE(wait_port_released(server_->pid(), static_cast<std::uint16_t>(desk_relay + 1), 500ms))
       << "the failed fork's relay RTCP port";
-  EXPECT_FALSE(udp_port_free(mobile_relay)) << "the ringing fork's relay was closed too";
+  EXPECT_TRUE(server_holds(mobile_relay)) << "the ringing fork's relay was closed too";
 
   mobile.reply(*to_mobile, 200, "OK", audio_sdp("10.0.0.6", 40000, {}, "mobile"));
   auto ok = caller.invite_final(5s);
   ASSERT_TRUE(ok && ok->status() == 200) << server_->log();
   caller.ack(*ok);
   EXPECT_TRUE(in_cohort_range(sdp_audio(ok->body()).port)) << ok->body();
-  EXPECT_FALSE(udp_port_free(mobile_relay)) << "the answering fork's relay is in use";
+  EXPECT_TRUE(server_holds(mobile_relay)) << "the answering fork's relay is in use";
   EXPECT_EQ(caller.bye(), 200);
   EXPECT_EQ(mobile.answer_byes(1s), 1);
 }
@@ -418,7 +420,7 @@ TEST_F(SipRelayTest, ADirectAnswerClosesTheRelayOfAPartlyRelayedCall) {
   nated.reply(*to_nated, 180, "Ringing");
   lan.reply(*to_lan, 180, "Ringing");
   std::this_thread::sleep_for(200ms);
-  EXPECT_FALSE(udp_port_free(relay));
+  EXPECT_TRUE(server_holds(relay));
 
   lan.reply(*to_lan, 200, "OK", audio_sdp("127.0.0.1", lan_media.rtp.port(), {}, "lan"));
   auto ok = caller.invite_final(5s);

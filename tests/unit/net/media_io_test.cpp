@@ -1,4 +1,5 @@
-// The media sockets over real loopback UDP (ports 16100-16139): packets reach their stream
+// The media sockets over real loopback UDP (ports 16100-16140, 16150-16153; each test that
+// binds has a range of its own, as ctest runs them side by side): packets reach their stream
 // with the sender's address, the stream answers on its own thread, the tick runs, RTP ports
 // are even with RTCP next to them, and an exhausted range is refused until a pair is closed.
 #include "net/media_io.hpp"
@@ -217,7 +218,7 @@ class OrderStream : public MediaStream {
 // Every stream of a thread sends what is due (on_tick) before any does its slower work
 // (on_tick_done): one stream's recording does not delay another's packets.
 TEST(MediaIo, EveryStreamTicksBeforeAnyFinishesItsTick) {
-  MediaIo io({.address = "127.0.0.1", .port_min = 16126, .port_max = 16129, .threads = 1});
+  MediaIo io({.address = "127.0.0.1", .port_min = 16150, .port_max = 16153, .threads = 1});
   ASSERT_TRUE(io.start());
   auto log = std::make_shared<std::string>();
   auto a = io.open(std::make_shared<OrderStream>(log));
