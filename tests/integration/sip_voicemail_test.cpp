@@ -30,6 +30,14 @@ class SipVoicemailTest : public SipCallTest {
       COHORT_REQUIRE_PEER(kBaresipBinary, "baresip-core");
     }
   }
+  /// "Shut Desk" (extension 2999), held closed by its schedule: its voicemail answers.
+  std::int64_t closed_group() {
+    const std::int64_t sched =
+        id_of(post("/api/v1/schedules",
+                   {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
+    return id_of(post("/api/v1/groups",
+                      {{"name", "Shut Desk"}, {"extension", "2999"}, {"schedule", sched}}));
+  }
   std::vector<fs::path> messages(std::int64_t group) {
     std::vector<fs::path> out;
     const fs::path box = fs::path(dir_.path()) / "voicemail" / ("group-" + std::to_string(group));
@@ -56,10 +64,7 @@ std::string record_chunk(const fs::path& path) {
 
 TEST_F(SipVoicemailTest, AClosedGroupsVoicemailTakesAMessage) {
   start_pbx();
-  const std::int64_t sched = id_of(post(
-      "/api/v1/schedules", {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
-  const std::int64_t shut = id_of(
-      post("/api/v1/groups", {{"name", "Shut Desk"}, {"extension", "2999"}, {"schedule", sched}}));
+  const std::int64_t shut = closed_group();
   ASSERT_GT(shut, 0);
 
   constexpr double kMessageHz = 700;
@@ -119,10 +124,7 @@ TEST_F(SipVoicemailTest, AClosedGroupsVoicemailTakesAMessage) {
 // phone does not), and the message is as long as the time between the beep and the key.
 TEST_F(SipVoicemailTest, PoundEndsTheMessageFromBaresipAsAnRfc4733Event) {
   start_pbx();
-  const std::int64_t sched = id_of(post(
-      "/api/v1/schedules", {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
-  const std::int64_t shut = id_of(
-      post("/api/v1/groups", {{"name", "Shut Desk"}, {"extension", "2999"}, {"schedule", sched}}));
+  const std::int64_t shut = closed_group();
   BaresipPhone ben(BaresipPhone::demo(dir_.path(), "1002", udp_port(), 700));
   ASSERT_TRUE(ben.started() && ben.connect()) << ben.output();
   ASSERT_TRUE(wait_bindings("1002", 1)) << ben.output() << server_->log();
@@ -159,10 +161,7 @@ TEST_F(SipVoicemailTest, PoundEndsTheMessageFromLinphonecAsASipInfo) {
     COHORT_REQUIRE_PEER(kLinphonecBinary, "linphone-cli");
   }
   start_pbx();
-  const std::int64_t sched = id_of(post(
-      "/api/v1/schedules", {{"name", "Always shut"}, {"timezone", "UTC"}, {"override", "closed"}}));
-  const std::int64_t shut = id_of(
-      post("/api/v1/groups", {{"name", "Shut Desk"}, {"extension", "2999"}, {"schedule", sched}}));
+  const std::int64_t shut = closed_group();
   ASSERT_GT(shut, 0);
   LinphonePhone ben(dir_.path(), "1002", udp_port(), /*sip_info_dtmf=*/true);
   ASSERT_TRUE(ben.started());
